@@ -1,0 +1,98 @@
+import { Context } from '@temporalio/activity';
+import {
+  CONTEXT_PROVIDER_ATTEMPTS,
+  type AttemptContext,
+  type JsonValue,
+  type PinnedDirectory,
+  type Proposal,
+} from '../common';
+import type { PlaneConfig } from '../config/load';
+import type { PlaneRuntime } from '../config/runtime';
+import { httpCall } from './http';
+
+export interface GatherContextInput {
+  attemptId: string;
+  proposal: Proposal;
+}
+
+/** The directory slice an attempt pins: its agent, and every human who could decide or must be recognised as owner. */
+export function pinDirectory(config: PlaneConfig, agentId: string): PinnedDirectory {
+  const { directory, bundle } = config;
+  const agent = directory.agents[agentId];
+  const deciders = new Set(bundle.approvalGroups);
+  const humans: PinnedDirectory['humans'] = {};
+  for (const [id, human] of Object.entries(directory.humans)) {
+    if (human.groups.some((g) => deciders.has(g)) || id === agent?.owner) {
+      humans[id] = { groups: [...human.groups].sort(), publicKeys: [...human.publicKeys] };
+    }
+  }
+  return { version: config.directoryVersion, agent: agent ? { id: agentId, ...agent } : null, humans };
+}
+
+export function createContextActivities(runtime: PlaneRuntime) {
+  return {
+    /**
+     * Captures what the plane knows now: verified facts from the action type's context provider, the pinned
+     * directory slice, the policy bundle version, and problems that rule the proposal out (unknown agent or action
+     * type, parameters that fail the action type's schema). Read-only, so retries are safe. A provider that still
+     * fails on the last of CONTEXT_PROVIDER_ATTEMPTS tries is recorded as `factsError` (the advice then denies).
+     */
+    async gatherContext({ attemptId, proposal }: GatherContextInput): Promise<AttemptContext> {
+      const config = runtime.config;
+      const actionType = config.actionTypes[proposal.actionType];
+      const problems: string[] = [];
+      if (!config.directory.agents[proposal.agent]) problems.push(`agent "${proposal.agent}" is not in the directory`);
+      if (!actionType) problems.push(`action type "${proposal.actionType}" is not configured`);
+      else {
+        const invalid = config.validateParameters(proposal);
+        if (invalid) problems.push(`invalid parameters: ${invalid}`);
+      }
+
+      let facts: Record<string, JsonValue> = {};
+      let factsError: string | null = null;
+      if (actionType?.context && problems.length === 0) {
+        const { cancellationSignal: signal, info } = Context.current();
+        try {
+          facts = await fetchFacts(runtime, actionType.context, attemptId, proposal, signal);
+        } catch (err) {
+          if (info.attempt < CONTEXT_PROVIDER_ATTEMPTS) throw err;
+          factsError = `context provider failed after ${info.attempt} attempts: ${(err as Error).message}`;
+        }
+      }
+      return {
+        capturedAt: new Date().toISOString(),
+        facts,
+        factsError,
+        directory: pinDirectory(config, proposal.agent),
+        bundleVersion: config.bundle.version,
+        actionType: actionType
+          ? {
+              name: proposal.actionType,
+              version: config.actionTypeVersions[proposal.actionType]!,
+              retry: actionType.retry,
+              timeout: actionType.timeout,
+            }
+          : null,
+        problems,
+      };
+    },
+  };
+}
+
+async function fetchFacts(
+  runtime: PlaneRuntime,
+  provider: NonNullable<PlaneConfig['actionTypes'][string]['context']>,
+  attemptId: string,
+  proposal: Proposal,
+  signal: AbortSignal,
+): Promise<Record<string, JsonValue>> {
+  let facts: JsonValue;
+  if ('custom' in provider) {
+    facts = await runtime.extensions.contextProviders![provider.custom]!({ attemptId, proposal, signal });
+  } else {
+    const vars = { ...proposal.parameters, resource: proposal.resource, attemptId };
+    facts = (await httpCall(provider.http, vars, undefined, AbortSignal.any([signal, AbortSignal.timeout(10_000)]))).body;
+  }
+  if (!facts || typeof facts !== 'object' || Array.isArray(facts)) throw new Error('context provider did not return a JSON object');
+  return facts;
+}

@@ -1,0 +1,37 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { JsonValue, Proposal } from '../common';
+import type { PlaneRuntime } from '../config/runtime';
+import { httpCall } from './http';
+
+export interface ExecuteActionInput {
+  attemptId: string;
+  proposalHash: string;
+  proposal: Proposal;
+}
+
+export function createExecutorActivities(runtime: PlaneRuntime) {
+  return {
+    /**
+     * Runs the action type's executor with exactly the authorised parameters. Retried per the action type's retry
+     * policy (pinned in the attempt's context); the idempotency key is the attempt ID — stable across retries,
+     * worker crashes and workflow resets — and HTTP executors send it as `Idempotency-Key`, so a target that honours
+     * it applies the side effect once.
+     */
+    async executeAction({ attemptId, proposalHash, proposal }: ExecuteActionInput): Promise<JsonValue> {
+      const type = runtime.config.actionTypes[proposal.actionType];
+      if (!type) throw ApplicationFailure.nonRetryable(`action type "${proposal.actionType}" is no longer configured`, 'ConfigurationError');
+      const { cancellationSignal } = Context.current();
+      if ('custom' in type.executor) {
+        const executor = runtime.extensions.executors![type.executor.custom]!;
+        return executor({ attemptId, proposal, proposalHash, idempotencyKey: attemptId, signal: cancellationSignal });
+      }
+      const spec = type.executor.http;
+      const headers = { ...spec.headers, 'Idempotency-Key': attemptId, 'X-Ecp-Attempt': attemptId, 'X-Ecp-Proposal-Hash': proposalHash };
+      const vars = { ...proposal.parameters, resource: proposal.resource, attemptId };
+      const body = spec.body === 'parameters' ? proposal.parameters : undefined;
+      const response = await httpCall({ ...spec, headers }, vars, body, cancellationSignal);
+      return { status: response.status, body: response.body };
+    },
+  };
+}

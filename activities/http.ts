@@ -1,0 +1,67 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { parseTemplate } from 'url-template';
+import type { JsonValue } from '../common';
+
+export interface HttpSpec {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+const RETRYABLE_STATUS = new Set([408, 425, 429]);
+const MAX_BODY_CHARS = 16 * 1024;
+
+/** Replaces `${env:NAME}`; a missing variable is a configuration fault, not worth retrying. */
+export function withEnv(value: string): string {
+  return value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const found = process.env[name];
+    if (found === undefined) {
+      throw ApplicationFailure.nonRetryable(`environment variable ${name} is not set on the worker`, 'ConfigurationError');
+    }
+    return found;
+  });
+}
+
+export function expandUrl(template: string, vars: Record<string, unknown>): string {
+  const scalars = Object.fromEntries(
+    Object.entries(vars).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)),
+  ) as Record<string, string | number | boolean>;
+  return parseTemplate(withEnv(template)).expand(scalars);
+}
+
+/**
+ * One HTTP call on behalf of the plane. 2xx → the parsed body. 408/425/429/5xx and network errors throw a retryable
+ * error; any other status is final (non-retryable `HttpStatusError`), so a 4xx is not hammered.
+ */
+export async function httpCall(
+  spec: HttpSpec,
+  vars: Record<string, unknown>,
+  body: JsonValue | undefined,
+  signal: AbortSignal,
+): Promise<{ status: number; body: JsonValue }> {
+  const url = expandUrl(spec.url, vars);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  for (const [k, v] of Object.entries(spec.headers)) headers[k.toLowerCase()] = withEnv(v);
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(url, { method: spec.method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`${spec.method} ${url} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+  }
+  const text = (await response.text()).slice(0, MAX_BODY_CHARS);
+  let parsed: JsonValue = text;
+  if (text && (response.headers.get('content-type') ?? '').includes('json')) {
+    try {
+      parsed = JSON.parse(text) as JsonValue;
+    } catch {
+      parsed = text;
+    }
+  }
+  if (response.ok) return { status: response.status, body: parsed };
+  const message = `${spec.method} ${url} answered ${response.status}${text ? `: ${text.slice(0, 300)}` : ''}`;
+  if (response.status >= 500 || RETRYABLE_STATUS.has(response.status)) throw new Error(message);
+  throw ApplicationFailure.nonRetryable(message, 'HttpStatusError', { status: response.status, body: parsed });
+}

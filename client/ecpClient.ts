@@ -1,0 +1,247 @@
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
+import { randomUUID, type KeyObject } from 'node:crypto';
+import {
+  actionTypeKey,
+  agentKey,
+  attemptIdFor,
+  awaitingGroupsKey,
+  deadlineKey,
+  decideUpdate,
+  decisionSignal,
+  EcpError,
+  parseProposal,
+  proposalHash,
+  proposalHashKey,
+  recordQuery,
+  statusKey,
+  TASK_QUEUE,
+  WORKFLOW_TYPE,
+  type AttemptRecord,
+  type AttemptStatus,
+  type DecisionResult,
+  type ProposalInput,
+  type SignedDecision,
+  type Verdict,
+} from '../common';
+import type { PlaneConfig } from '../config/load';
+import { temporalTargetFromEnv, type TemporalTarget } from '../config/temporalConnection';
+import { signDecision } from './keys';
+import { buildListQuery, type AttemptFilter } from './listQuery';
+
+export interface ProposeResult {
+  attemptId: string;
+  proposalHash: string;
+  /** False when the same proposal had already started this attempt (idempotent start). */
+  created: boolean;
+}
+
+export interface AttemptSummary {
+  attemptId: string;
+  status: AttemptStatus | 'UNKNOWN';
+  agent: string | null;
+  actionType: string | null;
+  resource: string | null;
+  awaitingGroups: string[];
+  deadline: string | null;
+  startedAt: string;
+  closedAt: string | null;
+}
+
+export interface DecideOptions {
+  human: string;
+  verdict: Verdict;
+  reason?: string;
+  privateKey: KeyObject;
+  /** The proposal hash the human reviewed; the decision is refused locally if the attempt's differs. */
+  expectedProposalHash?: string;
+  /** Send as the fire-and-forget `decision` signal instead of the `decide` update. */
+  viaSignal?: boolean;
+}
+
+/**
+ * The typed client for services, agents and humans. Proposing validates the proposal (and, given the plane's
+ * configuration, the action type's parameters) before anything reaches Temporal, so a bad proposal starts nothing.
+ */
+export class EcpClient {
+  constructor(
+    readonly client: Client,
+    readonly config?: PlaneConfig,
+  ) {}
+
+  static async connect(options: { target?: TemporalTarget; config?: PlaneConfig } = {}): Promise<EcpClient> {
+    const target = options.target ?? temporalTargetFromEnv();
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey, connectTimeout: '5s' });
+    } catch (err) {
+      throw new EcpError('connection', `cannot reach Temporal at ${target.address} (is \`npm start\` running? set TEMPORAL_ADDRESS otherwise): ${(err as Error).message}`);
+    }
+    return new EcpClient(new Client({ connection, namespace: target.namespace }), options.config);
+  }
+
+  async close(): Promise<void> {
+    await this.client.connection.close();
+  }
+
+  /**
+   * Starts an attempt, idempotently: the attempt ID is derived from agent + idempotency key. The same proposal again
+   * returns the existing attempt; the same key with a different proposal throws a `conflict` EcpError.
+   */
+  async propose(input: ProposalInput): Promise<ProposeResult> {
+    const proposal = parseProposal(input);
+    if (this.config) {
+      if (!this.config.directory.agents[proposal.agent]) throw new EcpError('invalid_input', `invalid proposal: field "agent" "${proposal.agent}" is not an agent in the directory`, 'agent');
+      if (!this.config.actionTypes[proposal.actionType]) {
+        throw new EcpError('invalid_input', `invalid proposal: field "actionType" "${proposal.actionType}" is not a configured action type (${Object.keys(this.config.actionTypes).join(', ')})`, 'actionType');
+      }
+      const problem = this.config.validateParameters(proposal);
+      if (problem) throw new EcpError('invalid_input', `invalid proposal: ${problem}`, problem.match(/field "([^"]+)"/)?.[1]);
+    }
+    const attemptId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
+    const hash = proposalHash(proposal);
+    const requestId = randomUUID();
+    try {
+      const handle = await this.client.workflow.start(WORKFLOW_TYPE, {
+        workflowId: attemptId,
+        taskQueue: TASK_QUEUE,
+        args: [{ proposal }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: { resource: proposal.resource, requestId },
+        typedSearchAttributes: [
+          { key: statusKey, value: 'PROPOSED' },
+          { key: agentKey, value: proposal.agent },
+          { key: actionTypeKey, value: proposal.actionType },
+          { key: proposalHashKey, value: hash },
+        ],
+      });
+      // With USE_EXISTING the server returns the running attempt; its memo tells whether this call created it.
+      const described = await handle.describe();
+      this.#assertSameProposal(attemptId, hash, described.typedSearchAttributes.get(proposalHashKey), proposal.idempotencyKey);
+      return { attemptId, proposalHash: hash, created: described.memo?.requestId === requestId };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      this.#assertSameProposal(attemptId, hash, await this.#existingHash(attemptId), proposal.idempotencyKey);
+      return { attemptId, proposalHash: hash, created: false };
+    }
+  }
+
+  async #existingHash(attemptId: string): Promise<string | undefined> {
+    const described = await this.client.workflow.getHandle(attemptId).describe();
+    return described.typedSearchAttributes.get(proposalHashKey);
+  }
+
+  #assertSameProposal(attemptId: string, hash: string, existing: string | undefined, key: string): void {
+    if (existing !== undefined && existing !== hash) {
+      throw new EcpError(
+        'conflict',
+        `idempotency key "${key}" is already used by attempt ${attemptId} for a different proposal (${existing}); ` +
+          'a changed proposal needs a new idempotency key',
+        'idempotencyKey',
+      );
+    }
+  }
+
+  /** The live record (query) of a running attempt, or the final record of a closed one. */
+  async getRecord(attemptId: string): Promise<AttemptRecord> {
+    const handle = this.client.workflow.getHandle(attemptId);
+    try {
+      return await handle.query(recordQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new EcpError('not_found', `no attempt ${attemptId}`);
+      throw err;
+    }
+  }
+
+  /** Waits for the attempt to close and returns its final record. */
+  async awaitOutcome(attemptId: string): Promise<AttemptRecord> {
+    return (await this.client.workflow.getHandle(attemptId).result()) as AttemptRecord;
+  }
+
+  async listAttempts(filter: AttemptFilter = {}, limit = 200): Promise<AttemptSummary[]> {
+    const out: AttemptSummary[] = [];
+    for await (const info of this.client.workflow.list({ query: buildListQuery(filter) })) {
+      out.push(summarize(info));
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /**
+   * Attempts awaiting a decision, soonest deadline first. With `human`, only those this human may decide according
+   * to the plane's directory: a required group they belong to, and not proposed by an agent they own.
+   */
+  async listPending(options: { human?: string; limit?: number } = {}): Promise<AttemptSummary[]> {
+    const filter: AttemptFilter = { status: 'AWAITING_DECISION', running: true };
+    if (options.human) {
+      if (!this.config) throw new EcpError('invalid_input', 'listing pending attempts for a human needs the plane configuration (--config)');
+      const human = this.config.directory.humans[options.human];
+      if (!human) throw new EcpError('not_found', `"${options.human}" is not a human in the directory`, 'human');
+      if (human.groups.length === 0) return [];
+      filter.awaitingGroups = human.groups;
+      filter.excludeAgents = Object.entries(this.config.directory.agents).filter(([, a]) => a.owner === options.human).map(([id]) => id);
+    }
+    const list = await this.listAttempts(filter, options.limit ?? 500);
+    return list.sort((a, b) => (a.deadline ?? '9999').localeCompare(b.deadline ?? '9999'));
+  }
+
+  /** Signs and sends a decision. Through the update (default) the answer says whether it counted and why not. */
+  async decide(attemptId: string, options: DecideOptions): Promise<DecisionResult> {
+    const signed = await this.prepareDecision(attemptId, options);
+    const handle = this.client.workflow.getHandle(attemptId);
+    if (options.viaSignal) {
+      await handle.signal(decisionSignal, signed);
+      return { accepted: true, code: null, message: 'decision sent as a signal; `ecp show` tells whether it counted', status: 'AWAITING_DECISION' };
+    }
+    try {
+      return await handle.executeUpdate(decideUpdate, { args: [signed] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new EcpError('refused', `decision rejected: ${err.cause?.message ?? err.message}`);
+      if (err instanceof WorkflowNotFoundError) throw new EcpError('not_found', `no running attempt ${attemptId}`);
+      throw err;
+    }
+  }
+
+  /** Builds and signs the decision statement for the attempt's current proposal hash, without sending it. */
+  async prepareDecision(attemptId: string, options: DecideOptions): Promise<SignedDecision> {
+    const record = await this.getRecord(attemptId);
+    if (options.expectedProposalHash && options.expectedProposalHash !== record.proposalHash) {
+      throw new EcpError('refused', `attempt ${attemptId} has proposal ${record.proposalHash}, not the ${options.expectedProposalHash} you reviewed`);
+    }
+    return signDecision(
+      {
+        v: 1,
+        attemptId,
+        proposalHash: record.proposalHash,
+        verdict: options.verdict,
+        human: options.human,
+        reason: options.reason ?? '',
+        decidedAt: new Date().toISOString(),
+      },
+      options.privateKey,
+    );
+  }
+}
+
+function summarize(info: WorkflowExecutionInfo): AttemptSummary {
+  const sa = info.typedSearchAttributes;
+  const deadline = sa.get(deadlineKey);
+  return {
+    attemptId: info.workflowId,
+    status: (sa.get(statusKey) as AttemptStatus | undefined) ?? 'UNKNOWN',
+    agent: sa.get(agentKey) ?? null,
+    actionType: sa.get(actionTypeKey) ?? null,
+    resource: typeof info.memo?.resource === 'string' ? info.memo.resource : null,
+    awaitingGroups: sa.get(awaitingGroupsKey) ?? [],
+    deadline: deadline ? deadline.toISOString() : null,
+    startedAt: info.startTime.toISOString(),
+    closedAt: info.closeTime ? info.closeTime.toISOString() : null,
+  };
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import * as ed from '@noble/ed25519';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { canonicalJson, sha256Hex } from './canonical';
+import { DECISION_SIGNING_PREFIX } from './constants';
+import { humanIdSchema } from './proposal';
+
+// Pure-JS SHA-512 so Ed25519 verification runs inside the workflow sandbox.
+ed.hashes.sha512 = sha512;
+
+export const verdictSchema = z.enum(['approve', 'reject']);
+export type Verdict = z.infer<typeof verdictSchema>;
+
+/**
+ * What a human signs. It names the attempt and the proposal hash, so a signature cannot be replayed on another
+ * attempt or on edited arguments.
+ */
+export const decisionStatementSchema = z.strictObject({
+  v: z.literal(1),
+  attemptId: z.string().min(1).max(100),
+  proposalHash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex characters'),
+  verdict: verdictSchema,
+  human: humanIdSchema,
+  reason: z.string().max(2000, 'must be at most 2000 characters').default(''),
+  decidedAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }),
+});
+export type DecisionStatement = z.output<typeof decisionStatementSchema>;
+
+/** The payload of the `decision` signal and the `decide` update. */
+export const signedDecisionSchema = z.strictObject({
+  statement: decisionStatementSchema,
+  signature: z.string().regex(/^[0-9a-f]{128}$/, 'must be an Ed25519 signature: 128 lower-case hex characters'),
+});
+export type SignedDecision = z.output<typeof signedDecisionSchema>;
+
+/** The exact bytes a human signs: a domain prefix plus the RFC 8785 canonical statement. */
+export function decisionSigningBytes(statement: DecisionStatement): Uint8Array {
+  return utf8ToBytes(DECISION_SIGNING_PREFIX + canonicalJson(statement));
+}
+
+/** Short, stable identifier of a public key, shown in records and the CLI. */
+export function keyFingerprint(publicKeyHex: string): string {
+  return sha256Hex(publicKeyHex).slice(0, 16);
+}
+
+/** Returns the registered key that verifies the signature, or null. Never throws on malformed input. */
+export function findSigningKey(decision: SignedDecision, publicKeys: readonly string[]): string | null {
+  const message = decisionSigningBytes(decision.statement);
+  let signature: Uint8Array;
+  try {
+    signature = hexToBytes(decision.signature);
+  } catch {
+    return null;
+  }
+  for (const key of publicKeys) {
+    try {
+      if (ed.verify(signature, message, hexToBytes(key))) return key;
+    } catch {
+      // A malformed key or signature simply does not verify.
+    }
+  }
+  return null;
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { LIMITS } from './constants';
+import { canonicalSize, digestOf, sha256Hex } from './canonical';
+import { EcpError } from './errors';
+import { parseOrThrow } from './validation';
+
+const identifier = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'must start with a letter or digit and use only letters, digits, . _ @ -');
+
+export const agentIdSchema = identifier;
+export const humanIdSchema = identifier;
+export const groupIdSchema = identifier;
+
+export const actionTypeNameSchema = z
+  .string()
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, 'must be dotted lower-case words, e.g. "payments.refund"');
+
+const jsonObject = z.record(z.string(), z.json());
+
+/**
+ * What an agent asks to do. Immutable once an attempt starts: the workflow hashes exactly this object, and every
+ * approval binds to that hash.
+ */
+export const proposalSchema = z.strictObject({
+  agent: agentIdSchema,
+  actionType: actionTypeNameSchema,
+  resource: z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
+  parameters: jsonObject,
+  justification: z
+    .string()
+    .min(1, 'must say why the action is needed')
+    .max(LIMITS.justificationChars, `must be at most ${LIMITS.justificationChars} characters`),
+  claims: jsonObject.default({}),
+  idempotencyKey: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(128, 'must be at most 128 characters')
+    .regex(/^[A-Za-z0-9._:-]+$/, 'must use only letters, digits, . _ : -'),
+});
+
+export type Proposal = z.output<typeof proposalSchema>;
+export type ProposalInput = z.input<typeof proposalSchema>;
+
+/** Validates shape and size; the error names the field and the limit. Safe in workflows (pure). */
+export function parseProposal(input: unknown): Proposal {
+  const proposal = parseOrThrow(proposalSchema, input, 'proposal');
+  const size = canonicalSize(proposal);
+  if (size > LIMITS.proposalBytes) {
+    throw new EcpError(
+      'too_large',
+      `proposal is ${size} bytes of canonical JSON; the limit is ${LIMITS.proposalBytes} bytes`,
+      'parameters',
+    );
+  }
+  return proposal;
+}
+
+/** The proposal hash: SHA-256 over the RFC 8785 canonical JSON of the whole proposal. */
+export function proposalHash(proposal: Proposal): string {
+  return digestOf(proposal);
+}
+
+/**
+ * The attempt ID (= workflow ID) is derived from agent + idempotency key, so a repeated start finds the same
+ * workflow through Temporal's own ID conflict policy — no side table.
+ */
+export function attemptIdFor(agent: string, idempotencyKey: string): string {
+  return `att-${sha256Hex(`${agent}\u0000${idempotencyKey}`).slice(0, 32)}`;
+}

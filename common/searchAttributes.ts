@@ -1,0 +1,12 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Search attributes that let `temporal workflow list --query` find attempts. */
+export const statusKey = defineSearchAttributeKey('EcpStatus', SearchAttributeType.KEYWORD);
+export const agentKey = defineSearchAttributeKey('EcpAgent', SearchAttributeType.KEYWORD);
+export const actionTypeKey = defineSearchAttributeKey('EcpActionType', SearchAttributeType.KEYWORD);
+export const proposalHashKey = defineSearchAttributeKey('EcpProposalHash', SearchAttributeType.KEYWORD);
+/** Groups whose approvals are still needed; empty once requirements are met or the attempt is not waiting. */
+export const awaitingGroupsKey = defineSearchAttributeKey('EcpAwaitingGroups', SearchAttributeType.KEYWORD_LIST);
+export const deadlineKey = defineSearchAttributeKey('EcpDeadline', SearchAttributeType.DATETIME);
+
+export const ECP_SEARCH_ATTRIBUTES = [statusKey, agentKey, actionTypeKey, proposalHashKey, awaitingGroupsKey, deadlineKey];

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { actionTypeNameSchema, directorySchema } from '../common';
+import { parseDuration } from './duration';
+
+const durationSchema = z.string().refine((s) => {
+  try {
+    parseDuration(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a duration like 90s, 30m, 4h or 2d');
+
+/** `${env:NAME}` in URLs and header values is replaced at request time: agents never see credentials. */
+const httpRequestSchema = z.strictObject({
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+  /** RFC 6570 URI template over {resource}, {attemptId} and top-level parameters. */
+  url: z.string().regex(/^(https?:\/\/|\$\{env:)/, 'must be an http(s) URL template (it may start with ${env:NAME})'),
+  headers: z.record(z.string(), z.string()).default({}),
+});
+
+export const providerSchema = z.union([
+  z.strictObject({ http: httpRequestSchema }),
+  z.strictObject({ custom: z.string().min(1, 'must name a registered custom context provider') }),
+]);
+
+export const executorSchema = z.union([
+  z.strictObject({
+    http: httpRequestSchema.extend({ body: z.enum(['parameters', 'none']).default('parameters') }),
+  }),
+  z.strictObject({ custom: z.string().min(1, 'must name a registered custom executor') }),
+]);
+
+export const actionTypeSchema = z.strictObject({
+  description: z.string().max(500).optional(),
+  /** JSON Schema (draft 2020-12 subset ajv supports) for the proposal's parameters. */
+  parameters: z.record(z.string(), z.unknown()).default({ type: 'object' }),
+  context: providerSchema.optional(),
+  executor: executorSchema,
+  retry: z
+    .strictObject({
+      maximumAttempts: z.number().int().min(1).max(100).default(5),
+      initialInterval: durationSchema.default('1s'),
+      maximumInterval: durationSchema.default('30s'),
+      backoffCoefficient: z.number().min(1).max(10).default(2),
+    })
+    .prefault({}),
+  timeout: durationSchema.default('30s'),
+});
+
+export const configFileSchema = z.strictObject({
+  /** Folder with `*.cedar` policies and `schema.cedarschema`, relative to the config file. */
+  policies: z.string().default('./policies'),
+  /** The directory inline, or a path to a YAML/JSON file holding it. */
+  directory: z.union([z.string(), directorySchema]),
+  /** Action types inline, or a path to a YAML/JSON file holding them. */
+  actionTypes: z.union([z.string(), z.record(actionTypeNameSchema, actionTypeSchema)]),
+  defaults: z.strictObject({ approvalDeadline: durationSchema.default('24h') }).prefault({}),
+});
+
+export const actionTypesFileSchema = z.record(actionTypeNameSchema, actionTypeSchema);
+
+export type ActionTypeConfig = z.output<typeof actionTypeSchema>;
+export type ProviderConfig = z.output<typeof providerSchema>;
+export type ExecutorConfig = z.output<typeof executorSchema>;

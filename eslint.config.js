@@ -1,0 +1,35 @@
+// @ts-check
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.ecp-data/**', 'test-artifacts/**', 'bin/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no Node-only modules.
+    files: ['workflows/**/*.ts', 'common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not available in the workflow sandbox.' })),
+          patterns: [
+            { group: ['../activities/*', '../worker/*', '../client/*', '../policy/*', '../config/*'], message: 'Node-only code must not reach the workflow bundle.', allowTypeImports: true },
+            { group: ['@temporalio/worker', '@temporalio/client', '@cedar-policy/*', 'ajv'], message: 'Not sandbox-safe.', allowTypeImports: true },
+          ],
+        },
+      ],
+    },
+  },
+);

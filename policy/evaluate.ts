@@ -1,0 +1,95 @@
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import type { Advice } from '../common/advice';
+import type { JsonValue } from '../common/record';
+import type { PolicyBundle } from './bundle';
+
+export interface AdviceRequest {
+  agent: { id: string; owner: string; scopes: string[] };
+  actionType: string;
+  resource: string;
+  parameters: Record<string, JsonValue>;
+  claims: Record<string, JsonValue>;
+  facts: Record<string, JsonValue>;
+}
+
+const deny = (bundle: PolicyBundle, reasons: string[], errors: string[] = [], policyIds: string[] = []): Advice => ({
+  verdict: 'deny',
+  requirements: [],
+  policyIds,
+  reasons,
+  errors,
+  bundleVersion: bundle.version,
+});
+
+/**
+ * Cedar → advice. Semantics (each is a unit-tested rule):
+ * - default deny: nothing permits → deny;
+ * - forbid wins: any satisfied forbid → deny (its ids are the reasons);
+ * - a satisfied permit carrying `@requires_approval` → require_approval; several → all requirements apply;
+ * - any evaluation error in any policy, or an engine failure → deny, never allow.
+ * Cedar JSON's reserved keys (`__entity`, `__extn`) in agent-supplied data are refused, so a proposal cannot smuggle
+ * entity references into the context.
+ */
+export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest): Advice {
+  const reserved = findReservedKey({ parameters: request.parameters, claims: request.claims, facts: request.facts });
+  if (reserved) return deny(bundle, [`${reserved} uses a key reserved by Cedar's JSON format`]);
+
+  let answer: cedar.AuthorizationAnswer;
+  try {
+    answer = cedar.statefulIsAuthorized({
+      principal: { type: 'Agent', id: request.agent.id },
+      action: { type: 'Action', id: request.actionType },
+      resource: { type: 'Resource', id: request.resource },
+      context: { parameters: request.parameters, claims: request.claims, facts: request.facts } as cedar.Context,
+      preparsedPolicySetId: bundle.version,
+      entities: [
+        { uid: { type: 'Agent', id: request.agent.id }, attrs: { owner: request.agent.owner, scopes: request.agent.scopes }, parents: [] },
+        { uid: { type: 'Resource', id: request.resource }, attrs: {}, parents: [] },
+      ],
+    });
+  } catch (err) {
+    return deny(bundle, ['policy engine error'], [(err as Error).message]);
+  }
+  if (answer.type === 'failure') {
+    return deny(bundle, ['policy engine could not evaluate the request'], answer.errors.map((e) => e.message));
+  }
+  const { decision, diagnostics } = answer.response;
+  if (diagnostics.errors.length > 0) {
+    const errors = diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`).sort();
+    return deny(bundle, ['a policy failed to evaluate; failing closed'], errors);
+  }
+  const policyIds = [...diagnostics.reason].sort();
+  if (decision === 'deny') {
+    return policyIds.length > 0
+      ? deny(bundle, policyIds.map((id) => `forbidden by ${id}`), [], policyIds)
+      : deny(bundle, ['no policy permits this action (default deny)']);
+  }
+  const requirements = policyIds.flatMap((id) => (bundle.requirements[id] ? [bundle.requirements[id]] : []));
+  if (requirements.length > 0) {
+    return {
+      verdict: 'require_approval',
+      requirements,
+      policyIds,
+      reasons: requirements.map((r) => `${r.policyId} requires ${r.quorum} approval(s) from ${r.groups.join(' or ')}`),
+      errors: [],
+      bundleVersion: bundle.version,
+    };
+  }
+  return { verdict: 'allow', requirements: [], policyIds, reasons: policyIds.map((id) => `permitted by ${id}`), errors: [], bundleVersion: bundle.version };
+}
+
+function findReservedKey(value: unknown, path = 'context'): string | null {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findReservedKey(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      if (key === '__entity' || key === '__extn' || key === '__expr') return `${path}.${key}`;
+      const found = findReservedKey(child, `${path}.${key}`);
+      if (found) return found;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,26 @@
+/**
+ * The production worker: `npm run worker -- --config path/to/ecp.yaml` (or ECP_CONFIG). Connects to TEMPORAL_ADDRESS
+ * when set, else runs the embedded dev server. Exits non-zero, naming file and reason, on an invalid configuration.
+ */
+import { parseArgs } from 'node:util';
+import { EcpError } from '../common';
+import { dataDirFromEnv } from './options';
+import { runPlane } from './plane-process';
+
+const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
+const configPath = values.config ?? process.env.ECP_CONFIG;
+if (!configPath) {
+  console.error('ecp worker: no configuration; pass --config <ecp.yaml> or set ECP_CONFIG');
+  process.exit(2);
+}
+try {
+  const plane = await runPlane({ configPath, dataDir: dataDirFromEnv() });
+  console.log(`ECP worker running on task queue "ecp" at ${plane.address} (namespace ${plane.namespace}); Ctrl-C stops it`);
+  const stop = () => void plane.shutdown().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await plane.done;
+} catch (err) {
+  console.error(err instanceof EcpError ? `ecp worker: ${err.message}` : err);
+  process.exit(1);
+}

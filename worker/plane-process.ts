@@ -1,0 +1,100 @@
+import { Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { EcpError } from '../common';
+import { PlaneRuntime, type PlaneExtensions } from '../config/runtime';
+import { temporalTargetFromEnv } from '../config/temporalConnection';
+import { startEmbeddedServer } from './devServer';
+import { createPlaneWorker } from './plane';
+import { ensureSearchAttributes } from './searchAttributes';
+
+export interface RunPlaneOptions {
+  configPath: string;
+  dataDir: string;
+  extensions?: PlaneExtensions;
+  log?: (line: string) => void;
+  /** Ports for the embedded dev server (used only when TEMPORAL_ADDRESS is not set). */
+  embedded?: { port?: number; uiPort?: number };
+}
+
+export interface RunningPlane {
+  address: string;
+  namespace: string;
+  embedded: boolean;
+  uiUrl: string | null;
+  runtime: PlaneRuntime;
+  worker: Worker;
+  /** Resolves when the worker stops (or rejects if it crashes). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Brings up one plane: validates configuration first (fail closed — nothing starts on a bad policy or config),
+ * connects to TEMPORAL_ADDRESS or starts the embedded dev server, registers search attributes, runs the worker.
+ * SIGHUP reloads configuration; a reload that fails validation keeps the running one.
+ */
+export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const runtime = new PlaneRuntime(options.configPath, options.extensions);
+  const target = temporalTargetFromEnv();
+  let server: TestWorkflowEnvironment | undefined;
+  let nativeConnection: NativeConnection;
+  let address = target.address;
+  if (process.env.TEMPORAL_ADDRESS) {
+    try {
+      nativeConnection = await NativeConnection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey });
+    } catch (err) {
+      throw new EcpError('connection', `cannot reach Temporal at ${target.address}: ${(err as Error).message}`);
+    }
+  } else {
+    const port = options.embedded?.port ?? 7233;
+    log(`starting the embedded Temporal dev server on 127.0.0.1:${port} (data in ${options.dataDir}) …`);
+    server = await startEmbeddedServer({ dataDir: options.dataDir, port, uiPort: options.embedded?.uiPort ?? port + 1000, log });
+    nativeConnection = server.nativeConnection;
+    address = `127.0.0.1:${port}`;
+  }
+  const connection = server
+    ? server.connection
+    : await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey });
+  try {
+    const added = await ensureSearchAttributes(connection, target.namespace);
+    if (added.length > 0) log(`registered search attributes: ${added.join(', ')}`);
+  } catch (err) {
+    log(`warning: could not register search attributes (${(err as Error).message}); ask your Temporal operator to add them`);
+  }
+  const worker = await createPlaneWorker({ connection: nativeConnection, namespace: target.namespace, runtime });
+  const done = worker.run();
+  const onHup = () => {
+    try {
+      const config = runtime.reload();
+      log(`configuration reloaded (policy bundle ${config.bundle.version.slice(0, 19)}…, directory ${config.directoryVersion.slice(0, 19)}…)`);
+    } catch (err) {
+      log(`configuration reload refused; keeping the running one:\n${(err as Error).message}`);
+    }
+  };
+  process.on('SIGHUP', onHup);
+  let stopping: Promise<void> | undefined;
+  return {
+    address,
+    namespace: target.namespace,
+    embedded: Boolean(server),
+    uiUrl: server ? `http://127.0.0.1:${options.embedded?.uiPort ?? (options.embedded?.port ?? 7233) + 1000}` : null,
+    runtime,
+    worker,
+    done,
+    shutdown() {
+      stopping ??= (async () => {
+        process.off('SIGHUP', onHup);
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await done.catch(() => {});
+        if (server) await server.teardown();
+        else {
+          await connection.close();
+          await nativeConnection.close();
+        }
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { TASK_QUEUE } from '../common';
+import { createActivities } from '../activities';
+import type { PlaneRuntime } from '../config/runtime';
+
+export const WORKFLOWS_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
+
+type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
+let cachedBundle: Promise<WorkflowBundle> | undefined;
+
+/** Bundles the workflow code once per process (webpack is slow; every worker of the process shares it). */
+export function prebundleWorkflows(): Promise<WorkflowBundle> {
+  cachedBundle ??= bundleWorkflowCode({ workflowsPath: createRequire(import.meta.url).resolve(WORKFLOWS_PATH), logger: quietLogger });
+  return cachedBundle;
+}
+
+export interface PlaneWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  runtime: PlaneRuntime;
+  taskQueue?: string;
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+/** A worker that runs `executionAttempt` workflows and the plane's activities on task queue `ecp`. */
+export async function createPlaneWorker(options: PlaneWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    workflowBundle: await prebundleWorkflows(),
+    activities: createActivities(options.runtime),
+    ...options.workerOptions,
+  });
+}
+
+const quietLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn(message: string) {
+    console.warn(message);
+  },
+  error(message: string) {
+    console.error(message);
+  },
+};

@@ -1,0 +1,68 @@
+/**
+ * `npm start`: the whole plane on one machine — embedded Temporal dev server (SQLite in .ecp-data, Web UI), the
+ * demo target service, and the worker with the demo configuration. With ECP_CONFIG set, your configuration runs
+ * instead of the demo. Ctrl-C stops everything; pending attempts survive a restart.
+ */
+import type { ServerType } from '@hono/node-server';
+import { EcpError } from '../common';
+import { prepareDemo } from '../examples/demo/setup';
+import { createDemoTarget, serveDemoTarget } from '../examples/demo/target';
+import { dataDirFromEnv } from './options';
+import { runPlane, type RunningPlane } from './plane-process';
+
+const dataDir = dataDirFromEnv();
+const log = (line: string) => console.log(`[ecp] ${line}`);
+let target: ServerType | undefined;
+let plane: RunningPlane | undefined;
+
+async function main(): Promise<void> {
+  let configPath = process.env.ECP_CONFIG;
+  if (!configPath) {
+    const demo = prepareDemo(dataDir);
+    configPath = demo.configPath;
+    const port = Number(process.env.DEMO_TARGET_PORT ?? 4100);
+    process.env.DEMO_TARGET_TOKEN = demo.targetToken;
+    process.env.DEMO_TARGET_URL ??= `http://127.0.0.1:${port}`;
+    target = await serveDemoTarget(createDemoTarget(demo.targetToken), port);
+    log(`demo target service on ${process.env.DEMO_TARGET_URL} (orders, deploys)`);
+  }
+  plane = await runPlane({ configPath, dataDir, log });
+  const stop = () => {
+    log('stopping …');
+    void shutdown().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  printNextSteps(plane, configPath);
+  await plane.done;
+}
+
+async function shutdown(): Promise<void> {
+  await plane?.shutdown();
+  target?.close();
+}
+
+function printNextSteps(running: RunningPlane, configPath: string): void {
+  const ui = running.uiUrl ? `\n  Temporal Web UI: ${running.uiUrl}` : '';
+  console.log(`
+ECP is running — Temporal at ${running.address}, task queue "ecp", config ${configPath}${ui}
+
+Try this next, in another terminal in this folder:
+  1. An agent proposes a refund large enough to need a human:
+       npx ecp propose --agent refund-bot --action payments.refund --resource order-1001 \\
+         --params '{"orderId":"order-1001","amount":7500,"reason":"damaged in transit"}' \\
+         --justification "Customer sent photos of the damage"
+  2. See what waits for a decision:      npx ecp pending --as alice
+  3. Look at the whole decision context: npx ecp show <attempt-id>
+  4. Approve it, signed with Alice's key: npx ecp approve <attempt-id> --as alice
+  5. Watch it run:                       npx ecp show <attempt-id>
+  And see a refusal: carol owns refund-bot, so \`npx ecp approve <attempt-id> --as carol\` is refused.
+Ctrl-C stops everything; pending attempts survive a restart.
+`);
+}
+
+main().catch(async (err) => {
+  console.error(err instanceof EcpError ? `[ecp] ${err.message}` : err);
+  await shutdown().catch(() => {});
+  process.exit(1);
+});

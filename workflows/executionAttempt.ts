@@ -1,0 +1,143 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PlaneActivities } from '../activities';
+import {
+  attemptIdFor,
+  CONTEXT_PROVIDER_ATTEMPTS,
+  decideUpdate,
+  decisionSignal,
+  EcpError,
+  parseOrThrow,
+  parseProposal,
+  proposalHash,
+  recordQuery,
+  signedDecisionSchema,
+  type AttemptRecord,
+  type JsonValue,
+  type PinnedActionType,
+  type ProposalInput,
+} from '../common';
+import { AttemptState } from './attemptState';
+
+export interface ExecutionAttemptInput {
+  proposal: ProposalInput;
+}
+
+const { gatherContext } = proxyActivities<PlaneActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: CONTEXT_PROVIDER_ATTEMPTS, initialInterval: '500ms' },
+});
+const { evaluatePolicy } = proxyActivities<PlaneActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3, initialInterval: '200ms' },
+});
+
+/**
+ * One governed execution attempt (workflow ID = attempt ID):
+ * PROPOSED → EVALUATING → DENIED | AWAITING_DECISION → (REJECTED | EXPIRED | CANCELLED) | EXECUTING → SUCCEEDED | FAILED.
+ *
+ * The result is the final execution record, for every terminal status. The workflow never retries itself: retrying
+ * means a new attempt with a new idempotency key. Handlers: `decision` signal, `decide` update, `record` query.
+ */
+export async function executionAttempt(input: ExecutionAttemptInput): Promise<AttemptRecord> {
+  const state = startState(input);
+  setHandler(recordQuery, () => state.record());
+  setHandler(decisionSignal, (decision) => void state.receiveDecision(decision, 'signal'));
+  setHandler(decideUpdate, (decision) => state.receiveDecision(decision, 'update'), {
+    // Shape only: a refusal decided here would leave no trace in history.
+    validator: (decision) => void parseOrThrow(signedDecisionSchema, decision, 'decision'),
+  });
+
+  try {
+    state.transition('EVALUATING');
+    state.context = await gatherContext({ attemptId: state.attemptId, proposal: state.proposal });
+    state.advice = await evaluatePolicy({ proposal: state.proposal, context: state.context });
+
+    if (state.advice.verdict === 'deny') return finish(state, 'DENIED', state.advice.reasons.join('; '));
+    if (state.advice.verdict === 'require_approval') {
+      state.awaitDecision(state.advice);
+      await condition(() => state.approved || state.rejected, Math.max(0, state.deadlineMs! - Date.now()));
+      if (state.rejected) return finish(state, 'REJECTED', state.accepted.find((d) => d.verdict === 'reject')?.reason);
+      if (!state.approved) return finish(state, 'EXPIRED', 'no sufficient decision before the deadline; nothing ran');
+    }
+
+    // Re-check with fresh facts, directory and policy: stale authority never runs.
+    const recheckContext = await gatherContext({ attemptId: state.attemptId, proposal: state.proposal });
+    const recheckAdvice = await evaluatePolicy({ proposal: state.proposal, context: recheckContext });
+    const blockedReason = state.recheck(recheckContext, recheckAdvice);
+    state.enforcement = {
+      verdict: blockedReason ? 'blocked' : 'execute',
+      recheckAdvice,
+      recheckContext,
+      blockedReason,
+      idempotencyKey: state.attemptId,
+      at: new Date().toISOString(),
+    };
+    if (blockedReason) return finish(state, 'DENIED', `re-check before enforcement: ${blockedReason}`);
+  } catch (err) {
+    if (isCancellation(err)) return finish(state, 'CANCELLED', 'cancelled before execution; nothing ran');
+    // Context or policy could not be evaluated at all: fail closed.
+    return finish(state, 'DENIED', `evaluation failed: ${failureMessage(err)}`);
+  }
+
+  // Once executing, the outcome is recorded truthfully even if cancellation is requested.
+  state.transition('EXECUTING');
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      const result = await executorFor(state.context!.actionType!).executeAction({
+        attemptId: state.attemptId,
+        proposalHash: state.proposalHash,
+        proposal: state.proposal,
+      });
+      state.outcome = { ok: true, result: result as JsonValue, finishedAt: new Date().toISOString() };
+    } catch (err) {
+      state.outcome = { ok: false, error: failureDetails(err), finishedAt: new Date().toISOString() };
+    }
+  });
+  return finish(state, state.outcome?.ok ? 'SUCCEEDED' : 'FAILED', state.outcome?.ok ? undefined : failureMessage(state.outcome));
+}
+
+function startState(input: ExecutionAttemptInput): AttemptState {
+  try {
+    const proposal = parseProposal(input?.proposal);
+    const expectedId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
+    if (workflowInfo().workflowId !== expectedId) {
+      throw new EcpError('invalid_input', `workflow ID must be the attempt ID derived from agent and idempotency key: ${expectedId}`, 'workflowId');
+    }
+    return new AttemptState(expectedId, proposal, proposalHash(proposal));
+  } catch (err) {
+    // A bad start fails the workflow with the reason, instead of failing workflow tasks forever.
+    throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidProposal');
+  }
+}
+
+function executorFor(actionType: PinnedActionType) {
+  return proxyActivities<PlaneActivities>({
+    startToCloseTimeout: actionType.timeout,
+    retry: { ...actionType.retry, nonRetryableErrorTypes: ['ConfigurationError', 'HttpStatusError'] },
+  });
+}
+
+function finish(state: AttemptState, status: AttemptRecord['status'], note?: string): AttemptRecord {
+  state.transition(status, note);
+  return state.record();
+}
+
+function failureDetails(err: unknown): { type: string; message: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'ApplicationFailure', message: cause.message };
+  return { type: (cause as Error)?.name ?? 'Error', message: (cause as Error)?.message ?? String(cause) };
+}
+
+function failureMessage(value: unknown): string {
+  if (value && typeof value === 'object' && 'error' in value) return (value as { error: { message: string } }).error.message;
+  return failureDetails(value).message;
+}

@@ -1,0 +1,1 @@
+export { executionAttempt, type ExecutionAttemptInput } from './executionAttempt';
