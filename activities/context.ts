@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import {
   CONTEXT_PROVIDER_ATTEMPTS,
   type AttemptContext,
@@ -55,7 +56,9 @@ export function createContextActivities(runtime: PlaneRuntime) {
         try {
           facts = await fetchFacts(runtime, actionType.context, attemptId, proposal, signal);
         } catch (err) {
-          if (info.attempt < CONTEXT_PROVIDER_ATTEMPTS) throw err;
+          // Transient faults are retried by Temporal; a final answer (e.g. 404) or the last try is pinned as-is.
+          const final = err instanceof ApplicationFailure && err.nonRetryable;
+          if (!final && info.attempt < CONTEXT_PROVIDER_ATTEMPTS) throw err;
           factsError = `context provider failed after ${info.attempt} attempts: ${(err as Error).message}`;
         }
       }

@@ -1,4 +1,3 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
 import {
   allRequirementsMet,
   approvalsStillValid,
@@ -8,9 +7,6 @@ import {
   LIMITS,
   requirementProgress,
   signedDecisionSchema,
-  awaitingGroupsKey,
-  deadlineKey,
-  statusKey,
   type AcceptedDecision,
   type Advice,
   type AttemptContext,
@@ -26,6 +22,7 @@ import {
   type RequirementProgress,
   type TimelineEntry,
 } from '../common';
+import { publishVisibility } from './visibility';
 
 const now = () => new Date().toISOString();
 
@@ -174,10 +171,6 @@ export class AttemptState {
 
   #publish(): void {
     const waiting = this.status === 'AWAITING_DECISION';
-    upsertSearchAttributes([
-      { key: statusKey, value: this.status },
-      { key: awaitingGroupsKey, value: waiting ? groupsStillAwaited(this.progress) : [] },
-      { key: deadlineKey, value: waiting && this.deadlineMs !== null ? new Date(this.deadlineMs) : null },
-    ]);
+    publishVisibility(this.status, waiting ? groupsStillAwaited(this.progress) : [], waiting ? this.deadlineMs : null);
   }
 }

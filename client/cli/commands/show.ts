@@ -1,0 +1,147 @@
+import type { Command } from 'commander';
+import { canonicalJson } from '../../../common/canonical';
+import { EcpError } from '../../../common/errors';
+import type { AttemptRecord, JsonValue } from '../../../common/record';
+import type { EcpClient } from '../../ecpClient';
+import { bold, compact, dim, fields, pretty, print, printJson, red, status, table, when, yellow } from '../format';
+import { action, examples } from '../run';
+
+export function registerShow(program: Command): void {
+  program
+    .command('show')
+    .description('the whole decision context of one attempt: what runs, on whose request, why, who approved, time left')
+    .argument('<attempt>', 'the attempt ID')
+    .option('--json', 'print the full record as JSON')
+    .addHelpText('after', examples('ecp show att-0123456789abcdef0123456789abcdef', 'ecp show att-… --json | jq .decisions'))
+    .action(
+      action<{ json?: boolean }>(async (ctx, o, [attemptId]) => {
+        const ecp = await ctx.client({ withConfig: false });
+        const record = await fetchRecord(ecp, attemptId!);
+        if (o.json) return printJson(record);
+        print(renderRecord(record));
+      }),
+    );
+}
+
+/** The final record of a closed attempt comes from its result (no worker needed); a running one is queried. */
+export async function fetchRecord(ecp: EcpClient, attemptId: string): Promise<AttemptRecord> {
+  const { WorkflowNotFoundError } = await import('@temporalio/client');
+  const handle = ecp.client.workflow.getHandle(attemptId);
+  try {
+    const described = await handle.describe();
+    if (described.status.name === 'COMPLETED') return (await handle.result()) as AttemptRecord;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new EcpError('not_found', `no attempt ${attemptId}`);
+    throw err;
+  }
+  return ecp.getRecord(attemptId);
+}
+
+export function renderRecord(r: AttemptRecord, now = Date.now()): string {
+  const out: string[] = [];
+  const section = (title: string) => out.push('', bold(title));
+  const agent = r.context?.directory.agent;
+  const p = r.proposal;
+
+  out.push(`${bold(`Attempt ${r.attemptId}`)}  ${status(r.status)}`);
+  out.push(
+    fields([
+      ['agent', agent ? `${p.agent} (owner: ${agent.owner})` : p.agent],
+      ['action', p.actionType],
+      ['resource', p.resource],
+      ['justification', p.justification],
+      ['proposal hash', r.proposalHash],
+      ['deadline', r.deadline ? when(r.deadline, now) : '—'],
+    ]),
+  );
+
+  section('Parameters — exactly what will run');
+  out.push(indent(pretty(p.parameters)));
+
+  section("Agent's claims vs verified facts");
+  out.push(renderClaims(p.claims as Record<string, JsonValue>, r.context?.facts ?? null));
+  if (r.context?.factsError) out.push(red(`  facts unavailable: ${r.context.factsError}`));
+  for (const problem of r.context?.problems ?? []) out.push(red(`  problem: ${problem}`));
+
+  section('Advice');
+  if (!r.advice) out.push('  not evaluated yet');
+  else {
+    out.push(`  ${bold(r.advice.verdict)}  policies: ${r.advice.policyIds.join(', ') || '— (nothing permits it: default deny)'}`);
+    for (const reason of r.advice.reasons) out.push(`  - ${reason}`);
+    for (const error of r.advice.errors) out.push(red(`  ! ${error}`));
+    out.push(dim(`  bundle ${r.advice.bundleVersion}`));
+  }
+
+  if (r.requirements.length > 0) {
+    section('Requirements');
+    out.push(
+      table(
+        ['policy', 'groups', 'approvals', 'approved by', 'met'],
+        r.requirements.map((q) => [q.policyId, q.groups.join(' or '), `${q.approvedBy.length}/${q.quorum}`, q.approvedBy.join(', ') || '—', q.met ? 'yes' : 'no']),
+      ),
+    );
+  }
+
+  section('Decisions');
+  const { accepted, refused, refusedTotal } = r.decisions;
+  if (accepted.length === 0 && refusedTotal === 0) out.push('  none yet');
+  if (accepted.length > 0) {
+    out.push(
+      table(
+        ['accepted', 'verdict', 'decided', 'key', 'via', 'reason'],
+        accepted.map((d) => [d.human, d.verdict, when(d.decidedAt, now), d.keyFingerprint, d.via, d.reason || '—']),
+      ),
+    );
+  }
+  if (refused.length > 0) {
+    out.push(
+      table(
+        ['refused', 'code', 'message', 'received', 'via'],
+        refused.map((d) => [d.human ?? '?', d.code, d.message, when(d.receivedAt, now), d.via]),
+      ),
+    );
+  }
+  if (refusedTotal > refused.length) out.push(dim(`  … and ${refusedTotal - refused.length} more refused decisions (counted, not kept)`));
+
+  section('Enforcement');
+  const e = r.enforcement;
+  if (!e) out.push('  not yet');
+  else {
+    const recheck = e.recheckAdvice ? `${e.recheckAdvice.verdict} (${e.recheckAdvice.policyIds.join(', ') || '—'})` : '—';
+    out.push(fields([['verdict', e.verdict === 'blocked' ? red('blocked') : e.verdict], ['re-check', recheck], ['at', when(e.at, now)]]));
+    if (e.blockedReason) out.push(red(`  blocked: ${e.blockedReason}`));
+  }
+
+  section('Outcome');
+  const oc = r.outcome;
+  if (!oc) out.push('  none yet');
+  else if (oc.ok) out.push(`  ok at ${when(oc.finishedAt, now)}`, indent(pretty(oc.result)));
+  else out.push(red(`  failed at ${when(oc.finishedAt, now)}: ${oc.error.type}: ${oc.error.message}`));
+
+  section('Timeline');
+  out.push(fields(r.timeline.map((t) => [t.status, `${when(t.at, now)}${t.note ? `  ${t.note}` : ''}`])));
+  out.push('', dim(`record digest ${r.digest}`));
+  return out.join('\n');
+}
+
+/** One row per key in either; a key in both with different values is marked. */
+function renderClaims(claims: Record<string, JsonValue>, facts: Record<string, JsonValue> | null): string {
+  const keys = [...new Set([...Object.keys(claims), ...Object.keys(facts ?? {})])].sort();
+  if (keys.length === 0) return '  no claims, no facts';
+  let mismatches = 0;
+  const rows = keys.map((k) => {
+    const both = k in claims && facts !== null && k in facts;
+    const differs = both && canonicalJson(claims[k]) !== canonicalJson(facts![k]);
+    if (differs) mismatches++;
+    return [k, k in claims ? compact(claims[k]) : '—', facts && k in facts ? compact(facts[k]) : '—', differs ? red('MISMATCH') : ''];
+  });
+  const t = table(['key', 'agent claims', 'verified fact', ''], rows);
+  return mismatches > 0 ? `${t}\n${yellow(`  ${mismatches === 1 ? '1 claim disagrees' : `${mismatches} claims disagree`} with verified facts`)}` : t;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}

@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EcpError } from '../../common/errors';
+import type { PlaneConfig } from '../../config/load';
+import type { EcpClient } from '../ecpClient';
+
+/** The global options every command accepts. */
+export interface GlobalOptions {
+  config?: string;
+  dataDir?: string;
+  keysDir?: string;
+}
+
+/**
+ * What a command runs against: data dir, configuration and keys dir resolved from options, then the environment,
+ * then defaults. The configuration is loaded and Temporal is connected lazily — only by commands that need them —
+ * and heavy modules (Temporal client, Cedar) are imported only then, so `ecp --help` and `ecp keys` start fast.
+ */
+export class CliContext {
+  readonly dataDir: string;
+  readonly keysDir: string;
+  /** The configuration file in effect, or null when none was given and the demo's does not exist. */
+  readonly configPath: string | null;
+  readonly configSource: string;
+  #config: Promise<PlaneConfig> | undefined;
+  #client: Promise<EcpClient> | undefined;
+
+  constructor(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
+    this.dataDir = resolve(options.dataDir ?? (env.ECP_DATA_DIR || '.ecp-data'));
+    this.keysDir = resolve(options.keysDir ?? (env.ECP_KEYS_DIR || join(this.dataDir, 'keys')));
+    const demoConfig = join(this.dataDir, 'demo', 'ecp.yaml');
+    if (options.config) {
+      this.configPath = resolve(options.config);
+      this.configSource = '--config';
+    } else if (env.ECP_CONFIG) {
+      this.configPath = resolve(env.ECP_CONFIG);
+      this.configSource = 'ECP_CONFIG';
+    } else if (existsSync(demoConfig)) {
+      this.configPath = demoConfig;
+      this.configSource = 'the demo configuration';
+    } else {
+      this.configPath = null;
+      this.configSource = 'none';
+    }
+  }
+
+  /** The plane configuration; fails with a clear message when there is none. A broken one always fails (exit 2). */
+  config(why: string): Promise<PlaneConfig> {
+    if (!this.configPath) {
+      return Promise.reject(
+        new EcpError(
+          'config_invalid',
+          `${why} needs the plane configuration: pass --config <file> or set ECP_CONFIG ` +
+            `(no demo configuration at ${join(this.dataDir, 'demo', 'ecp.yaml')}; \`npm start\` creates it)`,
+        ),
+      );
+    }
+    return this.#loadConfig(this.configPath);
+  }
+
+  /** The configuration if one is in effect, else undefined. */
+  async optionalConfig(): Promise<PlaneConfig | undefined> {
+    return this.configPath ? this.#loadConfig(this.configPath) : undefined;
+  }
+
+  #loadConfig(path: string): Promise<PlaneConfig> {
+    this.#config ??= import('../../config/load').then(({ loadPlaneConfig }) => loadPlaneConfig(path));
+    return this.#config;
+  }
+
+  /** The connected client (with the configuration when one is in effect, so proposals are validated locally). */
+  client(options: { withConfig?: boolean } = {}): Promise<EcpClient> {
+    this.#client ??= (async () => {
+      const config = options.withConfig === false ? undefined : await this.optionalConfig();
+      const { EcpClient } = await import('../ecpClient');
+      return EcpClient.connect({ config });
+    })();
+    return this.#client;
+  }
+
+  async close(): Promise<void> {
+    const pending = this.#client;
+    this.#client = undefined;
+    if (!pending) return;
+    const client = await pending.catch(() => undefined);
+    await client?.close().catch(() => {});
+  }
+}

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { EcpError } from '../../common/errors';
+
+/** Reads a JSON object given inline (`'{"a":1}'`) or from a file (`@params.json`, `@-` for stdin). */
+export function jsonObjectArg(value: string, field: string): Record<string, unknown> {
+  let text = value;
+  if (value.startsWith('@')) {
+    const path = value.slice(1);
+    try {
+      text = readFileSync(path === '-' ? 0 : path, 'utf8');
+    } catch (err) {
+      throw new EcpError('invalid_input', `field "${field}": cannot read ${path}: ${(err as Error).message}`, field);
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new EcpError('invalid_input', `field "${field}" is not valid JSON: ${(err as Error).message}`, field);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new EcpError('invalid_input', `field "${field}" must be a JSON object`, field);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** A positive integer option (e.g. --limit). */
+export function positiveInt(value: string, field: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new EcpError('invalid_input', `--${field} must be a positive whole number, not "${value}"`, field);
+  return n;
+}

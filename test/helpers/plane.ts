@@ -1,0 +1,129 @@
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import type { ServerType } from '@hono/node-server';
+import { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker, WorkerOptions } from '@temporalio/worker';
+import { EcpClient } from '../../client';
+import { loadHumanKey } from '../../client/keys';
+import { PlaneRuntime, type PlaneExtensions } from '../../config/runtime';
+import { prepareDemo } from '../../examples/demo/setup';
+import { createDemoTarget, serveDemoTarget, type DemoTarget } from '../../examples/demo/target';
+import { createPlaneWorker } from '../../worker/plane';
+import { ensureSearchAttributes } from '../../worker/searchAttributes';
+import { freePort, startDevServer } from './temporalServers';
+
+export interface TestPlane {
+  env: TestWorkflowEnvironment;
+  /** host:port of the dev server, for subprocesses (TEMPORAL_ADDRESS). */
+  address: string;
+  ecp: EcpClient;
+  runtime: PlaneRuntime;
+  target: DemoTarget;
+  targetUrl: string;
+  dataDir: string;
+  keysDir: string;
+  configPath: string;
+  policiesDir: string;
+  directoryPath: string;
+  /** Writes (or with null removes) a policy file in this plane's bundle; call `runtime.reload()` to apply. */
+  setPolicy(file: string, text: string | null): void;
+  /** Edits this plane's directory file in place; call `runtime.reload()` to apply. */
+  editDirectory(edit: (directory: { humans: Record<string, { groups: string[]; publicKeys: string[] }> }) => void): void;
+  key(human: string): ReturnType<typeof loadHumanKey>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  teardown(): Promise<void>;
+}
+
+/**
+ * The demo plane for tests, on a real dev server: demo config with generated keys in a temp data dir, the demo
+ * target on a free port, and a worker running in this process. `configPath` lets a test use other policies.
+ */
+export interface TestPlaneOptions {
+  /** Policy files to add or replace (null removes) in a copy of the demo bundle. */
+  policies?: Record<string, string | null>;
+  /** Action types added to (or replacing) the demo's. */
+  actionTypes?: Record<string, unknown>;
+  extensions?: PlaneExtensions;
+  env?: TestWorkflowEnvironment;
+  address?: string;
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+const DEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'demo');
+
+export async function startTestPlane(options: TestPlaneOptions = {}): Promise<TestPlane> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ecp-test-'));
+  const demo = prepareDemo(dataDir);
+  const configDir = join(dataDir, 'test');
+  const policiesDir = join(configDir, 'policies');
+  mkdirSync(configDir, { recursive: true });
+  cpSync(join(DEMO_DIR, 'policies'), policiesDir, { recursive: true });
+  const setPolicy = (file: string, text: string | null) => {
+    if (text === null) rmSync(join(policiesDir, file), { force: true });
+    else writeFileSync(join(policiesDir, file), text);
+  };
+  for (const [file, text] of Object.entries(options.policies ?? {})) setPolicy(file, text);
+  const actionTypes = { ...(parse(readFileSync(join(DEMO_DIR, 'action-types.yaml'), 'utf8')) as object), ...options.actionTypes };
+  writeFileSync(join(configDir, 'action-types.yaml'), stringify(actionTypes));
+  const directoryPath = join(dataDir, 'demo', 'directory.yaml');
+  const configPath = join(configDir, 'ecp.yaml');
+  writeFileSync(configPath, stringify({ policies: './policies', actionTypes: './action-types.yaml', directory: directoryPath }));
+  const targetPort = await freePort();
+  const target = createDemoTarget(demo.targetToken);
+  const targetServer: ServerType = await serveDemoTarget(target, targetPort);
+  process.env.DEMO_TARGET_TOKEN = demo.targetToken;
+  process.env.DEMO_TARGET_URL = `http://127.0.0.1:${targetPort}`;
+
+  const server = options.env ? { env: options.env, address: options.address ?? '' } : await startDevServer();
+  const { env } = server;
+  // The time-skipping test server has no operator service; it accepts search attributes without registration.
+  if (!options.env) await ensureSearchAttributes(env.connection, 'default');
+  const runtime = new PlaneRuntime(configPath, options.extensions);
+  const ecp = new EcpClient(new Client({ connection: env.connection, namespace: 'default' }), runtime.config);
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const plane: TestPlane = {
+    env,
+    address: server.address,
+    ecp,
+    runtime,
+    target,
+    targetUrl: process.env.DEMO_TARGET_URL,
+    dataDir,
+    keysDir: demo.keysDir,
+    configPath,
+    policiesDir,
+    directoryPath,
+    setPolicy,
+    editDirectory(edit) {
+      const directory = parse(readFileSync(directoryPath, 'utf8'));
+      edit(directory);
+      writeFileSync(directoryPath, stringify(directory));
+    },
+    key: (human) => loadHumanKey(demo.keysDir, human),
+    async startWorker() {
+      worker = await createPlaneWorker({ connection: env.nativeConnection, namespace: 'default', runtime, workerOptions: options.workerOptions });
+      running = worker.run();
+    },
+    async stopWorker() {
+      if (!worker) return;
+      worker.shutdown();
+      await running;
+      worker = undefined;
+    },
+    async teardown() {
+      await plane.stopWorker();
+      targetServer.close();
+      if (!options.env) await env.teardown();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  await plane.startWorker();
+  return plane;
+}

@@ -1,0 +1,62 @@
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ECP_SEARCH_ATTRIBUTES } from '../../common';
+import { WORKFLOWS_PATH } from '../../worker/plane';
+import { findOnPath, resolveTemporalCli } from '../../worker/temporalCli';
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A real Temporal dev server (in-memory unless `dbFilename`), CLI resolved as the worker does. */
+export async function startDevServer(options: { port?: number; dbFilename?: string } = {}): Promise<{ env: TestWorkflowEnvironment; address: string; port: number }> {
+  const port = options.port ?? (await freePort());
+  const path = resolveTemporalCli('/nonexistent-ecp-data');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: path ? { type: 'existing-path', path } : { type: 'cached-download' },
+      ip: '127.0.0.1',
+      port,
+      ui: false,
+      searchAttributes: ECP_SEARCH_ATTRIBUTES,
+      ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+  return { env, address: `127.0.0.1:${port}`, port };
+}
+
+/** Temporal's time-skipping test server, for deadlines measured in hours. */
+export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  const explicit = process.env.TEMPORAL_TEST_SERVER_PATH ?? findOnPath('temporal-test-server');
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: explicit ? { type: 'existing-path', path: explicit } : { type: 'cached-download' } },
+  });
+}
+
+/** Workflow code for the time-skipping server: identical, except search attributes are not published. */
+export async function bundleWithoutVisibility() {
+  const { bundleWorkflowCode } = await import('@temporalio/worker');
+  const workerRequire = createRequire(createRequire(import.meta.url).resolve('@temporalio/worker'));
+  const webpack = workerRequire('webpack') as typeof import('webpack');
+  const stand_in = fileURLToPath(new URL('./noVisibility.ts', import.meta.url));
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    webpackConfigHook: (config) => {
+      config.plugins = [...(config.plugins ?? []), new webpack.NormalModuleReplacementPlugin(/^\.\/visibility$/, stand_in)];
+      return config;
+    },
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+  });
+}
