@@ -25,7 +25,7 @@ export default tseslint.config(
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not available in the workflow sandbox.' })),
           patterns: [
-            { group: ['../activities/*', '../worker/*', '../client/*', '../policy/*', '../config/*'], message: 'Node-only code must not reach the workflow bundle.', allowTypeImports: true },
+            { group: ['**/activities', '**/activities/*', '**/worker', '**/worker/*', '**/client', '**/client/*', '**/policy/*', '**/config/*'], message: 'Node-only code must not reach the workflow bundle.', allowTypeImports: true },
             { group: ['@temporalio/worker', '@temporalio/client', '@cedar-policy/*', 'ajv'], message: 'Not sandbox-safe.', allowTypeImports: true },
           ],
         },

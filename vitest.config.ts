@@ -1,7 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
 // Temporal suites start real dev servers: run them in forked processes, one file at a time, with generous timeouts.
-const temporalSuite = { pool: 'forks' as const, fileParallelism: false, testTimeout: 120_000, hookTimeout: 180_000 };
+const temporalSuite = {
+  pool: 'forks' as const,
+  fileParallelism: false,
+  testTimeout: 120_000,
+  hookTimeout: 180_000,
+  setupFiles: ['test/helpers/setup-temporal.ts'],
+};
 
 export default defineConfig({
   test: {

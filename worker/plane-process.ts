@@ -1,5 +1,5 @@
 import { Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { EcpError } from '../common';
 import { PlaneRuntime, type PlaneExtensions } from '../config/runtime';
@@ -36,6 +36,7 @@ export interface RunningPlane {
  */
 export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> {
   const log = options.log ?? ((line: string) => console.log(line));
+  installRuntimeLogger();
   const runtime = new PlaneRuntime(options.configPath, options.extensions);
   const target = temporalTargetFromEnv();
   let server: TestWorkflowEnvironment | undefined;
@@ -97,4 +98,16 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
       return stopping;
     },
   };
+}
+
+let runtimeInstalled = false;
+/** The SDK logs every worker state change at INFO; the plane's own lines say what matters. ECP_LOG_LEVEL overrides. */
+function installRuntimeLogger(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.ECP_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? 'WARN') });
+  } catch {
+    // Already installed by the embedding application: keep its logger.
+  }
 }

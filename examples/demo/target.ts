@@ -62,6 +62,9 @@ export function createDemoTarget(token: string): DemoTarget {
     once('deploy', (body) => {
       const service = services.get(String(body.service));
       if (!service) return new Response(JSON.stringify({ error: 'no such service' }), { status: 404 });
+      if (service.currentVersion === String(body.version)) {
+        return new Response(JSON.stringify({ error: `${String(body.service)} already runs ${service.currentVersion}` }), { status: 409 });
+      }
       const previous = service.currentVersion;
       service.currentVersion = String(body.version);
       return { deployId: `dp-${effects.length + 1}`, service: body.service, from: previous, to: body.version, environment: body.environment };

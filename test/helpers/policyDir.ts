@@ -1,0 +1,20 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A minimal schema for policy tests: one action with numeric parameters and facts. */
+export const TEST_SCHEMA = `entity Agent = { owner: String, scopes: Set<String> };
+entity Resource;
+action "payments.refund" appliesTo {
+  principal: [Agent], resource: [Resource],
+  context: { parameters: { amount: Long }, claims: {}, facts: { total: Long } },
+};
+`;
+
+/** Writes a policy bundle to a fresh temp folder and returns its path. */
+export function policyDir(files: Record<string, string>, schema = TEST_SCHEMA): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ecp-policies-'));
+  writeFileSync(join(dir, 'schema.cedarschema'), schema);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
