@@ -8,6 +8,8 @@ export interface ExecuteActionInput {
   attemptId: string;
   proposalHash: string;
   proposal: Proposal;
+  /** The action type version the re-check authorised; a different live configuration does not run. */
+  actionTypeVersion: string;
 }
 
 export function createExecutorActivities(runtime: PlaneRuntime) {
@@ -16,11 +18,19 @@ export function createExecutorActivities(runtime: PlaneRuntime) {
      * Runs the action type's executor with exactly the authorised parameters. Retried per the action type's retry
      * policy (pinned in the attempt's context); the idempotency key is the attempt ID — stable across retries,
      * worker crashes and workflow resets — and HTTP executors send it as `Idempotency-Key`, so a target that honours
-     * it applies the side effect once.
+     * it applies the side effect once. Refuses (non-retryable `StaleAuthority`) when the live action type
+     * configuration is no longer the version the re-check authorised.
      */
-    async executeAction({ attemptId, proposalHash, proposal }: ExecuteActionInput): Promise<JsonValue> {
-      const type = runtime.config.actionTypes[proposal.actionType];
+    async executeAction({ attemptId, proposalHash, proposal, actionTypeVersion }: ExecuteActionInput): Promise<JsonValue> {
+      const config = runtime.config;
+      const type = config.actionTypes[proposal.actionType];
       if (!type) throw ApplicationFailure.nonRetryable(`action type "${proposal.actionType}" is no longer configured`, 'ConfigurationError');
+      if (config.actionTypeVersions[proposal.actionType] !== actionTypeVersion) {
+        throw ApplicationFailure.nonRetryable(
+          `action type "${proposal.actionType}" was reconfigured after the re-check; not running on stale authority`,
+          'StaleAuthority',
+        );
+      }
       const { cancellationSignal } = Context.current();
       if ('custom' in type.executor) {
         const executor = runtime.extensions.executors![type.executor.custom]!;

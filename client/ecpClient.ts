@@ -124,8 +124,9 @@ export class EcpClient {
       });
       // With USE_EXISTING the server returns the running attempt; its memo tells whether this call created it.
       const described = await handle.describe();
-      this.#assertSameProposal(attemptId, hash, described.typedSearchAttributes.get(proposalHashKey), proposal.idempotencyKey);
-      return { attemptId, proposalHash: hash, created: described.memo?.requestId === requestId };
+      const created = described.memo?.requestId === requestId;
+      if (!created) this.#assertSameProposal(attemptId, hash, await this.#existingHash(attemptId), proposal.idempotencyKey);
+      return { attemptId, proposalHash: hash, created };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       this.#assertSameProposal(attemptId, hash, await this.#existingHash(attemptId), proposal.idempotencyKey);
@@ -133,13 +134,23 @@ export class EcpClient {
     }
   }
 
-  async #existingHash(attemptId: string): Promise<string | undefined> {
-    const described = await this.client.workflow.getHandle(attemptId).describe();
-    return described.typedSearchAttributes.get(proposalHashKey);
+  /**
+   * The existing attempt's proposal hash, from its own record (the workflow hashes its input; search attributes set
+   * by a starter are not trusted). Without a worker to answer, fall back to the hash the workflow published.
+   */
+  async #existingHash(attemptId: string): Promise<string> {
+    const handle = this.client.workflow.getHandle(attemptId);
+    try {
+      return (await handle.query(recordQuery)).proposalHash;
+    } catch {
+      const published = (await handle.describe()).typedSearchAttributes.get(proposalHashKey);
+      if (published) return published;
+      throw new EcpError('conflict', `attempt ${attemptId} already exists and its proposal cannot be confirmed right now; try again`, 'idempotencyKey');
+    }
   }
 
-  #assertSameProposal(attemptId: string, hash: string, existing: string | undefined, key: string): void {
-    if (existing !== undefined && existing !== hash) {
+  #assertSameProposal(attemptId: string, hash: string, existing: string, key: string): void {
+    if (existing !== hash) {
       throw new EcpError(
         'conflict',
         `idempotency key "${key}" is already used by attempt ${attemptId} for a different proposal (${existing}); ` +

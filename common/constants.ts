@@ -5,7 +5,6 @@ export const WORKFLOW_TYPE = 'executionAttempt';
 /** Upper bounds checked before anything reaches Temporal (its own payload limit is 2 MB). */
 export const LIMITS = {
   proposalBytes: 64 * 1024,
-  decisionBytes: 8 * 1024,
   justificationChars: 4000,
   /** Refused decisions kept in full in the record; later ones are only counted, so a flood cannot bloat history. */
   refusedDecisionsKept: 50,

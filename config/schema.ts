@@ -33,7 +33,7 @@ export const executorSchema = z.union([
 
 export const actionTypeSchema = z.strictObject({
   description: z.string().max(500).optional(),
-  /** JSON Schema (draft 2020-12 subset ajv supports) for the proposal's parameters. */
+  /** JSON Schema (draft-07, as Ajv's default class validates it) for the proposal's parameters. */
   parameters: z.record(z.string(), z.unknown()).default({ type: 'object' }),
   context: providerSchema.optional(),
   executor: executorSchema,

@@ -4,7 +4,7 @@ import { parseDuration } from '../config/duration';
 /**
  * How approval requirements are written in Cedar: annotations on a `permit` policy.
  *
- *   @id("refund.large")                 the policy id reported in advice (required, unique in the bundle)
+ *   @id("refund.large")                 the policy id reported in advice (unique; default "<file>#<n>")
  *   @requires_approval("finance")       groups whose members may approve (comma-separated: any of them)
  *   @quorum("2")                        distinct approvers needed (default 1)
  *   @deadline("4h")                     time to decide: s, m, h or d (default from configuration)

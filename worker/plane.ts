@@ -25,6 +25,13 @@ export interface PlaneWorkerOptions {
   workerOptions?: Partial<WorkerOptions>;
 }
 
+/**
+ * Workflows kept in worker memory between tasks. Attempts awaiting a decision sit idle for hours; keeping them cached
+ * buys nothing, so memory is bounded by this number, not by the backlog (an evicted attempt replays on its next task).
+ * ECP_MAX_CACHED_WORKFLOWS overrides.
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
+
 /** A worker that runs `executionAttempt` workflows and the plane's activities on task queue `ecp`. */
 export async function createPlaneWorker(options: PlaneWorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -33,6 +40,7 @@ export async function createPlaneWorker(options: PlaneWorkerOptions): Promise<Wo
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowBundle: await prebundleWorkflows(),
     activities: createActivities(options.runtime),
+    maxCachedWorkflows: Number(process.env.ECP_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS),
     ...options.workerOptions,
   });
 }

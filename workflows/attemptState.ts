@@ -119,6 +119,10 @@ export class AttemptState {
    * Approvals only carry over if their signer is still registered with that key and still in a required group.
    */
   recheck(context: AttemptContext, advice: Advice): string | null {
+    const before = this.context?.actionType?.version;
+    if (before !== context.actionType?.version) {
+      return `the action type's configuration changed since evaluation (${before ?? 'none'} → ${context.actionType?.version ?? 'none'})`;
+    }
     if (advice.verdict === 'deny') return `policy now denies: ${[...advice.reasons, ...advice.errors].join('; ')}`;
     if (advice.verdict === 'require_approval') {
       const stillValid = approvalsStillValid(this.accepted.filter((d) => d.verdict === 'approve'), context.directory);
@@ -171,6 +175,6 @@ export class AttemptState {
 
   #publish(): void {
     const waiting = this.status === 'AWAITING_DECISION';
-    publishVisibility(this.status, waiting ? groupsStillAwaited(this.progress) : [], waiting ? this.deadlineMs : null);
+    publishVisibility(this.proposal, this.proposalHash, this.status, waiting ? groupsStillAwaited(this.progress) : [], waiting ? this.deadlineMs : null);
   }
 }

@@ -92,10 +92,12 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
   state.transition('EXECUTING');
   await CancellationScope.nonCancellable(async () => {
     try {
-      const result = await executorFor(state.context!.actionType!).executeAction({
+      const actionType = state.enforcement!.recheckContext!.actionType!;
+      const result = await executorFor(actionType).executeAction({
         attemptId: state.attemptId,
         proposalHash: state.proposalHash,
         proposal: state.proposal,
+        actionTypeVersion: actionType.version,
       });
       state.outcome = { ok: true, result: result as JsonValue, finishedAt: new Date().toISOString() };
     } catch (err) {
@@ -122,7 +124,7 @@ function startState(input: ExecutionAttemptInput): AttemptState {
 function executorFor(actionType: PinnedActionType) {
   return proxyActivities<PlaneActivities>({
     startToCloseTimeout: actionType.timeout,
-    retry: { ...actionType.retry, nonRetryableErrorTypes: ['ConfigurationError', 'HttpStatusError'] },
+    retry: { ...actionType.retry, nonRetryableErrorTypes: ['ConfigurationError', 'HttpStatusError', 'StaleAuthority'] },
   });
 }
 

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,8 @@ export interface TestPlaneOptions {
   policies?: Record<string, string | null>;
   /** Action types added to (or replacing) the demo's. */
   actionTypes?: Record<string, unknown>;
+  /** Cedar schema text appended to the demo schema (e.g. actions for extra action types). */
+  schemaExtra?: string;
   extensions?: PlaneExtensions;
   env?: TestWorkflowEnvironment;
   address?: string;
@@ -68,6 +70,7 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
     else writeFileSync(join(policiesDir, file), text);
   };
   for (const [file, text] of Object.entries(options.policies ?? {})) setPolicy(file, text);
+  if (options.schemaExtra) appendFileSync(join(policiesDir, 'schema.cedarschema'), `\n${options.schemaExtra}`);
   const actionTypes = { ...(parse(readFileSync(join(DEMO_DIR, 'action-types.yaml'), 'utf8')) as object), ...options.actionTypes };
   writeFileSync(join(configDir, 'action-types.yaml'), stringify(actionTypes));
   const directoryPath = join(dataDir, 'demo', 'directory.yaml');

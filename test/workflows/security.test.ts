@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { decideUpdate, decisionSignal, type RefusalCode } from '../../common';
@@ -132,6 +134,24 @@ describe('stale authority never runs', () => {
       expect(record.enforcement?.recheckAdvice?.bundleVersion).not.toBe(record.advice?.bundleVersion);
     } finally {
       plane.setPolicy('zz-tighter.cedar', null);
+      plane.runtime.reload();
+    }
+  });
+
+  it("does not execute when the action type's executor configuration changes after evaluation", async () => {
+    const a = await pendingRefund(8_300);
+    const file = join(plane.configPath, '..', 'action-types.yaml');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace('timeout: 15s', 'timeout: 16s'));
+    plane.runtime.reload();
+    try {
+      expect((await send(a.attemptId, forgeDecision(plane.key('alice'), { ...a, human: 'alice' }))).accepted).toBe(true);
+      const record = await plane.ecp.awaitOutcome(a.attemptId);
+      expect(record.status).toBe('DENIED');
+      expect(record.enforcement?.blockedReason).toMatch(/the action type's configuration changed since evaluation/);
+      expect(plane.target.effects.filter((e) => e.idempotencyKey === a.attemptId)).toHaveLength(0);
+    } finally {
+      writeFileSync(file, original);
       plane.runtime.reload();
     }
   });
