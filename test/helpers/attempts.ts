@@ -13,7 +13,7 @@ export const refund = (amount: number, orderId = 'order-1001', extra: Partial<Pr
   resource: orderId,
   parameters: { orderId, amount, reason: 'damaged in transit' },
   justification: 'Customer sent photos of the damage',
-  claims: { orderTotal: 12_000 },
+  claims: { total: 12_000 },
   idempotencyKey: uniqueKey('refund'),
   ...extra,
 });

@@ -32,7 +32,7 @@ describe('auto-allow', () => {
 describe('deny', () => {
   it('never executes when a forbid applies (refund above the verified order total)', async () => {
     // The agent claims a larger order total; the verified facts decide.
-    const { attemptId } = await plane.ecp.propose(refund(3000, 'order-1002', { claims: { orderTotal: 99_999 } }));
+    const { attemptId } = await plane.ecp.propose(refund(3000, 'order-1002', { claims: { total: 99_999 } }));
     const record = await plane.ecp.awaitOutcome(attemptId);
     expect(record.status).toBe('DENIED');
     expect(record.advice).toMatchObject({ verdict: 'deny', policyIds: ['refunds.never-exceed-order'] });

@@ -34,7 +34,7 @@ export function registerPropose(program: Command): void {
       examples(
         `ecp propose --agent refund-bot --action payments.refund --resource order-1001 \\
       --params '{"orderId":"order-1001","amount":7500,"reason":"damaged in transit"}' \\
-      --justification "Customer sent photos of the damage" --claims '{"orderTotal":12000}'`,
+      --justification "Customer sent photos of the damage" --claims '{"total":12000}'`,
       ),
     )
     .action(

@@ -135,7 +135,7 @@ function renderClaims(claims: Record<string, JsonValue>, facts: Record<string, J
     if (differs) mismatches++;
     return [k, k in claims ? compact(claims[k]) : '—', facts && k in facts ? compact(facts[k]) : '—', differs ? red('MISMATCH') : ''];
   });
-  const t = table(['key', 'agent claims', 'verified fact', ''], rows);
+  const t = table(['key', 'agent claims', 'verified fact', 'check'], rows);
   return mismatches > 0 ? `${t}\n${yellow(`  ${mismatches === 1 ? '1 claim disagrees' : `${mismatches} claims disagree`} with verified facts`)}` : t;
 }
 
