@@ -8,6 +8,8 @@ export interface DecisionCheckInput {
   attemptId: string;
   proposalHash: string;
   status: AttemptStatus;
+  /** False once the wait is over (requirements met, rejected, expired): later decisions change nothing. */
+  accepting: boolean;
   deadlineMs: number | null;
   nowMs: number;
   directory: PinnedDirectory;
@@ -31,6 +33,9 @@ export function checkDecision(input: DecisionCheckInput): DecisionCheck {
   }
   if (input.status !== 'AWAITING_DECISION') {
     return refuse('not_awaiting', `the attempt is ${input.status}, not awaiting a decision`);
+  }
+  if (!input.accepting) {
+    return refuse('not_awaiting', 'the decision is already made (requirements met or rejected); the attempt is proceeding');
   }
   if (statement.attemptId !== input.attemptId) {
     return refuse('wrong_attempt', `the decision names attempt ${statement.attemptId}, not ${input.attemptId}`);

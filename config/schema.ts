@@ -48,6 +48,9 @@ export const actionTypeSchema = z.strictObject({
   timeout: durationSchema.default('30s'),
 });
 
+/** Decision deadline for approval policies without @deadline, unless `defaults.approvalDeadline` says otherwise. */
+export const DEFAULT_APPROVAL_DEADLINE = '24h';
+
 export const configFileSchema = z.strictObject({
   /** Folder with `*.cedar` policies and `schema.cedarschema`, relative to the config file. */
   policies: z.string().default('./policies'),
@@ -55,7 +58,7 @@ export const configFileSchema = z.strictObject({
   directory: z.union([z.string(), directorySchema]),
   /** Action types inline, or a path to a YAML/JSON file holding them. */
   actionTypes: z.union([z.string(), z.record(actionTypeNameSchema, actionTypeSchema)]),
-  defaults: z.strictObject({ approvalDeadline: durationSchema.default('24h') }).prefault({}),
+  defaults: z.strictObject({ approvalDeadline: durationSchema.default(DEFAULT_APPROVAL_DEADLINE) }).prefault({}),
 });
 
 export const actionTypesFileSchema = z.record(actionTypeNameSchema, actionTypeSchema);

@@ -41,6 +41,7 @@ export class AttemptState {
   readonly refused: RefusedDecision[] = [];
   refusedTotal = 0;
   readonly timeline: TimelineEntry[] = [];
+  #acceptingDecisions = false;
 
   constructor(
     readonly attemptId: string,
@@ -60,7 +61,13 @@ export class AttemptState {
   awaitDecision(advice: Advice): void {
     const seconds = Math.min(...advice.requirements.map((r) => r.deadlineSeconds));
     this.deadlineMs = Date.now() + seconds * 1000;
+    this.#acceptingDecisions = true;
     this.transition('AWAITING_DECISION', advice.reasons.join('; '));
+  }
+
+  /** Ends the wait: decisions arriving during the re-check or later are refused and change nothing. */
+  closeDecisions(): void {
+    this.#acceptingDecisions = false;
   }
 
   get progress(): RequirementProgress[] {
@@ -90,6 +97,7 @@ export class AttemptState {
       attemptId: this.attemptId,
       proposalHash: this.proposalHash,
       status: this.status,
+      accepting: this.#acceptingDecisions,
       deadlineMs: this.deadlineMs,
       nowMs: Date.now(),
       directory: this.context?.directory ?? { version: '', agent: null, humans: {} },

@@ -65,6 +65,7 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
     if (state.advice.verdict === 'require_approval') {
       state.awaitDecision(state.advice);
       await condition(() => state.approved || state.rejected, Math.max(0, state.deadlineMs! - Date.now()));
+      state.closeDecisions();
       if (state.rejected) return finish(state, 'REJECTED', state.accepted.find((d) => d.verdict === 'reject')?.reason);
       if (!state.approved) return finish(state, 'EXPIRED', 'no sufficient decision before the deadline; nothing ran');
     }

@@ -3,20 +3,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutorRequest } from '../../config/runtime';
-import { uniqueKey } from '../helpers/attempts';
+import { uniqueKey, waitForStatus } from '../helpers/attempts';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 
 // A custom action type wired through the TypeScript extension point: facts from a custom context provider, side
 // effects from a custom executor, retried per the action type's own retry policy.
 const calls: ExecutorRequest[] = [];
 const failuresBeforeSuccess = new Map<string, number>();
+const factFetches = new Map<string, number>();
 
 let plane: TestPlane;
 beforeAll(async () => {
   plane = await startTestPlane({
     actionTypes: {
       'tickets.close': {
-        parameters: { type: 'object', required: ['ticket', 'mode'], properties: { ticket: { type: 'string' }, mode: { enum: ['ok', 'flaky', 'broken'] } } },
+        parameters: { type: 'object', required: ['ticket', 'mode'], properties: { ticket: { type: 'string' }, mode: { enum: ['ok', 'flaky', 'broken', 'escalated'] } } },
         context: { custom: 'ticketFacts' },
         executor: { custom: 'closeTicket' },
         retry: { maximumAttempts: 3, initialInterval: '1s', maximumInterval: '1s' },
@@ -24,11 +25,19 @@ beforeAll(async () => {
       },
     },
     policies: {
-      'tickets.cedar': `@id("tickets.open-only") permit (principal, action == Action::"tickets.close", resource) when { context.facts.open };\n`,
+      'tickets.cedar':
+        `@id("tickets.open-only") permit (principal, action == Action::"tickets.close", resource) when { context.facts.open };\n` +
+        `@id("tickets.escalated") @requires_approval("finance") permit (principal, action == Action::"tickets.close", resource) when { context.parameters.mode == "escalated" };\n`,
     },
     extensions: {
       contextProviders: {
-        ticketFacts: async ({ proposal }) => ({ open: proposal.resource !== 'T-closed', owner: 'support' }),
+        ticketFacts: async ({ proposal }) => {
+          // The second fetch for T-slow is the re-check: slow enough to send a decision while it runs.
+          const fetches = (factFetches.get(proposal.resource) ?? 0) + 1;
+          factFetches.set(proposal.resource, fetches);
+          if (proposal.resource === 'T-slow' && fetches === 2) await new Promise((r) => setTimeout(r, 1500));
+          return { open: proposal.resource !== 'T-closed', owner: 'support' };
+        },
       },
       executors: {
         closeTicket: async (request) => {
@@ -91,6 +100,19 @@ describe('custom context providers and executors', () => {
     expect(record.outcome).toMatchObject({ ok: false, error: { type: 'TicketLocked', message: 'ticket system refuses: ticket is locked' } });
     expect(record.timeline.at(-1)).toMatchObject({ status: 'FAILED', note: 'ticket system refuses: ticket is locked' });
     expect(calls.filter((c) => c.attemptId === attemptId)).toHaveLength(1);
+  });
+
+  it('refuses decisions that arrive after the requirements are met, while the re-check runs', async () => {
+    const { attemptId } = await propose('T-slow', 'escalated');
+    await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
+    expect((await plane.ecp.decide(attemptId, { human: 'alice', verdict: 'approve', privateKey: plane.key('alice') })).accepted).toBe(true);
+    await expect.poll(() => factFetches.get('T-slow'), { timeout: 5000, interval: 20 }).toBe(2);
+    const late = await plane.ecp.decide(attemptId, { human: 'alice', verdict: 'reject', reason: 'changed my mind', privateKey: plane.key('alice') });
+    expect(late).toMatchObject({ accepted: false, code: 'not_awaiting' });
+    const record = await plane.ecp.awaitOutcome(attemptId);
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record.decisions.accepted.map((d) => d.verdict)).toEqual(['approve']);
+    expect(record.decisions.refused.map((d) => d.code)).toEqual(['not_awaiting']);
   });
 
   it('refuses to start a plane whose configuration names an unregistered custom executor', async () => {

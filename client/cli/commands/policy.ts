@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { parseDuration } from '../../../config/duration';
+import { DEFAULT_APPROVAL_DEADLINE } from '../../../config/schema';
 import type { PolicyBundle } from '../../../policy/bundle';
 import { duration, fields, print, printJson, table } from '../format';
 import { action, examples } from '../run';
 
-/** The configuration's default approval deadline when it has none (see config/schema.ts). */
-const DEFAULT_DEADLINE_SECONDS = 24 * 3600;
+const DEFAULT_DEADLINE_SECONDS = parseDuration(DEFAULT_APPROVAL_DEADLINE);
 
 export function registerPolicy(program: Command): void {
   const policy = program
