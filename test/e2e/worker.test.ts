@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +27,22 @@ describe('the worker process fails closed on bad configuration', () => {
     expect(error.code).toBe(1);
     expect(error.stderr).toMatch(/typo\.cedar:4:\d+: .*amout/);
     expect(error.stderr).not.toMatch(/cannot reach Temporal/);
+  });
+
+  it('npm start refuses to join a server it did not start when its Temporal port is taken', async () => {
+    const busy = createServer().listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'ecp-start-'));
+      const env = { ...process.env, TEMPORAL_ADDRESS: '', ECP_CONFIG: '', ECP_DATA_DIR: dir, ECP_TEMPORAL_PORT: String(port), DEMO_TARGET_PORT: '0' };
+      const error = (await run(process.execPath, ['--import', 'tsx', 'worker/start.ts'], { env, timeout: 60_000 }).catch((e: unknown) => e)) as { code: number; stdout: string; stderr: string };
+      expect(error.code).toBe(1);
+      expect(error.stderr).toContain(`port ${port} (Temporal frontend) is already in use`);
+      expect(error.stdout).not.toContain('ECP is running');
+    } finally {
+      busy.close();
+    }
   });
 
   it('exits 2 with a usage message when no configuration is given', async () => {
