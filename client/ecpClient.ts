@@ -135,17 +135,22 @@ export class EcpClient {
   }
 
   /**
-   * The existing attempt's proposal hash, from its own record (the workflow hashes its input; search attributes set
-   * by a starter are not trusted). Without a worker to answer, fall back to the hash the workflow published.
+   * The existing attempt's proposal hash, computed here from the input it was started with (its first history event),
+   * exactly as the workflow computes it: authoritative, and needs no running worker. Search attributes a starter
+   * may have set are not trusted.
    */
   async #existingHash(attemptId: string): Promise<string> {
-    const handle = this.client.workflow.getHandle(attemptId);
+    const { history } = await this.client.workflowService.getWorkflowExecutionHistory({
+      namespace: this.client.options.namespace,
+      execution: { workflowId: attemptId },
+      maximumPageSize: 1,
+    });
+    const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     try {
-      return (await handle.query(recordQuery)).proposalHash;
+      const input = await this.client.options.loadedDataConverter.payloadConverter.fromPayload<{ proposal: unknown }>(payload!);
+      return proposalHash(parseProposal(input.proposal));
     } catch {
-      const published = (await handle.describe()).typedSearchAttributes.get(proposalHashKey);
-      if (published) return published;
-      throw new EcpError('conflict', `attempt ${attemptId} already exists and its proposal cannot be confirmed right now; try again`, 'idempotencyKey');
+      throw new EcpError('conflict', `attempt ${attemptId} already exists and was not started with a valid proposal`, 'idempotencyKey');
     }
   }
 

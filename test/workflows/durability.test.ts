@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decisionSignal } from '../../common';
+import { attemptIdFor, decisionSignal, parseProposal, proposalHash, proposalHashKey, TASK_QUEUE, WORKFLOW_TYPE } from '../../common';
 import { deploy, forgeDecision, refund, waitForStatus } from '../helpers/attempts';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 
@@ -34,6 +34,26 @@ describe('awaiting a decision is a durable state', () => {
       ['erin', 'signal'],
     ]);
     expect(plane.target.effects.filter((e) => e.idempotencyKey === attemptId)).toHaveLength(1);
+  });
+
+  it('detects a conflicting proposal from the start input, with no worker running and a forged hash attribute', async () => {
+    await plane.stopWorker();
+    try {
+      const honest = refund(7_700);
+      const forged = { ...honest, parameters: { ...honest.parameters, amount: 1 } };
+      const attemptId = attemptIdFor(honest.agent, honest.idempotencyKey);
+      await plane.ecp.client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: TASK_QUEUE,
+        workflowId: attemptId,
+        args: [{ proposal: forged }],
+        typedSearchAttributes: [{ key: proposalHashKey, value: proposalHash(parseProposal(honest)) }],
+      });
+      await expect(plane.ecp.propose(honest)).rejects.toMatchObject({ code: 'conflict', field: 'idempotencyKey' });
+      expect(await plane.ecp.propose(forged)).toMatchObject({ attemptId, created: false });
+      await plane.ecp.client.workflow.getHandle(attemptId).terminate('test cleanup');
+    } finally {
+      await plane.startWorker();
+    }
   });
 
   it('keeps the awaited groups and deadline visible to Temporal visibility queries', async () => {
