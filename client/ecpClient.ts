@@ -165,10 +165,15 @@ export class EcpClient {
     }
   }
 
-  /** The live record (query) of a running attempt, or the final record of a closed one. */
+  /**
+   * The record: a closed attempt's final record is its workflow result (no worker needed); a running one is queried
+   * live.
+   */
   async getRecord(attemptId: string): Promise<AttemptRecord> {
     const handle = this.client.workflow.getHandle(attemptId);
     try {
+      const described = await handle.describe();
+      if (described.status.name === 'COMPLETED') return (await handle.result()) as AttemptRecord;
       return await handle.query(recordQuery);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new EcpError('not_found', `no attempt ${attemptId}`);

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { EcpError } from '../../common/errors';
 import type { PlaneConfig } from '../../config/load';
 import type { EcpClient } from '../ecpClient';
+import { dataDirFromEnv } from '../../worker/options';
 
 /** The global options every command accepts. */
 export interface GlobalOptions {
@@ -26,7 +27,7 @@ export class CliContext {
   #client: Promise<EcpClient> | undefined;
 
   constructor(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
-    this.dataDir = resolve(options.dataDir ?? (env.ECP_DATA_DIR || '.ecp-data'));
+    this.dataDir = dataDirFromEnv(env, options.dataDir);
     this.keysDir = resolve(options.keysDir ?? (env.ECP_KEYS_DIR || join(this.dataDir, 'keys')));
     const demoConfig = join(this.dataDir, 'demo', 'ecp.yaml');
     if (options.config) {

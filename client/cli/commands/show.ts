@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { canonicalJson } from '../../../common/canonical';
-import { EcpError } from '../../../common/errors';
 import type { AttemptRecord, JsonValue } from '../../../common/record';
-import type { EcpClient } from '../../ecpClient';
 import { bold, compact, dim, fields, pretty, print, printJson, red, status, table, when, yellow } from '../format';
 import { action, examples } from '../run';
 
@@ -16,25 +14,11 @@ export function registerShow(program: Command): void {
     .action(
       action<{ json?: boolean }>(async (ctx, o, [attemptId]) => {
         const ecp = await ctx.client({ withConfig: false });
-        const record = await fetchRecord(ecp, attemptId!);
+        const record = await ecp.getRecord(attemptId!);
         if (o.json) return printJson(record);
         print(renderRecord(record));
       }),
     );
-}
-
-/** The final record of a closed attempt comes from its result (no worker needed); a running one is queried. */
-export async function fetchRecord(ecp: EcpClient, attemptId: string): Promise<AttemptRecord> {
-  const { WorkflowNotFoundError } = await import('@temporalio/client');
-  const handle = ecp.client.workflow.getHandle(attemptId);
-  try {
-    const described = await handle.describe();
-    if (described.status.name === 'COMPLETED') return (await handle.result()) as AttemptRecord;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new EcpError('not_found', `no attempt ${attemptId}`);
-    throw err;
-  }
-  return ecp.getRecord(attemptId);
 }
 
 export function renderRecord(r: AttemptRecord, now = Date.now()): string {
