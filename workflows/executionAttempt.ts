@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -31,11 +32,14 @@ export interface ExecutionAttemptInput {
   proposal: ProposalInput;
 }
 
-const { gatherContext } = proxyActivities<PlaneActivities>({
+// Context and policy are read-only and short, so they run as local activities: their results are still pinned in
+// history (as markers) and replayed, but evaluation and re-check cost no extra round trips through the server.
+// The executor stays a regular activity: it has side effects, its own retry policy and must survive worker loss.
+const { gatherContext } = proxyLocalActivities<PlaneActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: CONTEXT_PROVIDER_ATTEMPTS, initialInterval: '500ms' },
 });
-const { evaluatePolicy } = proxyActivities<PlaneActivities>({
+const { evaluatePolicy } = proxyLocalActivities<PlaneActivities>({
   startToCloseTimeout: '10s',
   retry: { maximumAttempts: 3, initialInterval: '200ms' },
 });

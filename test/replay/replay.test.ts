@@ -50,10 +50,10 @@ describe('saved histories replay against the current workflow code', () => {
 
   it('fails with DeterminismViolationError when the history no longer matches the code', async () => {
     const history = load('succeeded-auto.json');
-    // Pretend the code once scheduled a different first activity: replay must notice, not silently diverge.
+    // Pretend the code once scheduled a different activity: replay must notice, not silently diverge.
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes)!;
-    expect(scheduled.activityTaskScheduledEventAttributes!.activityType.name).toBe('gatherContext');
-    scheduled.activityTaskScheduledEventAttributes!.activityType.name = 'executeAction';
+    expect(scheduled.activityTaskScheduledEventAttributes!.activityType.name).toBe('executeAction');
+    scheduled.activityTaskScheduledEventAttributes!.activityType.name = 'gatherContext';
     await expect(Worker.runReplayHistory({ workflowBundle }, history, workflowIds['succeeded-auto.json'])).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });

@@ -35,7 +35,7 @@ beforeAll(async () => {
           // The second fetch for T-slow is the re-check: slow enough to send a decision while it runs.
           const fetches = (factFetches.get(proposal.resource) ?? 0) + 1;
           factFetches.set(proposal.resource, fetches);
-          if (proposal.resource === 'T-slow' && fetches === 2) await new Promise((r) => setTimeout(r, 1500));
+          if (proposal.resource === 'T-slow' && fetches === 2) await new Promise((r) => setTimeout(r, 3000));
           return { open: proposal.resource !== 'T-closed', owner: 'support' };
         },
       },
@@ -105,9 +105,11 @@ describe('custom context providers and executors', () => {
   it('refuses decisions that arrive after the requirements are met, while the re-check runs', async () => {
     const { attemptId } = await propose('T-slow', 'escalated');
     await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
+    // Signed up front so that sending it during the re-check needs no query (which would wait for the re-check).
+    const lateDecision = await plane.ecp.prepareDecision(attemptId, { human: 'alice', verdict: 'reject', reason: 'changed my mind', privateKey: plane.key('alice') });
     expect((await plane.ecp.decide(attemptId, { human: 'alice', verdict: 'approve', privateKey: plane.key('alice') })).accepted).toBe(true);
     await expect.poll(() => factFetches.get('T-slow'), { timeout: 5000, interval: 20 }).toBe(2);
-    const late = await plane.ecp.decide(attemptId, { human: 'alice', verdict: 'reject', reason: 'changed my mind', privateKey: plane.key('alice') });
+    const late = await plane.ecp.submitDecision(attemptId, lateDecision);
     expect(late).toMatchObject({ accepted: false, code: 'not_awaiting' });
     const record = await plane.ecp.awaitOutcome(attemptId);
     expect(record.status).toBe('SUCCEEDED');
