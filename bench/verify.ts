@@ -1,0 +1,126 @@
+/**
+ * Evidence-pack verification throughput (one run): `npm run bench:verify -- [pack files…]`.
+ * With no files, a dev server and the demo plane produce BENCH_VERIFY_PACKS closed attempts (default 30: a mix of
+ * auto-allowed, denied and two-approver attempts) and export them first. The packs are then verified as one batch of
+ * `--packs N` (default 200; the packs are cycled when fewer are given — a repeated pack costs what the first did),
+ * twice: with replay (the full verification: one replay worker for the batch) and without (`--no-replay` measures
+ * only that). Bundling the workflow code (once per process, seconds) and first-use costs are paid before timing.
+ * Prints a line per figure, then the figures as JSON on the last line (`packsPerSecond` is the full verification).
+ * `--save <dir>` keeps generated packs.
+ */
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { readPack } from '../audit/pack/io';
+import type { EvidencePack } from '../audit/pack/schema';
+import { verifyPack, verifyPacks } from '../audit/pack/verify';
+import { warmUpReplay } from '../audit/replay/replay';
+import { packBytes } from '../audit/pack/io';
+
+export interface VerifyThroughput {
+  packs: number;
+  /** Distinct packs among them (the rest are repeats). */
+  uniquePacks: number;
+  replay: boolean;
+  seconds: number;
+  packsPerSecond: number;
+  /** CPU time of this process (all threads) per pack: what verification costs when the machine is shared. */
+  cpuMsPerPack: number;
+  /** Mean canonical size of a pack, bytes. */
+  meanPackBytes: number;
+  allPassed: boolean;
+}
+
+/** Cycles the packs up to `count` (a batch may hold a pack more than once). */
+export function batchOf(packs: EvidencePack[], count: number): EvidencePack[] {
+  return Array.from({ length: count }, (_, i) => packs[i % packs.length]!);
+}
+
+/** Verifies every pack once as one batch (`verifyPacks`), after warming up the bundles; returns packs per second. */
+export async function measureVerifyThroughput(packs: EvidencePack[], options: { replay?: boolean } = {}): Promise<VerifyThroughput> {
+  if (packs.length === 0) throw new Error('no packs to verify');
+  const replay = options.replay ?? true;
+  await warmUpReplay();
+  await verifyPack(packs[0]!, { replay }); // first-use costs (Cedar, the replay runtime) are not throughput
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const results = await verifyPacks(packs, { replay });
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const allPassed = results.every((r) => r.ok);
+  const unique = new Set(packs);
+  const meanPackBytes = Math.round([...unique].reduce((n, p) => n + packBytes(p).length, 0) / unique.size);
+  return {
+    packs: packs.length,
+    uniquePacks: unique.size,
+    replay,
+    seconds,
+    packsPerSecond: packs.length / seconds,
+    cpuMsPerPack: (used.user + used.system) / 1000 / packs.length,
+    meanPackBytes,
+    allPassed,
+  };
+}
+
+const describe = (r: VerifyThroughput) =>
+  `verified ${r.packs} packs (${r.uniquePacks} distinct)${r.replay ? ' with replay' : ' without replay'} in ${r.seconds.toFixed(2)} s: ` +
+  `${r.packsPerSecond.toFixed(1)} packs/s, ${r.cpuMsPerPack.toFixed(2)} ms CPU/pack; mean pack ${r.meanPackBytes} bytes; ${r.allPassed ? 'all PASS' : 'SOME FAILED'}`;
+
+/** Closed attempts from a fresh demo plane, exported as packs (for runs without pack files). */
+async function generatePacks(count: number): Promise<EvidencePack[]> {
+  await import('../test/helpers/setup-temporal');
+  const { startTestPlane } = await import('../test/helpers/plane');
+  const { deploy, refund, waitForStatus } = await import('../test/helpers/attempts');
+  const { exportEvidencePack } = await import('../audit/pack/export');
+  const plane = await startTestPlane();
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const kind = i % 3;
+      if (kind === 0) ids.push((await plane.ecp.propose(refund(100 + i))).attemptId);
+      else if (kind === 1) ids.push((await plane.ecp.propose(refund(50_000 + i))).attemptId);
+      else {
+        const { attemptId } = await plane.ecp.propose(deploy('production', 'checkout', `9.${i}.0`));
+        await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
+        await plane.ecp.decide(attemptId, { human: 'bob', verdict: 'approve', privateKey: plane.key('bob') });
+        await plane.ecp.decide(attemptId, { human: 'erin', verdict: 'approve', privateKey: plane.key('erin') });
+        ids.push(attemptId);
+      }
+    }
+    const packs: EvidencePack[] = [];
+    for (const id of ids) {
+      await plane.ecp.awaitOutcome(id);
+      packs.push(await exportEvidencePack(plane.ecp, id));
+    }
+    return packs;
+  } finally {
+    await plane.teardown();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+  const onlyStructural = args.includes('--no-replay');
+  const saveDir = valueOf('--save');
+  const count = Number(valueOf('--packs') ?? 200);
+  if (!Number.isInteger(count) || count < 1) throw new Error('--packs must be a positive integer');
+  const files = args.filter((a, i) => !a.startsWith('--') && !['--save', '--packs'].includes(args[i - 1] ?? ''));
+  const packs = files.length > 0 ? files.map(readPack) : await generatePacks(Number(process.env.BENCH_VERIFY_PACKS ?? 30));
+  if (saveDir) {
+    const { mkdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { writePack } = await import('../audit/pack/io');
+    mkdirSync(saveDir, { recursive: true });
+    for (const pack of packs) writePack(join(saveDir, `${pack.attemptId}.ecp-pack.json`), pack);
+  }
+  const batch = batchOf(packs, count);
+  const machine = { cpus: cpus().length, loadAverage: loadavg().map((l) => Math.round(l * 100) / 100) };
+  const withoutReplay = await measureVerifyThroughput(batch, { replay: false });
+  console.log(describe(withoutReplay));
+  const withReplay = onlyStructural ? null : await measureVerifyThroughput(batch, { replay: true });
+  if (withReplay) console.log(describe(withReplay));
+  const headline = withReplay ?? withoutReplay;
+  // Last line, read by bench/scenarios/verify.ts: the headline figure (full verification unless --no-replay) at the top.
+  console.log(JSON.stringify({ ...headline, withoutReplay, withReplay, machine }));
+  setTimeout(() => process.exit(headline.allPassed && withoutReplay.allPassed ? 0 : 1), 100).unref();
+}

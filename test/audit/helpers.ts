@@ -1,0 +1,35 @@
+import type { AttemptRecord } from '../../common';
+import { digestOf } from '../../common/canonical';
+import type { EvidencePack } from '../../audit/pack/schema';
+import { sealPack } from '../../audit/pack/seal';
+import type { HistoryEvent } from '../../audit/history';
+
+/** A deep copy to tamper with. */
+export const clone = (pack: EvidencePack): EvidencePack => structuredClone(pack);
+
+/** What a careful forger does after editing a part: recompute every digest, so only the semantic checks remain. */
+export const reseal = (pack: EvidencePack): EvidencePack => sealPack(pack.attemptId, pack.exportedAt, pack.parts);
+
+export const recordOf = (pack: EvidencePack) => pack.parts.record as unknown as AttemptRecord;
+export const eventsOf = (pack: EvidencePack) => pack.parts.history.events as unknown as HistoryEvent[];
+
+/** Recomputes the record's own digest after an edit (a forger would). */
+export function redigestRecord(record: AttemptRecord): void {
+  const { digest: _old, ...body } = record;
+  record.digest = digestOf(body);
+}
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+const unb64 = (text: string) => Buffer.from(text, 'base64').toString('utf8');
+
+/** Edits the JSON value inside a base64 payload of the history, in place. */
+export function editPayload(payload: { data?: string | null } | undefined, edit: (value: Record<string, unknown>) => void): void {
+  if (!payload?.data) throw new Error('no payload to edit');
+  const value = JSON.parse(unb64(payload.data)) as Record<string, unknown>;
+  edit(value);
+  payload.data = b64(JSON.stringify(value));
+}
+
+/** Names of the failed (non-advisory) checks. */
+export const failedChecks = (v: { checks: { name: string; ok: boolean; advisory?: boolean }[] }) =>
+  v.checks.filter((c) => !c.ok && !c.advisory).map((c) => c.name);

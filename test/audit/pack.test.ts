@@ -1,0 +1,170 @@
+/**
+ * Evidence packs on a real dev server: export → verify PASS for every terminal status, and every tamper kind — naive
+ * (digests left stale) and careful (digests recomputed) — FAILs naming what broke.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportEvidencePack } from '../../audit/pack/export';
+import { packFromHistoryJson } from '../../audit/pack/build';
+import { parsePack, packBytes } from '../../audit/pack/io';
+import { verifyPack } from '../../audit/pack/verify';
+import type { EvidencePack } from '../../audit/pack/schema';
+import { EcpClient } from '../../client';
+import { storePolicyBundle } from '../../audit/bundleStore';
+import { EcpError } from '../../common';
+import { refund, waitForStatus } from '../helpers/attempts';
+import { startTestPlane, type TestPlane } from '../helpers/plane';
+import { SCENARIOS, SHORT_DEADLINE_POLICY } from '../replay/scenarios';
+import { localActivityType } from '../../audit/history';
+import { clone, editPayload, eventsOf, failedChecks, recordOf, redigestRecord, reseal } from './helpers';
+
+const STATUSES = { 'succeeded-quorum': 'SUCCEEDED', 'succeeded-auto': 'SUCCEEDED', failed: 'FAILED', denied: 'DENIED', rejected: 'REJECTED', expired: 'EXPIRED', cancelled: 'CANCELLED' } as const;
+type Scenario = keyof typeof STATUSES;
+
+let plane: TestPlane;
+const packs = {} as Record<Scenario, EvidencePack>;
+
+beforeAll(async () => {
+  plane = await startTestPlane({ policies: { 'zz-short-deadline.cedar': SHORT_DEADLINE_POLICY } });
+  for (const name of Object.keys(STATUSES) as Scenario[]) {
+    const attemptId = await SCENARIOS[name]!(plane);
+    packs[name] = await exportEvidencePack(plane.ecp, attemptId);
+  }
+});
+afterAll(async () => {
+  await plane?.teardown();
+});
+
+describe('export → verify', () => {
+  it.each(Object.keys(STATUSES) as Scenario[])('%s: the pack verifies (PASS)', async (name) => {
+    const pack = packs[name];
+    expect(recordOf(pack).status).toBe(STATUSES[name]);
+    expect(parsePack(JSON.parse(Buffer.from(packBytes(pack)).toString('utf8')))).toEqual(pack);
+    const result = await verifyPack(pack);
+    expect(failedChecks(result)).toEqual([]);
+    expect(result.ok).toBe(true);
+    const names = result.checks.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['digest.history', 'record.history', 'proposal.hash', 'policy.version', 'policy.advice', 'replay']));
+    expect(result.checks.find((c) => c.name === 'code.local')?.ok).toBe(true);
+  });
+
+  it('checks every accepted decision of a quorum attempt', async () => {
+    const result = await verifyPack(packs['succeeded-quorum']);
+    const decisions = result.checks.filter((c) => c.name.startsWith('decision['));
+    expect(decisions.map((c) => c.name)).toEqual(['decision[0] bob approve', 'decision[1] erin approve']);
+    expect(decisions.every((c) => c.ok)).toBe(true);
+  });
+
+  it('refuses an unknown attempt and an open one', async () => {
+    await expect(exportEvidencePack(plane.ecp, 'att-00000000000000000000000000000000')).rejects.toMatchObject({ code: 'not_found' });
+    const { attemptId } = await plane.ecp.propose(refund(6_100));
+    await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
+    const err = await exportEvidencePack(plane.ecp, attemptId).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EcpError);
+    expect((err as EcpError).message).toMatch(/still open/);
+    await plane.ecp.client.workflow.getHandle(attemptId).cancel();
+  });
+
+  it('finds the policy texts in the data dir\'s bundle store when the configuration no longer has them', async () => {
+    const attemptId = packs.denied.attemptId;
+    const unconfigured = new EcpClient(plane.ecp.client);
+    const err = await exportEvidencePack(unconfigured, attemptId, { dataDir: plane.dataDir }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'not_found', field: 'policyBundle' });
+    expect((err as Error).message).toContain('policy-bundles');
+    storePolicyBundle(plane.dataDir, plane.runtime.config.bundle);
+    const pack = await exportEvidencePack(unconfigured, attemptId, { dataDir: plane.dataDir });
+    expect(pack.parts.policyBundle).toEqual(packs.denied.parts.policyBundle);
+    expect((await verifyPack(pack, { replay: false })).ok).toBe(true);
+  });
+
+  it('builds the same pack from the fetched history JSON without a server', async () => {
+    const pack = packs['succeeded-quorum'];
+    const rebuilt = await packFromHistoryJson(pack.parts.history, { policyBundles: [pack.parts.policyBundle!], exportedAt: pack.exportedAt });
+    expect(rebuilt).toEqual(pack);
+  });
+});
+
+/** Each tamper: the naive version names the part's digest; the resealed one names the semantic check. */
+describe('tampered packs FAIL naming what broke', () => {
+  const quorum = () => clone(packs['succeeded-quorum']);
+
+  it('one changed byte in the parameters of the start input in history', async () => {
+    const pack = quorum();
+    editPayload(eventsOf(pack)[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0], (input) => {
+      const proposal = input.proposal as { parameters: { version: string } };
+      proposal.parameters.version = proposal.parameters.version.replace('3', '4');
+    });
+    expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual(['digest.history', 'proposal.hash']);
+    const failed = failedChecks(await verifyPack(reseal(pack)));
+    expect(failed).toContain('proposal.hash');
+    expect(failed).toContain('replay');
+  });
+
+  it('one changed byte in the parameters of the record', async () => {
+    const pack = quorum();
+    (recordOf(pack).proposal.parameters as { version: string }).version = '3.0.1';
+    expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual(['digest.record', 'record.digest', 'record.history', 'proposal.hash']);
+    redigestRecord(recordOf(pack));
+    const failed = failedChecks(await verifyPack(reseal(pack)));
+    expect(failed).toEqual(expect.arrayContaining(['record.history', 'proposal.hash', 'replay']));
+    expect(failed).not.toContain('record.digest');
+  });
+
+  it('a decision: a field of the signed statement', async () => {
+    const pack = quorum();
+    const decision = recordOf(pack).decisions.accepted[0]!;
+    decision.statement.reason = 'looks fine';
+    decision.reason = 'looks fine';
+    redigestRecord(recordOf(pack));
+    const failed = failedChecks(await verifyPack(reseal(pack)));
+    expect(failed).toEqual(expect.arrayContaining(['decision[0] bob approve', 'record.history', 'replay']));
+    expect(failed).not.toContain('digest.record');
+  });
+
+  it('a signature', async () => {
+    const pack = quorum();
+    const decision = recordOf(pack).decisions.accepted[1]!;
+    decision.signature = `${decision.signature.slice(0, -1)}${decision.signature.endsWith('0') ? '1' : '0'}`;
+    expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual(['digest.record', 'record.digest', 'record.history', 'decision[1] erin approve']);
+    redigestRecord(recordOf(pack));
+    expect(failedChecks(await verifyPack(reseal(pack)))).toEqual(expect.arrayContaining(['decision[1] erin approve', 'replay']));
+  });
+
+  it('a history event: the pinned context (activity or local-activity marker)', async () => {
+    const pack = quorum();
+    const events = eventsOf(pack);
+    const marker = events.find((e) => localActivityType(e) === 'gatherContext');
+    const completed = events.find((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED');
+    // The facts the plane pinned: an edit must not survive replay.
+    const result = marker ? marker.markerRecordedEventAttributes!.details!.result!.payloads![0] : completed!.activityTaskCompletedEventAttributes!.result!.payloads![0];
+    editPayload(result, (context) => {
+      (context.directory as { version: string }).version = 'sha256:0000';
+    });
+    expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual(['digest.history']);
+    expect(failedChecks(await verifyPack(reseal(pack)))).toEqual(['replay']);
+  });
+
+  it('a history event: the completion result', async () => {
+    const pack = quorum();
+    editPayload(eventsOf(pack).at(-1)!.workflowExecutionCompletedEventAttributes!.result!.payloads![0], (record) => {
+      record.status = 'DENIED';
+    });
+    expect(failedChecks(await verifyPack(reseal(pack)))).toEqual(['record.history']);
+  });
+
+  it('the policy text', async () => {
+    const pack = quorum();
+    const policies = pack.parts.policyBundle!.policies;
+    policies['deploys.production-two-sre'] = policies['deploys.production-two-sre']!.replace('@quorum("2")', '@quorum("1")');
+    expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual(['digest.policyBundle', 'policy.version', 'policy.advice']);
+    pack.parts.policyBundle!.version = (await import('../../audit/pack/policy')).policyPartVersion(pack.parts.policyBundle!);
+    expect(failedChecks(await verifyPack(reseal(pack), { replay: false }))).toEqual(['policy.version', 'policy.advice']);
+  });
+
+  it('a directory key', async () => {
+    const pack = quorum();
+    const bob = pack.parts.directory.humans.bob!;
+    bob.publicKeys = [bob.publicKeys[0]!.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'))];
+    expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual(['digest.directory', 'directory.pinned', 'decision[0] bob approve']);
+    expect(failedChecks(await verifyPack(reseal(pack), { replay: false }))).toEqual(['directory.pinned', 'decision[0] bob approve']);
+  });
+});
