@@ -1,0 +1,61 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { secureHeaders } from 'hono/secure-headers';
+import { sameOrigin, requireSession } from './auth/middleware';
+import type { ConsoleDeps, ConsoleEnv } from './deps';
+import { errorBody, toErrorResponse, validationHook } from './errors';
+import { registerAttemptRoutes } from './routes/attempts';
+import { registerEventRoutes } from './routes/events';
+import { registerSessionRoutes } from './routes/session';
+import { registerUiRoutes } from './routes/ui';
+
+export const API_VERSION = '1.0.0';
+
+/**
+ * The web console: the JSON API under `/api` (OpenAPI document at `/api/openapi.json`) and the browser app at `/`.
+ * Every failure answers `{ error: { code, message, field? } }`.
+ */
+export function createConsoleApp(deps: ConsoleDeps): OpenAPIHono<ConsoleEnv> {
+  const log = deps.log ?? ((line: string) => console.error(line));
+  const app = new OpenAPIHono<ConsoleEnv>({ defaultHook: validationHook });
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+      },
+      referrerPolicy: 'no-referrer',
+    }),
+  );
+  app.use('/api/*', sameOrigin());
+  app.use('/api/*', async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+  });
+  registerSessionRoutes(app, deps);
+  app.use('/api/inbox', requireSession(deps));
+  app.use('/api/attempts', requireSession(deps));
+  app.use('/api/attempts/*', requireSession(deps));
+  registerAttemptRoutes(app, deps);
+  registerEventRoutes(app, deps);
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'ECP console API',
+      version: API_VERSION,
+      description:
+        'The JSON API of the ECP web console. Sign in with POST /api/session (sets an HttpOnly SameSite=Strict cookie); ' +
+        'send the returned csrfToken as the `x-csrf-token` header on every POST/DELETE. Errors: `{ error: { code, message, field? } }`.',
+    },
+  });
+  if (deps.ui) registerUiRoutes(app, deps.ui);
+  app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
+  app.onError((err, c) => toErrorResponse(c, err, log));
+  return app;
+}

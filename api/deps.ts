@@ -1,0 +1,26 @@
+import type { EcpClient } from '../client/ecpClient';
+import type { PlaneConfig } from '../config/load';
+import type { Authenticator } from './auth/authenticator';
+import type { FailureLimiter } from './auth/rateLimit';
+import type { Session, SessionStore } from './auth/sessions';
+import type { UiAssets } from './uiAssets';
+
+/** What the console needs from the plane. Everything Temporal goes through `ecp`, so its data converter applies. */
+export interface ConsoleDeps {
+  /** A connected client; its own configuration is ignored in favour of `config()`. */
+  ecp: EcpClient;
+  /** The plane's current configuration (read per request, so a reload takes effect). */
+  config: () => PlaneConfig;
+  authenticator: Authenticator;
+  sessions: SessionStore;
+  /** Sign-in failures per human and per client address. */
+  limiters: { human: FailureLimiter; client: FailureLimiter };
+  /** The browser app; null serves the API alone. */
+  ui: UiAssets | null;
+  /** How often the live inbox stream re-checks (ms). */
+  livePollMs?: number;
+  log?: (line: string) => void;
+  now?: () => number;
+}
+
+export type ConsoleEnv = { Variables: { session: Session } };

@@ -1,0 +1,77 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from '@hono/zod-openapi';
+import { EcpError, type EcpErrorCode } from '../common/errors';
+import { formatPath } from '../common/validation';
+
+/** Codes beyond EcpError's that only the HTTP API produces. */
+export type ApiErrorCode = EcpErrorCode | 'unauthenticated' | 'forbidden' | 'csrf' | 'rate_limited' | 'stale';
+
+/** The one error body every API failure has. */
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_input', description: 'stable, for scripts' }),
+      message: z.string().openapi({ description: 'for the person reading it' }),
+      field: z.string().optional().openapi({ description: 'the offending input, e.g. `statement.reason`' }),
+      refusal: z.string().optional().openapi({ description: "the workflow's refusal code when a decision did not count" }),
+    }),
+  })
+  .openapi('Error');
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
+  invalid_input: 400,
+  too_large: 413,
+  conflict: 409,
+  stale: 409,
+  not_found: 404,
+  config_invalid: 500,
+  policy_invalid: 500,
+  connection: 503,
+  refused: 403,
+  forbidden: 403,
+  unauthenticated: 401,
+  csrf: 403,
+  rate_limited: 429,
+  internal: 500,
+};
+
+/** An API failure with its HTTP status derived from the code. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly field?: string,
+    readonly refusal?: string,
+  ) {
+    super(message);
+  }
+  get status(): ContentfulStatusCode {
+    return STATUS[this.code];
+  }
+}
+
+export function errorBody(code: string, message: string, field?: string, refusal?: string): ErrorBody {
+  return { error: { code, message, ...(field ? { field } : {}), ...(refusal ? { refusal } : {}) } };
+}
+
+/** Maps anything thrown in a handler to the error body; unexpected errors are logged and never leak details. */
+export function toErrorResponse(c: Context, err: unknown, log: (line: string) => void): Response {
+  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.field, err.refusal), err.status);
+  if (err instanceof EcpError) return c.json(errorBody(err.code, err.message, err.field), STATUS[err.code]);
+  const e = err as { code?: unknown; message?: string };
+  if (e?.code === 14) return c.json(errorBody('connection', 'Temporal is unreachable; try again shortly'), 503);
+  log(`console: unexpected error on ${c.req.method} ${c.req.path}: ${e?.message ?? String(err)}`);
+  return c.json(errorBody('internal', 'unexpected error; see the plane log'), 500);
+}
+
+/** The zod-openapi validation hook: the first issue becomes `invalid_input` naming the field (e.g. `statement.reason`). */
+export function validationHook(result: { success: boolean; error?: z.ZodError; target?: string }, c: Context): Response | undefined {
+  if (result.success || !result.error) return undefined;
+  const issue = result.error.issues[0];
+  const field = formatPath(issue?.path ?? []) || undefined;
+  const where = result.target === 'query' ? 'query parameter' : result.target === 'param' ? 'path parameter' : 'field';
+  const message = `invalid request: ${field ? `${where} "${field}" ` : ''}${issue?.message ?? 'is invalid'}`;
+  return c.json(errorBody('invalid_input', message, field), 400);
+}

@@ -1,0 +1,101 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { ConsoleDeps, ConsoleEnv } from '../deps';
+import { isHttps, requireSession, SESSION_COOKIE } from '../auth/middleware';
+import type { Session } from '../auth/sessions';
+import { ApiError, errorBodySchema } from '../errors';
+import { sessionSchema, signInSchema } from '../schemas';
+
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((code) => [code, { description: 'error', content: { 'application/json': { schema: errorBodySchema } } }]));
+
+const signIn = createRoute({
+  method: 'post',
+  path: '/api/session',
+  tags: ['session'],
+  summary: 'Sign in as a human from the directory; sets the HttpOnly session cookie',
+  request: { body: { required: true, content: { 'application/json': { schema: signInSchema } } } },
+  responses: { 200: { description: 'signed in', content: { 'application/json': { schema: sessionSchema } } }, ...errors(400, 401, 403, 429) },
+});
+
+const current = createRoute({
+  method: 'get',
+  path: '/api/session',
+  tags: ['session'],
+  summary: 'The signed-in human and the CSRF token for this session',
+  responses: { 200: { description: 'the session', content: { 'application/json': { schema: sessionSchema } } }, ...errors(401) },
+});
+
+const signOut = createRoute({
+  method: 'delete',
+  path: '/api/session',
+  tags: ['session'],
+  summary: 'Sign out (needs the x-csrf-token header)',
+  responses: { 204: { description: 'signed out' }, ...errors(401, 403) },
+});
+
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function registerSessionRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleDeps): void {
+  const describe = (session: Session) => {
+    const human = deps.config().directory.humans[session.human];
+    return {
+      human: session.human,
+      name: human?.name ?? null,
+      groups: human?.groups ?? [],
+      publicKeys: human?.publicKeys ?? [],
+      method: session.method,
+      csrfToken: session.csrfToken,
+      expiresAt: new Date(deps.sessions.expiresAt(session)).toISOString(),
+    };
+  };
+
+  app.openapi(signIn, async (c) => {
+    const { human, secret } = c.req.valid('json');
+    const keys = { human: [`human:${human}`], client: [`client:${clientAddress(c)}`] };
+    const wait = Math.max(deps.limiters.human.retryAfterMs(keys.human), deps.limiters.client.retryAfterMs(keys.client));
+    if (wait > 0) {
+      c.header('Retry-After', String(Math.ceil(wait / 1000)));
+      throw new ApiError('rate_limited', `too many failed sign-ins; try again in ${Math.ceil(wait / 1000)} s`);
+    }
+    const authenticated = await deps.authenticator.authenticate({ human, secret });
+    // Only humans in the current directory: removing someone there ends their sign-ins at once.
+    const identity = authenticated && deps.config().directory.humans[authenticated.human] ? authenticated : null;
+    if (!identity) {
+      deps.limiters.human.fail(keys.human);
+      deps.limiters.client.fail(keys.client);
+      throw new ApiError('unauthenticated', 'unknown human or wrong secret');
+    }
+    deps.limiters.human.clear(keys.human[0]!);
+    const old = getCookie(c, SESSION_COOKIE);
+    if (old) deps.sessions.delete(old); // a fresh ID on every sign-in: no session fixation
+    const session = deps.sessions.create(identity);
+    setCookie(c, SESSION_COOKIE, session.id, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: isHttps(c),
+      path: '/',
+      maxAge: Math.floor(deps.sessions.limits.maxAgeMs / 1000),
+    });
+    deps.log?.(`console: ${human} signed in (${identity.method})`);
+    return c.json(describe(session), 200);
+  });
+
+  app.use('/api/session', async (c, next) => (c.req.method === 'POST' ? next() : requireSession(deps)(c, next)));
+
+  app.openapi(current, (c) => c.json(describe(c.get('session')), 200));
+
+  app.openapi(signOut, (c) => {
+    deps.sessions.delete(c.get('session').id);
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.body(null, 204);
+  });
+}

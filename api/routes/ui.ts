@@ -1,0 +1,23 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { ConsoleEnv } from '../deps';
+import type { UiAssets } from '../uiAssets';
+
+/** The single-page app: the same HTML for every page path; hashed asset URLs cached for a year. */
+export function registerUiRoutes(app: OpenAPIHono<ConsoleEnv>, ui: UiAssets): void {
+  const page = (c: Context) => {
+    c.header('Cache-Control', 'no-cache');
+    return c.html(ui.html);
+  };
+  app.get('/', page);
+  app.get('/all', page);
+  app.get('/attempts/:attemptId', page);
+  app.get(`/assets/app-${ui.version}.js`, (c) => {
+    c.header('Cache-Control', 'public, max-age=31536000, immutable');
+    return c.body(ui.script, 200, { 'Content-Type': 'text/javascript; charset=utf-8' });
+  });
+  app.get(`/assets/app-${ui.version}.css`, (c) => {
+    c.header('Cache-Control', 'public, max-age=31536000, immutable');
+    return c.body(ui.css, 200, { 'Content-Type': 'text/css; charset=utf-8' });
+  });
+}

@@ -1,0 +1,84 @@
+import { z } from '@hono/zod-openapi';
+import { ATTEMPT_STATUSES } from '../common/record';
+import { signedDecisionSchema } from '../common/decision';
+import { actionTypeNameSchema, agentIdSchema, humanIdSchema } from '../common/proposal';
+
+/** Request and response shapes of the console API; the OpenAPI document is generated from these. */
+
+export const signInSchema = z
+  .strictObject({
+    human: humanIdSchema.describe('a human ID from the directory'),
+    secret: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').openapi({ description: 'the sign-in secret (token or password)' }),
+  })
+  .openapi('SignIn');
+
+export const sessionSchema = z
+  .object({
+    human: z.string(),
+    name: z.string().nullable(),
+    groups: z.array(z.string()),
+    publicKeys: z.array(z.string()).openapi({ description: "the human's registered Ed25519 public keys (hex)" }),
+    method: z.string().openapi({ description: 'how the human signed in, e.g. "secret"' }),
+    csrfToken: z.string().openapi({ description: 'send as the `x-csrf-token` header on every POST/DELETE' }),
+    expiresAt: z.string().openapi({ description: 'when the session ends if unused' }),
+  })
+  .openapi('Session');
+
+export const attemptSummarySchema = z
+  .object({
+    attemptId: z.string(),
+    status: z.string(),
+    agent: z.string().nullable(),
+    actionType: z.string().nullable(),
+    resource: z.string().nullable(),
+    awaitingGroups: z.array(z.string()),
+    deadline: z.string().nullable(),
+    startedAt: z.string(),
+    closedAt: z.string().nullable(),
+  })
+  .openapi('AttemptSummary');
+
+export const attemptListSchema = z.object({ count: z.number().int(), attempts: z.array(attemptSummarySchema) }).openapi('AttemptList');
+
+export const attemptQuerySchema = z.strictObject({
+  status: z.enum(ATTEMPT_STATUSES).optional().openapi({ param: { name: 'status', in: 'query' } }),
+  agent: agentIdSchema.optional(),
+  actionType: actionTypeNameSchema.optional(),
+  limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(500, 'must be at most 500').default(100).openapi({ param: { name: 'limit', in: 'query' } }),
+});
+
+export const attemptIdParamSchema = z.object({
+  attemptId: z
+    .string()
+    .regex(/^att-[0-9a-f]{32}$/, 'must be an attempt ID like att-<32 hex characters>')
+    .openapi({ param: { name: 'attemptId', in: 'path' }, example: 'att-0123456789abcdef0123456789abcdef' }),
+});
+
+const jsonValue = z.unknown().openapi({ description: 'any JSON value' });
+
+export const claimCheckSchema = z
+  .object({ key: z.string(), claimed: z.boolean(), claim: jsonValue, verified: z.boolean(), fact: jsonValue, mismatch: z.boolean() })
+  .openapi('ClaimCheck');
+
+export const attemptViewSchema = z
+  .object({
+    record: z
+      .looseObject({ schema: z.literal('ecp.record.v1'), attemptId: z.string(), status: z.string(), proposalHash: z.string(), digest: z.string() })
+      .openapi({ description: 'the authoritative execution record (ecp.record.v1), exactly as `ecp show --json` prints it' }),
+    claims: z.array(claimCheckSchema).openapi({ description: "the agent's claims beside the verified facts (same rule as `ecp show`)" }),
+    viewer: z.object({
+      mayDecide: z.boolean().openapi({ description: 'advisory: the workflow makes the final check' }),
+      why: z.string().nullable().openapi({ description: 'why this human cannot decide, when they cannot' }),
+    }),
+    serverTime: z.string(),
+  })
+  .openapi('AttemptView');
+
+/** The shared schema itself (common/decision.ts), so the API accepts exactly what the workflow verifies. */
+export const decisionRequestSchema = signedDecisionSchema.describe(
+  'a decision statement signed with the human\'s Ed25519 key over "ecp.decision.v1:" + RFC 8785 canonical JSON of the statement',
+);
+
+export const decisionResultSchema = z
+  .object({ accepted: z.literal(true), code: z.null(), message: z.string(), status: z.string() })
+  .openapi('DecisionResult');

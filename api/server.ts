@@ -1,0 +1,104 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { EcpClient } from '../client/ecpClient';
+import { dataConverterFor } from '../codec/dataConverter';
+import { parseDuration } from '../config/duration';
+import type { PlaneConfig } from '../config/load';
+import { temporalTargetFromEnv } from '../config/temporalConnection';
+import { EcpError } from '../common/errors';
+import { assertPortFree } from '../worker/ports';
+import { createConsoleApp } from './app';
+import { SecretAuthenticator, type Authenticator } from './auth/authenticator';
+import { FailureLimiter } from './auth/rateLimit';
+import { SessionStore } from './auth/sessions';
+import type { ConsoleDeps } from './deps';
+import { buildUiAssets } from './uiAssets';
+
+export const DEFAULT_CONSOLE_PORT = 8088;
+
+/** ECP_CONSOLE_PORT: a port number (default 8088), or `0`/`off` to not serve the console. */
+export function consolePortFromEnv(env: NodeJS.ProcessEnv = process.env, fallback: number | null = DEFAULT_CONSOLE_PORT): number | null {
+  const raw = env.ECP_CONSOLE_PORT?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === '0' || raw.toLowerCase() === 'off') return null;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new EcpError('config_invalid', `ECP_CONSOLE_PORT "${raw}" is not a port number (1-65535), 0 or off`, 'ECP_CONSOLE_PORT');
+  }
+  return port;
+}
+
+/**
+ * The console's dependencies from the plane's configuration: secret sign-in against the `console:` hashes, sessions
+ * with the configured expiry, sign-in failure limits (5 per human, 20 per client address, per 15 minutes).
+ */
+export function consoleDeps(options: {
+  ecp: EcpClient;
+  config: () => PlaneConfig;
+  ui: ConsoleDeps['ui'];
+  authenticator?: Authenticator;
+  log?: (line: string) => void;
+  now?: () => number;
+}): ConsoleDeps {
+  const settings = options.config().console;
+  const now = options.now ?? Date.now;
+  return {
+    ecp: options.ecp,
+    config: options.config,
+    authenticator: options.authenticator ?? new SecretAuthenticator(() => options.config().console?.humans ?? {}),
+    sessions: new SessionStore(
+      { idleMs: parseDuration(settings?.sessionIdleTimeout ?? '30m') * 1000, maxAgeMs: parseDuration(settings?.sessionMaxAge ?? '12h') * 1000 },
+      now,
+    ),
+    limiters: { human: new FailureLimiter(5, 15 * 60_000, now), client: new FailureLimiter(20, 15 * 60_000, now) },
+    ui: options.ui,
+    log: options.log,
+    now,
+  };
+}
+
+export interface RunningConsole {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the console on 127.0.0.1:`port` (refusing to start if the port is taken). Connects its own Temporal client
+ * through `EcpClient.connect`, so the plane's connection settings and data converter apply.
+ */
+export async function startConsole(options: {
+  port: number;
+  address: string;
+  namespace: string;
+  config: () => PlaneConfig;
+  host?: string;
+  log?: (line: string) => void;
+}): Promise<RunningConsole> {
+  const host = options.host ?? (process.env.ECP_CONSOLE_HOST || '127.0.0.1');
+  if (options.port !== 0) await assertPortFree(options.port, 'web console', 'Stop what uses it, or choose another port with ECP_CONSOLE_PORT (0 or off disables the console).');
+  const [ecp, ui] = await Promise.all([
+    EcpClient.connect({
+      target: { ...temporalTargetFromEnv(), address: options.address, namespace: options.namespace },
+      // The plane's payload keys (ecp.yaml payloadEncryption, else ECP_PAYLOAD_KEYS), so the console shows decrypted payloads.
+      dataConverter: dataConverterFor({ config: options.config() }),
+    }),
+    buildUiAssets(),
+  ]);
+  const app = createConsoleApp(consoleDeps({ ecp, config: options.config, ui, log: options.log }));
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`,
+    port,
+    async close() {
+      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Live-inbox streams never end by themselves.
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await closing;
+      await ecp.close();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { compareClaims } from '../common/claims';
+import type { AttemptRecord, JsonValue } from '../common/record';
+
+export interface AttemptView {
+  record: AttemptRecord;
+  claims: ReturnType<typeof compareClaims>;
+  viewer: { mayDecide: boolean; why: string | null };
+  serverTime: string;
+}
+
+/**
+ * What the console shows for one attempt: the record itself, the claims-vs-facts comparison, and whether this human
+ * may decide — computed from the directory pinned in the record, mirroring the workflow's rules. It only decides
+ * whether buttons are offered; the workflow checks every decision again.
+ */
+export function attemptView(record: AttemptRecord, human: string, now = Date.now()): AttemptView {
+  return {
+    record,
+    claims: compareClaims(record.proposal.claims as Record<string, JsonValue>, record.context?.facts ?? null),
+    viewer: whyNot(record, human, now),
+    serverTime: new Date(now).toISOString(),
+  };
+}
+
+function whyNot(record: AttemptRecord, human: string, now: number): AttemptView['viewer'] {
+  const no = (why: string) => ({ mayDecide: false, why });
+  if (record.status !== 'AWAITING_DECISION') return no(`the attempt is ${record.status}, not awaiting a decision`);
+  if (record.deadline && Date.parse(record.deadline) < now) return no('the decision deadline has passed');
+  const directory = record.context?.directory;
+  const agent = directory?.agent;
+  if (agent && agent.owner === human) return no(`you own the proposing agent "${agent.id}"`);
+  const pinned = directory?.humans[human];
+  const required = new Set(record.requirements.flatMap((r) => r.groups));
+  if (!pinned || !pinned.groups.some((g) => required.has(g))) return no(`you are in none of the required groups (${[...required].join(', ')})`);
+  if (record.decisions.accepted.some((d) => d.human === human)) return no('you have already decided on this attempt');
+  return { mayDecide: true, why: null };
+}

@@ -1,0 +1,195 @@
+/// <reference lib="dom" />
+import type { AttemptRecord } from '../../common/record';
+import { TERMINAL_STATUSES } from '../../common/record';
+import { api, ApiFailure, type AttemptView } from '../api';
+import { announce, fields, h, render, statusBadge, table } from '../dom';
+import { compact, duration, when } from '../format';
+import type { App } from '../main';
+import { renderDecide } from './decide';
+
+/** The whole decision context of one attempt, refreshed every 2 s until it closes. */
+export function renderAttempt(app: App, attemptId: string): void {
+  render(h('h1', {}, `Attempt ${attemptId}`), h('p', { class: 'muted' }, 'Loading…'));
+  let view: AttemptView | null = null;
+  let timer: number | undefined;
+  let stopped = false;
+  const tick = window.setInterval(() => {
+    const el = document.getElementById('countdown');
+    if (el && view?.record.deadline && !TERMINAL_STATUSES.includes(view.record.status)) el.textContent = countdown(view.record.deadline);
+  }, 1000);
+  app.cleanup = () => {
+    stopped = true;
+    window.clearTimeout(timer);
+    window.clearInterval(tick);
+  };
+
+  const load = async (first: boolean) => {
+    try {
+      const next = await api.attempt(attemptId);
+      if (stopped) return;
+      const changed = !view || view.record.digest !== next.record.digest;
+      if (view && view.record.status !== next.record.status) announce(`Attempt is now ${next.record.status}`);
+      view = next;
+      if (first || changed) draw(app, next, () => void load(false), first);
+    } catch (err) {
+      if (first) render(h('h1', {}, `Attempt ${attemptId}`), h('p', { class: 'error', role: 'alert' }, err instanceof ApiFailure ? err.message : String(err)));
+    }
+    window.clearTimeout(timer); // one refresh chain, however many reloads were asked for
+    if (!stopped && view && !TERMINAL_STATUSES.includes(view.record.status)) timer = window.setTimeout(() => void load(false), 2000);
+  };
+  void load(true);
+}
+
+function countdown(deadline: string): string {
+  const left = Date.parse(deadline) - Date.now();
+  return left > 0 ? `${duration(left)} left` : 'deadline passed';
+}
+
+/** Keeps what the human typed (reason, confirmation) across refreshes of the record. */
+function draw(app: App, view: AttemptView, reload: () => void, first: boolean): void {
+  const r = view.record;
+  const p = r.proposal;
+  const agent = r.context?.directory.agent;
+  const keep = document.getElementById('decide-panel');
+  const decide = view.viewer.mayDecide ? (keep && !first ? keep : renderDecide(app, view, reload)) : null;
+  const closed = TERMINAL_STATUSES.includes(r.status);
+  const body: Array<Node | string | null> = [
+    h('h1', {}, 'Attempt ', h('span', { class: 'mono' }, r.attemptId), ' ', statusBadge(r.status)),
+    h(
+      'div',
+      { class: 'panel' },
+      fields([
+        ['Status', h('span', { id: 'attempt-status' }, r.status)],
+        ['Agent', agent ? `${p.agent} (owner: ${agent.owner})` : p.agent],
+        ['Action', p.actionType],
+        ['Resource', p.resource],
+        ['Proposal hash', h('span', { class: 'hash', id: 'proposal-hash' }, r.proposalHash)],
+        ['Deadline', r.deadline ? h('span', {}, when(r.deadline), ' — ', h('span', { class: 'countdown', id: 'countdown' }, closed ? 'closed' : countdown(r.deadline))) : '—'],
+      ]),
+    ),
+    decide ? h('p', {}, h('a', { href: '#decide-panel' }, 'Review what follows, then decide at the end of the page')) : null,
+    !decide && r.status === 'AWAITING_DECISION' && view.viewer.why ? h('p', { class: 'muted', id: 'cannot-decide' }, `You cannot decide on this attempt: ${view.viewer.why}.`) : null,
+    h('h2', {}, 'Parameters — exactly what will run'),
+    table(['Parameter', 'Value'], Object.entries(p.parameters).map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, h('code', {}, compact(v))))), 'Parameters'),
+    h('details', {}, h('summary', {}, 'Raw proposal (JSON)'), h('pre', { id: 'raw-proposal' }, JSON.stringify(p, null, 2))),
+    h('h2', {}, 'Justification'),
+    h('p', { id: 'justification' }, p.justification),
+    h('h2', {}, "Agent's claims vs verified facts"),
+    claims(view, r),
+    h('h2', {}, 'Advice'),
+    advice(r),
+    requirements(r),
+    h('h2', {}, 'Decisions'),
+    decisions(r),
+    decide,
+    h('h2', {}, 'Enforcement and outcome'),
+    outcome(r),
+    h('h2', {}, 'Timeline'),
+    table(['Status', 'At', 'Note'], r.timeline.map((t) => h('tr', {}, h('td', {}, t.status), h('td', {}, when(t.at)), h('td', {}, t.note ?? ''))), 'Timeline'),
+    h('p', { class: 'muted' }, 'Record digest ', h('span', { class: 'mono' }, r.digest)),
+  ];
+  const scroll = window.scrollY;
+  const active = document.activeElement?.id;
+  render(...body);
+  if (!first) {
+    window.scrollTo(0, scroll);
+    if (active) document.getElementById(active)?.focus();
+  }
+}
+
+function claims(view: AttemptView, r: AttemptRecord): HTMLElement {
+  if (view.claims.length === 0) return h('p', { class: 'muted' }, 'No claims, no facts.');
+  const mismatches = view.claims.filter((c) => c.mismatch).length;
+  const show = (present: boolean, value: unknown) => (present ? h('code', {}, compact(value)) : h('span', { class: 'muted' }, '—'));
+  return h(
+    'div',
+    { id: 'claims' },
+    table(
+      ['Key', 'Agent claims', 'Verified fact', 'Check'],
+      view.claims.map((c) =>
+        h(
+          'tr',
+          { class: c.mismatch ? 'mismatch' : '', 'data-key': c.key },
+          h('th', { scope: 'row' }, c.key),
+          h('td', {}, show(c.claimed, c.claim)),
+          h('td', {}, show(c.verified, c.fact)),
+          h('td', {}, c.mismatch ? h('span', { class: 'flag' }, '⚠ MISMATCH') : c.claimed && c.verified ? 'matches' : ''),
+        ),
+      ),
+      "Agent's claims beside verified facts",
+    ),
+    mismatches > 0 ? h('p', { class: 'error', id: 'mismatch-summary' }, `${mismatches === 1 ? '1 claim disagrees' : `${mismatches} claims disagree`} with verified facts. Decide on the facts.`) : null,
+    r.context?.factsError ? h('p', { class: 'error' }, `Facts unavailable: ${r.context.factsError}`) : null,
+    ...(r.context?.problems ?? []).map((problem) => h('p', { class: 'error' }, `Problem: ${problem}`)),
+  );
+}
+
+function advice(r: AttemptRecord): HTMLElement {
+  if (!r.advice) return h('p', { class: 'muted' }, 'Not evaluated yet.');
+  const a = r.advice;
+  return h(
+    'div',
+    { class: 'panel', id: 'advice' },
+    fields([
+      ['Verdict', h('strong', {}, a.verdict)],
+      ['Policies', a.policyIds.length ? h('span', { id: 'policy-ids' }, ...a.policyIds.flatMap((id, i) => [i ? ', ' : '', h('code', {}, id)])) : '— (nothing permits it: default deny)'],
+      ['Bundle', h('span', { class: 'mono' }, a.bundleVersion)],
+    ]),
+    a.reasons.length ? h('ul', {}, ...a.reasons.map((x) => h('li', {}, x))) : null,
+    a.errors.length ? h('ul', { class: 'error' }, ...a.errors.map((x) => h('li', {}, x))) : null,
+  );
+}
+
+function requirements(r: AttemptRecord): HTMLElement | null {
+  if (r.requirements.length === 0) return null;
+  return h(
+    'div',
+    {},
+    h('h2', {}, 'Requirements and quorum'),
+    table(
+      ['Policy', 'Groups', 'Approvals', 'Approved by', 'Met'],
+      r.requirements.map((q) =>
+        h('tr', {}, h('td', {}, h('code', {}, q.policyId)), h('td', {}, q.groups.join(' or ')), h('td', {}, `${q.approvedBy.length} of ${q.quorum}`), h('td', {}, q.approvedBy.join(', ') || '—'), h('td', {}, q.met ? 'yes' : 'no')),
+      ),
+      'Approval requirements',
+    ),
+  );
+}
+
+function decisions(r: AttemptRecord): HTMLElement {
+  const { accepted, refused, refusedTotal } = r.decisions;
+  return h(
+    'div',
+    { id: 'decisions' },
+    accepted.length === 0 && refusedTotal === 0 ? h('p', { class: 'muted' }, 'None yet.') : null,
+    accepted.length
+      ? table(
+          ['Accepted', 'Verdict', 'Decided', 'Key', 'Via', 'Reason'],
+          accepted.map((d) => h('tr', {}, h('td', {}, d.human), h('td', {}, d.verdict), h('td', {}, when(d.decidedAt)), h('td', { class: 'mono' }, d.keyFingerprint), h('td', {}, d.via), h('td', {}, d.reason || '—'))),
+          'Accepted decisions',
+        )
+      : null,
+    refused.length
+      ? table(
+          ['Refused', 'Code', 'Why', 'Received', 'Via'],
+          refused.map((d) => h('tr', {}, h('td', {}, d.human ?? '?'), h('td', {}, h('code', {}, d.code)), h('td', {}, d.message), h('td', {}, when(d.receivedAt)), h('td', {}, d.via))),
+          'Refused decisions',
+        )
+      : null,
+    refusedTotal > refused.length ? h('p', { class: 'muted' }, `… and ${refusedTotal - refused.length} more refused decisions (counted, not kept).`) : null,
+  );
+}
+
+function outcome(r: AttemptRecord): HTMLElement {
+  const e = r.enforcement;
+  const o = r.outcome;
+  return h(
+    'div',
+    { class: 'panel', id: 'outcome' },
+    fields([
+      ['Enforcement', e ? `${e.verdict}${e.blockedReason ? ` — ${e.blockedReason}` : ''} (${when(e.at)})` : 'not yet'],
+      ['Outcome', o ? (o.ok ? `ok at ${when(o.finishedAt)}` : `failed at ${when(o.finishedAt)}: ${o.error.type}: ${o.error.message}`) : 'none yet'],
+    ]),
+    o?.ok ? h('pre', {}, JSON.stringify(o.result, null, 2)) : null,
+  );
+}
