@@ -31,9 +31,14 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 # Sources (see .dockerignore for what stays out). Owned by root and not writable by the worker user.
 COPY . .
 
+# The data directory (evidence archive, pinned policy bundles) is a volume in docker-compose.yml: create it owned by
+# the worker user, so a fresh named volume inherits that ownership.
+RUN mkdir -p /home/node/.ecp-data/archive && chown -R node:node /home/node/.ecp-data
+
 # Run as the unprivileged user the Node image provides.
 USER node
 
 # `node --import tsx` rather than `npm run worker`: node is the process that receives SIGTERM (graceful worker
 # shutdown) and SIGHUP (configuration reload), with no npm wrapper in between. Same entry point as `npm run worker`.
-CMD ["node", "--import", "tsx", "worker/main.ts"]
+# A heap cap keeps the worker's memory flat: without it V8 lets garbage grow towards a quarter of the host's RAM.
+CMD ["node", "--max-old-space-size=512", "--import", "tsx", "worker/main.ts"]

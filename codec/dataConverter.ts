@@ -1,0 +1,63 @@
+import { dirname, resolve } from 'node:path';
+import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
+import { z } from 'zod';
+import type { PlaneConfig } from '../config/load';
+import { parseSourceFile, readSourceFile } from '../config/yamlFile';
+import { AesGcmPayloadCodec } from './aesGcm';
+import { keyringFromConfig, keyringFromEnv, payloadEncryptionSchema, type PayloadKeyring } from './keys';
+
+/** Where payload keys may come from: the plane configuration (ecp.yaml) and/or the environment. */
+export interface PayloadKeySources {
+  config?: Pick<PlaneConfig, 'file' | 'payloadEncryption'>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The payload keys in effect, or null when encryption is not configured. ecp.yaml's `payloadEncryption` section wins;
+ * without one, ECP_PAYLOAD_KEYS / ECP_PAYLOAD_ACTIVE_KEY (for clients that do not load ecp.yaml). A configured key
+ * that cannot be resolved (variable unset, file unreadable, wrong length) throws, naming the field: fail closed.
+ */
+export function resolvePayloadKeyring(sources: PayloadKeySources = {}): PayloadKeyring | null {
+  const env = sources.env ?? process.env;
+  const section = sources.config?.payloadEncryption;
+  if (section && sources.config) return keyringFromConfig(section, dirname(sources.config.file), env);
+  return keyringFromEnv(env);
+}
+
+/** The codec for these sources; with no keys configured it encrypts nothing and explains encrypted payloads. */
+export function payloadCodecFor(sources: PayloadKeySources = {}): AesGcmPayloadCodec {
+  return new AesGcmPayloadCodec(resolvePayloadKeyring(sources));
+}
+
+/**
+ * The one place a Temporal `DataConverter` is built — for the worker, `EcpClient.connect` (CLI, console, audit tools)
+ * and the evidence-pack verifier — so every party encrypts and decrypts alike. Codecs run outside the workflow
+ * sandbox, so the workflow bundle is unaffected.
+ */
+export function dataConverterFor(sources: PayloadKeySources = {}): DataConverter {
+  return dataConverterWith(payloadCodecFor(sources));
+}
+
+/** A data converter around an existing codec (so the caller can keep it and swap its keys on reload). */
+export function dataConverterWith(codec: AesGcmPayloadCodec): DataConverter {
+  return { payloadCodecs: [codec] };
+}
+
+const sectionOnly = z.object({ payloadEncryption: payloadEncryptionSchema.optional() });
+
+/**
+ * Reads only the `payloadEncryption` section of an ecp.yaml — for clients (the CLI's `show`, `approve`) that need
+ * the keys but not the whole configuration (policies, directory). Errors name file, line and field.
+ */
+export function payloadKeySourcesFromFile(configPath: string, env: NodeJS.ProcessEnv = process.env): PayloadKeySources {
+  const file = resolve(configPath);
+  const { payloadEncryption } = parseSourceFile(readSourceFile(file), sectionOnly);
+  return { config: { file, ...(payloadEncryption ? { payloadEncryption } : {}) }, env };
+}
+
+/** Decodes payloads as stored in history (the last codec applied on encode is the first undone). */
+export async function decodePayloads(codecs: readonly PayloadCodec[], payloads: Payload[]): Promise<Payload[]> {
+  let out = payloads;
+  for (const codec of [...codecs].reverse()) out = await codec.decode(out);
+  return out;
+}
