@@ -1,0 +1,177 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { EcpClient } from '../client';
+import { loadHumanKey } from '../client/keys';
+import { ECP_SEARCH_ATTRIBUTES } from '../common';
+import { PlaneRuntime } from '../config/runtime';
+import { prepareDemo } from '../examples/demo/setup';
+import { createDemoTarget, type DemoTarget } from '../examples/demo/target';
+import { freePort } from '../test/helpers/temporalServers';
+import { ensureSearchAttributes } from '../worker/searchAttributes';
+import { resolveTemporalCli } from '../worker/temporalCli';
+import type { BenchWorkerSettings, MemorySample } from './worker-process';
+
+export type ServerMode = 'memory' | 'file';
+
+export interface BenchEnvOptions {
+  mode: ServerMode;
+  sqlitePragmas: string[];
+  maxCachedWorkflows: number;
+  reuseV8Context: boolean | null;
+  /** --max-old-space-size for the worker processes (MiB), or null for Node's default. */
+  maxOldSpaceMiB: number | null;
+}
+
+/** One benchmark environment: its own dev server, the demo target (arrivals timed), and the two worker processes. */
+export interface BenchEnv {
+  mode: ServerMode;
+  dataDir: string;
+  dbPath: string | null;
+  ecp: EcpClient;
+  client: Client;
+  target: DemoTarget;
+  targetUrl: string;
+  targetToken: string;
+  /** performance.now() when the target first received a POST with this Idempotency-Key (= attempt ID). */
+  arrivals: Map<string, number>;
+  key: (human: string) => ReturnType<typeof loadHumanKey>;
+  /** Memory of the plane worker's process (the baselines run in another process). */
+  workerMemory(): Promise<MemorySample>;
+  workerPid: number;
+  teardown(): Promise<void>;
+}
+
+export const BENCH_ORDER = 'order-bench';
+
+export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv> {
+  const dataDir = mkdtempSync(join(tmpdir(), `ecp-bench-${options.mode}-`));
+  const demo = prepareDemo(dataDir);
+  const target = createDemoTarget(demo.targetToken);
+  // Large enough that no refund in any run is refused for exceeding the order (the forbid policy).
+  target.orders.set(BENCH_ORDER, { total: 1_000_000_000_000, refunded: 0, currency: 'EUR', customer: 'Bench' });
+  const arrivals = new Map<string, number>();
+  const targetPort = await freePort();
+  const http: ServerType = await new Promise((resolve) => {
+    const server = serve(
+      {
+        port: targetPort,
+        hostname: '127.0.0.1',
+        fetch: (req) => {
+          const key = req.headers.get('idempotency-key');
+          if (req.method === 'POST' && key && !arrivals.has(key)) arrivals.set(key, performance.now());
+          return target.app.fetch(req);
+        },
+      },
+      () => resolve(server),
+    );
+  });
+  const targetUrl = `http://127.0.0.1:${targetPort}`;
+  process.env.DEMO_TARGET_URL = targetUrl;
+  process.env.DEMO_TARGET_TOKEN = demo.targetToken;
+
+  const port = await freePort();
+  const dbPath = options.mode === 'file' ? join(dataDir, 'temporal.db') : null;
+  const cli = resolveTemporalCli(dataDir);
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
+      ip: '127.0.0.1',
+      port,
+      ui: false,
+      searchAttributes: ECP_SEARCH_ATTRIBUTES,
+      ...(dbPath ? { dbFilename: dbPath } : {}),
+      extraArgs: options.sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p]),
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+  await ensureSearchAttributes(env.connection, 'default');
+  const runtime = new PlaneRuntime(demo.configPath);
+  const client = new Client({ connection: env.connection, namespace: 'default' });
+  const ecp = new EcpClient(client, runtime.config);
+
+  const settings = (role: BenchWorkerSettings['role']): BenchWorkerSettings => ({
+    role,
+    address: `127.0.0.1:${port}`,
+    configPath: demo.configPath,
+    maxCachedWorkflows: options.maxCachedWorkflows,
+    reuseV8Context: options.reuseV8Context,
+  });
+  const heap = options.maxOldSpaceMiB === null ? [] : [`--max-old-space-size=${options.maxOldSpaceMiB}`];
+  const [plane, baseline] = await Promise.all([spawnWorker(settings('plane'), heap), spawnWorker(settings('baseline'), heap)]);
+  const workerMemory = () =>
+    new Promise<MemorySample>((resolve, reject) => {
+      if (!plane.connected) return reject(new Error('the plane worker process has exited'));
+      const timer = setTimeout(() => {
+        plane.off('message', onMessage);
+        reject(new Error('bench worker did not report memory'));
+      }, 10_000);
+      const onMessage = (m: { type?: string; sample?: MemorySample }) => {
+        if (m?.type !== 'mem' || !m.sample) return;
+        clearTimeout(timer);
+        plane.off('message', onMessage);
+        resolve(m.sample);
+      };
+      plane.on('message', onMessage);
+      plane.send({ type: 'mem' });
+    });
+
+  return {
+    mode: options.mode,
+    dataDir,
+    dbPath,
+    ecp,
+    client,
+    target,
+    targetUrl,
+    targetToken: demo.targetToken,
+    arrivals,
+    key: (human) => loadHumanKey(demo.keysDir, human),
+    workerMemory,
+    workerPid: plane.pid!,
+    async teardown() {
+      await Promise.all([stopWorker(plane), stopWorker(baseline)]);
+      http.close();
+      await env.teardown();
+    },
+  };
+}
+
+/** Starts a worker process (bench/worker-process.ts) and waits until it polls. */
+async function spawnWorker(settings: BenchWorkerSettings, nodeFlags: string[]): Promise<ChildProcess> {
+  const child = fork(fileURLToPath(new URL('./worker-process.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx', ...nodeFlags],
+    env: { ...process.env, BENCH_WORKER: JSON.stringify(settings) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`bench ${settings.role} worker exited with ${code} before it was ready`));
+    child.once('exit', onExit);
+    child.on('message', (m: { type?: string }) => {
+      if (m?.type === 'ready') {
+        child.off('exit', onExit);
+        resolve();
+      }
+    });
+  });
+  return child;
+}
+
+/** Asks a worker process to shut down gracefully; kills it if it has not exited after 30 s. */
+async function stopWorker(child: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+  child.send({ type: 'stop' });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(killer);
+}
+
+/** Removes the environment's data directory (after its SQLite file has been inspected). */
+export function removeBenchData(env: BenchEnv): void {
+  rmSync(env.dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,82 @@
+import type { BenchResults, ModeResults } from '../results';
+import type { Summary } from '../stats';
+
+const f1 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(1));
+const lat = (s: Summary | undefined) => (s ? `${f1(s.p50)} / ${f1(s.p95)} / ${f1(s.p99)}` : '—');
+const ratio = (x: number | undefined, target: number) => (x === undefined ? '—' : `${x.toFixed(2)}× ${x <= target ? '✅' : '❌'} (≤ ${target}×)`);
+
+function modeSection(m: ModeResults): string[] {
+  const out: string[] = [`### ${m.mode === 'memory' ? 'In-memory' : 'File-backed (SQLite)'} dev server`, ''];
+  if (m.mode === 'file') {
+    out.push(`SQLite pragmas passed: ${m.sqlitePragmasPassed.length ? m.sqlitePragmasPassed.join(', ') : 'none (SQLite defaults)'}; file after the run: \`${JSON.stringify(m.sqliteFile ?? {})}\``, '');
+  }
+  const o = m.overhead;
+  if (o) {
+    out.push(
+      `**Auto-allow overhead** — ECP attempt shape at run time: ${o.ecpShape.length} activities (${o.ecpShape.join(', ')}); history events: ECP ${o.histories.ecp.events}, bare ${o.histories.bareShape.events}, ungoverned ${o.histories.ungoverned.events}.`,
+      '',
+      '| | latency ms p50 / p95 / p99 (c=1) | ' + o.throughput.ecp.map((p) => `attempts/s c=${p.concurrency}`).join(' | ') + ' |',
+      '|---|---|' + o.throughput.ecp.map(() => '---|').join(''),
+    );
+    for (const [c, label] of [['ecp', 'ECP attempt'], ['bareShape', '(a) bare, same shape'], ['ungoverned', '(b) ungoverned, one HTTP activity']] as const) {
+      out.push(`| ${label} | ${lat(o.latencyMs[c])} | ${o.throughput[c].map((p) => f1(p.perSecond)).join(' | ')} |`);
+    }
+    out.push(
+      '',
+      `Ratios (ECP ÷ baseline; throughput: baseline ÷ ECP — above 1 means ECP costs more): latency p50 vs (a) ${ratio(o.ratios.latencyP50VsBare, 1.1)}, vs (b) ${ratio(o.ratios.latencyP50VsUngoverned, 1.5)}; ` +
+        `p95 vs (a) ${o.ratios.latencyP95VsBare.toFixed(2)}×, vs (b) ${o.ratios.latencyP95VsUngoverned.toFixed(2)}×; throughput vs (a) ` +
+        Object.entries(o.ratios.throughputVsBare).map(([c, x]) => `c=${c} ${ratio(x, 1.1)}`).join(', ') +
+        '; vs (b) ' +
+        Object.entries(o.ratios.throughputVsUngoverned).map(([c, x]) => `c=${c} ${ratio(x, 1.5)}`).join(', ') +
+        '.',
+      '',
+    );
+  }
+  const d = m.decision;
+  if (d) {
+    out.push(
+      `**Decision → action** (decide returns → executor request at the target), ms p50 / p95 / p99: single approver ${lat(d.singleApproverMs)} ${d.singleApproverMs.p50 <= 100 ? '✅' : '❌'}; two-approver quorum ${lat(d.twoApproverQuorumMs)} ${d.twoApproverQuorumMs.p50 <= 100 ? '✅' : '❌'} (target p50 ≤ 100 ms; n=${d.singleApproverMs.n}).`,
+      '',
+    );
+  }
+  const p = m.pending;
+  if (p) {
+    const lost = p.lost.notSucceeded + p.lost.missingEffects + p.lost.duplicateEffects;
+    out.push(
+      `**Pending scale** — ${p.attempts.toLocaleString('en')} attempts awaiting a decision (worker cache ${p.maxCachedWorkflows} workflows${p.reuseV8Context === false ? ', legacy V8 context per workflow' : ', reuseV8Context (SDK default)'}): ` +
+        `started ${f1(p.startPerSecond)}/s (c=${p.startConcurrency}), all waiting after ${f1(p.allWaitingAfterSeconds)} s; ` +
+        `worker peak RSS ${f1(p.peakRssMiB)} MiB ${p.peakRssMiB < 1024 ? '✅' : '❌'} (< 1 GiB), peak heap ${f1(p.peakHeapUsedMiB)} MiB; ` +
+        `listPending (500) p50 ${f1(p.listPendingMs.p50)} ms, for one approver ${f1(p.listPendingForHumanMs.p50)} ms, count ${f1(p.countMs.p50)} ms; ` +
+        `approvals sent ${f1(p.approvePerSecond)}/s, drained ${f1(p.drainPerSecond)}/s (${f1(p.drainSeconds)} s); ` +
+        `lost ${lost} ${lost === 0 ? '✅' : '❌'} (not succeeded ${p.lost.notSucceeded}, missing effects ${p.lost.missingEffects}, duplicate effects ${p.lost.duplicateEffects}).`,
+      '',
+    );
+  }
+  for (const e of m.errors) out.push(`> ⚠️ ${e}`, '');
+  return out;
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const m = r.machine;
+  const out = [
+    `## ECP benchmark — ${r.startedAt}${r.quick ? ' (quick run: small samples, indicative only)' : ''}`,
+    '',
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, load average at start ${m.loadAverageAtStart.join(' / ')}; ` +
+      `Node ${m.node}; ${m.temporalCli}; Temporal TypeScript SDK ${m.temporalSdk}; Cedar ${m.cedar}. Duration ${f1(r.durationSeconds)} s. Command: \`npm run bench -- ${r.argv.join(' ')}\`.`,
+    '',
+  ];
+  for (const mode of r.modes) out.push(...modeSection(mode));
+  if (r.policy) {
+    out.push('### Policy advice (in-process)', '', `Bundle: ${r.policy.description}`, '', '| policies | mean slice | sliced µs p50 / p95 / p99 | unsliced µs p50 / p95 / p99 | verdicts |', '|---|---|---|---|---|');
+    for (const p of r.policy.figures) {
+      out.push(`| ${p.policies} | ${f1(p.meanSliceSize)} | ${lat(p.slicedUs)} ${p.slicedUs.p50 <= 200 ? '✅' : '❌'} | ${lat(p.unslicedUs)} | ${Object.entries(p.verdicts).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
+    }
+    const pr = r.policy.profile;
+    out.push('', `Fixed cost per Cedar call (p50): bare wasm call ${f1(pr.bareCallUs.p50)} µs, + entities ${f1(pr.entitiesOnlyUs.p50)} µs, + context (empty policy set) ${f1(pr.emptySetUs.p50)} µs.`, '');
+  }
+  if (r.verify) {
+    out.push('### Replay / verify', '', 'skipped' in r.verify ? `Skipped: ${r.verify.skipped}` : `${f1(r.verify.recordsPerSecond)} records/s verified (${r.verify.records} records) ${r.verify.recordsPerSecond >= 200 ? '✅' : '❌'} (≥ 200/s)`, '');
+  }
+  for (const e of r.errors) out.push(`> ⚠️ ${e}`, '');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,34 @@
+import type { MachineInfo } from './machine';
+import type { PolicyFigures, PolicyProfile } from './policy/measure';
+import type { DecisionFigures } from './scenarios/decision';
+import type { OverheadResult } from './scenarios/overhead';
+import type { PendingResult } from './scenarios/pending';
+import type { VerifyFigures } from './scenarios/verify';
+
+export const SCENARIOS = ['overhead', 'decision', 'pending', 'policy', 'verify'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface ModeResults {
+  mode: 'memory' | 'file';
+  sqlitePragmasPassed: string[];
+  /** File mode: the SQLite file's settings after the run. */
+  sqliteFile?: Record<string, string> | { error: string };
+  overhead?: OverheadResult;
+  decision?: DecisionFigures;
+  pending?: PendingResult;
+  errors: string[];
+}
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  quick: boolean;
+  argv: string[];
+  machine: MachineInfo;
+  settings: { maxCachedWorkflows: number; reuseV8Context: boolean | null; maxOldSpaceMiB: number | null; pendingAttempts: number; latencyRuns: number; concurrencies: number[] };
+  modes: ModeResults[];
+  policy?: { description: string; figures: PolicyFigures[]; profile: PolicyProfile };
+  verify?: VerifyFigures | { skipped: string };
+  errors: string[];
+}

@@ -1,0 +1,126 @@
+import proto from '@temporalio/proto';
+import type { BenchEnv } from '../env';
+import { benchKey, benchRefund, runConcurrent } from '../load';
+import { summarize, type Summary } from '../stats';
+import { BASELINE_TASK_QUEUE, type ActivityKind } from '../workflows/index';
+
+const { EventType } = proto.temporal.api.enums.v1;
+
+export type Contender = 'ecp' | 'bareShape' | 'ungoverned';
+
+export interface ThroughputPoint {
+  concurrency: number;
+  attempts: number;
+  seconds: number;
+  perSecond: number;
+}
+
+export interface OverheadResult {
+  /** Activity kinds the ECP attempt ran, in order, read from its history: baseline (a) runs exactly these. */
+  ecpShape: ActivityKind[];
+  /** History event counts by type for one run of each contender (workflow tasks, activities, markers, upserts). */
+  histories: Record<Contender, { events: number; byType: Record<string, number> }>;
+  latencyMs: Record<Contender, Summary>;
+  throughput: Record<Contender, ThroughputPoint[]>;
+  ratios: {
+    latencyP50VsBare: number;
+    latencyP50VsUngoverned: number;
+    latencyP95VsBare: number;
+    latencyP95VsUngoverned: number;
+    /** Per concurrency: baseline throughput / ECP throughput (> 1 means ECP is slower). */
+    throughputVsBare: Record<number, number>;
+    throughputVsUngoverned: Record<number, number>;
+  };
+}
+
+async function historyOf(env: BenchEnv, workflowId: string) {
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  const events = history.events ?? [];
+  const byType: Record<string, number> = {};
+  const shape: ActivityKind[] = [];
+  for (const e of events) {
+    const name = String(EventType[e.eventType ?? 0] ?? e.eventType).replace(/^EVENT_TYPE_/, '');
+    byType[name] = (byType[name] ?? 0) + 1;
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) shape.push('regular');
+    if (e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes?.markerName === 'core_local_activity') shape.push('local');
+  }
+  return { events: events.length, byType, shape };
+}
+
+/** Scenario 1: an auto-allowed ECP attempt against baseline (a) bare same-shape and (b) ungoverned, same server and run. */
+export async function runOverhead(env: BenchEnv, options: { latencyRuns: number; concurrencies: number[]; throughputAttempts: (c: number) => number; log: (s: string) => void }): Promise<OverheadResult> {
+  const ecpRun = async () => {
+    const { attemptId } = await env.ecp.propose(benchRefund(100, 'auto'));
+    const record = await env.ecp.awaitOutcome(attemptId);
+    if (record.status !== 'SUCCEEDED') throw new Error(`auto-allowed attempt ${attemptId} ended ${record.status}`);
+    return attemptId;
+  };
+  // Warm up the plane (workflow bundle, connections) and learn the attempt's run-time shape from its history.
+  let sampleId = '';
+  for (let i = 0; i < 5; i++) sampleId = await ecpRun();
+  const ecpHistory = await historyOf(env, sampleId);
+  const shape = ecpHistory.shape;
+
+  const bareRun = async () => {
+    const workflowId = benchKey('bare');
+    await env.client.workflow.execute('bareShape', { workflowId, taskQueue: BASELINE_TASK_QUEUE, args: [{ shape, payload: { orderId: 'x', amount: 100 } }] });
+    return workflowId;
+  };
+  const ungovernedRun = async () => {
+    const workflowId = benchKey('ungoverned');
+    await env.client.workflow.execute('ungoverned', {
+      workflowId,
+      taskQueue: BASELINE_TASK_QUEUE,
+      args: [{ url: `${env.targetUrl}/refunds`, token: env.targetToken, idempotencyKey: workflowId, body: { orderId: 'order-bench', amount: 100, reason: 'bench' } }],
+    });
+    return workflowId;
+  };
+  const runs: Record<Contender, () => Promise<string>> = { ecp: ecpRun, bareShape: bareRun, ungoverned: ungovernedRun };
+  const histories = { ecp: { events: ecpHistory.events, byType: ecpHistory.byType } } as OverheadResult['histories'];
+  for (const c of ['bareShape', 'ungoverned'] as const) {
+    let id = '';
+    for (let i = 0; i < 5; i++) id = await runs[c]();
+    const h = await historyOf(env, id);
+    histories[c] = { events: h.events, byType: h.byType };
+  }
+
+  const latencyMs = {} as Record<Contender, Summary>;
+  const throughput = {} as Record<Contender, ThroughputPoint[]>;
+  // Interleave contenders run by run so drifting machine load hits all three alike.
+  const samples: Record<Contender, number[]> = { ecp: [], bareShape: [], ungoverned: [] };
+  for (let i = 0; i < options.latencyRuns; i++) {
+    for (const c of ['ecp', 'bareShape', 'ungoverned'] as const) {
+      const t0 = performance.now();
+      await runs[c]();
+      samples[c].push(performance.now() - t0);
+    }
+  }
+  for (const c of ['ecp', 'bareShape', 'ungoverned'] as const) latencyMs[c] = summarize(samples[c]);
+  options.log(`    latency c=1 p50: ecp ${latencyMs.ecp.p50.toFixed(1)} ms, bare ${latencyMs.bareShape.p50.toFixed(1)} ms, ungoverned ${latencyMs.ungoverned.p50.toFixed(1)} ms`);
+
+  for (const concurrency of options.concurrencies) {
+    for (const c of ['ecp', 'bareShape', 'ungoverned'] as const) {
+      const attempts = options.throughputAttempts(concurrency);
+      const ms = await runConcurrent(attempts, concurrency, async () => void (await runs[c]()));
+      (throughput[c] ??= []).push({ concurrency, attempts, seconds: ms / 1000, perSecond: attempts / (ms / 1000) });
+    }
+    const at = (c: Contender) => throughput[c].find((p) => p.concurrency === concurrency)!.perSecond.toFixed(1);
+    options.log(`    throughput c=${concurrency}: ecp ${at('ecp')}/s, bare ${at('bareShape')}/s, ungoverned ${at('ungoverned')}/s`);
+  }
+  const tp = (c: Contender, n: number) => throughput[c].find((p) => p.concurrency === n)!.perSecond;
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return {
+    ecpShape: shape,
+    histories,
+    latencyMs,
+    throughput,
+    ratios: {
+      latencyP50VsBare: r(latencyMs.ecp.p50 / latencyMs.bareShape.p50),
+      latencyP50VsUngoverned: r(latencyMs.ecp.p50 / latencyMs.ungoverned.p50),
+      latencyP95VsBare: r(latencyMs.ecp.p95 / latencyMs.bareShape.p95),
+      latencyP95VsUngoverned: r(latencyMs.ecp.p95 / latencyMs.ungoverned.p95),
+      throughputVsBare: Object.fromEntries(options.concurrencies.map((n) => [n, r(tp('bareShape', n) / tp('ecp', n))])),
+      throughputVsUngoverned: Object.fromEntries(options.concurrencies.map((n) => [n, r(tp('ungoverned', n) / tp('ecp', n))])),
+    },
+  };
+}
