@@ -4,6 +4,8 @@ import type { JsonValue, Proposal } from '../common';
 import type { PlaneRuntime } from '../config/runtime';
 import { httpCall } from './http';
 
+const EXECUTOR_HEARTBEAT_INTERVAL_MS = 2_000;
+
 export interface ExecuteActionInput {
   attemptId: string;
   proposalHash: string;
@@ -31,17 +33,24 @@ export function createExecutorActivities(runtime: PlaneRuntime) {
           'StaleAuthority',
         );
       }
-      const { cancellationSignal } = Context.current();
-      if ('custom' in type.executor) {
-        const executor = runtime.extensions.executors![type.executor.custom]!;
-        return executor({ attemptId, proposal, proposalHash, idempotencyKey: attemptId, signal: cancellationSignal });
+      const context = Context.current();
+      // Heartbeats let Temporal notice a lost worker within EXECUTOR_HEARTBEAT_TIMEOUT instead of the action type's
+      // whole timeout; the retry then runs elsewhere with the same idempotency key.
+      const beat = setInterval(() => context.heartbeat(), EXECUTOR_HEARTBEAT_INTERVAL_MS);
+      try {
+        if ('custom' in type.executor) {
+          const executor = runtime.extensions.executors![type.executor.custom]!;
+          return await executor({ attemptId, proposal, proposalHash, idempotencyKey: attemptId, signal: context.cancellationSignal });
+        }
+        const spec = type.executor.http;
+        const headers = { ...spec.headers, 'Idempotency-Key': attemptId, 'X-Ecp-Attempt': attemptId, 'X-Ecp-Proposal-Hash': proposalHash };
+        const vars = { ...proposal.parameters, resource: proposal.resource, attemptId };
+        const body = spec.body === 'parameters' ? proposal.parameters : undefined;
+        const response = await httpCall({ ...spec, headers }, vars, body, context.cancellationSignal);
+        return { status: response.status, body: response.body };
+      } finally {
+        clearInterval(beat);
       }
-      const spec = type.executor.http;
-      const headers = { ...spec.headers, 'Idempotency-Key': attemptId, 'X-Ecp-Attempt': attemptId, 'X-Ecp-Proposal-Hash': proposalHash };
-      const vars = { ...proposal.parameters, resource: proposal.resource, attemptId };
-      const body = spec.body === 'parameters' ? proposal.parameters : undefined;
-      const response = await httpCall({ ...spec, headers }, vars, body, cancellationSignal);
-      return { status: response.status, body: response.body };
     },
   };
 }

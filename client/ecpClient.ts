@@ -6,6 +6,7 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { randomUUID, type KeyObject } from 'node:crypto';
 import {
   actionTypeKey,
@@ -32,6 +33,7 @@ import {
 } from '../common';
 import type { PlaneConfig } from '../config/load';
 import { temporalTargetFromEnv, type TemporalTarget } from '../config/temporalConnection';
+import { dataConverterFor, decodePayloads } from '../codec/dataConverter';
 import { signDecision } from './keys';
 import { buildListQuery, type AttemptFilter } from './listQuery';
 
@@ -75,15 +77,21 @@ export class EcpClient {
     readonly config?: PlaneConfig,
   ) {}
 
-  static async connect(options: { target?: TemporalTarget; config?: PlaneConfig } = {}): Promise<EcpClient> {
+  /**
+   * Connects to Temporal. Payloads are encrypted/decrypted with `dataConverter`, by default the one built from the
+   * configuration's `payloadEncryption` section or ECP_PAYLOAD_KEYS (codec/dataConverter.ts); a misconfigured key
+   * fails here, before anything is sent.
+   */
+  static async connect(options: { target?: TemporalTarget; config?: PlaneConfig; dataConverter?: DataConverter } = {}): Promise<EcpClient> {
     const target = options.target ?? temporalTargetFromEnv();
+    const dataConverter = options.dataConverter ?? dataConverterFor({ config: options.config });
     let connection: Connection;
     try {
       connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey, connectTimeout: '5s' });
     } catch (err) {
       throw new EcpError('connection', `cannot reach Temporal at ${target.address} (is \`npm start\` running? set TEMPORAL_ADDRESS otherwise): ${(err as Error).message}`);
     }
-    return new EcpClient(new Client({ connection, namespace: target.namespace }), options.config);
+    return new EcpClient(new Client({ connection, namespace: target.namespace, dataConverter }), options.config);
   }
 
   async close(): Promise<void> {
@@ -106,15 +114,16 @@ export class EcpClient {
     }
     const attemptId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
     const hash = proposalHash(proposal);
-    const requestId = randomUUID();
     try {
-      const handle = await this.client.workflow.start(WORKFLOW_TYPE, {
+      await this.client.workflow.start(WORKFLOW_TYPE, {
         workflowId: attemptId,
         taskQueue: TASK_QUEUE,
         args: [{ proposal }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
+        // FAIL, not USE_EXISTING: a new attempt then costs one call, and any existing one (running or closed) comes
+        // back as WorkflowExecutionAlreadyStartedError, whose proposal is checked below.
+        workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { resource: proposal.resource, requestId },
+        memo: { resource: proposal.resource },
         typedSearchAttributes: [
           { key: statusKey, value: 'PROPOSED' },
           { key: agentKey, value: proposal.agent },
@@ -122,11 +131,7 @@ export class EcpClient {
           { key: proposalHashKey, value: hash },
         ],
       });
-      // With USE_EXISTING the server returns the running attempt; its memo tells whether this call created it.
-      const described = await handle.describe();
-      const created = described.memo?.requestId === requestId;
-      if (!created) this.#assertSameProposal(attemptId, hash, await this.#existingHash(attemptId), proposal.idempotencyKey);
-      return { attemptId, proposalHash: hash, created };
+      return { attemptId, proposalHash: hash, created: true };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       this.#assertSameProposal(attemptId, hash, await this.#existingHash(attemptId), proposal.idempotencyKey);
@@ -147,7 +152,10 @@ export class EcpClient {
     });
     const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     try {
-      const input = await this.client.options.loadedDataConverter.payloadConverter.fromPayload<{ proposal: unknown }>(payload!);
+      // The raw history holds the payload as encoded (encrypted when a payload codec is configured): decode first.
+      const { payloadCodecs, payloadConverter } = this.client.options.loadedDataConverter;
+      const [decoded] = await decodePayloads(payloadCodecs, [payload!]);
+      const input = payloadConverter.fromPayload<{ proposal: unknown }>(decoded!);
       return proposalHash(parseProposal(input.proposal));
     } catch {
       throw new EcpError('conflict', `attempt ${attemptId} already exists and was not started with a valid proposal`, 'idempotencyKey');
@@ -216,17 +224,33 @@ export class EcpClient {
   /** Signs and sends a decision. Through the update (default) the answer says whether it counted and why not. */
   async decide(attemptId: string, options: DecideOptions): Promise<DecisionResult> {
     const signed = await this.prepareDecision(attemptId, options);
-    const handle = this.client.workflow.getHandle(attemptId);
     if (options.viaSignal) {
-      await handle.signal(decisionSignal, signed);
+      await this.client.workflow.getHandle(attemptId).signal(decisionSignal, signed);
       return { accepted: true, code: null, message: 'decision sent as a signal; `ecp show` tells whether it counted', status: 'AWAITING_DECISION' };
     }
-    try {
-      return await handle.executeUpdate(decideUpdate, { args: [signed] });
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new EcpError('refused', `decision rejected: ${err.cause?.message ?? err.message}`);
-      if (err instanceof WorkflowNotFoundError) throw new EcpError('not_found', `no running attempt ${attemptId}`);
-      throw err;
+    return this.submitDecision(attemptId, signed);
+  }
+
+  /**
+   * Sends a decision signed elsewhere (e.g. in the approver's browser) through the `decide` update; the workflow
+   * verifies it and answers whether it counted. Nothing is re-signed here.
+   */
+  async submitDecision(attemptId: string, signed: SignedDecision): Promise<DecisionResult> {
+    const handle = this.client.workflow.getHandle(attemptId);
+    // One update ID for every try: should a try have been admitted after all, Temporal answers the retry with its result.
+    const updateId = randomUUID();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await handle.executeUpdate(decideUpdate, { args: [signed], updateId });
+      } catch (err) {
+        if (attempt < UPDATE_TRIES && abortedByWorkflowTaskFailure(err)) {
+          await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
+          continue;
+        }
+        if (err instanceof WorkflowUpdateFailedError) throw new EcpError('refused', `decision rejected: ${err.cause?.message ?? err.message}`);
+        if (err instanceof WorkflowNotFoundError) throw new EcpError('not_found', `no running attempt ${attemptId}`);
+        throw err;
+      }
     }
   }
 
@@ -265,4 +289,20 @@ function summarize(info: WorkflowExecutionInfo): AttemptSummary {
     startedAt: info.startTime.toISOString(),
     closedAt: info.closeTime ? info.closeTime.toISOString() : null,
   };
+}
+
+/** Tries for an update Temporal aborted with its workflow task (backoff 200 ms doubling to 2 s: ~10 s in all). */
+const UPDATE_TRIES = 8;
+
+/**
+ * Temporal refuses or aborts an update (FAILED_PRECONDITION) while the workflow task that would carry it fails for a
+ * reason of its own: `UnhandledCommand` (a signal, e.g. another decision, arrived while that task was completing) or a
+ * task that timed out on an overloaded worker and is being retried ("Workflow Task in failed state"). The update was
+ * not admitted, so sending it again is safe; without this, a decision racing another would surface as an error.
+ */
+function abortedByWorkflowTaskFailure(err: unknown): boolean {
+  for (let e = err as { cause?: unknown; code?: number; details?: string; message?: string } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === 9 && /workflow task (failure|in failed state)/i.test(e.details ?? e.message ?? '')) return true;
+  }
+  return false;
 }

@@ -15,3 +15,6 @@ export const DECISION_SIGNING_PREFIX = 'ecp.decision.v1:';
 
 /** The context activity retries a failing context provider this many times, then pins the failure (→ deny). */
 export const CONTEXT_PROVIDER_ATTEMPTS = 3;
+
+/** How long Temporal waits for an executor heartbeat before it treats the worker as lost and retries elsewhere. */
+export const EXECUTOR_HEARTBEAT_TIMEOUT = '10s';

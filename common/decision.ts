@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { canonicalJson, sha256Hex } from './canonical';
-import { DECISION_SIGNING_PREFIX } from './constants';
+import { hexToBytes } from '@noble/hashes/utils.js';
 import { humanIdSchema } from './proposal';
+import { decisionSigningBytes } from './statement';
 
 // Pure-JS SHA-512 so Ed25519 verification runs inside the workflow sandbox.
 ed.hashes.sha512 = sha512;
@@ -34,15 +33,7 @@ export const signedDecisionSchema = z.strictObject({
 });
 export type SignedDecision = z.output<typeof signedDecisionSchema>;
 
-/** The exact bytes a human signs: a domain prefix plus the RFC 8785 canonical statement. */
-export function decisionSigningBytes(statement: DecisionStatement): Uint8Array {
-  return utf8ToBytes(DECISION_SIGNING_PREFIX + canonicalJson(statement));
-}
-
-/** Short, stable identifier of a public key, shown in records and the CLI. */
-export function keyFingerprint(publicKeyHex: string): string {
-  return sha256Hex(publicKeyHex).slice(0, 16);
-}
+export { decisionSigningBytes, keyFingerprint } from './statement';
 
 /** Returns the registered key that verifies the signature, or null. Never throws on malformed input. */
 export function findSigningKey(decision: SignedDecision, publicKeys: readonly string[]): string | null {

@@ -1,5 +1,6 @@
 export * from './advice';
 export * from './canonical';
+export * from './claims';
 export * from './constants';
 export * from './decision';
 export * from './decisionRules';

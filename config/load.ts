@@ -2,8 +2,9 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { digestOf, directorySchema, EcpError, type Directory, type Proposal } from '../common';
 import { loadPolicyBundle, type PolicyBundle } from '../policy/bundle';
+import type { PayloadEncryptionConfig } from '../codec/keys';
 import { parseDuration } from './duration';
-import { actionTypesFileSchema, configFileSchema, type ActionTypeConfig } from './schema';
+import { actionTypesFileSchema, configFileSchema, type ActionTypeConfig, type ConsoleConfig } from './schema';
 import { parseSourceFile, readSourceFile } from './yamlFile';
 
 /** Everything the plane needs to govern attempts, loaded and cross-checked. Immutable; reload builds a new one. */
@@ -14,6 +15,10 @@ export interface PlaneConfig {
   actionTypes: Record<string, ActionTypeConfig>;
   actionTypeVersions: Record<string, string>;
   bundle: PolicyBundle;
+  /** The web console's sign-in configuration, or null when the file has no `console:` section. */
+  console: ConsoleConfig | null;
+  /** ecp.yaml's `payloadEncryption` section as written (keys are resolved by codec/dataConverter.ts). */
+  payloadEncryption?: PayloadEncryptionConfig;
   validateParameters(proposal: Pick<Proposal, 'actionType' | 'parameters'>): string | null;
 }
 
@@ -27,21 +32,39 @@ export function loadPlaneConfig(configPath: string): PlaneConfig {
   const source = readSourceFile(file);
   const raw = parseSourceFile(source, configFileSchema);
   const at = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  // A referenced file that cannot be read is reported with the ecp.yaml field that points to it.
+  const referenced = (field: 'directory' | 'actionTypes', path: string) => {
+    try {
+      return readSourceFile(at(path));
+    } catch (err) {
+      if (err instanceof EcpError && err.message.startsWith('cannot read')) throw new EcpError('config_invalid', `${file}: field "${field}": ${err.message}`, field);
+      throw err;
+    }
+  };
 
   let directory: Directory;
   if (typeof raw.directory === 'string') {
-    const dirFile = readSourceFile(at(raw.directory));
+    const dirFile = referenced('directory', raw.directory);
     directory = parseSourceFile(dirFile, directorySchema);
   } else directory = raw.directory;
 
   let actionTypes: Record<string, ActionTypeConfig>;
   if (typeof raw.actionTypes === 'string') {
-    const atFile = readSourceFile(at(raw.actionTypes));
+    const atFile = referenced('actionTypes', raw.actionTypes);
     actionTypes = parseSourceFile(atFile, actionTypesFileSchema);
   } else actionTypes = raw.actionTypes;
 
-  const bundle = loadPolicyBundle(at(raw.policies), { defaultDeadlineSeconds: parseDuration(raw.defaults.approvalDeadline) });
+  let bundle: PolicyBundle;
+  try {
+    bundle = loadPolicyBundle(at(raw.policies), { defaultDeadlineSeconds: parseDuration(raw.defaults.approvalDeadline) });
+  } catch (err) {
+    if (err instanceof EcpError && err.message.startsWith('cannot read')) throw new EcpError(err.code, `${file}: field "policies": ${err.message}`, 'policies');
+    throw err;
+  }
   const problems = crossCheck(directory, actionTypes, bundle);
+  for (const human of Object.keys(raw.console?.humans ?? {})) {
+    if (!directory.humans[human]) problems.push(`console: "${human}" has a sign-in secret but is not a human in the directory`);
+  }
 
   const ajv = new Ajv({ allErrors: false, strict: true });
   const validators: Record<string, ValidateFunction> = {};
@@ -61,6 +84,8 @@ export function loadPlaneConfig(configPath: string): PlaneConfig {
     actionTypes,
     actionTypeVersions: Object.fromEntries(Object.entries(actionTypes).map(([n, t]) => [n, digestOf(t)])),
     bundle,
+    console: raw.console ?? null,
+    ...(raw.payloadEncryption ? { payloadEncryption: raw.payloadEncryption } : {}),
     validateParameters({ actionType, parameters }) {
       const validate = validators[actionType];
       if (!validate) return `unknown action type "${actionType}"`;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { actionTypeNameSchema, directorySchema } from '../common';
 import { parseDuration } from './duration';
+import { payloadEncryptionSchema } from '../codec/keys';
 
 const durationSchema = z.string().refine((s) => {
   try {
@@ -48,6 +49,20 @@ export const actionTypeSchema = z.strictObject({
   timeout: durationSchema.default('30s'),
 });
 
+/**
+ * The web console's sign-in: per human, a hash of their secret (never the secret; `ecp console hash-secret` makes
+ * one). Humans must exist in the directory. Absent section: the console accepts no sign-ins.
+ */
+export const consoleSchema = z.strictObject({
+  humans: z
+    .record(z.string(), z.strictObject({ secretHash: z.string().regex(/^scrypt\$/, 'must be a hash from `ecp console hash-secret` (scrypt$…)') }))
+    .default({}),
+  /** A session ends after this long without a request … */
+  sessionIdleTimeout: durationSchema.default('30m'),
+  /** … and this long after sign-in, whatever happens. */
+  sessionMaxAge: durationSchema.default('12h'),
+});
+
 /** Decision deadline for approval policies without @deadline, unless `defaults.approvalDeadline` says otherwise. */
 export const DEFAULT_APPROVAL_DEADLINE = '24h';
 
@@ -59,10 +74,14 @@ export const configFileSchema = z.strictObject({
   /** Action types inline, or a path to a YAML/JSON file holding them. */
   actionTypes: z.union([z.string(), z.record(actionTypeNameSchema, actionTypeSchema)]),
   defaults: z.strictObject({ approvalDeadline: durationSchema.default(DEFAULT_APPROVAL_DEADLINE) }).prefault({}),
+  console: consoleSchema.optional(),
+  /** AES-256-GCM encryption of payloads in Temporal's history (codec/); keys by reference, never inline. */
+  payloadEncryption: payloadEncryptionSchema.optional(),
 });
 
 export const actionTypesFileSchema = z.record(actionTypeNameSchema, actionTypeSchema);
 
+export type ConsoleConfig = z.output<typeof consoleSchema>;
 export type ActionTypeConfig = z.output<typeof actionTypeSchema>;
 export type ProviderConfig = z.output<typeof providerSchema>;
 export type ExecutorConfig = z.output<typeof executorSchema>;

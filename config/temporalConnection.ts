@@ -9,35 +9,68 @@ export interface TemporalTarget {
   apiKey?: string;
 }
 
+/** Each PEM input, by file or inline: ECP's short names and the `temporal` CLI's names are both accepted. */
+const PEM_INPUTS = {
+  cert: { paths: ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_CLIENT_CERT_PATH'], data: ['TEMPORAL_TLS_CLIENT_CERT_DATA'] },
+  key: { paths: ['TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CLIENT_KEY_PATH'], data: ['TEMPORAL_TLS_CLIENT_KEY_DATA'] },
+  ca: { paths: ['TEMPORAL_TLS_CA', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH'], data: ['TEMPORAL_TLS_SERVER_CA_CERT_DATA'] },
+} as const;
+
 /**
- * TEMPORAL_ADDRESS (host:port), TEMPORAL_NAMESPACE, mTLS via TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY (PEM paths) with
- * optional TEMPORAL_TLS_CA and TEMPORAL_TLS_SERVER_NAME, or TEMPORAL_API_KEY (Temporal Cloud; implies TLS).
+ * The connection settings from the environment (the same variables the `temporal` CLI reads, plus short aliases):
+ * TEMPORAL_ADDRESS (host:port), TEMPORAL_NAMESPACE; mTLS client pair from TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY (PEM
+ * paths; alias TEMPORAL_TLS_CLIENT_CERT_PATH / _KEY_PATH) or TEMPORAL_TLS_CLIENT_CERT_DATA + _KEY_DATA (PEM text);
+ * the server's CA from TEMPORAL_TLS_CA (alias TEMPORAL_TLS_SERVER_CA_CERT_PATH) or TEMPORAL_TLS_SERVER_CA_CERT_DATA
+ * (default: system roots); TEMPORAL_TLS_SERVER_NAME (SNI and the name the server certificate must carry);
+ * TEMPORAL_TLS=true for TLS without a client certificate; TEMPORAL_API_KEY (Temporal Cloud API keys; implies TLS
+ * unless TEMPORAL_TLS=false). Inconsistent settings throw, naming the variables.
  */
 export function temporalTargetFromEnv(env: NodeJS.ProcessEnv = process.env, fallbackAddress = 'localhost:7233'): TemporalTarget {
   const target: TemporalTarget = { address: env.TEMPORAL_ADDRESS || fallbackAddress, namespace: env.TEMPORAL_NAMESPACE || 'default' };
-  const read = (name: string): Buffer | undefined => {
-    const path = env[name];
-    if (!path) return undefined;
+  const pem = (input: keyof typeof PEM_INPUTS): Buffer | undefined => {
+    const { paths, data } = PEM_INPUTS[input];
+    const given = [...paths, ...data].filter((name) => env[name]);
+    if (given.length > 1) throw new EcpError('connection', `set only one of ${given.join(', ')}`, given[0]);
+    const name = given[0];
+    if (!name) return undefined;
+    const value = env[name]!;
+    if ((data as readonly string[]).includes(name)) {
+      if (!value.includes('-----BEGIN ')) throw new EcpError('connection', `${name} must hold PEM text (-----BEGIN …)`, name);
+      return Buffer.from(value);
+    }
     try {
-      return readFileSync(path);
+      return readFileSync(value);
     } catch (err) {
-      throw new EcpError('connection', `${name}=${path} cannot be read: ${(err as Error).message}`);
+      throw new EcpError('connection', `${name}=${value} cannot be read: ${(err as Error).message}`, name);
     }
   };
-  const crt = read('TEMPORAL_TLS_CERT');
-  const key = read('TEMPORAL_TLS_KEY');
-  if (Boolean(crt) !== Boolean(key)) throw new EcpError('connection', 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together');
-  const ca = read('TEMPORAL_TLS_CA');
-  if (crt || ca || env.TEMPORAL_TLS === 'true') {
+  const crt = pem('cert');
+  const key = pem('key');
+  if (Boolean(crt) !== Boolean(key)) throw new EcpError('connection', 'the TLS client certificate and key must be set together (TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY, or their _PATH/_DATA forms)');
+  const ca = pem('ca');
+  const tlsFlag = env.TEMPORAL_TLS?.trim().toLowerCase();
+  if (tlsFlag && tlsFlag !== 'true' && tlsFlag !== 'false') throw new EcpError('connection', `TEMPORAL_TLS must be true or false, not "${env.TEMPORAL_TLS}"`, 'TEMPORAL_TLS');
+  if (env.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION?.trim().toLowerCase() === 'true') {
+    throw new EcpError(
+      'connection',
+      'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION is not supported (the Temporal TypeScript SDK always verifies the server name); set TEMPORAL_TLS_SERVER_NAME to the name in the server certificate',
+      'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION',
+    );
+  }
+  const serverName = env.TEMPORAL_TLS_SERVER_NAME?.trim();
+  if (tlsFlag === 'false' && (crt || ca || serverName)) {
+    throw new EcpError('connection', 'TEMPORAL_TLS=false contradicts the TLS settings also given (client certificate, CA or server name)', 'TEMPORAL_TLS');
+  }
+  if (crt || ca || serverName || tlsFlag === 'true') {
     target.tls = {
       ...(crt && key ? { clientCertPair: { crt, key } } : {}),
       ...(ca ? { serverRootCACertificate: ca } : {}),
-      ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME } : {}),
+      ...(serverName ? { serverNameOverride: serverName } : {}),
     };
   }
   if (env.TEMPORAL_API_KEY) {
     target.apiKey = env.TEMPORAL_API_KEY;
-    target.tls ??= true;
+    if (tlsFlag !== 'false') target.tls ??= true;
   }
   return target;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { EcpError, formatPath } from '../common';
+import { EcpError, formatPath, issuePath } from '../common';
 
 /** A parsed YAML/JSON file that can say on which line a field sits. */
 export interface SourceFile {
@@ -24,9 +24,16 @@ export function readSourceFile(path: string): SourceFile {
     const line = first.linePos?.[0]?.line;
     throw new EcpError('config_invalid', `${path}${line ? `:${line}` : ''}: ${first.message.split('\n')[0]}`);
   }
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (err) {
+    // E.g. an alias to an anchor that does not exist, or an alias bomb: the YAML parses but has no value.
+    throw new EcpError('config_invalid', `${path}: ${(err as Error).message.split('\n')[0]}`);
+  }
   return {
     path,
-    data: doc.toJS(),
+    data,
     lineOf(fieldPath) {
       for (let n = fieldPath.length; n >= 0; n--) {
         const node = doc.getIn(fieldPath.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
@@ -43,6 +50,6 @@ export function parseSourceFile<S extends z.ZodType>(file: SourceFile, schema: S
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const line = file.lineOf(issue.path);
-  const field = formatPath(issue.path);
+  const field = formatPath(issuePath(issue));
   throw new EcpError('config_invalid', `${file.path}${line ? `:${line}` : ''}: ${field ? `field "${field}" ` : ''}${issue.message}`, field || undefined);
 }

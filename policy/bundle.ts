@@ -5,6 +5,7 @@ import type { ApprovalRequirement } from '../common/advice';
 import { digestOf } from '../common/canonical';
 import { EcpError } from '../common/errors';
 import { requirementFromAnnotations } from './annotations';
+import { sliceIndexFor } from './slices';
 import { describeCedarErrors, lineAndColumn } from './sourceLocation';
 
 export const SCHEMA_FILE = 'schema.cedarschema';
@@ -24,6 +25,8 @@ export interface PolicyBundle {
   approvalGroups: string[];
   /** Actions the schema declares (action type names). */
   actions: string[];
+  /** Deadline of approval policies without `@deadline` (from configuration); kept so the bundle can be re-derived. */
+  defaultDeadlineSeconds: number;
 }
 
 export interface LoadPolicyOptions {
@@ -113,7 +116,7 @@ export function loadPolicyBundle(dir: string, options: LoadPolicyOptions): Polic
   if (preparsed.type === 'failure') {
     throw new EcpError('policy_invalid', `policy bundle ${dir} could not be prepared: ${preparsed.errors.map((e) => e.message).join('; ')}`);
   }
-  return {
+  const bundle: PolicyBundle = {
     dir,
     version,
     schemaText,
@@ -123,7 +126,15 @@ export function loadPolicyBundle(dir: string, options: LoadPolicyOptions): Polic
     requirements,
     approvalGroups: [...new Set(Object.values(requirements).flatMap((r) => r.groups))].sort(),
     actions: schemaActions(schemaText),
+    defaultDeadlineSeconds: options.defaultDeadlineSeconds,
   };
+  // Index and preparse the per-action slices now, so the first attempt does not pay for it (policy/slices.ts).
+  try {
+    sliceIndexFor(bundle);
+  } catch (err) {
+    throw new EcpError('policy_invalid', `policy bundle ${dir} could not be prepared: ${(err as Error).message}`);
+  }
+  return bundle;
 }
 
 function schemaActions(schemaText: string): string[] {

@@ -2,6 +2,7 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { Advice } from '../common/advice';
 import type { JsonValue } from '../common/record';
 import type { PolicyBundle } from './bundle';
+import { sliceIndexFor, sliceSetId, uidKey } from './slices';
 
 export interface AdviceRequest {
   agent: { id: string; owner: string; scopes: string[] };
@@ -21,6 +22,14 @@ const deny = (bundle: PolicyBundle, reasons: string[], errors: string[] = [], po
   bundleVersion: bundle.version,
 });
 
+export interface EvaluateOptions {
+  /**
+   * Evaluate only the policies whose scope can match the request (policy/slices.ts) — the default. `false` evaluates
+   * the whole bundle; the decision is the same either way (test/unit/policy-slicing.test.ts proves it).
+   */
+  sliced?: boolean;
+}
+
 /**
  * Cedar → advice. Semantics (each is a unit-tested rule):
  * - default deny: nothing permits → deny;
@@ -30,22 +39,29 @@ const deny = (bundle: PolicyBundle, reasons: string[], errors: string[] = [], po
  * Cedar JSON's reserved keys (`__entity`, `__extn`) in agent-supplied data are refused, so a proposal cannot smuggle
  * entity references into the context.
  */
-export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest): Advice {
+export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest, options: EvaluateOptions = {}): Advice {
   const reserved = findReservedKey({ parameters: request.parameters, claims: request.claims, facts: request.facts });
   if (reserved) return deny(bundle, [`${reserved} uses a key reserved by Cedar's JSON format`]);
 
   let answer: cedar.AuthorizationAnswer;
   try {
+    const principal = { type: 'Agent', id: request.agent.id };
+    const action = { type: 'Action', id: request.actionType };
+    const entities: cedar.EntityJson[] = [
+      { uid: principal, attrs: { owner: request.agent.owner, scopes: request.agent.scopes }, parents: [] },
+      { uid: { type: 'Resource', id: request.resource }, attrs: {}, parents: [] },
+    ];
+    const setId =
+      options.sliced === false
+        ? bundle.version
+        : sliceSetId(sliceIndexFor(bundle), bundle.version, bundle.policies, { principal, action, principalAncestors: ancestorsOf(principal, entities) });
     answer = cedar.statefulIsAuthorized({
-      principal: { type: 'Agent', id: request.agent.id },
-      action: { type: 'Action', id: request.actionType },
+      principal,
+      action,
       resource: { type: 'Resource', id: request.resource },
       context: { parameters: request.parameters, claims: request.claims, facts: request.facts } as cedar.Context,
-      preparsedPolicySetId: bundle.version,
-      entities: [
-        { uid: { type: 'Agent', id: request.agent.id }, attrs: { owner: request.agent.owner, scopes: request.agent.scopes }, parents: [] },
-        { uid: { type: 'Resource', id: request.resource }, attrs: {}, parents: [] },
-      ],
+      preparsedPolicySetId: setId,
+      entities,
     });
   } catch (err) {
     return deny(bundle, ['policy engine error'], [(err as Error).message]);
@@ -76,6 +92,20 @@ export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest): Ad
     };
   }
   return { verdict: 'allow', requirements: [], policyIds, reasons: policyIds.map((id) => `permitted by ${id}`), errors: [], bundleVersion: bundle.version };
+}
+
+/** `type::id` keys of every entity `uid` is transitively a member of, per the entities sent to Cedar. */
+function ancestorsOf(uid: { type: string; id: string }, entities: cedar.EntityJson[]): Set<string> {
+  const parents = new Map(entities.map((e) => [uidKey(e.uid as { type: string; id: string }), e.parents as Array<{ type: string; id: string }>]));
+  const seen = new Set<string>();
+  const stack = [...(parents.get(uidKey(uid)) ?? [])];
+  while (stack.length > 0) {
+    const key = uidKey(stack.pop()!);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    stack.push(...(parents.get(key) ?? []));
+  }
+  return seen;
 }
 
 function findReservedKey(value: unknown, path = 'context'): string | null {

@@ -1,9 +1,15 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { EcpError } from '../common';
 import { PlaneRuntime, type PlaneExtensions } from '../config/runtime';
 import { temporalTargetFromEnv } from '../config/temporalConnection';
+import { dataConverterWith, payloadCodecFor, resolvePayloadKeyring } from '../codec/dataConverter';
+import { startPlaneCodecServer } from '../codec/planeCodecServer';
+import { Archive } from '../audit/archive/archive';
+import { archiveSettingsFromEnv, ensureArchiver, type ArchiveSettings } from '../audit/archive/archiverControl';
+import { policyBundleStoreDir, storePolicyBundle } from '../audit/bundleStore';
+import type { PolicyBundle } from '../policy/bundle';
 import { startEmbeddedServer } from './devServer';
 import { createPlaneWorker } from './plane';
 import { ensureSearchAttributes } from './searchAttributes';
@@ -15,6 +21,8 @@ export interface RunPlaneOptions {
   log?: (line: string) => void;
   /** Ports for the embedded dev server (used only when TEMPORAL_ADDRESS is not set). */
   embedded?: { port?: number; uiPort?: number };
+  /** Evidence archive and its archiver workflow; default from ECP_ARCHIVE / ECP_ARCHIVE_DIR (on, `<dataDir>/archive`). */
+  archive?: ArchiveSettings;
 }
 
 export interface RunningPlane {
@@ -22,6 +30,8 @@ export interface RunningPlane {
   namespace: string;
   embedded: boolean;
   uiUrl: string | null;
+  /** The codec server's endpoint for the Web UI (`…/codec`), or null when not served. */
+  codecUrl: string | null;
   runtime: PlaneRuntime;
   worker: Worker;
   /** Resolves when the worker stops (or rejects if it crashes). */
@@ -38,7 +48,14 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   const log = options.log ?? ((line: string) => console.log(line));
   installRuntimeLogger();
   const runtime = new PlaneRuntime(options.configPath, options.extensions);
+  rememberPolicyBundle(options.dataDir, runtime.config.bundle, log);
+  // Payload keys are part of the configuration: an unresolvable key stops the plane before it starts (fail closed).
+  const payloadCodec = payloadCodecFor({ config: runtime.config });
+  if (payloadCodec.activeKeyId) log(`payload encryption on: active key "${payloadCodec.activeKeyId}" (configured: ${payloadCodec.keyIds.join(', ')})`);
+  const archiveSettings = options.archive ?? archiveSettingsFromEnv(options.dataDir);
   const target = temporalTargetFromEnv();
+  const codecServer = await startPlaneCodecServer({ config: runtime.config, codec: payloadCodec, namespace: target.namespace, log });
+  if (codecServer) log(`codec server for the Temporal Web UI: ${codecServer.url} (bearer token or ${codecServer.url}/login)`);
   let server: TestWorkflowEnvironment | undefined;
   let nativeConnection: NativeConnection;
   let address = target.address;
@@ -64,11 +81,35 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   } catch (err) {
     log(`warning: could not register search attributes (${(err as Error).message}); ask your Temporal operator to add them`);
   }
-  const worker = await createPlaneWorker({ connection: nativeConnection, namespace: target.namespace, runtime });
+  const archive = archiveSettings.enabled ? Archive.local(archiveSettings.dir) : null;
+  const worker = await createPlaneWorker({
+    connection: nativeConnection,
+    namespace: target.namespace,
+    runtime,
+    payloadCodec,
+    archive: archive ? { archive, dataDir: options.dataDir } : null,
+  });
   const done = worker.run();
+  if (archive) {
+    // The archiver is a singleton workflow: every plane asks for it, the first one starts it.
+    try {
+      const started = await ensureArchiver(new Client({ connection, namespace: target.namespace, dataConverter: dataConverterWith(payloadCodec) }), {
+        intervalSeconds: archiveSettings.intervalSeconds,
+      });
+      log(`evidence archive: ${archive.location} (archiver workflow ${started ? 'started' : 'already running'})`);
+    } catch (err) {
+      log(`warning: could not start the archiver workflow (${(err as Error).message}); closed attempts are not archived until it runs`);
+    }
+  } else log('evidence archive: off (ECP_ARCHIVE=off); closed attempts are not archived by this worker');
   const onHup = () => {
     try {
       const config = runtime.reload();
+      rememberPolicyBundle(options.dataDir, config.bundle, log);
+      try {
+        payloadCodec.setKeyring(resolvePayloadKeyring({ config }));
+      } catch (err) {
+        log(`payload keys not reloaded; keeping the running ones: ${(err as Error).message}`);
+      }
       log(`configuration reloaded (policy bundle ${config.bundle.version.slice(0, 19)}…, directory ${config.directoryVersion.slice(0, 19)}…)`);
     } catch (err) {
       log(`configuration reload refused; keeping the running one:\n${(err as Error).message}`);
@@ -81,6 +122,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
     namespace: target.namespace,
     embedded: Boolean(server),
     uiUrl: server ? `http://127.0.0.1:${options.embedded?.uiPort ?? (options.embedded?.port ?? 7233) + 1000}` : null,
+    codecUrl: codecServer?.url ?? null,
     runtime,
     worker,
     done,
@@ -89,6 +131,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
         process.off('SIGHUP', onHup);
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await done.catch(() => {});
+        await codecServer?.close();
         if (server) await server.teardown();
         else {
           await connection.close();
@@ -98,6 +141,15 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
       return stopping;
     },
   };
+}
+
+/** Keeps the text of every bundle version the plane runs with, so evidence packs can be exported after a change. */
+function rememberPolicyBundle(dataDir: string, bundle: PolicyBundle, log: (line: string) => void): void {
+  try {
+    storePolicyBundle(dataDir, bundle);
+  } catch (err) {
+    log(`warning: could not keep policy bundle ${bundle.version} in ${policyBundleStoreDir(dataDir)} (${(err as Error).message}); evidence packs of its attempts need the policy files then`);
+  }
 }
 
 let runtimeInstalled = false;

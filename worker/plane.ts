@@ -4,7 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { TASK_QUEUE } from '../common';
 import { createActivities } from '../activities';
+import type { ArchiveBinding } from '../activities/archive';
 import type { PlaneRuntime } from '../config/runtime';
+import { planeBuildId } from './codeIdentity';
+import type { AesGcmPayloadCodec } from '../codec/aesGcm';
+import { dataConverterWith, payloadCodecFor } from '../codec/dataConverter';
 
 export const WORKFLOWS_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
 
@@ -21,7 +25,11 @@ export interface PlaneWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   runtime: PlaneRuntime;
+  /** The evidence archive the archiver seals into; null/absent disables archiving on this worker. */
+  archive?: ArchiveBinding | null;
   taskQueue?: string;
+  /** Payload encryption; default: built from the runtime's configuration or ECP_PAYLOAD_KEYS (codec/). */
+  payloadCodec?: AesGcmPayloadCodec;
   workerOptions?: Partial<WorkerOptions>;
 }
 
@@ -34,12 +42,17 @@ export const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
 
 /** A worker that runs `executionAttempt` workflows and the plane's activities on task queue `ecp`. */
 export async function createPlaneWorker(options: PlaneWorkerOptions): Promise<Worker> {
+  const workflowBundle = await prebundleWorkflows();
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
-    workflowBundle: await prebundleWorkflows(),
-    activities: createActivities(options.runtime),
+    workflowBundle,
+    // Recorded in history on every workflow task: names the workflow code that produced it (evidence packs bind to it).
+    buildId: planeBuildId(workflowBundle),
+    activities: createActivities(options.runtime, options.archive ?? null),
+    // Codecs run outside the workflow sandbox: the workflow bundle needs nothing for encryption.
+    dataConverter: dataConverterWith(options.payloadCodec ?? payloadCodecFor({ config: options.runtime.config })),
     maxCachedWorkflows: Number(process.env.ECP_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS),
     ...options.workerOptions,
   });

@@ -10,17 +10,21 @@ import { createDemoTarget, serveDemoTarget } from '../examples/demo/target';
 import { dataDirFromEnv } from './options';
 import { assertPortFree } from './ports';
 import { runPlane, type RunningPlane } from './plane-process';
+import { consolePortFromEnv, startConsole, type RunningConsole } from '../api/server';
 
 const dataDir = dataDirFromEnv();
 const log = (line: string) => console.log(`[ecp] ${line}`);
 let target: ServerType | undefined;
 let plane: RunningPlane | undefined;
+let webConsole: RunningConsole | undefined;
+let demoSecrets: Record<string, { secret: string }> | undefined;
 
 async function main(): Promise<void> {
   let configPath = process.env.ECP_CONFIG;
   if (!configPath) {
     const demo = prepareDemo(dataDir);
     configPath = demo.configPath;
+    demoSecrets = demo.consoleSecrets;
     const port = Number(process.env.DEMO_TARGET_PORT ?? 4100);
     process.env.DEMO_TARGET_TOKEN = demo.targetToken;
     process.env.DEMO_TARGET_URL ??= `http://127.0.0.1:${port}`;
@@ -28,7 +32,15 @@ async function main(): Promise<void> {
     target = await serveDemoTarget(createDemoTarget(demo.targetToken), port);
     log(`demo target service on ${process.env.DEMO_TARGET_URL} (orders, deploys)`);
   }
+  const consolePort = consolePortFromEnv();
+  // Fail before the slow part if the console's port is taken (startConsole checks again).
+  if (consolePort !== null) await assertPortFree(consolePort, 'web console', 'Stop what uses it, or choose another port with ECP_CONSOLE_PORT (0 or off disables it).');
   plane = await runPlane({ configPath, dataDir, log, embedded: { port: Number(process.env.ECP_TEMPORAL_PORT ?? 7233) } });
+  if (consolePort !== null) {
+    const running = plane;
+    webConsole = await startConsole({ port: consolePort, address: running.address, namespace: running.namespace, config: () => running.runtime.config, log });
+    log(`web console on ${webConsole.url}`);
+  }
   const stop = () => {
     log('stopping …');
     void shutdown().then(() => process.exit(0));
@@ -40,8 +52,18 @@ async function main(): Promise<void> {
 }
 
 async function shutdown(): Promise<void> {
+  await webConsole?.close();
   await plane?.shutdown();
   target?.close();
+}
+
+function consoleSteps(): string {
+  if (!webConsole) return '';
+  const who = demoSecrets?.alice
+    ? `\n     sign in as alice, secret ${demoSecrets.alice.secret} (every demo human's: ${dataDir}/demo/console-secrets.json);` +
+      `\n     to approve, load her key file ${dataDir}/keys/alice.key — it signs in the browser and never leaves it`
+    : '';
+  return `  Or decide in the web console: ${webConsole.url}${who}\n`;
 }
 
 function printNextSteps(running: RunningPlane, configPath: string): void {
@@ -60,7 +82,7 @@ Try this next, in another terminal in this folder:${address}
   4. Approve it, signed with Alice's key: npx ecp approve <attempt-id> --as alice
   5. Watch it run:                       npx ecp show <attempt-id>
   And see a refusal: carol owns refund-bot, so \`npx ecp approve <attempt-id> --as carol\` is refused.
-Ctrl-C stops everything; pending attempts survive a restart.
+${consoleSteps()}Ctrl-C stops everything; pending attempts survive a restart.
 `);
 }
 

@@ -51,10 +51,14 @@ export class AttemptState {
     this.timeline.push({ status: 'PROPOSED', at: now() });
   }
 
-  transition(status: AttemptStatus, note?: string): void {
+  /**
+   * `publish: false` skips the search-attribute upsert for a status that ends within the same workflow task (its
+   * upsert would reach visibility together with the next one, as one more history event and nothing else).
+   */
+  transition(status: AttemptStatus, note?: string, { publish = true }: { publish?: boolean } = {}): void {
     this.status = status;
     this.timeline.push(note ? { status, at: now(), note } : { status, at: now() });
-    this.#publish();
+    if (publish) this.#publish();
   }
 
   /** Enters AWAITING_DECISION with the earliest deadline of all requirements. */

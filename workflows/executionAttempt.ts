@@ -4,6 +4,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -14,6 +15,7 @@ import {
   attemptIdFor,
   CONTEXT_PROVIDER_ATTEMPTS,
   decideUpdate,
+  EXECUTOR_HEARTBEAT_TIMEOUT,
   decisionSignal,
   EcpError,
   parseOrThrow,
@@ -32,17 +34,23 @@ export interface ExecutionAttemptInput {
   proposal: ProposalInput;
 }
 
+const contextOptions = { startToCloseTimeout: '30s', retry: { maximumAttempts: CONTEXT_PROVIDER_ATTEMPTS, initialInterval: '500ms' } };
+const policyOptions = { startToCloseTimeout: '10s', retry: { maximumAttempts: 3, initialInterval: '200ms' } };
+
 // Context and policy are read-only and short, so they run as local activities: their results are still pinned in
 // history (as markers) and replayed, but evaluation and re-check cost no extra round trips through the server.
 // The executor stays a regular activity: it has side effects, its own retry policy and must survive worker loss.
-const { gatherContext } = proxyLocalActivities<PlaneActivities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: CONTEXT_PROVIDER_ATTEMPTS, initialInterval: '500ms' },
-});
-const { evaluatePolicy } = proxyLocalActivities<PlaneActivities>({
-  startToCloseTimeout: '10s',
-  retry: { maximumAttempts: 3, initialInterval: '200ms' },
-});
+const localEvaluation = {
+  gatherContext: proxyLocalActivities<PlaneActivities>(contextOptions).gatherContext,
+  evaluatePolicy: proxyLocalActivities<PlaneActivities>(policyOptions).evaluatePolicy,
+};
+// Attempts started by ECP 0.1 (regular activities, and a re-check even on the automatic path) keep replaying as such.
+const legacyEvaluation = {
+  gatherContext: proxyActivities<PlaneActivities>(contextOptions).gatherContext,
+  evaluatePolicy: proxyActivities<PlaneActivities>(policyOptions).evaluatePolicy,
+};
+/** Patch marker of local-activity evaluation; histories without it replay with the legacy evaluation. */
+export const LOCAL_EVALUATION_PATCH = 'ecp-local-evaluation';
 
 /**
  * One governed execution attempt (workflow ID = attempt ID):
@@ -60,8 +68,10 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
     validator: (decision) => void parseOrThrow(signedDecisionSchema, decision, 'decision'),
   });
 
+  const current = patched(LOCAL_EVALUATION_PATCH);
+  const { gatherContext, evaluatePolicy } = current ? localEvaluation : legacyEvaluation;
   try {
-    state.transition('EVALUATING');
+    state.transition('EVALUATING', undefined, { publish: !current });
     state.context = await gatherContext({ attemptId: state.attemptId, proposal: state.proposal });
     state.advice = await evaluatePolicy({ proposal: state.proposal, context: state.context });
 
@@ -74,9 +84,11 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
       if (!state.approved) return finish(state, 'EXPIRED', 'no sufficient decision before the deadline; nothing ran');
     }
 
-    // Re-check with fresh facts, directory and policy: stale authority never runs.
-    const recheckContext = await gatherContext({ attemptId: state.attemptId, proposal: state.proposal });
-    const recheckAdvice = await evaluatePolicy({ proposal: state.proposal, context: recheckContext });
+    // Re-check with fresh facts, directory and policy: stale authority never runs. An automatic allow was evaluated
+    // moments ago in this same workflow task, with nothing in between, so that evaluation is the fresh one.
+    const recheckNeeded = state.advice.verdict === 'require_approval' || !current;
+    const recheckContext = recheckNeeded ? await gatherContext({ attemptId: state.attemptId, proposal: state.proposal }) : state.context;
+    const recheckAdvice = recheckNeeded ? await evaluatePolicy({ proposal: state.proposal, context: recheckContext }) : state.advice;
     const blockedReason = state.recheck(recheckContext, recheckAdvice);
     state.enforcement = {
       verdict: blockedReason ? 'blocked' : 'execute',
@@ -129,6 +141,8 @@ function startState(input: ExecutionAttemptInput): AttemptState {
 function executorFor(actionType: PinnedActionType) {
   return proxyActivities<PlaneActivities>({
     startToCloseTimeout: actionType.timeout,
+    // The executor heartbeats every 2 s while it runs, so a lost worker is noticed in seconds.
+    heartbeatTimeout: EXECUTOR_HEARTBEAT_TIMEOUT,
     retry: { ...actionType.retry, nonRetryableErrorTypes: ['ConfigurationError', 'HttpStatusError', 'StaleAuthority'] },
   });
 }

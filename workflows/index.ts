@@ -1,1 +1,2 @@
 export { executionAttempt, type ExecutionAttemptInput } from './executionAttempt';
+export { archiver, type ArchiverInput } from './archiver';

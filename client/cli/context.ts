@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EcpError } from '../../common/errors';
+import type { DataConverter } from '@temporalio/common';
 import type { PlaneConfig } from '../../config/load';
 import type { EcpClient } from '../ecpClient';
 import { dataDirFromEnv } from '../../worker/options';
@@ -74,9 +75,19 @@ export class CliContext {
     this.#client ??= (async () => {
       const config = options.withConfig === false ? undefined : await this.optionalConfig();
       const { EcpClient } = await import('../ecpClient');
-      return EcpClient.connect({ config });
+      return EcpClient.connect({ config, dataConverter: await this.dataConverter() });
     })();
     return this.#client;
+  }
+
+  /**
+   * The payload codec's data converter (codec/dataConverter.ts): keys from ecp.yaml's payloadEncryption section — read
+   * on its own, cheaply, even for commands that skip the rest of the configuration — else ECP_PAYLOAD_KEYS. Pass it
+   * to anything that reads history payloads offline (evidence-pack verification, replay).
+   */
+  async dataConverter(): Promise<DataConverter> {
+    const { dataConverterFor, payloadKeySourcesFromFile } = await import('../../codec/dataConverter');
+    return dataConverterFor(this.configPath ? payloadKeySourcesFromFile(this.configPath) : {});
   }
 
   async close(): Promise<void> {

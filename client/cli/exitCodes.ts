@@ -9,6 +9,8 @@ export const EXIT = {
   notFound: 4,
   conflict: 5,
   connection: 6,
+  /** `ecp audit verify`: a pack or the archive failed verification. */
+  verificationFailed: 7,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -33,4 +35,4 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  ok                       4  not found
   1  unexpected error         5  conflict (idempotency key reused for another proposal)
   2  invalid input or config  6  cannot reach Temporal
-  3  decision refused`;
+  3  decision refused          7  verification failed (ecp audit verify)`;

@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EcpError } from '../../common/errors';
 import { registerAttemptLists } from './commands/attempts';
+import { registerAuditCommands } from './commands/audit';
+import { registerConsole } from './commands/console';
 import { registerDecide } from './commands/decide';
+import { registerHistory } from './commands/history';
 import { registerKeys } from './commands/keys';
 import { registerPolicy } from './commands/policy';
 import { registerPropose } from './commands/propose';
@@ -28,7 +31,9 @@ export function buildProgram(): Command {
       'after',
       `
 Temporal connection: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_TLS_CERT/KEY/CA,
-TEMPORAL_API_KEY.
+TEMPORAL_TLS_SERVER_NAME, TEMPORAL_API_KEY.
+Payload keys (encrypted histories): ecp.yaml's payloadEncryption section, else ECP_PAYLOAD_KEYS=id:base64,…
+with ECP_PAYLOAD_ACTIVE_KEY.
 
 ${EXIT_CODES_HELP}
 
@@ -42,9 +47,12 @@ Walkthrough (with \`npm start\` running):
   registerPropose(program);
   registerAttemptLists(program);
   registerShow(program);
+  registerHistory(program);
   registerDecide(program);
   registerKeys(program);
   registerPolicy(program);
+  registerAuditCommands(program);
+  registerConsole(program);
   return program;
 }
 

@@ -7,14 +7,20 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../../common';
 import { prebundleWorkflows } from '../../worker/plane';
 
-const dir = join(dirname(fileURLToPath(import.meta.url)), 'histories');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json').sort();
+const here = dirname(fileURLToPath(import.meta.url));
+const dir = join(here, 'histories');
+/** Histories written by ECP 0.1 (regular activities for context and policy): attempts still open at an upgrade. */
+const legacyDir = join(here, 'histories-v0.1');
+const historyFiles = (d: string) => readdirSync(d).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json').sort();
+const files = historyFiles(dir);
+const legacyFiles = historyFiles(legacyDir);
 const workflowIds = JSON.parse(readFileSync(join(dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
+const legacyWorkflowIds = JSON.parse(readFileSync(join(legacyDir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 interface SavedEvent {
   activityTaskScheduledEventAttributes?: { activityType: { name: string } };
   workflowExecutionCompletedEventAttributes?: { result: { payloads: Array<{ data: string }> } };
 }
-const load = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as { events: SavedEvent[] };
+const load = (file: string, from = dir) => JSON.parse(readFileSync(join(from, file), 'utf8')) as { events: SavedEvent[] };
 
 /** The final record a saved history ends with (JSON payload, base64 in proto3 JSON). */
 function finalRecord(history: ReturnType<typeof load>): AttemptRecord | null {
@@ -46,6 +52,11 @@ describe('saved histories replay against the current workflow code', () => {
 
   it.each(files)('%s replays cleanly', async (file) => {
     await expect(Worker.runReplayHistory({ workflowBundle }, load(file), workflowIds[file])).resolves.toBeUndefined();
+  });
+
+  it.each(legacyFiles)('%s from ECP 0.1 replays cleanly (patched evaluation)', async (file) => {
+    expect(legacyFiles).toEqual(files);
+    await expect(Worker.runReplayHistory({ workflowBundle }, load(file, legacyDir), legacyWorkflowIds[file])).resolves.toBeUndefined();
   });
 
   it('fails with DeterminismViolationError when the history no longer matches the code', async () => {

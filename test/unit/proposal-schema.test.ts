@@ -29,7 +29,7 @@ describe('proposal validation names the field and the reason', () => {
     [{ ...valid, parameters: { amount: Number.NaN } }, 'parameters.amount', /./],
     [{ ...valid, justification: '' }, 'justification', /must say why/],
     [{ ...valid, idempotencyKey: 'has space' }, 'idempotencyKey', /only letters/],
-    [{ ...valid, surprise: true }, '', /Unrecognized key/],
+    [{ ...valid, surprise: true }, 'surprise', /Unrecognized key/],
     [{ ...valid, claims: 'yes' }, 'claims', /expected record/],
   ])('%#: %o → field %s', (input, field, reason) => {
     const error = errorOf(input);

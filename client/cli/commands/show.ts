@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { canonicalJson } from '../../../common/canonical';
+import { compareClaims } from '../../../common/claims';
 import type { AttemptRecord, JsonValue } from '../../../common/record';
 import { bold, compact, dim, fields, pretty, print, printJson, red, status, table, when, yellow } from '../format';
 import { action, examples } from '../run';
@@ -108,17 +108,12 @@ export function renderRecord(r: AttemptRecord, now = Date.now()): string {
   return out.join('\n');
 }
 
-/** One row per key in either; a key in both with different values is marked. */
+/** One row per key in either; a key in both with different values is marked (rule shared with the web console). */
 function renderClaims(claims: Record<string, JsonValue>, facts: Record<string, JsonValue> | null): string {
-  const keys = [...new Set([...Object.keys(claims), ...Object.keys(facts ?? {})])].sort();
-  if (keys.length === 0) return '  no claims, no facts';
-  let mismatches = 0;
-  const rows = keys.map((k) => {
-    const both = k in claims && facts !== null && k in facts;
-    const differs = both && canonicalJson(claims[k]) !== canonicalJson(facts![k]);
-    if (differs) mismatches++;
-    return [k, k in claims ? compact(claims[k]) : '—', facts && k in facts ? compact(facts[k]) : '—', differs ? red('MISMATCH') : ''];
-  });
+  const checks = compareClaims(claims, facts);
+  if (checks.length === 0) return '  no claims, no facts';
+  const mismatches = checks.filter((c) => c.mismatch).length;
+  const rows = checks.map((c) => [c.key, c.claimed ? compact(c.claim) : '—', c.verified ? compact(c.fact) : '—', c.mismatch ? red('MISMATCH') : '']);
   const t = table(['key', 'agent claims', 'verified fact', 'check'], rows);
   return mismatches > 0 ? `${t}\n${yellow(`  ${mismatches === 1 ? '1 claim disagrees' : `${mismatches} claims disagree`} with verified facts`)}` : t;
 }
