@@ -1,27 +1,7 @@
-/** "59m", "1h 5m", "2d 3h", "45s" — the same shapes the CLI prints. */
-export function duration(ms: number): string {
-  const s = Math.round(Math.abs(ms) / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  const hr = Math.floor(m / 60);
-  if (hr < 48) return m % 60 ? `${hr}h ${m % 60}m` : `${hr}h`;
-  const d = Math.floor(hr / 24);
-  return hr % 24 ? `${d}d ${hr % 24}h` : `${d}d`;
-}
+import { compact, duration as durationOf, relative as relativeOf, when as whenOf } from '../common/timeFormat';
 
-export function relative(iso: string | null | undefined, now = Date.now()): string {
-  if (!iso) return '—';
-  const diff = Date.parse(iso) - now;
-  if (Number.isNaN(diff)) return iso;
-  return diff >= 0 ? `in ${duration(diff)}` : `${duration(diff)} ago`;
-}
-
-export function when(iso: string | null | undefined, now = Date.now()): string {
-  if (!iso) return '—';
-  return `${iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} (${relative(iso, now)})`;
-}
-
-export function compact(value: unknown): string {
-  return value === undefined ? '—' : JSON.stringify(value);
-}
+// The console counts down live, so it keeps seconds under an hour ("59m 58s"); otherwise the CLI's shapes.
+export const duration = (ms: number) => durationOf(ms, { seconds: true });
+export const relative = (iso: string | null | undefined, now = Date.now()) => relativeOf(iso, now, { seconds: true });
+export const when = (iso: string | null | undefined, now = Date.now()) => whenOf(iso, now, { seconds: true });
+export { compact };

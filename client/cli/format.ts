@@ -41,36 +41,7 @@ export function fields(rows: Array<[string, string]>, indent = '  '): string {
   return rows.map(([k, v]) => `${indent}${dim(k.padEnd(width))}  ${v.split('\n').join(`\n${indent}${' '.repeat(width + 2)}`)}`).join('\n');
 }
 
-/** "59m", "1h 5m", "2d 3h", "45s". */
-export function duration(ms: number): string {
-  const s = Math.round(Math.abs(ms) / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
-  const d = Math.floor(h / 24);
-  return h % 24 ? `${d}d ${h % 24}h` : `${d}d`;
-}
-
-/** "in 59m" or "3m ago", relative to now. */
-export function relative(iso: string | null | undefined, now = Date.now()): string {
-  if (!iso) return '—';
-  const diff = Date.parse(iso) - now;
-  if (Number.isNaN(diff)) return iso;
-  return diff >= 0 ? `in ${duration(diff)}` : `${duration(diff)} ago`;
-}
-
-/** "2025-01-01 12:00:00Z (in 59m)". */
-export function when(iso: string | null | undefined, now = Date.now()): string {
-  if (!iso) return '—';
-  return `${iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} (${relative(iso, now)})`;
-}
-
-/** Compact JSON for a table cell. */
-export function compact(value: unknown): string {
-  return value === undefined ? '—' : JSON.stringify(value);
-}
+export { compact, duration, relative, when } from '../../common/timeFormat';
 
 export function pretty(value: unknown): string {
   return JSON.stringify(value, null, 2);
