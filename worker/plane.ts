@@ -14,10 +14,18 @@ export const WORKFLOWS_PATH = join(dirname(fileURLToPath(import.meta.url)), '..'
 
 type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
 let cachedBundle: Promise<WorkflowBundle> | undefined;
+export const SHARED_CRYPTO_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'sharedCrypto.ts');
+export const SHARED_CRYPTO_MODULES = ['@noble/ed25519', '@noble/hashes/sha2.js', '@noble/hashes/utils.js'];
 
 /** Bundles the workflow code once per process (webpack is slow; every worker of the process shares it). */
 export function prebundleWorkflows(): Promise<WorkflowBundle> {
-  cachedBundle ??= bundleWorkflowCode({ workflowsPath: createRequire(import.meta.url).resolve(WORKFLOWS_PATH), logger: quietLogger });
+  const require = createRequire(import.meta.url);
+  cachedBundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve(WORKFLOWS_PATH),
+    // One shared instance of the stateless crypto libraries for all workflows (see workflows/sharedCrypto.ts).
+    preloadModules: [require.resolve(SHARED_CRYPTO_PATH), ...SHARED_CRYPTO_MODULES],
+    logger: quietLogger,
+  });
   return cachedBundle;
 }
 

@@ -6,11 +6,10 @@ import type { DataConverter } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type InjectedSinks, type LogLevel } from '@temporalio/worker';
 import { workflowCodeDigest } from '../../worker/codeIdentity';
-import { prebundleWorkflows, WORKFLOWS_PATH } from '../../worker/plane';
+import { prebundleWorkflows, SHARED_CRYPTO_MODULES, SHARED_CRYPTO_PATH, WORKFLOWS_PATH } from '../../worker/plane';
 import type { ReplayCaptureSinks } from './captureResult';
 
 const CAPTURE_PATH = join(dirname(fileURLToPath(import.meta.url)), 'captureResult.ts');
-const SHARED_CRYPTO_PATH = join(dirname(fileURLToPath(import.meta.url)), 'sharedCrypto.ts');
 type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
 let replayBundle: Promise<WorkflowBundle> | undefined;
 
@@ -23,7 +22,7 @@ function replayWorkflowBundle(): Promise<WorkflowBundle> {
   replayBundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve(WORKFLOWS_PATH),
     workflowInterceptorModules: [require.resolve(CAPTURE_PATH)],
-    preloadModules: [require.resolve(SHARED_CRYPTO_PATH), '@noble/ed25519', '@noble/hashes/sha2.js', '@noble/hashes/utils.js'],
+    preloadModules: [require.resolve(SHARED_CRYPTO_PATH), ...SHARED_CRYPTO_MODULES],
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
   });
   return replayBundle;
