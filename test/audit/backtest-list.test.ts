@@ -2,23 +2,19 @@
  * Policy back-testing and `ecp audit list` over a real dev server and an archive: some attempts sealed (one of them
  * then deleted from Temporal, as retention would), the others only retained by Temporal.
  */
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Archive } from '../../audit/archive/archive';
 import { sealAttempt } from '../../audit/archive/sealer';
 import { backtest, type BacktestReport } from '../../audit/backtest';
 import { listArchived, listRetained, mergeListings, type AuditFilter } from '../../audit/listSources';
 import { loadPolicyBundle } from '../../policy/bundle';
+import { runEcp } from '../helpers/cli';
 import { freePort } from '../helpers/temporalServers';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { runAuditScenario, type AuditScenario } from './archiveFixtures';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = join(ROOT, 'bin', 'ecp.mjs');
 
 let plane: TestPlane;
 let scenario: AuditScenario;
@@ -152,15 +148,7 @@ describe('audit list', () => {
 });
 
 describe('the ecp audit commands', () => {
-  const ecp = (args: string[], env: Record<string, string> = {}) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-      execFile(
-        process.execPath,
-        [BIN, ...args],
-        { cwd: ROOT, timeout: 60_000, env: { ...process.env, NO_COLOR: '1', TEMPORAL_ADDRESS: plane.address, ECP_DATA_DIR: plane.dataDir, ECP_CONFIG: plane.configPath, ...env } },
-        (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout: String(stdout), stderr: String(stderr) }),
-      );
-    });
+  const ecp = (args: string[], env: Record<string, string> = {}) => runEcp(plane, args, { env });
 
   it('list --jsonl gives one JSON object per line, for SIEM ingestion', async () => {
     const out = await ecp(['audit', 'list', '--jsonl', '--approver', 'alice']);

@@ -2,43 +2,25 @@
  * The auditor's commands through the real `ecp` binary: `ecp history`, `ecp audit export` (from Temporal and from a
  * `temporal workflow show --output json` file), and `ecp audit verify` with no Temporal server reachable.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptTimeline } from '../../audit/timeline';
 import type { EvidencePack } from '../../audit/pack/schema';
+import { runCommand, runEcp } from '../helpers/cli';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { SCENARIOS } from '../replay/scenarios';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = join(ROOT, 'bin', 'ecp.mjs');
 /** Nothing listens here: verify must not need Temporal. */
 const NO_SERVER = '127.0.0.1:1';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let plane: TestPlane;
 let scratch: string;
 let attemptId: string;
 
-function run(file: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      file,
-      args,
-      { cwd: scratch, timeout: 120_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1', TEMPORAL_ADDRESS: plane.address, ECP_DATA_DIR: plane.dataDir, ECP_CONFIG: plane.configPath, ...env } },
-      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout: String(stdout), stderr: String(stderr) }),
-    );
-  });
-}
-const ecp = (args: string[], env?: Record<string, string>) => run(process.execPath, [BIN, ...args], env);
+const ecp = (args: string[], env?: Record<string, string>) => runEcp(plane, args, { cwd: scratch, env, timeoutMs: 120_000 });
 const offline = (...args: string[]) => ecp(args, { TEMPORAL_ADDRESS: NO_SERVER });
 
 beforeAll(async () => {
@@ -88,7 +70,7 @@ describe('ecp audit export / verify', () => {
     expect(exported.stdout).toMatch(/wrote .*pack\.json \(\d+ bytes/);
 
     // The same pack built from the plain Temporal CLI's history output, offline.
-    const shown = await run('temporal', ['workflow', 'show', '-w', attemptId, '--output', 'json', '--address', plane.address]);
+    const shown = await runCommand('temporal', ['workflow', 'show', '-w', attemptId, '--output', 'json', '--address', plane.address], { cwd: scratch });
     expect(shown.code).toBe(0);
     writeFileSync(join(scratch, 'history.json'), shown.stdout);
     const fromFile = await offline('audit', 'export', '--history', 'history.json', '-o', 'from-cli.json');

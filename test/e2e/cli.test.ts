@@ -2,50 +2,23 @@
  * The README walkthrough, driven through the real `ecp` command (node bin/ecp.mjs) and the plain Temporal CLI,
  * against a real dev server with the demo plane's worker in this process.
  */
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attemptIdFor, type AttemptRecord } from '../../common';
 import { loadHumanKey, publicKeyHex } from '../../client/keys';
+import { ECP_BIN, planeCliEnv, ROOT, runCommand } from '../helpers/cli';
 import { freePort } from '../helpers/temporalServers';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = join(ROOT, 'bin', 'ecp.mjs');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let plane: TestPlane;
 let scratch: string;
 
-function run(file: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base = { ...process.env };
-  delete base.ECP_KEYS_DIR;
-  return new Promise((done) => {
-    execFile(
-      file,
-      args,
-      {
-        cwd: ROOT,
-        timeout: 60_000,
-        env: { ...base, NO_COLOR: '1', TEMPORAL_ADDRESS: plane.address, ECP_DATA_DIR: plane.dataDir, ECP_CONFIG: plane.configPath, ...env },
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        done({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
-}
-
-const ecp = (...args: string[]) => run(process.execPath, [BIN, ...args]);
+const run = (file: string, args: string[], env: Record<string, string> = {}) =>
+  runCommand(file, args, { env: { ...planeCliEnv(plane), ...env }, unset: ['ECP_KEYS_DIR'] });
+const ecp = (...args: string[]) => run(process.execPath, [ECP_BIN, ...args]);
 const temporal = (...args: string[]) => run('temporal', [...args, '--address', plane.address]);
 
 /** Polls until `check` returns a value (not undefined); visibility and execution are eventually consistent. */
@@ -264,7 +237,7 @@ describe('ecp CLI', () => {
     const missing = await ecp('show', 'att-00000000000000000000000000000000');
     expect(missing.code).toBe(4);
     const port = await freePort();
-    const unreachable = await run(process.execPath, [BIN, 'list'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+    const unreachable = await run(process.execPath, [ECP_BIN, 'list'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
     expect(unreachable.code).toBe(6);
     expect(unreachable.stderr).toMatch(/^ecp: cannot reach Temporal/);
   });
