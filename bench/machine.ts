@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem, release, platform } from 'node:os';
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import * as cedar from '../policy/cedarEngine';
 import { resolveTemporalCli } from '../worker/temporalCli';
 
 const require = createRequire(import.meta.url);

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import * as cedar from './cedarEngine';
 import type { ApprovalRequirement } from '../common/advice';
 import { digestOf } from '../common/canonical';
 import { EcpError } from '../common/errors';

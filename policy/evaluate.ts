@@ -1,4 +1,4 @@
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import * as cedar from './cedarEngine';
 import type { Advice } from '../common/advice';
 import type { JsonValue } from '../common/record';
 import type { PolicyBundle } from './bundle';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import * as cedar from './cedarEngine';
 
 /**
  * Policy slicing: Cedar evaluates every policy of a set on every request, so the cost grows with the bundle. Most

@@ -1,4 +1,4 @@
-import type { DetailedError } from '@cedar-policy/cedar-wasm/nodejs';
+import type { DetailedError } from './cedarEngine';
 
 /** 1-based line and column of a character offset in `text`. */
 export function lineAndColumn(text: string, offset: number): { line: number; column: number } {

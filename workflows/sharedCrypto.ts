@@ -2,9 +2,7 @@
  * Preloaded into the plane's workflow bundle and the audit replay bundle: makes the pure, stateless crypto libraries
  * one module instance shared by every workflow, instead of one per workflow. Without it each workflow that checks a
  * decision signature rebuilds noble-ed25519's base-point table (~4,000 point additions) and compiles its BigInt code
- * afresh — most of a replay's cost, and a suspected trigger of a V8 deoptimizer fatal error ("unreachable code") that
- * has killed the worker under heavy decision load on Node 20 (made rarer, not proven gone: see the README's
- * Performance section). What the workflow computes is unchanged; only instantiation is shared.
+ * afresh — most of a replay's cost. What the workflow computes is unchanged; only instantiation is shared.
  *
  * The SDK deep-freezes shared modules, but common/decision.ts assigns `ed.hashes.sha512` when each workflow loads it.
  * An accessor keeps that assignment working (and effective) on the frozen object. Runs in the workflow sandbox.

@@ -1,4 +1,4 @@
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import * as cedar from '../../policy/cedarEngine';
 import type { Advice, ApprovalRequirement } from '../../common/advice';
 import type { AttemptContext } from '../../common/record';
 import type { Proposal } from '../../common/proposal';

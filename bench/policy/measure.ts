@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import * as cedar from '../../policy/cedarEngine';
 import { loadPolicyBundle } from '../../policy/bundle';
 import { evaluateAdvice, type AdviceRequest } from '../../policy/evaluate';
 import { sliceIndexFor } from '../../policy/slices';
