@@ -44,6 +44,8 @@ export interface BenchEnv {
   /** Memory of the plane worker's process (the baselines run in another process). */
   workerMemory(): Promise<MemorySample>;
   workerPid: number;
+  /** Why a worker process ended before teardown (e.g. "plane worker killed by SIGTRAP"), or null while all run. */
+  workerDeath(): string | null;
   teardown(): Promise<void>;
 }
 
@@ -104,6 +106,15 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
   });
   const heap = options.maxOldSpaceMiB === null ? [] : [`--max-old-space-size=${options.maxOldSpaceMiB}`];
   const [plane, baseline] = await Promise.all([spawnWorker(settings('plane'), heap), spawnWorker(settings('baseline'), heap)]);
+  let stopping = false;
+  let death: string | null = null;
+  for (const [role, child] of [['plane', plane], ['baseline', baseline]] as const) {
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      death ??= `${role} worker ${signal ? `killed by ${signal}` : `exited with code ${code}`}`;
+      console.error(`bench: the ${death} during the run`);
+    });
+  }
   const workerMemory = () =>
     new Promise<MemorySample>((resolve, reject) => {
       if (!plane.connected) return reject(new Error('the plane worker process has exited'));
@@ -134,7 +145,9 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
     key: (human) => loadHumanKey(demo.keysDir, human),
     workerMemory,
     workerPid: plane.pid!,
+    workerDeath: () => death,
     async teardown() {
+      stopping = true;
       await Promise.all([stopWorker(plane), stopWorker(baseline)]);
       http.close();
       await env.teardown();
@@ -162,10 +175,12 @@ async function spawnWorker(settings: BenchWorkerSettings, nodeFlags: string[]): 
   return child;
 }
 
-/** Asks a worker process to shut down gracefully; kills it if it has not exited after 30 s. */
+/** Asks a worker process to shut down gracefully; kills it if it has not exited after 30 s. Fine if it already died. */
 async function stopWorker(child: ChildProcess): Promise<void> {
-  const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
-  child.send({ type: 'stop' });
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.connected) child.send({ type: 'stop' }, () => undefined);
+  else child.kill('SIGTERM');
   const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   await exited;
   clearTimeout(killer);

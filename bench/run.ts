@@ -102,11 +102,18 @@ for (const mode of needsServer ? modes : []) {
     const step = async (name: Scenario, fn: () => Promise<void>) => {
       if (!only.includes(name)) return;
       log(`  ${name} …`);
+      const died = env.workerDeath();
+      if (died) {
+        entry.errors.push(`${name}: not run: the ${died}`);
+        log(`  ${name} not run: the ${died}`);
+        return;
+      }
       try {
         await fn();
       } catch (err) {
-        entry.errors.push(`${name}: ${(err as Error).stack ?? String(err)}`);
-        log(`  ${name} FAILED: ${(err as Error).message}`);
+        const cause = env.workerDeath() ? ` (the ${env.workerDeath()})` : '';
+        entry.errors.push(`${name}: ${(err as Error).message}${cause}\n${(err as Error).stack ?? ''}`);
+        log(`  ${name} FAILED: ${(err as Error).message}${cause}`);
       }
     };
     await step('overhead', async () => {
@@ -127,8 +134,14 @@ for (const mode of needsServer ? modes : []) {
       log(`    worker peak RSS ${entry.pending.peakRssMiB} MiB; drained ${entry.pending.drainPerSecond.toFixed(1)}/s; lost ${JSON.stringify(entry.pending.lost)}`);
     });
   } finally {
-    await env.teardown();
-    if (env.dbPath) entry.sqliteFile = sqliteFileSettings(env.dbPath);
+    // A failed teardown must not cost the figures already measured: record it and still write the results.
+    try {
+      await env.teardown();
+      if (env.dbPath) entry.sqliteFile = sqliteFileSettings(env.dbPath);
+    } catch (err) {
+      entry.errors.push(`teardown: ${(err as Error).stack ?? String(err)}`);
+      log(`  teardown FAILED: ${(err as Error).message}`);
+    }
     removeBenchData(env);
   }
 }

@@ -52,7 +52,7 @@ function modeSection(m: ModeResults): string[] {
       '',
     );
   }
-  for (const e of m.errors) out.push(`> ⚠️ ${e}`, '');
+  for (const e of m.errors) out.push(`> ⚠️ ${e.split('\n')[0]}`, '');
   return out;
 }
 
