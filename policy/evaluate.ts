@@ -2,7 +2,8 @@ import * as cedar from './cedarEngine';
 import type { Advice } from '../common/advice';
 import type { JsonValue } from '../common/record';
 import type { PolicyBundle } from './bundle';
-import { sliceIndexFor, sliceSetId, uidKey } from './slices';
+import { convertsCleanly, pickAttrs, pickContext } from './reads';
+import { sliceIndexFor, slicePlan } from './slices';
 
 export interface AdviceRequest {
   agent: { id: string; owner: string; scopes: string[] };
@@ -21,6 +22,9 @@ const deny = (bundle: PolicyBundle, reasons: string[], errors: string[] = [], po
   errors,
   bundleVersion: bundle.version,
 });
+
+/** The principal is sent to Cedar without parents, so it has no ancestors for slicing to consider. */
+const NO_ANCESTORS: ReadonlySet<string> = new Set();
 
 export interface EvaluateOptions {
   /**
@@ -47,19 +51,31 @@ export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest, opt
   try {
     const principal = { type: 'Agent', id: request.agent.id };
     const action = { type: 'Action', id: request.actionType };
-    const entities: cedar.EntityJson[] = [
-      { uid: principal, attrs: { owner: request.agent.owner, scopes: request.agent.scopes }, parents: [] },
-      { uid: { type: 'Resource', id: request.resource }, attrs: {}, parents: [] },
-    ];
-    const setId =
-      options.sliced === false
-        ? bundle.version
-        : sliceSetId(sliceIndexFor(bundle), bundle.version, bundle.policies, { principal, action, principalAncestors: ancestorsOf(principal, entities) });
+    const resource = { type: 'Resource', id: request.resource };
+    let attrs: Record<string, unknown> = { owner: request.agent.owner, scopes: request.agent.scopes };
+    let context: Record<string, unknown> = { parameters: request.parameters, claims: request.claims, facts: request.facts };
+    let setId = bundle.version;
+    let sendPrincipal = true;
+    let sendResource = true;
+    if (options.sliced !== false) {
+      const plan = slicePlan(sliceIndexFor(bundle), bundle.version, bundle.policies, { principal, action, principalAncestors: NO_ANCESTORS });
+      setId = plan.setId;
+      // Send only what the slice's policies can read — unless converting the dropped part could fail (policy/reads.ts).
+      if (convertsCleanly(context) && convertsCleanly(attrs) && convertsCleanly([principal.id, resource.id])) {
+        context = pickContext(context, plan.reads.context);
+        attrs = pickAttrs(attrs, plan.reads.attrs);
+        sendPrincipal = plan.reads.principal;
+        sendResource = plan.reads.resource;
+      }
+    }
+    const entities: cedar.EntityJson[] = [];
+    if (sendPrincipal) entities.push({ uid: principal, attrs: attrs as Record<string, cedar.CedarValueJson>, parents: [] });
+    if (sendResource) entities.push({ uid: resource, attrs: {}, parents: [] });
     answer = cedar.statefulIsAuthorized({
       principal,
       action,
-      resource: { type: 'Resource', id: request.resource },
-      context: { parameters: request.parameters, claims: request.claims, facts: request.facts } as cedar.Context,
+      resource,
+      context: context as cedar.Context,
       preparsedPolicySetId: setId,
       entities,
     });
@@ -92,20 +108,6 @@ export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest, opt
     };
   }
   return { verdict: 'allow', requirements: [], policyIds, reasons: policyIds.map((id) => `permitted by ${id}`), errors: [], bundleVersion: bundle.version };
-}
-
-/** `type::id` keys of every entity `uid` is transitively a member of, per the entities sent to Cedar. */
-function ancestorsOf(uid: { type: string; id: string }, entities: cedar.EntityJson[]): Set<string> {
-  const parents = new Map(entities.map((e) => [uidKey(e.uid as { type: string; id: string }), e.parents as Array<{ type: string; id: string }>]));
-  const seen = new Set<string>();
-  const stack = [...(parents.get(uidKey(uid)) ?? [])];
-  while (stack.length > 0) {
-    const key = uidKey(stack.pop()!);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    stack.push(...(parents.get(key) ?? []));
-  }
-  return seen;
 }
 
 function findReservedKey(value: unknown, path = 'context'): string | null {

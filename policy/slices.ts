@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as cedar from './cedarEngine';
+import { READS_ALL, readsOfPolicy, unionReads, type PolicyReads } from './reads';
 
 /**
  * Policy slicing: Cedar evaluates every policy of a set on every request, so the cost grows with the bundle. Most
@@ -45,10 +46,24 @@ export interface SliceIndex {
   actionSetIds: Map<string, string>;
   /** Preparsed principal refinements of action slices: set id per joined policy ids. */
   refinements: Map<string, string>;
+  /** What each policy can read of a request (policy/reads.ts). */
+  reads: Record<string, PolicyReads>;
+  /** The union of `reads` per preparsed set id. */
+  setReads: Map<string, PolicyReads>;
+  /** Memo of slicePlan per request shape (action, principal, ancestors): computing it is most of the JS cost per call. */
+  memo: Map<string, SlicePlan>;
+}
+
+/** The preparsed set a request is evaluated against, and what its policies can read of the request. */
+export interface SlicePlan {
+  setId: string;
+  reads: PolicyReads;
 }
 
 /** Beyond this many principal refinements, requests use their action slice (still exact, a little slower). */
 export const MAX_REFINEMENTS = 1024;
+/** Bound of the per-request-shape memo (one entry per action × agent seen); beyond it slices are recomputed per call. */
+export const MAX_MEMO = 65_536;
 
 export const uidKey = (uid: Uid): string => `${uid.type}::${uid.id}`;
 
@@ -152,6 +167,7 @@ export function sliceIndexFor(bundle: { version: string; schemaText: string; pol
 export function buildSliceIndex(version: string, schemaText: string, policies: Record<string, string>): SliceIndex {
   const ancestors = actionAncestors(schemaText);
   const scopes: Record<string, PolicyScope> = {};
+  const reads: Record<string, PolicyReads> = {};
   const anyAction: string[] = [];
   const actionKeys = new Set<string>();
   for (const [id, text] of Object.entries(policies)) {
@@ -159,6 +175,7 @@ export function buildSliceIndex(version: string, schemaText: string, policies: R
     // A validated bundle always converts; if not, keep the policy in every slice.
     const scope: PolicyScope = json.type === 'success' ? scopeOf(json.json, ancestors) : { action: { kind: 'all' }, principal: { kind: 'all' } };
     scopes[id] = scope;
+    reads[id] = json.type === 'success' ? readsOfPolicy(json.json) : READS_ALL;
     if (scope.action.kind === 'all') anyAction.push(id);
     else scope.action.keys.forEach((k) => actionKeys.add(k));
   }
@@ -175,7 +192,7 @@ export function buildSliceIndex(version: string, schemaText: string, policies: R
   }
   actionSetIds.set('*', `${version}/action/*`);
   preparse(`${version}/action/*`, policies, anyAction);
-  return { scopes, byAction, anyAction, actionSetIds, refinements: new Map() };
+  return { scopes, byAction, anyAction, actionSetIds, refinements: new Map(), reads, setReads: new Map(), memo: new Map() };
 }
 
 /**
@@ -183,17 +200,35 @@ export function buildSliceIndex(version: string, schemaText: string, policies: R
  * admits the request's principal (preparsed on first use, up to MAX_REFINEMENTS).
  */
 export function sliceSetId(index: SliceIndex, version: string, policies: Record<string, string>, request: SliceRequest): string {
+  return slicePlan(index, version, policies, request).setId;
+}
+
+/** sliceSetId with the union of the reads of the set's policies; memoised per request shape. */
+export function slicePlan(index: SliceIndex, version: string, policies: Record<string, string>, request: SliceRequest): SlicePlan {
+  // The slice depends only on these three; ancestors are sorted so equal sets share an entry.
+  const memoKey = JSON.stringify([request.action.type, request.action.id, request.principal.type, request.principal.id, ...[...request.principalAncestors].sort()]);
+  const memoised = index.memo.get(memoKey);
+  if (memoised) return memoised;
+  const { setId, ids } = computeSlice(index, version, policies, request);
+  let reads = index.setReads.get(setId);
+  if (!reads) index.setReads.set(setId, (reads = unionReads(ids.map((id) => index.reads[id]!))));
+  const plan: SlicePlan = { setId, reads };
+  if (index.memo.size < MAX_MEMO) index.memo.set(memoKey, plan);
+  return plan;
+}
+
+function computeSlice(index: SliceIndex, version: string, policies: Record<string, string>, request: SliceRequest): { setId: string; ids: string[] } {
   const actionKey = uidKey(request.action);
   const actionIds = index.byAction.get(actionKey) ?? index.anyAction;
   const actionSetId = index.actionSetIds.get(index.byAction.has(actionKey) ? actionKey : '*')!;
   const ids = actionIds.filter((id) => principalAdmits(index.scopes[id]!.principal, request));
-  if (ids.length === actionIds.length) return actionSetId;
+  if (ids.length === actionIds.length) return { setId: actionSetId, ids: actionIds };
   const joined = JSON.stringify(ids);
   const known = index.refinements.get(joined);
-  if (known) return known;
-  if (index.refinements.size >= MAX_REFINEMENTS) return actionSetId;
+  if (known) return { setId: known, ids };
+  if (index.refinements.size >= MAX_REFINEMENTS) return { setId: actionSetId, ids: actionIds };
   const setId = `${version}/slice/${createHash('sha256').update(joined).digest('hex').slice(0, 32)}`;
   preparse(setId, policies, ids);
   index.refinements.set(joined, setId);
-  return setId;
+  return { setId, ids };
 }

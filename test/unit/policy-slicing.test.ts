@@ -18,7 +18,7 @@ import { sliceIndexFor } from '../../policy/slices';
 const ACTIONS = ['pay.refund', 'pay.payout', 'ops.deploy'];
 const GROUP_ACTION = 'pay.all';
 const AGENTS = ['a1', 'a2', 'a3', 'a4'];
-const CONTEXT = `{ parameters: { amount: Long }, claims: { note?: String }, facts: { total: Long, frozen: Bool } }`;
+const CONTEXT = `{ parameters: { amount: Long, region?: String }, claims: { note?: String }, facts: { total: Long, frozen: Bool } }`;
 const SCHEMA = `entity Agent = { owner: String, scopes: Set<String> };
 entity Resource;
 action "${GROUP_ACTION}";
@@ -42,7 +42,7 @@ const actionScope = fc.oneof(
   fc.subarray(ACTIONS, { minLength: 1 }).map((as) => `action in [${as.map(act).join(', ')}]`),
   fc.constant(`action in ${act(GROUP_ACTION)}`),
 );
-const resourceScope = fc.constantFrom('resource', 'resource == Resource::"r1"');
+const resourceScope = fc.constantFrom('resource', 'resource == Resource::"r1"', 'resource in Resource::"r1"', 'resource is Resource');
 const condition = fc.constantFrom(
   '',
   'when { context.parameters.amount > 100 }',
@@ -51,6 +51,18 @@ const condition = fc.constantFrom(
   'unless { principal.scopes.contains("pay") }',
   'when { context.claims has note && context.claims.note == "x" }',
   'when { principal.owner == "carol" && context.parameters.amount < 0 }',
+  // Reads of optional and whole records: the sliced evaluation sends Cedar only what its policies read.
+  'when { context.parameters has region && context.parameters.region == "eu" }',
+  'when { {c: context}.c.facts.frozen }',
+  'unless { context.claims has note }',
+  // Conditions reaching the entities through literals or the resource variable: those entities must then be sent.
+  'when { resource == Resource::"r2" || principal in Agent::"a1" }',
+  'when { Agent::"a2".owner == "dave" }',
+  'when { resource has owner }',
+  // Set reads: only `contains(<literal>)` lets the sliced evaluation send a subset of the agent's scopes.
+  'when { principal.scopes.contains("ops") && principal.scopes.contains("x") }',
+  'when { principal.scopes.containsAny(["ops", "y"]) }',
+  'unless { principal.scopes == ["pay"] }',
 );
 const annotations = fc.constantFrom('', '@requires_approval("finance")\n', '@requires_approval("sre,finance")\n@quorum("2")\n@deadline("2h")\n');
 const policy = fc.record({ effect: fc.constantFrom('permit', 'forbid'), principal: principalScope, action: actionScope, resource: resourceScope, condition, annotations });
@@ -68,17 +80,24 @@ function bundleOf(specs: PolicySpec[]) {
 }
 
 const amount = fc.oneof(fc.integer({ min: -10, max: 1000 }), fc.constant('lots'), fc.constant(1.5), fc.constant(null));
+/** Keys no policy reads, with values Cedar may fail to convert: dropping them must not hide that failure. */
+const extra = fc.dictionary(
+  fc.constantFrom('region', 'note', 'frozen', 'x', '', 'nested'),
+  fc.oneof(fc.constantFrom('eu', 'us', 3, true, null, 1.5, 2 ** 70, 'a\ud800', [], { deep: [1, 'x'] }, [null]), fc.jsonValue({ maxDepth: 2 })),
+  { maxKeys: 2 },
+);
+const withExtra = <T extends object>(base: fc.Arbitrary<T>) => fc.tuple(base, fc.option(extra, { nil: undefined })).map(([b, e]) => ({ ...e, ...b }));
 const request: fc.Arbitrary<AdviceRequest> = fc.record({
   agent: fc.record({
     id: fc.constantFrom(...AGENTS, 'stranger'),
     owner: fc.constantFrom('carol', 'dave'),
-    scopes: fc.subarray(['pay', 'ops']),
+    scopes: fc.subarray(['pay', 'ops', 'x', 'y']),
   }),
   actionType: fc.constantFrom(...ACTIONS, GROUP_ACTION, 'unknown.action'),
   resource: fc.constantFrom('r1', 'r2'),
-  parameters: fc.record({ amount }) as fc.Arbitrary<AdviceRequest['parameters']>,
-  claims: fc.constantFrom({}, { note: 'x' }, { note: 7 }) as fc.Arbitrary<AdviceRequest['claims']>,
-  facts: fc.oneof(fc.record({ total: fc.integer({ min: 0, max: 1000 }), frozen: fc.boolean() }), fc.constant({})) as fc.Arbitrary<AdviceRequest['facts']>,
+  parameters: withExtra(fc.record({ amount })) as fc.Arbitrary<AdviceRequest['parameters']>,
+  claims: withExtra(fc.constantFrom({}, { note: 'x' }, { note: 7 })) as fc.Arbitrary<AdviceRequest['claims']>,
+  facts: withExtra(fc.oneof(fc.record({ total: fc.integer({ min: 0, max: 1000 }), frozen: fc.boolean() }), fc.constant({}))) as fc.Arbitrary<AdviceRequest['facts']>,
 });
 
 describe('policy slicing gives the same advice as evaluating the whole bundle', () => {
@@ -91,6 +110,29 @@ describe('policy slicing gives the same advice as evaluating the whole bundle', 
       { numRuns: 120 },
     );
   }, 180_000);
+
+  it('entities and context keys are sent whenever a policy can reach them', () => {
+    // Each bundle's slice for a2 reads the principal only through a literal, or the context only as a whole.
+    const bundles = [
+      'when { Agent::"a2".owner == "dave" }',
+      'when { {c: context}.c.facts.frozen }',
+      'when { context.parameters has region && context.parameters.region == "eu" }',
+    ].map((condition) => bundleOf([{ effect: 'permit', principal: 'principal', action: 'action', resource: 'resource', condition, annotations: '' } as PolicySpec]));
+    const verdicts = new Set<string>();
+    for (const bundle of bundles) {
+      for (const owner of ['carol', 'dave']) {
+        for (const facts of [{ total: 1, frozen: true }, {}]) {
+          for (const parameters of [{ amount: 1 }, { amount: 1, region: 'eu' }, { amount: 1, region: null }]) {
+            const r = { agent: { id: 'a2', owner, scopes: [] }, actionType: 'pay.refund', resource: 'r1', parameters, claims: { x: 1 }, facts } as AdviceRequest;
+            const sliced = evaluateAdvice(bundle, r);
+            verdicts.add(sliced.verdict);
+            expect(sliced).toStrictEqual(evaluateAdvice(bundle, r, { sliced: false }));
+          }
+        }
+      }
+    }
+    expect([...verdicts].sort()).toEqual(['allow', 'deny']);
+  });
 
   it('the demo policies', () => {
     const bundle = loadPolicyBundle(join(import.meta.dirname, '..', '..', 'examples', 'demo', 'policies'), { defaultDeadlineSeconds: 3600 });
