@@ -14,16 +14,28 @@ export const WORKFLOWS_PATH = join(dirname(fileURLToPath(import.meta.url)), '..'
 
 type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
 let cachedBundle: Promise<WorkflowBundle> | undefined;
-export const SHARED_CRYPTO_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'sharedCrypto.ts');
-export const SHARED_CRYPTO_MODULES = ['@noble/ed25519', '@noble/hashes/sha2.js', '@noble/hashes/utils.js'];
+const WORKFLOWS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows');
+/**
+ * Modules every workflow of a worker shares (the SDK's `preloadModules`): stateless libraries, evaluated once per
+ * worker instead of once per workflow. See workflows/sharedCrypto.ts and workflows/sharedZod.ts.
+ */
+export function sharedWorkflowModules(): string[] {
+  const require = createRequire(import.meta.url);
+  return [
+    require.resolve(join(WORKFLOWS_DIR, 'sharedCrypto.ts')),
+    require.resolve(join(WORKFLOWS_DIR, 'sharedZod.ts')),
+    '@noble/ed25519',
+    '@noble/hashes/sha2.js',
+    '@noble/hashes/utils.js',
+  ];
+}
 
 /** Bundles the workflow code once per process (webpack is slow; every worker of the process shares it). */
 export function prebundleWorkflows(): Promise<WorkflowBundle> {
   const require = createRequire(import.meta.url);
   cachedBundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve(WORKFLOWS_PATH),
-    // One shared instance of the stateless crypto libraries for all workflows (see workflows/sharedCrypto.ts).
-    preloadModules: [require.resolve(SHARED_CRYPTO_PATH), ...SHARED_CRYPTO_MODULES],
+    preloadModules: sharedWorkflowModules(),
     logger: quietLogger,
   });
   return cachedBundle;

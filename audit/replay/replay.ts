@@ -6,7 +6,7 @@ import type { DataConverter } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type InjectedSinks, type LogLevel } from '@temporalio/worker';
 import { workflowCodeDigest } from '../../worker/codeIdentity';
-import { prebundleWorkflows, SHARED_CRYPTO_MODULES, SHARED_CRYPTO_PATH, WORKFLOWS_PATH } from '../../worker/plane';
+import { prebundleWorkflows, sharedWorkflowModules, WORKFLOWS_PATH } from '../../worker/plane';
 import type { ReplayCaptureSinks } from './captureResult';
 
 const CAPTURE_PATH = join(dirname(fileURLToPath(import.meta.url)), 'captureResult.ts');
@@ -14,15 +14,15 @@ type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
 let replayBundle: Promise<WorkflowBundle> | undefined;
 
 /**
- * The plane's workflow code plus the result-capturing interceptor, bundled once per process. Stateless crypto
- * libraries are preloaded (one instance for all replayed workflows, see sharedCrypto.ts).
+ * The plane's workflow code plus the result-capturing interceptor, bundled once per process. Stateless libraries
+ * are preloaded (one instance for all replayed workflows, see worker/plane.ts `sharedWorkflowModules`).
  */
 function replayWorkflowBundle(): Promise<WorkflowBundle> {
   const require = createRequire(import.meta.url);
   replayBundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve(WORKFLOWS_PATH),
     workflowInterceptorModules: [require.resolve(CAPTURE_PATH)],
-    preloadModules: [require.resolve(SHARED_CRYPTO_PATH), ...SHARED_CRYPTO_MODULES],
+    preloadModules: sharedWorkflowModules(),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
   });
   return replayBundle;
