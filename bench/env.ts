@@ -26,6 +26,8 @@ export interface BenchEnvOptions {
   reuseV8Context: boolean | null;
   /** --max-old-space-size for the worker processes (MiB), or null for Node's default. */
   maxOldSpaceMiB: number | null;
+  /** Write a V8 CPU profile of each worker process into this directory (`--cpu-prof`), or null. */
+  profileDir?: string | null;
 }
 
 /** One benchmark environment: its own dev server, the demo target (arrivals timed), and the two worker processes. */
@@ -105,6 +107,7 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
     reuseV8Context: options.reuseV8Context,
   });
   const heap = options.maxOldSpaceMiB === null ? [] : [`--max-old-space-size=${options.maxOldSpaceMiB}`];
+  if (options.profileDir) heap.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`);
   const [plane, baseline] = await Promise.all([spawnWorker(settings('plane'), heap), spawnWorker(settings('baseline'), heap)]);
   let stopping = false;
   let death: string | null = null;

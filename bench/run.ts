@@ -11,6 +11,7 @@
  *   --max-old-space <MiB>    V8 heap cap for the worker processes (default 512, as `npm start`/`npm run worker`; 0 = Node's)
  *   --sqlite-pragma <p=v>    passed to the dev server (repeatable), e.g. journal_mode=wal
  *   --out <dir>              results directory (default bench/results)
+ *   --profile <dir>          write a V8 CPU profile (.cpuprofile) of each worker process there (slows the run)
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     'max-old-space': { type: 'string' },
     'sqlite-pragma': { type: 'string', multiple: true },
     out: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 
@@ -97,7 +99,7 @@ for (const mode of needsServer ? modes : []) {
   log(`\n[${mode} dev server]`);
   const entry: ModeResults = { mode, sqlitePragmasPassed: sqlitePragmas, errors: [] };
   results.modes.push(entry);
-  const env = await startBenchEnv({ mode, sqlitePragmas, maxCachedWorkflows, reuseV8Context, maxOldSpaceMiB });
+  const env = await startBenchEnv({ mode, sqlitePragmas, maxCachedWorkflows, reuseV8Context, maxOldSpaceMiB, profileDir: values.profile ?? null });
   try {
     const step = async (name: Scenario, fn: () => Promise<void>) => {
       if (!only.includes(name)) return;
