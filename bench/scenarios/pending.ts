@@ -71,8 +71,10 @@ async function measurePending(
   memory: MemoryPoint[],
   setPhase: (p: MemoryPoint['phase']) => void,
 ): Promise<PendingResult> {
-  const waitingBefore = await count(env, 'EcpStatus = "AWAITING_DECISION"');
-  const succeededBefore = await count(env, 'EcpStatus = "SUCCEEDED"');
+  // Only this scenario's attempts: earlier scenarios' attempts may still change status in (eventually consistent)
+  // visibility while this one runs, so counting all attempts and subtracting a baseline is not exact.
+  const since = new Date().toISOString();
+  const ours = (status: string) => `EcpStatus = "${status}" AND StartTime >= "${since}"`;
   const effectsBefore = env.target.effects.length;
 
   const ids: string[] = new Array(options.attempts);
@@ -81,7 +83,7 @@ async function measurePending(
   });
   options.log(`    started ${options.attempts} in ${(startMs / 1000).toFixed(1)} s`);
   setPhase('waiting');
-  while ((await count(env, 'EcpStatus = "AWAITING_DECISION"')) < waitingBefore + options.attempts) {
+  while ((await count(env, ours('AWAITING_DECISION'))) < options.attempts) {
     if (performance.now() - t0 > 3_600_000) throw new Error('attempts did not all reach AWAITING_DECISION within an hour');
     await sleep(250);
   }
@@ -99,7 +101,7 @@ async function measurePending(
   };
   const listPendingMs = await time(() => env.ecp.listPending({ limit: 500 }), 5);
   const listPendingForHumanMs = await time(() => env.ecp.listPending({ human: 'alice', limit: 500 }), 5);
-  const countMs = await time(() => count(env, 'EcpStatus = "AWAITING_DECISION"'), 5);
+  const countMs = await time(() => count(env, ours('AWAITING_DECISION')), 5);
   options.log(`    listPending at ${options.attempts} waiting: p50 ${listPendingMs.p50.toFixed(0)} ms`);
 
   setPhase('drain');
@@ -109,7 +111,7 @@ async function measurePending(
     const result = await env.ecp.decide(ids[i]!, { human: 'alice', verdict: 'approve', privateKey: alice });
     if (!result.accepted) throw new Error(`approval of ${ids[i]} refused: ${result.message}`);
   });
-  while ((await count(env, 'EcpStatus = "SUCCEEDED"')) < succeededBefore + options.attempts) {
+  while ((await count(env, ours('SUCCEEDED'))) < options.attempts) {
     if (performance.now() - drainStart > 3_600_000) break;
     await sleep(250);
   }
@@ -117,7 +119,7 @@ async function measurePending(
   setPhase('done');
   await sleep(1000);
 
-  const succeeded = (await count(env, 'EcpStatus = "SUCCEEDED"')) - succeededBefore;
+  const succeeded = await count(env, ours('SUCCEEDED'));
   const keys = env.target.effects.slice(effectsBefore).map((e) => e.idempotencyKey);
   const keySet = new Set(keys);
   const mib = (x: number) => Math.round((x / 2 ** 20) * 10) / 10;
