@@ -106,9 +106,9 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
     maxCachedWorkflows: options.maxCachedWorkflows,
     reuseV8Context: options.reuseV8Context,
   });
-  const heap = options.maxOldSpaceMiB === null ? [] : [`--max-old-space-size=${options.maxOldSpaceMiB}`];
-  if (options.profileDir) heap.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`);
-  const [plane, baseline] = await Promise.all([spawnWorker(settings('plane'), heap), spawnWorker(settings('baseline'), heap)]);
+  const nodeFlags = options.maxOldSpaceMiB === null ? [] : [`--max-old-space-size=${options.maxOldSpaceMiB}`];
+  if (options.profileDir) nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`);
+  const [plane, baseline] = await Promise.all([spawnWorker(settings('plane'), nodeFlags), spawnWorker(settings('baseline'), nodeFlags)]);
   let stopping = false;
   let death: string | null = null;
   for (const [role, child] of [['plane', plane], ['baseline', baseline]] as const) {

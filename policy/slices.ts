@@ -196,14 +196,10 @@ export function buildSliceIndex(version: string, schemaText: string, policies: R
 }
 
 /**
- * The preparsed set to evaluate `request` against: its action slice, narrowed to the policies whose principal scope
- * admits the request's principal (preparsed on first use, up to MAX_REFINEMENTS).
+ * The preparsed set to evaluate `request` against — its action slice, narrowed to the policies whose principal scope
+ * admits the request's principal (preparsed on first use, up to MAX_REFINEMENTS) — with the union of what that set's
+ * policies can read. Memoised per request shape.
  */
-export function sliceSetId(index: SliceIndex, version: string, policies: Record<string, string>, request: SliceRequest): string {
-  return slicePlan(index, version, policies, request).setId;
-}
-
-/** sliceSetId with the union of the reads of the set's policies; memoised per request shape. */
 export function slicePlan(index: SliceIndex, version: string, policies: Record<string, string>, request: SliceRequest): SlicePlan {
   // The slice depends only on these three; ancestors are sorted so equal sets share an entry.
   const memoKey = JSON.stringify([request.action.type, request.action.id, request.principal.type, request.principal.id, ...[...request.principalAncestors].sort()]);
