@@ -6,8 +6,9 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import type { DataConverter } from '@temporalio/common';
+import { ApplicationFailure, type DataConverter } from '@temporalio/common';
 import { randomUUID, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
 import {
   actionTypeKey,
   agentKey,
@@ -15,6 +16,7 @@ import {
   awaitingGroupsKey,
   deadlineKey,
   decideUpdate,
+  DECISION_REFUSED_FAILURE,
   decisionSignal,
   EcpError,
   parseProposal,
@@ -28,6 +30,7 @@ import {
   type AttemptStatus,
   type DecisionResult,
   type ProposalInput,
+  type RefusalCode,
   type SignedDecision,
   type Verdict,
 } from '../common';
@@ -247,7 +250,11 @@ export class EcpClient {
           await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
           continue;
         }
-        if (err instanceof WorkflowUpdateFailedError) throw new EcpError('refused', `decision rejected: ${err.cause?.message ?? err.message}`);
+        if (err instanceof WorkflowUpdateFailedError) {
+          const refusal = validatorRefusal(err);
+          if (refusal) return refusal;
+          throw new EcpError('refused', `decision rejected: ${err.cause?.message ?? err.message}`);
+        }
         if (err instanceof WorkflowNotFoundError) throw new EcpError('not_found', `no running attempt ${attemptId}`);
         throw err;
       }
@@ -274,6 +281,20 @@ export class EcpClient {
     );
   }
 }
+
+/**
+ * A decision the `decide` validator refused (nothing recorded: nobody with a registered key stands behind it) as the
+ * same answer a recorded refusal gets. Null for any other update failure.
+ */
+function validatorRefusal(err: WorkflowUpdateFailedError): DecisionResult | null {
+  const cause = err.cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== DECISION_REFUSED_FAILURE) return null;
+  const details = decisionRefusalDetails.safeParse(cause.details?.[0]);
+  if (!details.success) return null;
+  return { accepted: false, code: details.data.code as RefusalCode, message: cause.message, status: details.data.status as AttemptStatus };
+}
+
+const decisionRefusalDetails = z.object({ code: z.string(), status: z.string() });
 
 function summarize(info: WorkflowExecutionInfo): AttemptSummary {
   const sa = info.typedSearchAttributes;

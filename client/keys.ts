@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decisionSigningBytes, EcpError, humanIdSchema, parseOrThrow, type DecisionStatement, type SignedDecision } from '../common';
+import { decisionSigningBytes, EcpError, humanIdSchema, keyFingerprint, parseOrThrow, type DecisionStatement, type SignedDecision } from '../common';
 
 /** Raw Ed25519 public key as 64 hex characters — the form the directory stores. */
 export function publicKeyHex(key: KeyObject): string {
@@ -39,8 +39,11 @@ export function loadHumanKey(keysDir: string, human: string): KeyObject {
   return key;
 }
 
-/** Signs a decision statement the way the workflow verifies it (domain prefix + RFC 8785 canonical JSON). */
+/**
+ * Signs a decision statement the way the workflow verifies it (domain prefix + RFC 8785 canonical JSON) and names the
+ * signing key by its fingerprint, so the workflow checks exactly one key.
+ */
 export function signDecision(statement: DecisionStatement, privateKey: KeyObject): SignedDecision {
   const signature = sign(null, decisionSigningBytes(statement), privateKey).toString('hex');
-  return { statement, signature };
+  return { statement, signature, key: keyFingerprint(publicKeyHex(privateKey)) };
 }

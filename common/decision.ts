@@ -26,16 +26,27 @@ export const decisionStatementSchema = z.strictObject({
 });
 export type DecisionStatement = z.output<typeof decisionStatementSchema>;
 
-/** The payload of the `decision` signal and the `decide` update. */
+/**
+ * The payload of the `decision` signal and the `decide` update. `key` names the signing key by its fingerprint (not
+ * signed: it only lets the workflow refuse a key that is not registered without checking any signature). Attempts
+ * started by this version require it; attempts started before it accept decisions without it.
+ */
 export const signedDecisionSchema = z.strictObject({
   statement: decisionStatementSchema,
   signature: z.string().regex(/^[0-9a-f]{128}$/, 'must be an Ed25519 signature: 128 lower-case hex characters'),
+  key: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/, 'must be the signing key\'s fingerprint: 16 lower-case hex characters')
+    .optional(),
 });
 export type SignedDecision = z.output<typeof signedDecisionSchema>;
 
 export { decisionSigningBytes, keyFingerprint } from './statement';
 
-/** Returns the registered key that verifies the signature, or null. Never throws on malformed input. */
+/**
+ * Returns the registered key that verifies the signature, or null. Never throws on malformed input. Each key tried
+ * costs one Ed25519 verification, so callers narrow `publicKeys` first (see `screenDecision`).
+ */
 export function findSigningKey(decision: SignedDecision, publicKeys: readonly string[]): string | null {
   const message = decisionSigningBytes(decision.statement);
   let signature: Uint8Array;

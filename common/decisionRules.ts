@@ -11,21 +11,29 @@ export interface DecisionCheckInput {
   /** False once the wait is over (requirements met, rejected, expired): later decisions change nothing. */
   accepting: boolean;
   deadlineMs: number | null;
+  /** When the decision arrived (workflow time): the deadline is judged against this, not against when it is checked. */
   nowMs: number;
   directory: PinnedDirectory;
   requirements: readonly ApprovalRequirement[];
   accepted: readonly AcceptedDecision[];
+  /** The decision must name its signing key (`key`); attempts started before that rule pass false. */
+  requireKey?: boolean;
 }
 
-export type DecisionCheck = { ok: true; keyFingerprint: string } | { ok: false; code: RefusalCode; message: string };
+export type DecisionRefusal = { ok: false; code: RefusalCode; message: string };
+export type DecisionCheck = { ok: true; keyFingerprint: string } | DecisionRefusal;
+/** The outcome of the cheap checks: a refusal, or the registered keys the signature must be checked against. */
+export type DecisionScreen = { ok: true; candidateKeys: readonly string[] } | DecisionRefusal;
+/** Finds the key among `keys` that verifies the decision's signature (Ed25519), or null. */
+export type SigningKeyFinder = (decision: SignedDecision, keys: readonly string[]) => string | null;
 
-const refuse = (code: RefusalCode, message: string): DecisionCheck => ({ ok: false, code, message });
+const refuse = (code: RefusalCode, message: string): DecisionRefusal => ({ ok: false, code, message });
 
 /**
- * The rules a decision must pass to count. Pure and deterministic: the workflow applies it live and an auditor can
- * apply it again to a record. Order matters only for which reason is reported first.
+ * The checks that need no signature verification, in the order `checkDecision` applies them. Whatever fails here
+ * costs microseconds, so a flood of junk, of decisions for other attempts or of unregistered keys is refused cheaply.
  */
-export function checkDecision(input: DecisionCheckInput): DecisionCheck {
+export function screenDecision(input: DecisionCheckInput): DecisionScreen {
   const { decision, directory } = input;
   const { statement } = decision;
   if (input.status === 'EXPIRED' || (input.deadlineMs !== null && input.nowMs > input.deadlineMs)) {
@@ -47,17 +55,38 @@ export function checkDecision(input: DecisionCheckInput): DecisionCheck {
   if (agent && statement.human === agent.id) {
     return refuse('agent_cannot_decide', 'an agent cannot decide on an attempt; only humans can');
   }
-  const human = directory.humans[statement.human];
+  const human = Object.hasOwn(directory.humans, statement.human) ? directory.humans[statement.human] : undefined;
   if (!human) {
     return refuse('unknown_human', `"${statement.human}" is not a human who may decide (not in the pinned directory)`);
   }
-  const key = findSigningKey(decision, human.publicKeys);
+  if (decision.key !== undefined) {
+    const named = human.publicKeys.filter((k) => keyFingerprint(k) === decision.key);
+    if (named.length === 0) return refuse('unknown_key', `key ${decision.key} is not registered to "${statement.human}"`);
+    return { ok: true, candidateKeys: named };
+  }
+  if (input.requireKey) return refuse('malformed', 'malformed decision: key must name the signing key (its fingerprint)');
+  return { ok: true, candidateKeys: human.publicKeys };
+}
+
+/**
+ * The rules a decision must pass to count. Pure and deterministic: the workflow applies it live and an auditor can
+ * apply it again to a record. Order matters only for which reason is reported first; the one signature check comes
+ * after every cheap refusal.
+ */
+export function checkDecision(input: DecisionCheckInput, findKey: SigningKeyFinder = findSigningKey): DecisionCheck {
+  const screen = screenDecision(input);
+  if (!screen.ok) return screen;
+  const { decision, directory } = input;
+  const { statement } = decision;
+  const key = findKey(decision, screen.candidateKeys);
   if (!key) {
     return refuse('bad_signature', `the signature does not verify against any key registered to "${statement.human}"`);
   }
+  const agent = directory.agent;
   if (agent && statement.human === agent.owner) {
     return refuse('self_approval', `"${statement.human}" owns the proposing agent "${agent.id}" and cannot decide on its attempts`);
   }
+  const human = directory.humans[statement.human]!;
   const requiredGroups = new Set(input.requirements.flatMap((r) => r.groups));
   if (!human.groups.some((g) => requiredGroups.has(g))) {
     return refuse('not_in_required_group', `"${statement.human}" is in none of the required groups (${[...requiredGroups].join(', ')})`);

@@ -71,6 +71,7 @@ export type RefusalCode =
   | 'wrong_proposal_hash'
   | 'agent_cannot_decide'
   | 'unknown_human'
+  | 'unknown_key'
   | 'bad_signature'
   | 'self_approval'
   | 'not_in_required_group'

@@ -59,5 +59,5 @@ export async function importKey(pem: string, human: string, publicKeys: string[]
 export async function signStatement(statement: DecisionStatement): Promise<SignedDecision> {
   if (!loaded || loaded.human !== statement.human) throw new Error('load your signing key first');
   const signature = await crypto.subtle.sign({ name: 'Ed25519' }, loaded.key, decisionSigningBytes(statement) as BufferSource);
-  return { statement, signature: toHex(signature) };
+  return { statement, signature: toHex(signature), key: loaded.fingerprint };
 }

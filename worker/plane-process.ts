@@ -13,6 +13,7 @@ import type { PolicyBundle } from '../policy/bundle';
 import { startEmbeddedServer } from './devServer';
 import { createPlaneWorker } from './plane';
 import { ensureSearchAttributes } from './searchAttributes';
+import { missingServerLimits } from './serverLimits';
 
 export interface RunPlaneOptions {
   configPath: string;
@@ -81,6 +82,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   } catch (err) {
     log(`warning: could not register search attributes (${(err as Error).message}); ask your Temporal operator to add them`);
   }
+  await warnOnMissingServerLimits(new Client({ connection, namespace: target.namespace }), log);
   const archive = archiveSettings.enabled ? Archive.local(archiveSettings.dir) : null;
   const worker = await createPlaneWorker({
     connection: nativeConnection,
@@ -141,6 +143,18 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
       return stopping;
     },
   };
+}
+
+/** Says loudly when the server lets a caller fill an attempt's history (see docs/production.md, "Server limits"). */
+async function warnOnMissingServerLimits(client: Client, log: (line: string) => void): Promise<void> {
+  try {
+    const missing = await missingServerLimits(client);
+    if (missing.length > 0) {
+      log(`warning: this Temporal server lacks ECP's record protection — a caller with signal access can fill an attempt's history: ${missing.join('; ')}. See docs/production.md ("Server limits").`);
+    }
+  } catch (err) {
+    log(`warning: could not check the server's payload and signal limits (${(err as Error).message})`);
+  }
 }
 
 /** Keeps the text of every bundle version the plane runs with, so evidence packs can be exported after a change. */

@@ -1,11 +1,15 @@
+import { ApplicationFailure } from '@temporalio/workflow';
 import {
   allRequirementsMet,
   approvalsStillValid,
   checkDecision,
+  DECISION_REFUSED_FAILURE,
   digestOf,
+  findSigningKey,
   groupsStillAwaited,
   LIMITS,
   requirementProgress,
+  screenDecision,
   signedDecisionSchema,
   type AcceptedDecision,
   type Advice,
@@ -20,11 +24,39 @@ import {
   type RefusalCode,
   type RefusedDecision,
   type RequirementProgress,
+  type SignedDecision,
   type TimelineEntry,
 } from '../common';
 import { publishVisibility } from './visibility';
 
 const now = () => new Date().toISOString();
+
+/** Refusals an update validator may decide without trace: nobody with a registered key stands behind them. */
+const UNATTRIBUTED: ReadonlySet<RefusalCode> = new Set<RefusalCode>([
+  'malformed',
+  'not_awaiting',
+  'deadline_passed',
+  'wrong_attempt',
+  'wrong_proposal_hash',
+  'unknown_human',
+  'unknown_key',
+  'bad_signature',
+]);
+
+interface QueuedDecision {
+  decision: SignedDecision;
+  receivedAt: string;
+  receivedMs: number;
+}
+
+/**
+ * How decisions are taken in. `bounded` (attempts started by this version): a decision must name its key, the
+ * `decide` validator refuses unattributable decisions before they reach history, and signalled decisions that need a
+ * signature check wait in a queue worked off a slice per workflow task. Older attempts replay with the inline rules.
+ */
+export interface DecisionIntake {
+  bounded: boolean;
+}
 
 /**
  * Everything one attempt knows, and the only code that changes it. Handlers and the workflow body call its methods;
@@ -42,11 +74,16 @@ export class AttemptState {
   refusedTotal = 0;
   readonly timeline: TimelineEntry[] = [];
   #acceptingDecisions = false;
+  readonly #queue: QueuedDecision[] = [];
+  readonly #keptPerHuman = new Map<string, number>();
+  /** Signatures already found valid (by the update validator, then again by its handler): verified once. */
+  readonly #verified = new Map<string, string>();
 
   constructor(
     readonly attemptId: string,
     readonly proposal: Proposal,
     readonly proposalHash: string,
+    readonly intake: DecisionIntake = { bounded: false },
   ) {
     this.timeline.push({ status: 'PROPOSED', at: now() });
   }
@@ -69,9 +106,23 @@ export class AttemptState {
     this.transition('AWAITING_DECISION', advice.reasons.join('; '));
   }
 
-  /** Ends the wait: decisions arriving during the re-check or later are refused and change nothing. */
+  /**
+   * Ends the wait: decisions arriving during the re-check or later are refused and change nothing. Signalled
+   * decisions still queued are refused too (cheaply: the wait is over), so each one is accounted for in the record.
+   */
   closeDecisions(): void {
     this.#acceptingDecisions = false;
+    this.verifyQueued(Number.POSITIVE_INFINITY);
+  }
+
+  /** Signalled decisions that passed the cheap checks and still wait for their signature check. */
+  get queuedDecisions(): number {
+    return this.#queue.length;
+  }
+
+  /** True once the wait can end: requirements met or a rejection accepted. */
+  get decided(): boolean {
+    return this.approved || this.rejected;
   }
 
   get progress(): RequirementProgress[] {
@@ -87,27 +138,57 @@ export class AttemptState {
     return this.accepted.some((d) => d.verdict === 'reject');
   }
 
-  /** One code path for the `decision` signal and the `decide` update. Refusals are recorded, never thrown. */
+  /**
+   * Validator of the `decide` update (bounded intake): throws, leaving no trace in history, for a decision nobody with
+   * a registered key stands behind (malformed, stale, for another attempt, unknown human or key, bad signature) and
+   * for an attributable refusal once that human already has `refusedKeptPerHuman` refusals in the record. Costs at
+   * most one signature check; Temporal admits few updates at a time, so a validator flood is bounded per task.
+   */
+  validateDecision(payload: unknown): void {
+    const parsed = this.#parse(payload);
+    if (!parsed.ok) throw decisionRefused(parsed.code, parsed.message, this.status);
+    if (!this.intake.bounded) return; // attempts started before bounded intake: shape only, as then
+    const check = checkDecision(this.#checkInput(parsed.decision, Date.now()), this.#findKey);
+    if (check.ok) return;
+    if (UNATTRIBUTED.has(check.code)) throw decisionRefused(check.code, check.message, this.status);
+    if (!this.#keepsRefusalOf(parsed.decision.statement.human)) {
+      throw decisionRefused(check.code, `${check.message} (further refusals for "${parsed.decision.statement.human}" are not recorded)`, this.status);
+    }
+  }
+
+  /**
+   * A decision by signal. Signals reach history before any code can refuse them, so the handler does only the cheap
+   * checks; a decision that needs its signature checked is queued for `verifyQueued`, which the workflow runs a slice
+   * per workflow task. Inline (as by update) for attempts started before bounded intake.
+   */
+  receiveSignal(payload: unknown): void {
+    if (!this.intake.bounded) return void this.receiveDecision(payload, 'signal');
+    const receivedAt = now();
+    const parsed = this.#parse(payload);
+    if (!parsed.ok) return void this.#refuse(payload, 'signal', receivedAt, parsed.code, parsed.message);
+    const screen = screenDecision(this.#checkInput(parsed.decision, Date.now()));
+    if (!screen.ok) return void this.#refuse(parsed.decision, 'signal', receivedAt, screen.code, screen.message);
+    this.#queue.push({ decision: parsed.decision, receivedAt, receivedMs: Date.now() });
+  }
+
+  /** Checks up to `max` queued signalled decisions, oldest first, each against the deadline as it stood on arrival. */
+  verifyQueued(max: number): void {
+    for (let n = 0; n < max && this.#queue.length > 0; n++) {
+      const { decision, receivedAt, receivedMs } = this.#queue.shift()!;
+      this.#take(decision, 'signal', receivedAt, receivedMs);
+    }
+  }
+
+  /** One code path for the `decide` update (and, for older attempts, the signal). Refusals are recorded, never thrown. */
   receiveDecision(payload: unknown, via: DecisionChannel): DecisionResult {
     const receivedAt = now();
-    const parsed = signedDecisionSchema.safeParse(payload);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return this.#refuse(payload, via, receivedAt, 'malformed', `malformed decision: ${issue?.path.join('.') || 'payload'} ${issue?.message ?? ''}`.trim());
-    }
-    const decision = parsed.data;
-    const check = checkDecision({
-      decision,
-      attemptId: this.attemptId,
-      proposalHash: this.proposalHash,
-      status: this.status,
-      accepting: this.#acceptingDecisions,
-      deadlineMs: this.deadlineMs,
-      nowMs: Date.now(),
-      directory: this.context?.directory ?? { version: '', agent: null, humans: {} },
-      requirements: this.advice?.requirements ?? [],
-      accepted: this.accepted,
-    });
+    const parsed = this.#parse(payload);
+    if (!parsed.ok) return this.#refuse(payload, via, receivedAt, parsed.code, parsed.message);
+    return this.#take(parsed.decision, via, receivedAt, Date.now());
+  }
+
+  #take(decision: SignedDecision, via: DecisionChannel, receivedAt: string, receivedMs: number): DecisionResult {
+    const check = checkDecision(this.#checkInput(decision, receivedMs), this.#findKey);
     if (!check.ok) return this.#refuse(decision, via, receivedAt, check.code, check.message);
     const { statement, signature } = decision;
     this.accepted.push({
@@ -166,13 +247,53 @@ export class AttemptState {
     return { ...body, digest: digestOf(body) };
   }
 
+  #checkInput(decision: SignedDecision, nowMs: number) {
+    return {
+      decision,
+      attemptId: this.attemptId,
+      proposalHash: this.proposalHash,
+      status: this.status,
+      accepting: this.#acceptingDecisions,
+      deadlineMs: this.deadlineMs,
+      nowMs,
+      directory: this.context?.directory ?? { version: '', agent: null, humans: {} },
+      requirements: this.advice?.requirements ?? [],
+      accepted: this.accepted,
+      requireKey: this.intake.bounded,
+    };
+  }
+
+  #parse(payload: unknown): { ok: true; decision: SignedDecision } | { ok: false; code: 'malformed'; message: string } {
+    const parsed = signedDecisionSchema.safeParse(payload);
+    if (parsed.success) return { ok: true, decision: parsed.data };
+    const issue = parsed.error.issues[0];
+    return { ok: false, code: 'malformed', message: `malformed decision: ${issue?.path.join('.') || 'payload'} ${issue?.message ?? ''}`.trim() };
+  }
+
+  /** Signature check, remembered per human and signature: a validated update is not verified twice. */
+  readonly #findKey = (decision: SignedDecision, keys: readonly string[]): string | null => {
+    const memo = `${decision.statement.human}:${decision.signature}`;
+    const known = this.#verified.get(memo);
+    if (known !== undefined && keys.includes(known)) return known;
+    const key = findSigningKey(decision, keys);
+    if (key) this.#verified.set(memo, key);
+    return key;
+  };
+
+  #keepsRefusalOf(human: string | null): boolean {
+    if (!this.intake.bounded) return this.refused.length < LIMITS.refusedDecisionsKept;
+    return this.refused.length < LIMITS.refusedDecisionsKept && (this.#keptPerHuman.get(human ?? '') ?? 0) < LIMITS.refusedKeptPerHuman;
+  }
+
   #refuse(payload: unknown, via: DecisionChannel, receivedAt: string, code: RefusalCode, message: string): DecisionResult {
     this.refusedTotal++;
-    if (this.refused.length < LIMITS.refusedDecisionsKept) {
+    const loose = (payload ?? {}) as { statement?: { human?: unknown; verdict?: unknown }; signature?: unknown };
+    const human = typeof loose.statement?.human === 'string' ? loose.statement.human.slice(0, 100) : null;
+    if (this.#keepsRefusalOf(human)) {
       const p = signedDecisionSchema.safeParse(payload);
-      const loose = (payload ?? {}) as { statement?: { human?: unknown; verdict?: unknown }; signature?: unknown };
+      this.#keptPerHuman.set(human ?? '', (this.#keptPerHuman.get(human ?? '') ?? 0) + 1);
       this.refused.push({
-        human: typeof loose.statement?.human === 'string' ? loose.statement.human.slice(0, 100) : null,
+        human,
         verdict: typeof loose.statement?.verdict === 'string' ? loose.statement.verdict.slice(0, 20) : null,
         code,
         message,
@@ -189,4 +310,9 @@ export class AttemptState {
     const waiting = this.status === 'AWAITING_DECISION';
     publishVisibility(this.proposal, this.proposalHash, this.status, waiting ? groupsStillAwaited(this.progress) : [], waiting ? this.deadlineMs : null);
   }
+}
+
+/** The failure a refused `decide` update carries; clients turn it back into a `DecisionResult`. */
+function decisionRefused(code: RefusalCode, message: string, status: AttemptStatus): ApplicationFailure {
+  return ApplicationFailure.create({ type: DECISION_REFUSED_FAILURE, message, nonRetryable: true, details: [{ code, status }] });
 }

@@ -8,6 +8,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PlaneActivities } from '../activities';
@@ -15,14 +16,14 @@ import {
   attemptIdFor,
   CONTEXT_PROVIDER_ATTEMPTS,
   decideUpdate,
+  DECISION_VERIFY_BUDGET,
   EXECUTOR_HEARTBEAT_TIMEOUT,
   decisionSignal,
   EcpError,
-  parseOrThrow,
+  HISTORY_BUDGET,
   parseProposal,
   proposalHash,
   recordQuery,
-  signedDecisionSchema,
   type AttemptRecord,
   type JsonValue,
   type PinnedActionType,
@@ -51,6 +52,11 @@ const legacyEvaluation = {
 };
 /** Patch marker of local-activity evaluation; histories without it replay with the legacy evaluation. */
 export const LOCAL_EVALUATION_PATCH = 'ecp-local-evaluation';
+/**
+ * Patch marker of bounded decision intake (decisions name their key, the update validator refuses unattributable
+ * decisions, signalled decisions are verified a slice per workflow task, the wait ends early if history fills up).
+ */
+export const BOUNDED_DECISIONS_PATCH = 'ecp-bounded-decisions';
 
 /**
  * One governed execution attempt (workflow ID = attempt ID):
@@ -62,10 +68,10 @@ export const LOCAL_EVALUATION_PATCH = 'ecp-local-evaluation';
 export async function executionAttempt(input: ExecutionAttemptInput): Promise<AttemptRecord> {
   const state = startState(input);
   setHandler(recordQuery, () => state.record());
-  setHandler(decisionSignal, (decision) => void state.receiveDecision(decision, 'signal'));
+  setHandler(decisionSignal, (decision) => state.receiveSignal(decision));
   setHandler(decideUpdate, (decision) => state.receiveDecision(decision, 'update'), {
-    // Shape only: a refusal decided here would leave no trace in history.
-    validator: (decision) => void parseOrThrow(signedDecisionSchema, decision, 'decision'),
+    // A refusal decided here leaves no trace in history: only for decisions nobody with a registered key stands behind.
+    validator: (decision) => state.validateDecision(decision),
   });
 
   const current = patched(LOCAL_EVALUATION_PATCH);
@@ -78,9 +84,10 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
     if (state.advice.verdict === 'deny') return finish(state, 'DENIED', state.advice.reasons.join('; '));
     if (state.advice.verdict === 'require_approval') {
       state.awaitDecision(state.advice);
-      await condition(() => state.approved || state.rejected, Math.max(0, state.deadlineMs! - Date.now()));
+      const overflow = await waitForDecision(state);
       state.closeDecisions();
       if (state.rejected) return finish(state, 'REJECTED', state.accepted.find((d) => d.verdict === 'reject')?.reason);
+      if (overflow) return finish(state, 'CANCELLED', overflow);
       if (!state.approved) return finish(state, 'EXPIRED', 'no sufficient decision before the deadline; nothing ran');
     }
 
@@ -124,6 +131,35 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
   return finish(state, state.outcome?.ok ? 'SUCCEEDED' : 'FAILED', state.outcome?.ok ? undefined : failureMessage(state.outcome));
 }
 
+/**
+ * Waits until the requirements are met, a rejection is accepted or the deadline passes. With bounded intake,
+ * signalled decisions are checked a slice per workflow task (a timer of 1 ms starts the next task), so no flood can
+ * make one task outlast the SDK's deadline; and should history approach Temporal's limits on a server without ECP's
+ * limits, the wait ends so the attempt closes with its record. Returns why it ended early, or null.
+ */
+async function waitForDecision(state: AttemptState): Promise<string | null> {
+  if (!state.intake.bounded) {
+    await condition(() => state.decided, Math.max(0, state.deadlineMs! - Date.now()));
+    return null;
+  }
+  for (;;) {
+    const overflow = historyOverflow();
+    if (overflow) return overflow;
+    const remaining = state.deadlineMs! - Date.now();
+    if (state.decided || remaining <= 0) return null;
+    const woke = await condition(() => state.decided || state.queuedDecisions > 0 || historyOverflow() !== null, remaining);
+    if (!woke) return null;
+    state.verifyQueued(DECISION_VERIFY_BUDGET);
+    if (state.queuedDecisions > 0 && !state.decided) await sleep(1);
+  }
+}
+
+function historyOverflow(): string | null {
+  const { historySize, historyLength } = workflowInfo();
+  if (historySize < HISTORY_BUDGET.bytes && historyLength < HISTORY_BUDGET.events) return null;
+  return `closed by the plane before Temporal's history limit: decision traffic filled ${historySize} bytes in ${historyLength} events; nothing ran`;
+}
+
 function startState(input: ExecutionAttemptInput): AttemptState {
   try {
     const proposal = parseProposal(input?.proposal);
@@ -131,7 +167,7 @@ function startState(input: ExecutionAttemptInput): AttemptState {
     if (workflowInfo().workflowId !== expectedId) {
       throw new EcpError('invalid_input', `workflow ID must be the attempt ID derived from agent and idempotency key: ${expectedId}`, 'workflowId');
     }
-    return new AttemptState(expectedId, proposal, proposalHash(proposal));
+    return new AttemptState(expectedId, proposal, proposalHash(proposal), { bounded: patched(BOUNDED_DECISIONS_PATCH) });
   } catch (err) {
     // A bad start fails the workflow with the reason, instead of failing workflow tasks forever.
     throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidProposal');

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ECP_SEARCH_ATTRIBUTES } from '../../common';
 import { WORKFLOWS_PATH } from '../../worker/plane';
+import { serverLimitArgs } from '../../worker/serverLimits';
 import { findOnPath, resolveTemporalCli } from '../../worker/temporalCli';
 
 /** A free TCP port on loopback. */
@@ -19,8 +20,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A real Temporal dev server (in-memory unless `dbFilename`), CLI resolved as the worker does. */
-export async function startDevServer(options: { port?: number; dbFilename?: string } = {}): Promise<{ env: TestWorkflowEnvironment; address: string; port: number }> {
+/**
+ * A real Temporal dev server (in-memory unless `dbFilename`), CLI resolved as the worker does, with ECP's server
+ * limits as the embedded plane sets them (`limits: false`: Temporal's defaults, as on a server ECP does not control).
+ */
+export async function startDevServer(
+  options: { port?: number; dbFilename?: string; limits?: boolean } = {},
+): Promise<{ env: TestWorkflowEnvironment; address: string; port: number }> {
   const port = options.port ?? (await freePort());
   const path = resolveTemporalCli('/nonexistent-ecp-data');
   const env = await TestWorkflowEnvironment.createLocal({
@@ -30,6 +36,7 @@ export async function startDevServer(options: { port?: number; dbFilename?: stri
       port,
       ui: false,
       searchAttributes: ECP_SEARCH_ATTRIBUTES,
+      extraArgs: options.limits === false ? [] : serverLimitArgs(),
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       log: { format: 'pretty', level: 'error' },
     },
