@@ -19,7 +19,6 @@ import {
   decisionSignal,
   EcpError,
   parseOrThrow,
-  parseProposal,
   proposalHash,
   recordQuery,
   signedDecisionSchema,
@@ -29,6 +28,7 @@ import {
   type ProposalInput,
 } from '../common';
 import { AttemptState } from './attemptState';
+import { parseProposalShape, parseStartProposal } from '../common/proposal';
 
 export interface ExecutionAttemptInput {
   proposal: ProposalInput;
@@ -124,9 +124,17 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
   return finish(state, state.outcome?.ok ? 'SUCCEEDED' : 'FAILED', state.outcome?.ok ? undefined : failureMessage(state.outcome));
 }
 
+/**
+ * Patch marker of strict start input: the proposal is taken exactly as given (no `__proto__`-style keys, no numbers
+ * beyond ±2^53, nothing validation would add or drop), so its hash is the RFC 8785 hash of the start input. Histories
+ * without it replay with the shape-only validation they ran with.
+ */
+export const STRICT_PROPOSAL_INPUT_PATCH = 'ecp-strict-proposal-input';
+
 function startState(input: ExecutionAttemptInput): AttemptState {
+  const strict = patched(STRICT_PROPOSAL_INPUT_PATCH);
   try {
-    const proposal = parseProposal(input?.proposal);
+    const proposal = strict ? parseStartProposal(input?.proposal) : parseProposalShape(input?.proposal);
     const expectedId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
     if (workflowInfo().workflowId !== expectedId) {
       throw new EcpError('invalid_input', `workflow ID must be the attempt ID derived from agent and idempotency key: ${expectedId}`, 'workflowId');
