@@ -34,9 +34,11 @@ const ALLOWED_MIXES: ReadonlyArray<ReadonlySet<string>> = [
 
 const WORD = /[\p{L}\p{M}\p{N}]+/gu;
 const LETTER = /^\p{L}$/u;
+// Letters shared by scripts (e.g. the Japanese prolonged sound mark ー) belong to none.
+const SHARED = /^[\p{Script=Common}\p{Script=Inherited}]$/u;
 
 function scriptOf(char: string): string | null {
-  if (!LETTER.test(char)) return null; // marks and digits are shared by scripts (Common / Inherited)
+  if (!LETTER.test(char) || SHARED.test(char)) return null; // marks, digits and shared letters belong to no one script
   for (const [name, test] of scriptTests) if (test.test(char)) return name;
   return 'other';
 }
