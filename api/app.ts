@@ -7,6 +7,7 @@ import { registerAttemptRoutes } from './routes/attempts';
 import { registerEventRoutes } from './routes/events';
 import { registerSessionRoutes } from './routes/session';
 import { registerUiRoutes } from './routes/ui';
+import { strictJsonBodies } from './strictJson';
 
 export const API_VERSION = '1.0.0';
 
@@ -34,6 +35,7 @@ export function createConsoleApp(deps: ConsoleDeps): OpenAPIHono<ConsoleEnv> {
     }),
   );
   app.use('/api/*', sameOrigin());
+  app.use('/api/*', strictJsonBodies());
   app.use('/api/*', async (c, next) => {
     await next();
     c.header('Cache-Control', 'no-store');

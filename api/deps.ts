@@ -1,7 +1,7 @@
 import type { EcpClient } from '../client/ecpClient';
 import type { PlaneConfig } from '../config/load';
 import type { Authenticator } from './auth/authenticator';
-import type { FailureLimiter } from './auth/rateLimit';
+import type { SignInThrottle } from './auth/rateLimit';
 import type { Session, SessionStore } from './auth/sessions';
 import type { UiAssets } from './uiAssets';
 
@@ -13,8 +13,10 @@ export interface ConsoleDeps {
   config: () => PlaneConfig;
   authenticator: Authenticator;
   sessions: SessionStore;
-  /** Sign-in failures per human and per client address. */
-  limiters: { human: FailureLimiter; client: FailureLimiter };
+  /** Sign-in failures per source and per human-and-source (never per human alone). */
+  signInThrottle: SignInThrottle;
+  /** Reverse proxies whose X-Forwarded-For names the source (ECP_CONSOLE_TRUSTED_PROXIES); none by default. */
+  trustedProxies?: readonly string[];
   /** The browser app; null serves the API alone. */
   ui: UiAssets | null;
   /** How often the live inbox stream re-checks (ms). */

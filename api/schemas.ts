@@ -66,6 +66,9 @@ export const attemptViewSchema = z
       .looseObject({ schema: z.literal('ecp.record.v1'), attemptId: z.string(), status: z.string(), proposalHash: z.string(), digest: z.string() })
       .openapi({ description: 'the authoritative execution record (ecp.record.v1), exactly as `ecp show --json` prints it' }),
     claims: z.array(claimCheckSchema).openapi({ description: "the agent's claims beside the verified facts (same rule as `ecp show`)" }),
+    textWarnings: z
+      .array(z.object({ path: z.string(), kind: z.enum(['not_nfc', 'mixed_scripts']), message: z.string() }))
+      .openapi({ description: 'parameter and claim strings that may look like a different value: not NFC-normalised, or a word mixing scripts' }),
     viewer: z.object({
       mayDecide: z.boolean().openapi({ description: 'advisory: the workflow makes the final check' }),
       why: z.string().nullable().openapi({ description: 'why this human cannot decide, when they cannot' }),

@@ -9,7 +9,8 @@ import { EcpError } from '../common/errors';
 import { assertPortFree } from '../worker/ports';
 import { createConsoleApp } from './app';
 import { SecretAuthenticator, type Authenticator } from './auth/authenticator';
-import { FailureLimiter } from './auth/rateLimit';
+import { trustedProxiesFromEnv } from './auth/clientAddress';
+import { SignInThrottle } from './auth/rateLimit';
 import { SessionStore } from './auth/sessions';
 import type { ConsoleDeps } from './deps';
 import { buildUiAssets } from './uiAssets';
@@ -30,7 +31,7 @@ export function consolePortFromEnv(env: NodeJS.ProcessEnv = process.env, fallbac
 
 /**
  * The console's dependencies from the plane's configuration: secret sign-in against the `console:` hashes, sessions
- * with the configured expiry, sign-in failure limits (5 per human, 20 per client address, per 15 minutes).
+ * with the configured expiry, sign-in throttling per source and per human-and-source (never per human alone).
  */
 export function consoleDeps(options: {
   ecp: EcpClient;
@@ -50,7 +51,8 @@ export function consoleDeps(options: {
       { idleMs: parseDuration(settings?.sessionIdleTimeout ?? '30m') * 1000, maxAgeMs: parseDuration(settings?.sessionMaxAge ?? '12h') * 1000 },
       now,
     ),
-    limiters: { human: new FailureLimiter(5, 15 * 60_000, now), client: new FailureLimiter(20, 15 * 60_000, now) },
+    signInThrottle: new SignInThrottle(undefined, now),
+    trustedProxies: trustedProxiesFromEnv(),
     ui: options.ui,
     log: options.log,
     now,

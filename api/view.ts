@@ -1,15 +1,19 @@
 import { compareClaims } from '../common/claims';
 import type { AttemptRecord, JsonValue } from '../common/record';
+import { textWarnings, type TextWarning } from '../common/textWarnings';
 
 export interface AttemptView {
   record: AttemptRecord;
   claims: ReturnType<typeof compareClaims>;
+  /** Parameter and claim strings that may look like a different value (not NFC, mixed scripts in a word). */
+  textWarnings: TextWarning[];
   viewer: { mayDecide: boolean; why: string | null };
   serverTime: string;
 }
 
 /**
- * What the console shows for one attempt: the record itself, the claims-vs-facts comparison, and whether this human
+ * What the console shows for one attempt: the record itself, the claims-vs-facts comparison, warnings for strings
+ * that may imitate another value (common/textWarnings.ts, the same rule as `ecp show`), and whether this human
  * may decide — computed from the directory pinned in the record, mirroring the workflow's rules. It only decides
  * whether buttons are offered; the workflow checks every decision again.
  */
@@ -17,6 +21,7 @@ export function attemptView(record: AttemptRecord, human: string, now = Date.now
   return {
     record,
     claims: compareClaims(record.proposal.claims as Record<string, JsonValue>, record.context?.facts ?? null),
+    textWarnings: proposalTextWarnings(record),
     viewer: whyNot(record, human, now),
     serverTime: new Date(now).toISOString(),
   };
@@ -34,4 +39,9 @@ function whyNot(record: AttemptRecord, human: string, now: number): AttemptView[
   if (!pinned || !pinned.groups.some((g) => required.has(g))) return no(`you are in none of the required groups (${[...required].join(', ')})`);
   if (record.decisions.accepted.some((d) => d.human === human)) return no('you have already decided on this attempt');
   return { mayDecide: true, why: null };
+}
+
+/** Text warnings for a record's parameters and claims, as the console API and `ecp show` report them. */
+export function proposalTextWarnings(record: Pick<AttemptRecord, 'proposal'>): TextWarning[] {
+  return [...textWarnings(record.proposal.parameters, 'parameters'), ...textWarnings(record.proposal.claims ?? {}, 'claims')];
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { LIMITS } from './constants';
-import { canonicalSize, digestOf, sha256Hex } from './canonical';
+import { canonicalJson, canonicalSize, digestOf, sha256Hex } from './canonical';
 import { EcpError } from './errors';
+import { assertKeepable } from './jsonSafety';
 import { parseOrThrow } from './validation';
 
 const identifier = z
@@ -45,8 +46,21 @@ export const proposalSchema = z.strictObject({
 export type Proposal = z.output<typeof proposalSchema>;
 export type ProposalInput = z.input<typeof proposalSchema>;
 
-/** Validates shape and size; the error names the field and the limit. Safe in workflows (pure). */
+/**
+ * Validates shape and size; the error names the field and the limit. Refuses keys and numbers that cannot be kept
+ * exactly (`__proto__`, numbers beyond ±2^53, see common/jsonSafety.ts) instead of letting a copy drop or round them.
+ * Fills in `claims: {}` when absent. Safe in workflows (pure).
+ */
 export function parseProposal(input: unknown): Proposal {
+  assertKeepable(input, 'proposal');
+  return parseProposalShape(input);
+}
+
+/**
+ * Shape and size only, as before the keepability checks: the workflow's path for histories started before the
+ * `strict-proposal-input` patch, so they replay as they ran.
+ */
+export function parseProposalShape(input: unknown): Proposal {
   const proposal = parseOrThrow(proposalSchema, input, 'proposal');
   const size = canonicalSize(proposal);
   if (size > LIMITS.proposalBytes) {
@@ -55,6 +69,25 @@ export function parseProposal(input: unknown): Proposal {
       `proposal is ${size} bytes of canonical JSON; the limit is ${LIMITS.proposalBytes} bytes`,
       'parameters',
     );
+  }
+  return proposal;
+}
+
+/**
+ * A workflow start input's proposal, taken exactly as given: besides {@link parseProposal}'s checks it refuses any
+ * input that validation would change (a missing `claims`, anything a copy drops), so the proposal hash is the
+ * RFC 8785 hash of the start input itself and an auditor can recompute it from the history.
+ */
+export function parseStartProposal(input: unknown): Proposal {
+  const proposal = parseProposal(input);
+  const given = input as Record<string, unknown>;
+  for (const key of Object.keys(proposal) as (keyof Proposal)[]) {
+    if (!Object.hasOwn(given, key)) {
+      throw new EcpError('invalid_input', `invalid proposal: field "${key}" is required in a start input (the hash covers the input exactly; send {} for none)`, key);
+    }
+    if (canonicalJson(given[key]) !== canonicalJson(proposal[key])) {
+      throw new EcpError('invalid_input', `invalid proposal: field "${key}" would be changed by validation; it must be plain JSON kept exactly`, key);
+    }
   }
   return proposal;
 }

@@ -21,7 +21,6 @@ import {
   decisionSignal,
   EcpError,
   HISTORY_BUDGET,
-  parseProposal,
   proposalHash,
   recordQuery,
   type AttemptRecord,
@@ -30,6 +29,7 @@ import {
   type ProposalInput,
 } from '../common';
 import { AttemptState } from './attemptState';
+import { parseProposalShape, parseStartProposal } from '../common/proposal';
 
 export interface ExecutionAttemptInput {
   proposal: ProposalInput;
@@ -52,11 +52,6 @@ const legacyEvaluation = {
 };
 /** Patch marker of local-activity evaluation; histories without it replay with the legacy evaluation. */
 export const LOCAL_EVALUATION_PATCH = 'ecp-local-evaluation';
-/**
- * Patch marker of bounded decision intake (decisions name their key, the update validator refuses unattributable
- * decisions, signalled decisions are verified a slice per workflow task, the wait ends early if history fills up).
- */
-export const BOUNDED_DECISIONS_PATCH = 'ecp-bounded-decisions';
 
 /**
  * One governed execution attempt (workflow ID = attempt ID):
@@ -160,14 +155,22 @@ function historyOverflow(): string | null {
   return `closed by the plane before Temporal's history limit: decision traffic filled ${historySize} bytes in ${historyLength} events; nothing ran`;
 }
 
+/**
+ * Patch marker of the integrity rules (ECP 0.3). Strict start input: the proposal is taken exactly as given (no
+ * `__proto__`-style keys, no numbers beyond ±2^53, nothing validation would add or drop), so its hash is the RFC 8785
+ * hash of the start input. Bounded decision intake: see `DecisionIntake`. Histories without it replay as they ran.
+ */
+export const INTEGRITY_PATCH = 'ecp-integrity';
+
 function startState(input: ExecutionAttemptInput): AttemptState {
+  const integrity = patched(INTEGRITY_PATCH);
   try {
-    const proposal = parseProposal(input?.proposal);
+    const proposal = integrity ? parseStartProposal(input?.proposal) : parseProposalShape(input?.proposal);
     const expectedId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
     if (workflowInfo().workflowId !== expectedId) {
       throw new EcpError('invalid_input', `workflow ID must be the attempt ID derived from agent and idempotency key: ${expectedId}`, 'workflowId');
     }
-    return new AttemptState(expectedId, proposal, proposalHash(proposal), { bounded: patched(BOUNDED_DECISIONS_PATCH) });
+    return new AttemptState(expectedId, proposal, proposalHash(proposal), { bounded: integrity });
   } catch (err) {
     // A bad start fails the workflow with the reason, instead of failing workflow tasks forever.
     throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidProposal');

@@ -1,8 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { ConsoleDeps, ConsoleEnv } from '../deps';
+import { clientAddress } from '../auth/clientAddress';
 import { isHttps, requireSession, SESSION_COOKIE } from '../auth/middleware';
 import type { Session } from '../auth/sessions';
 import { ApiError, errorBodySchema } from '../errors';
@@ -36,14 +35,6 @@ const signOut = createRoute({
   responses: { 204: { description: 'signed out' }, ...errors(401, 403) },
 });
 
-function clientAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 export function registerSessionRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleDeps): void {
   const describe = (session: Session) => {
     const human = deps.config().directory.humans[session.human];
@@ -60,8 +51,9 @@ export function registerSessionRoutes(app: OpenAPIHono<ConsoleEnv>, deps: Consol
 
   app.openapi(signIn, async (c) => {
     const { human, secret } = c.req.valid('json');
-    const keys = { human: [`human:${human}`], client: [`client:${clientAddress(c)}`] };
-    const wait = Math.max(deps.limiters.human.retryAfterMs(keys.human), deps.limiters.client.retryAfterMs(keys.client));
+    // Throttled per source and per human-and-source, never per human alone: failures elsewhere cannot lock anyone out.
+    const source = clientAddress(c, deps.trustedProxies);
+    const wait = deps.signInThrottle.retryAfterMs(source, human);
     if (wait > 0) {
       c.header('Retry-After', String(Math.ceil(wait / 1000)));
       throw new ApiError('rate_limited', `too many failed sign-ins; try again in ${Math.ceil(wait / 1000)} s`);
@@ -70,11 +62,10 @@ export function registerSessionRoutes(app: OpenAPIHono<ConsoleEnv>, deps: Consol
     // Only humans in the current directory: removing someone there ends their sign-ins at once.
     const identity = authenticated && deps.config().directory.humans[authenticated.human] ? authenticated : null;
     if (!identity) {
-      deps.limiters.human.fail(keys.human);
-      deps.limiters.client.fail(keys.client);
+      deps.signInThrottle.failed(source, human);
       throw new ApiError('unauthenticated', 'unknown human or wrong secret');
     }
-    deps.limiters.human.clear(keys.human[0]!);
+    deps.signInThrottle.succeeded(source, human);
     const old = getCookie(c, SESSION_COOKIE);
     if (old) deps.sessions.delete(old); // a fresh ID on every sign-in: no session fixation
     const session = deps.sessions.create(identity);

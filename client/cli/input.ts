@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { EcpError } from '../../common/errors';
+import { parseJsonStrict } from '../../common/jsonSafety';
 
-/** Reads a JSON object given inline (`'{"a":1}'`) or from a file (`@params.json`, `@-` for stdin). */
+/**
+ * Reads a JSON object given inline (`'{"a":1}'`) or from a file (`@params.json`, `@-` for stdin). Input
+ * that JSON.parse would silently change is refused (see parseJsonStrict).
+ */
 export function jsonObjectArg(value: string, field: string): Record<string, unknown> {
   let text = value;
   if (value.startsWith('@')) {
@@ -12,12 +16,9 @@ export function jsonObjectArg(value: string, field: string): Record<string, unkn
       throw new EcpError('invalid_input', `field "${field}": cannot read ${path}: ${(err as Error).message}`, field);
     }
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new EcpError('invalid_input', `field "${field}" is not valid JSON: ${(err as Error).message}`, field);
-  }
+  // Strict: duplicate keys, numbers that do not round-trip and `__proto__`-style keys are refused, naming the path,
+  // instead of JSON.parse silently dropping or rounding them.
+  const parsed = parseJsonStrict(text, field);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new EcpError('invalid_input', `field "${field}" must be a JSON object`, field);
   }

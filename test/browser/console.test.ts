@@ -1,4 +1,5 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,6 +184,38 @@ describe('web console in Chromium', () => {
     await page.goto(`${web.url}/attempts/${attemptId}`);
     await page.locator('#countdown').waitFor();
     await expect.poll(() => page.locator('#attempt-status').textContent(), { timeout: 30_000, interval: 500 }).toBe('EXPIRED');
+    await page.context().close();
+  });
+
+  it('after an attacker fails 30 sign-ins as alice from elsewhere, alice signs in and sees lookalike values flagged', async () => {
+    // Failures from 127.0.0.2 (loopback too); the browser connects from 127.0.0.1, a source that did not fail.
+    const failFrom = (secret: string) =>
+      new Promise<number>((resolve, reject) => {
+        const url = new URL('/api/session', web.url);
+        const body = JSON.stringify({ human: 'alice', secret });
+        const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: '127.0.0.2', headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    for (let i = 0; i < 30; i++) expect([401, 429]).toContain(await failFrom(`guess-${i}`));
+
+    const lookalike = '\u0440\u0430ypal'; // Cyrillic р and а: looks like "paypal"
+    const proposal = { ...refund(6100, 'order-1003', { claims: { total: 90_000, merchant: 'cafe\u0301' } as never }) };
+    proposal.parameters = { ...proposal.parameters, reason: `refund via ${lookalike}` };
+    const { attemptId } = await plane.ecp.propose(proposal);
+    await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
+    const page = await newPage();
+    await signIn(page, 'alice');
+    await page.goto(`${web.url}/attempts/${attemptId}`);
+    const reasonWarning = page.locator('tr[data-key="reason"] .text-warning-note');
+    await reasonWarning.waitFor();
+    expect(await reasonWarning.isVisible()).toBe(true);
+    expect(await reasonWarning.textContent()).toMatch(/mixes Cyrillic and Latin/);
+    expect(await page.locator('tr[data-key="orderId"] .text-warning-note').count()).toBe(0);
+    expect(await page.locator('#claims tr[data-key="merchant"] .text-warning-note').textContent()).toMatch(/not NFC-normalised/);
     await page.context().close();
   });
 });

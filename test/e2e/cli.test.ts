@@ -144,6 +144,41 @@ describe('ecp CLI', () => {
     expect(notJson.stderr).toMatch(/parameters/);
   });
 
+  it('refuses JSON it cannot keep exactly (numbers that do not round-trip, duplicate and __proto__ keys), naming the field', async () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['--params', '{"orderId":"order-1002","amount":12345678901234567890,"reason":"x"}', /field "parameters\.amount" has the number 12345678901234567890/],
+      ['--params', '{"orderId":"order-1002","amount":1e400,"reason":"x"}', /field "parameters\.amount" has the number 1e400/],
+      ['--params', '{"orderId":"order-1002","amount":0.10000000000000000001,"reason":"x"}', /field "parameters\.amount"/],
+      ['--params', '{"orderId":"order-1002","amount":700,"amount":7500000,"reason":"x"}', /field "parameters\.amount" appears twice/],
+      ['--params', '{"orderId":"order-1002","amount":700,"reason":"x","__proto__":{"amount":1}}', /field "parameters\.__proto__"/],
+      ['--claims', '{"total":12000,"total":1}', /field "claims\.total" appears twice/],
+      ['--params', '{"orderId":"order-1002","amount":9007199254740993,"reason":"x"}', /field "parameters\.amount"/],
+    ];
+    for (const [i, [flag, json, reason]] of cases.entries()) {
+      const file = join(scratch, `unkeepable-${i}.json`);
+      writeFileSync(file, json);
+      // Each CLI run costs a process start: read from a file only for the first case.
+      for (const value of i === 0 ? [json, `@${file}`] : [json]) {
+        const args = refundArgs('order-1002', 700, `unkeepable-${i}`);
+        if (flag === '--params') args[args.indexOf('--params') + 1] = value;
+        else args.push(flag, value);
+        const r = await ecp(...args);
+        expect(r.code, `${json}: ${r.stderr}`).toBe(2);
+        expect(r.stderr).toMatch(reason);
+      }
+    }
+    expect((await ecp('show', attemptIdFor('refund-bot', 'unkeepable-0'))).code).toBe(4); // nothing started
+  });
+
+  it('`ecp show` flags a parameter that mixes scripts in one word', async () => {
+    const args = refundArgs('order-1002', 300, 'lookalike-1');
+    args[args.indexOf('--params') + 1] = JSON.stringify({ orderId: 'order-1002', amount: 300, reason: 'refund to \u0440\u0430ypal' });
+    const attemptId = JSON.parse((await ecp(...args, '--json')).stdout).attemptId as string;
+    const shown = await ecp('show', attemptId);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/parameters\.reason: the word "раypal" mixes Cyrillic and Latin letters/);
+  });
+
   it('is idempotent per key and refuses the same key for another proposal (exit 5)', async () => {
     const first = await ecp(...refundArgs('order-1003', 6100, 'conflict-1'), '--json');
     expect(first.code, first.stderr).toBe(0);

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proposalHash, parseProposal } from '../../common';
 import { refund, forgeDecision, waitForStatus } from '../helpers/attempts';
@@ -189,5 +190,72 @@ describe('console API', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('not_found');
     expect((await call('/api/nope', { cookie })).body.error.code).toBe('not_found');
+  });
+});
+
+/** A sign-in over a real socket from `localAddress` (127.0.0.1 and 127.0.0.2 are both loopback on Linux). */
+function signInFrom(console: TestConsole, localAddress: string, human: string, secret: string): Promise<{ status: number; body: string }> {
+  const url = new URL('/api/session', console.url);
+  const body = JSON.stringify({ human, secret });
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('console API: integrity under attack', () => {
+  it('a human is never locked out from a source that did not fail, however many failures elsewhere', async () => {
+    let served: TestConsole | undefined;
+    try {
+      served = await startTestConsole(plane, { serve: true });
+      // An attacker at 127.0.0.2 fails many times as alice (more than any per-human limit would allow).
+      const statuses = new Set<number>();
+      for (let i = 0; i < 30; i++) statuses.add((await signInFrom(served, '127.0.0.2', 'alice', `guess-${i}`)).status);
+      expect([...statuses].sort()).toEqual([401, 429]);
+      // The attacker's own source is slowed down, even with the right secret...
+      expect((await signInFrom(served, '127.0.0.2', 'alice', web.secrets.alice!)).status).toBe(429);
+      // ...but alice, from her own address, signs in at once.
+      const alice = await signInFrom(served, '127.0.0.1', 'alice', web.secrets.alice!);
+      expect(alice.status, alice.body).toBe(200);
+      expect(JSON.parse(alice.body)).toMatchObject({ human: 'alice' });
+    } finally {
+      await served?.close();
+    }
+  });
+
+  it('refuses JSON bodies that JSON.parse would silently change, naming the field', async () => {
+    const post = async (text: string) => {
+      const res = await web.app.request(`${BASE}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+      return { status: res.status, body: (await res.json()) as { error: { code: string; field?: string; message: string } } };
+    };
+    let res = await post(`{"human":"mallory","human":"alice","secret":${JSON.stringify(web.secrets.alice)}}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid_input', field: 'human', message: expect.stringMatching(/duplicate key/) });
+    res = await post(`{"human":"alice","secret":"x","__proto__":{"admin":true}}`);
+    expect(res.body.error).toMatchObject({ code: 'invalid_input', field: '__proto__' });
+    res = await post(`{"human":"alice","secret":"x","n":123456789012345678901}`);
+    expect(res.body.error).toMatchObject({ code: 'invalid_input', field: 'n' });
+  });
+
+  it('flags parameter and claim values that may look like another value in the attempt view', async () => {
+    clock = Date.now();
+    const lookalike = '\u0440\u0430ypal'; // Cyrillic р and а, then Latin
+    const { attemptId } = await plane.ecp.propose(refund(300, 'order-1001', { claims: { merchant: 'cafe\u0301', total: 12_000 } }));
+    const { cookie } = await signIn('alice');
+    let view = await call(`/api/attempts/${attemptId}`, { cookie });
+    expect(view.status).toBe(200);
+    expect(view.body.textWarnings).toEqual([{ path: 'claims.merchant', kind: 'not_nfc', message: expect.stringMatching(/not NFC-normalised/) }]);
+    const other = await plane.ecp.propose({ ...refund(300), parameters: { orderId: 'order-1001', amount: 300, reason: `refund via ${lookalike}` } });
+    view = await call(`/api/attempts/${other.attemptId}`, { cookie });
+    expect(view.body.textWarnings).toEqual([{ path: 'parameters.reason', kind: 'mixed_scripts', message: expect.stringContaining('mixes Cyrillic and Latin') }]);
   });
 });

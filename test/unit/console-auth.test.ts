@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SecretAuthenticator } from '../../api/auth/authenticator';
-import { FailureLimiter } from '../../api/auth/rateLimit';
+import { FailureLimiter, SignInThrottle } from '../../api/auth/rateLimit';
 import { hashSecret, verifySecret } from '../../api/auth/secrets';
 import { SessionStore } from '../../api/auth/sessions';
 import { consolePortFromEnv, startConsole } from '../../api/server';
@@ -115,5 +115,58 @@ describe('claims vs facts (shared by ecp show and the console)', () => {
     ]);
     expect(compareClaims({ a: { x: 1, y: 2 } }, { a: { y: 2, x: 1 } })[0]!.mismatch).toBe(false); // canonical comparison
     expect(compareClaims({ total: 1 }, null)).toEqual([{ key: 'total', claimed: true, claim: 1, verified: false, fact: null, mismatch: false }]);
+  });
+});
+
+describe('sign-in throttle: per source and per human-and-source, never per human alone', () => {
+  const settings = { sourceMax: 20, windowMs: 15 * 60_000, freeFailures: 3, baseDelayMs: 1_000, maxDelayMs: 15 * 60_000, maxTracked: 100 };
+
+  it('never refuses a source that did not fail, however often others failed for the same human', () => {
+    let now = 0;
+    const throttle = new SignInThrottle(settings, () => now);
+    for (let i = 0; i < 500; i++) {
+      throttle.failed(`10.0.${i >> 8}.${i & 255}`, 'alice'); // many attacker sources
+      throttle.failed('192.0.2.66', 'alice'); // and one that hammers
+      now += 10;
+    }
+    expect(throttle.retryAfterMs('192.0.2.66', 'alice')).toBeGreaterThan(0);
+    expect(throttle.retryAfterMs('198.51.100.7', 'alice')).toBe(0);
+  });
+
+  it('backs off exponentially per human-and-source after the free failures, capped, and a success resets it', () => {
+    let now = 0;
+    const throttle = new SignInThrottle(settings, () => now);
+    const waits: number[] = [];
+    for (let i = 0; i < 14; i++) {
+      throttle.failed('a', 'erin');
+      waits.push(throttle.retryAfterMs('a', 'erin'));
+      now += waits.at(-1)!; // retry as soon as allowed
+    }
+    expect(waits.slice(0, 7)).toEqual([0, 0, 1_000, 2_000, 4_000, 8_000, 16_000]);
+    expect(Math.max(...waits)).toBe(15 * 60_000);
+    expect(throttle.retryAfterMs('a', 'bob')).toBeGreaterThanOrEqual(0); // the source window is separate
+    throttle.succeeded('a', 'erin');
+    expect(throttle.retryAfterMs('b', 'erin')).toBe(0);
+  });
+
+  it('refuses a source after sourceMax failures for any humans until the window passes', () => {
+    let now = 0;
+    const throttle = new SignInThrottle(settings, () => now);
+    for (let i = 0; i < 20; i++) throttle.failed('a', `human${i}`);
+    expect(throttle.retryAfterMs('a', 'someone-else')).toBe(15 * 60_000);
+    expect(throttle.retryAfterMs('b', 'someone-else')).toBe(0);
+    now = 15 * 60_000;
+    expect(throttle.retryAfterMs('a', 'someone-else')).toBe(0);
+  });
+
+  it('forgets quiet pairs and keeps at most maxTracked of them', () => {
+    let now = 0;
+    const throttle = new SignInThrottle({ ...settings, sourceMax: 10_000, maxTracked: 3 }, () => now);
+    for (let i = 0; i < 5; i++) throttle.failed('a', 'erin');
+    for (const h of ['x', 'y', 'z']) throttle.failed('a', h); // pushes the oldest pair (erin) out
+    expect(throttle.retryAfterMs('a', 'erin')).toBe(0);
+    for (let i = 0; i < 5; i++) throttle.failed('c', 'erin');
+    now += 15 * 60_000;
+    expect(throttle.retryAfterMs('c', 'erin')).toBe(0);
   });
 });

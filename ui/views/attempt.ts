@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import type { AttemptRecord } from '../../common/record';
+import { textWarnings, type TextWarning } from '../../common/textWarnings';
 import { TERMINAL_STATUSES } from '../../common/record';
 import { api, ApiFailure, type AttemptView } from '../api';
 import { announce, fields, h, render, statusBadge, table } from '../dom';
@@ -53,6 +54,8 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
   const keep = document.getElementById('decide-panel');
   const decide = view.viewer.mayDecide ? (keep && !first ? keep : renderDecide(app, view, reload)) : null;
   const closed = TERMINAL_STATUSES.includes(r.status);
+  // Computed here with the shared rule (the API reports the same list): values that may imitate another value.
+  const paramWarnings = textWarnings(p.parameters, 'parameters');
   const body: Array<Node | string | null> = [
     h('h1', {}, 'Attempt ', h('span', { class: 'mono' }, r.attemptId), ' ', statusBadge(r.status)),
     h(
@@ -70,7 +73,14 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
     decide ? h('p', {}, h('a', { href: '#decide-panel' }, 'Review what follows, then decide at the end of the page')) : null,
     !decide && r.status === 'AWAITING_DECISION' && view.viewer.why ? h('p', { class: 'muted', id: 'cannot-decide' }, `You cannot decide on this attempt: ${view.viewer.why}.`) : null,
     h('h2', {}, 'Parameters — exactly what will run'),
-    table(['Parameter', 'Value'], Object.entries(p.parameters).map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, h('code', {}, compact(v))))), 'Parameters'),
+    table(
+      ['Parameter', 'Value'],
+      Object.entries(p.parameters).map(([k, v]) => {
+        const flags = warningsAt(paramWarnings, `parameters.${k}`);
+        return h('tr', { class: flags.length ? 'text-warning' : '', 'data-key': k }, h('th', { scope: 'row' }, k), h('td', {}, h('code', {}, compact(v)), ...flags));
+      }),
+      'Parameters',
+    ),
     h('details', {}, h('summary', {}, 'Raw proposal (JSON)'), h('pre', { id: 'raw-proposal' }, JSON.stringify(p, null, 2))),
     h('h2', {}, 'Justification'),
     h('p', { id: 'justification' }, p.justification),
@@ -100,6 +110,7 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
 function claims(view: AttemptView, r: AttemptRecord): HTMLElement {
   if (view.claims.length === 0) return h('p', { class: 'muted' }, 'No claims, no facts.');
   const mismatches = view.claims.filter((c) => c.mismatch).length;
+  const claimWarnings = textWarnings(r.proposal.claims ?? {}, 'claims');
   const show = (present: boolean, value: unknown) => (present ? h('code', {}, compact(value)) : h('span', { class: 'muted' }, '—'));
   return h(
     'div',
@@ -111,7 +122,7 @@ function claims(view: AttemptView, r: AttemptRecord): HTMLElement {
           'tr',
           { class: c.mismatch ? 'mismatch' : '', 'data-key': c.key },
           h('th', { scope: 'row' }, c.key),
-          h('td', {}, show(c.claimed, c.claim)),
+          h('td', {}, show(c.claimed, c.claim), ...warningsAt(claimWarnings, `claims.${c.key}`)),
           h('td', {}, show(c.verified, c.fact)),
           h('td', {}, c.mismatch ? h('span', { class: 'flag' }, '⚠ MISMATCH') : c.claimed && c.verified ? 'matches' : ''),
         ),
@@ -122,6 +133,13 @@ function claims(view: AttemptView, r: AttemptRecord): HTMLElement {
     r.context?.factsError ? h('p', { class: 'error' }, `Facts unavailable: ${r.context.factsError}`) : null,
     ...(r.context?.problems ?? []).map((problem) => h('p', { class: 'error' }, `Problem: ${problem}`)),
   );
+}
+
+/** Visible warnings for the value at `path` and inside it (its keys, nested strings). */
+function warningsAt(warnings: TextWarning[], path: string): HTMLElement[] {
+  return warnings
+    .filter((w) => w.path === path || w.path.startsWith(`${path}.`) || w.path.startsWith(`${path}[`))
+    .map((w) => h('span', { class: 'flag text-warning-note', role: 'note', 'data-kind': w.kind }, ` ⚠ ${w.message}`));
 }
 
 function advice(r: AttemptRecord): HTMLElement {

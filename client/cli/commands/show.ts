@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { compareClaims } from '../../../common/claims';
 import type { AttemptRecord, JsonValue } from '../../../common/record';
+import { textWarnings } from '../../../common/textWarnings';
 import { bold, compact, dim, fields, pretty, print, printJson, red, status, table, when, yellow } from '../format';
 import { action, examples } from '../run';
 
@@ -41,9 +42,12 @@ export function renderRecord(r: AttemptRecord, now = Date.now()): string {
 
   section('Parameters — exactly what will run');
   out.push(indent(pretty(p.parameters)));
+  // Same rule as the console: strings that may look like a different value are flagged next to the values.
+  for (const w of textWarnings(p.parameters, 'parameters')) out.push(yellow(`  ⚠ ${w.message}`));
 
   section("Agent's claims vs verified facts");
   out.push(renderClaims(p.claims as Record<string, JsonValue>, r.context?.facts ?? null));
+  for (const w of textWarnings(p.claims ?? {}, 'claims')) out.push(yellow(`  ⚠ ${w.message}`));
   if (r.context?.factsError) out.push(red(`  facts unavailable: ${r.context.factsError}`));
   for (const problem of r.context?.problems ?? []) out.push(red(`  problem: ${problem}`));
 
