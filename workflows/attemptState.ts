@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
+import type { z } from 'zod';
 import {
   allRequirementsMet,
   approvalsStillValid,
@@ -6,7 +7,9 @@ import {
   DECISION_REFUSED_FAILURE,
   digestOf,
   findSigningKey,
+  formatPath,
   groupsStillAwaited,
+  issuePath,
   LIMITS,
   requirementProgress,
   screenDecision,
@@ -267,7 +270,11 @@ export class AttemptState {
     const parsed = signedDecisionSchema.safeParse(payload);
     if (parsed.success) return { ok: true, decision: parsed.data };
     const issue = parsed.error.issues[0];
-    return { ok: false, code: 'malformed', message: `malformed decision: ${issue?.path.join('.') || 'payload'} ${issue?.message ?? ''}`.trim() };
+    if (!this.intake.bounded) {
+      return { ok: false, code: 'malformed', message: `malformed decision: ${issue?.path.join('.') || 'payload'} ${issue?.message ?? ''}`.trim() };
+    }
+    const path = formatPath(issuePath(issue));
+    return { ok: false, code: 'malformed', message: `invalid decision: ${path ? `field "${path}"` : 'the payload'} ${plainIssue(issue)}` };
   }
 
   /** Signature check, remembered per human and signature: a validated update is not verified twice. */
@@ -310,6 +317,14 @@ export class AttemptState {
     const waiting = this.status === 'AWAITING_DECISION';
     publishVisibility(this.proposal, this.proposalHash, this.status, waiting ? groupsStillAwaited(this.progress) : [], waiting ? this.deadlineMs : null);
   }
+}
+
+/** The zod issue in words a person reads: "is required", "must be a string", "is not a known field". */
+function plainIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'is not a signed decision';
+  if (issue.code === 'unrecognized_keys') return 'is not a known field of a signed decision';
+  if (issue.code === 'invalid_type') return /received undefined/.test(issue.message) ? 'is required' : `must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`;
+  return issue.message;
 }
 
 /** The failure a refused `decide` update carries; clients turn it back into a `DecisionResult`. */

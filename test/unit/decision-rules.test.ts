@@ -8,10 +8,13 @@ import {
   groupsStillAwaited,
   keyFingerprint,
   requirementProgress,
+  screenDecision,
   type AcceptedDecision,
   type ApprovalRequirement,
   type DecisionCheckInput,
   type PinnedDirectory,
+  type SignedDecision,
+  type SigningKeyFinder,
 } from '../../common';
 import { publicKeyHex, signDecision } from '../../client/keys';
 
@@ -37,6 +40,8 @@ const finance: ApprovalRequirement = { policyId: 'p', groups: ['finance'], quoru
 
 const decision = (human: string, key = alice.privateKey, over: Partial<{ attemptId: string; proposalHash: string; verdict: 'approve' | 'reject' }> = {}) =>
   signDecision({ v: 1, attemptId: 'att-1', proposalHash: HASH, verdict: 'approve', human, reason: '', decidedAt: '2026-01-01T00:00:00.000Z', ...over }, key);
+
+const withoutKey = ({ key: _key, ...rest }: SignedDecision): SignedDecision => rest;
 
 const input = (over: Partial<DecisionCheckInput>): DecisionCheckInput => ({
   decision: decision('alice'),
@@ -89,12 +94,43 @@ describe('decision rules', () => {
     ['for another proposal', { decision: decision('alice', alice.privateKey, { proposalHash: `sha256:${'b'.repeat(64)}` }) }, 'wrong_proposal_hash'],
     ['from the agent', { decision: decision('bot', alice.privateKey) }, 'agent_cannot_decide'],
     ['from an unknown human', { decision: decision('mallory', alice.privateKey) }, 'unknown_human'],
-    ['with a key not registered to the human', { decision: decision('alice', bob.privateKey) }, 'bad_signature'],
+    ['naming a key not registered to the human', { decision: decision('alice', bob.privateKey) }, 'unknown_key'],
+    ['signed with another key than the one it names', { decision: { ...decision('alice', bob.privateKey), key: keyFingerprint(alice.publicKey) } }, 'bad_signature'],
+    ['naming no key, where the attempt requires one', { decision: withoutKey(decision('alice')), requireKey: true }, 'malformed'],
+    ['naming no key, signed with an unregistered key (older attempts)', { decision: withoutKey(decision('alice', bob.privateKey)) }, 'bad_signature'],
     ["from the agent's owner, even in the group", { decision: decision('carol', carol.privateKey) }, 'self_approval'],
     ['from outside the required groups', { decision: decision('bob', bob.privateKey) }, 'not_in_required_group'],
     ['twice from the same human', { accepted: [{ human: 'alice', verdict: 'approve' } as AcceptedDecision] }, 'duplicate_approver'],
   ])('refuses a decision %s', (_label, over, code) => {
     expect(checkDecision(input(over))).toMatchObject({ ok: false, code });
+  });
+
+  it('accepts a decision naming no key on attempts started before keys were required', () => {
+    expect(checkDecision(input({ decision: withoutKey(decision('alice')) }))).toMatchObject({ ok: true });
+  });
+
+  it('checks no signature for anything the cheap checks refuse, and at most the named key otherwise', () => {
+    const tried: number[] = [];
+    const finder: SigningKeyFinder = (d, keys) => (tried.push(keys.length), findSigningKey(d, keys));
+    const mallory = keyPair();
+    const cheap: Array<Partial<DecisionCheckInput>> = [
+      { status: 'EXPIRED' },
+      { accepting: false },
+      { decision: decision('alice', alice.privateKey, { attemptId: 'att-2' }) },
+      { decision: decision('mallory', mallory.privateKey) },
+      { decision: decision('alice', mallory.privateKey) },
+      { decision: withoutKey(decision('alice')), requireKey: true },
+    ];
+    for (const over of cheap) expect(checkDecision(input(over), finder).ok).toBe(false);
+    expect(tried).toEqual([]);
+    const twoKeys = { ...directory, humans: { ...directory.humans, alice: { groups: ['finance'], publicKeys: [bob.publicKey, alice.publicKey] } } };
+    expect(checkDecision(input({ directory: twoKeys }), finder)).toMatchObject({ ok: true });
+    expect(tried).toEqual([1]);
+    expect(screenDecision(input({ directory: twoKeys }))).toEqual({ ok: true, candidateKeys: [alice.publicKey] });
+  });
+
+  it('never mistakes an inherited property for a registered human', () => {
+    expect(checkDecision(input({ decision: decision('constructor') }))).toMatchObject({ ok: false, code: 'unknown_human' });
   });
 
   it('counts distinct approvers per requirement and lists groups still awaited', () => {
