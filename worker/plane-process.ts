@@ -9,6 +9,8 @@ import { startPlaneCodecServer } from '../codec/planeCodecServer';
 import { Archive } from '../audit/archive/archive';
 import { archiveSettingsFromEnv, ensureArchiver, type ArchiveSettings } from '../audit/archive/archiverControl';
 import { policyBundleStoreDir, storePolicyBundle } from '../audit/bundleStore';
+import { directoryStoreDir, storeCodeIdentity, storeDirectoryVersion } from '../audit/trustStore';
+import type { PlaneConfig } from '../config/load';
 import type { PolicyBundle } from '../policy/bundle';
 import { startEmbeddedServer } from './devServer';
 import { createPlaneWorker } from './plane';
@@ -50,6 +52,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   installRuntimeLogger();
   const runtime = new PlaneRuntime(options.configPath, options.extensions);
   rememberPolicyBundle(options.dataDir, runtime.config.bundle, log);
+  rememberDirectory(options.dataDir, runtime.config, log);
   // Payload keys are part of the configuration: an unresolvable key stops the plane before it starts (fail closed).
   const payloadCodec = payloadCodecFor({ config: runtime.config });
   if (payloadCodec.activeKeyId) log(`payload encryption on: active key "${payloadCodec.activeKeyId}" (configured: ${payloadCodec.keyIds.join(', ')})`);
@@ -91,6 +94,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
     payloadCodec,
     archive: archive ? { archive, dataDir: options.dataDir } : null,
   });
+  if (worker.options.buildId) rememberCodeIdentity(options.dataDir, worker.options.buildId, log);
   const done = worker.run();
   if (archive) {
     // The archiver is a singleton workflow: every plane asks for it, the first one starts it.
@@ -107,6 +111,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
     try {
       const config = runtime.reload();
       rememberPolicyBundle(options.dataDir, config.bundle, log);
+      rememberDirectory(options.dataDir, config, log);
       try {
         payloadCodec.setKeyring(resolvePayloadKeyring({ config }));
       } catch (err) {
@@ -163,6 +168,27 @@ function rememberPolicyBundle(dataDir: string, bundle: PolicyBundle, log: (line:
     storePolicyBundle(dataDir, bundle);
   } catch (err) {
     log(`warning: could not keep policy bundle ${bundle.version} in ${policyBundleStoreDir(dataDir)} (${(err as Error).message}); evidence packs of its attempts need the policy files then`);
+  }
+}
+
+/**
+ * Keeps every directory version the plane runs with: `ecp audit verify` trusts a pack's pinned keys, groups and owners
+ * only when they are in a directory version the plane kept (the pack's own copy proves nothing against a forger).
+ */
+function rememberDirectory(dataDir: string, config: PlaneConfig, log: (line: string) => void): void {
+  try {
+    storeDirectoryVersion(dataDir, config.directory);
+  } catch (err) {
+    log(`warning: could not keep directory ${config.directoryVersion} in ${directoryStoreDir(dataDir)} (${(err as Error).message}); evidence packs of its attempts verify against it only while it is the configured one`);
+  }
+}
+
+/** Keeps the workflow code identity (build ID) the plane runs, the code trust root of `ecp audit verify`. */
+function rememberCodeIdentity(dataDir: string, buildId: string, log: (line: string) => void): void {
+  try {
+    storeCodeIdentity(dataDir, buildId);
+  } catch (err) {
+    log(`warning: could not keep code identity ${buildId} in ${dataDir} (${(err as Error).message}); its packs verify only where the local workflow code is the same`);
   }
 }
 

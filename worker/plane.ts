@@ -37,6 +37,9 @@ export function prebundleWorkflows(): Promise<WorkflowBundle> {
     workflowsPath: require.resolve(WORKFLOWS_PATH),
     preloadModules: sharedWorkflowModules(),
     logger: quietLogger,
+    // webpack names modules relative to its context (default: the process's cwd); pin it to the package root so the
+    // bundle — and so the code identity in build IDs and evidence packs — does not depend on where ecp was started.
+    webpackConfigHook: (config) => ({ ...config, context: join(WORKFLOWS_DIR, '..') }),
   });
   return cachedBundle;
 }

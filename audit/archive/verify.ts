@@ -6,7 +6,8 @@ import { canonicalJson } from '../../common/canonical';
 import { EcpError } from '../../common/errors';
 import type { AttemptRecord } from '../../common/record';
 import { evidencePackSchema, type EvidencePack } from '../pack/schema';
-import { verifyPacks } from '../pack/verify';
+import { verifyPacks, type PackVerdict } from '../pack/verify';
+import { summarizeTrustRoot, type TrustRoot, type TrustRootSummary } from '../pack/trust';
 import { entryHash, indexEntrySchema, summarize, type IndexEntry } from './entry';
 import { LocalDirectoryStore } from './localStore';
 import type { ArchiveStore } from './store';
@@ -36,7 +37,12 @@ export interface ArchiveProblem {
 }
 
 export interface ArchiveVerification {
+  /** No problem found. Without a trust root this means internally consistent only: read `verdict`. */
   ok: boolean;
+  /** `PASS` only when there is no problem and every pack was checked against a trust root; `CONSISTENT` without one. */
+  verdict: PackVerdict;
+  /** The trust root every pack was verified against, or null. */
+  trustRoot: TrustRootSummary | null;
   location: string;
   /** Index entries found. */
   entries: number;
@@ -56,6 +62,8 @@ export interface VerifyArchiveOptions {
   /** A head recorded earlier (`<seq>:sha256:<hex>`, or parsed): entry `seq` must still exist with exactly this hash. */
   checkpoint?: string | { seq: number; hash: string };
   dataConverter?: DataConverter;
+  /** The trust root outside the archive every pack's directory slice and code identity must be in (see verifyPack). */
+  trust?: TrustRoot | null;
   store?: ArchiveStore;
   /** Called after each entry, for progress output. */
   onEntry?: (seq: number, total: number) => void;
@@ -119,7 +127,7 @@ export async function verifyArchive(dir: string, options: VerifyArchiveOptions =
   // Packs are verified in batches: one replay worker per batch instead of one per pack.
   let batch: Array<{ position: number; entry: IndexEntry; pack: EvidencePack; clean: boolean }> = [];
   const flush = async () => {
-    const results = await verifyPacks(batch.map((b) => b.pack), { dataConverter: options.dataConverter, replay });
+    const results = await verifyPacks(batch.map((b) => b.pack), { dataConverter: options.dataConverter, replay, trust: options.trust ?? null });
     for (const [i, { position, entry, clean }] of batch.entries()) {
       const failed = results[i]!.checks.filter((c) => !c.ok && !c.advisory);
       if (failed.length === 0 && clean) packsVerified++;
@@ -168,7 +176,10 @@ export async function verifyArchive(dir: string, options: VerifyArchiveOptions =
     if (!at) problem('checkpoint_mismatch', checkpoint.seq, null, `the checkpoint names entry ${checkpoint.seq}, but the index ends at ${maxSeq}: its tail was cut off`);
     else if (at.hash !== checkpoint.hash) problem('checkpoint_mismatch', checkpoint.seq, at.attemptId, `entry ${checkpoint.seq} now hashes to ${at.hash}, not the checkpoint's ${checkpoint.hash}: the chain was rewritten`);
   }
-  return { ok: problems.length === 0, location: store.location, entries: stored.length, packsVerified, replayed: replay, head, problems, notes };
+  const ok = problems.length === 0;
+  const trustRoot = options.trust ? summarizeTrustRoot(options.trust) : null;
+  if (!options.trust) notes.push('no trust root: only internal consistency was checked (every pack\'s directory and code identity were taken from the pack itself)');
+  return { ok, verdict: !ok ? 'FAIL' : trustRoot ? 'PASS' : 'CONSISTENT', trustRoot, location: store.location, entries: stored.length, packsVerified, replayed: replay, head, problems, notes };
 }
 
 /** Parses a sealed pack and checks it is the one its entry describes (attempt and index summary). */

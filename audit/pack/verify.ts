@@ -10,13 +10,34 @@ import { canonicalDigest } from './verifyDigests';
 import { packDigestOf } from './seal';
 import { PACK_PARTS, type EvidencePack, type PackPolicyBundle } from './schema';
 import { authorityCheck, decisionChecks, recordDigestCheck, type CheckResult } from './verifyAuthority';
+import { summarizeTrustRoot, trustCodeCheck, trustDirectoryCheck, type TrustRoot, type TrustRootSummary } from './trust';
 
-export type { CheckResult };
+export type { CheckResult, TrustRoot, TrustRootSummary };
+
+/**
+ * `PASS`: every check passed, including the trust checks against a trust root outside the pack. `FAIL`: a check
+ * failed. `CONSISTENT`: no trust root was given and every other check passed — the pack agrees with itself, which a
+ * forger who controls the whole pack can achieve; it is NOT verified.
+ */
+export type PackVerdict = 'PASS' | 'FAIL' | 'CONSISTENT';
 
 export interface PackVerification {
+  /**
+   * No non-advisory check failed. Without a trust root this means internally consistent only: read `verdict`, which
+   * is `PASS` only against a trust root.
+   */
   ok: boolean;
+  verdict: PackVerdict;
+  /** The trust root the pack was verified against, or null (then `verdict` is at best `CONSISTENT`). */
+  trustRoot: TrustRootSummary | null;
   attemptId: string;
   checks: CheckResult[];
+}
+
+/** The verdict from the checks and whether a trust root was used. */
+export function verdictOf(checks: CheckResult[], trusted: boolean): PackVerdict {
+  if (!checks.every((c) => c.ok || c.advisory)) return 'FAIL';
+  return trusted ? 'PASS' : 'CONSISTENT';
 }
 
 export interface VerifyOptions {
@@ -27,6 +48,11 @@ export interface VerifyOptions {
    * check is then reported as skipped (advisory), so the record is not shown to follow from the history.
    */
   replay?: boolean;
+  /**
+   * The trust root from outside the pack (`planeTrustRoot` / `trustRootFromFile`): the pinned directory slice and the
+   * code identity must be in it. Without one, verification only shows the pack is internally consistent.
+   */
+  trust?: TrustRoot | null;
 }
 
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
@@ -37,8 +63,10 @@ const fail = (name: string, detail: string): CheckResult => ({ name, ok: false, 
  * Verifies an evidence pack offline — no Temporal server, no configuration: every digest, the record against the
  * history and its start input, each accepted decision's signature against the pinned directory, separation of duties
  * and quorum, the policy texts against the pinned bundle version and the recorded advice, and a replay of the history
- * against the locally installed workflow code whose result must equal the record. `ok` is true when every
- * non-advisory check passes. Never throws for a bad pack: a broken part is a failed check naming it.
+ * against the locally installed workflow code whose result must equal the record; with `options.trust`, the pinned
+ * directory slice and the code identity against that trust root outside the pack. `verdict` is `PASS` only when every
+ * non-advisory check passes against a trust root (`CONSISTENT` without one). Never throws for a bad pack: a broken
+ * part is a failed check naming it.
  */
 export async function verifyPack(pack: EvidencePack, options: VerifyOptions = {}): Promise<PackVerification> {
   const [result] = await verifyPacks([pack], options);
@@ -70,6 +98,7 @@ export async function verifyPacks(packs: EvidencePack[], options: VerifyOptions 
     const check = replayCheck(replays[i] ?? null, recordTexts[i]!);
     verification.checks.push(check);
     verification.ok = verification.checks.every((c) => c.ok || c.advisory);
+    verification.verdict = verdictOf(verification.checks, Boolean(options.trust));
   }
   return out;
 }
@@ -177,7 +206,23 @@ async function checkPack(pack: EvidencePack, options: VerifyOptions): Promise<{ 
           detail: `the history was produced by workflow code ${packed ?? 'of unknown identity'}, replayed with local code ${local} (ECP ${parts.code.ecpVersion} packed it); the replay check says whether they agree on this attempt`,
         };
   });
-  return { verification: { ok: checks.every((c) => c.ok || c.advisory), attemptId: pack.attemptId, checks }, recordText: texts.record };
+  if (options.trust) {
+    const trust = options.trust;
+    await run('trust.directory', () => trustDirectoryCheck(pack, trust));
+    await run('trust.code', async () => trustCodeCheck(pack, trust, await localWorkflowBundleDigest()));
+  } else {
+    checks.push({
+      name: 'trust',
+      ok: false,
+      advisory: true,
+      detail: 'no trust root: only the pack\'s internal consistency was checked — its directory and code identity were taken from the pack itself, so a forged pack would look the same (give the plane\'s configuration or --trust <file>)',
+    });
+  }
+  const trustRoot = options.trust ? summarizeTrustRoot(options.trust) : null;
+  return {
+    verification: { ok: checks.every((c) => c.ok || c.advisory), verdict: verdictOf(checks, Boolean(options.trust)), trustRoot, attemptId: pack.attemptId, checks },
+    recordText: texts.record,
+  };
 }
 
 type VersionOf = (part: PackPolicyBundle) => string;

@@ -11,6 +11,8 @@ export const EXIT = {
   connection: 6,
   /** `ecp audit verify`: a pack or the archive failed verification. */
   verificationFailed: 7,
+  /** `ecp audit verify`: internally consistent, but NOT verified — no trust root (plane configuration or --trust). */
+  notVerified: 8,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -35,4 +37,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  ok                       4  not found
   1  unexpected error         5  conflict (idempotency key reused for another proposal)
   2  invalid input or config  6  cannot reach Temporal
-  3  decision refused          7  verification failed (ecp audit verify)`;
+  3  decision refused          7  verification failed (ecp audit verify)
+                              8  consistent but not verified: no trust root (ecp audit verify)`;

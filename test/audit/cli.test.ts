@@ -81,6 +81,9 @@ describe('ecp audit export / verify', () => {
     expect(verified.stderr).toBe('');
     expect(verified.stdout).toMatch(/^PASS .*pack\.json/m);
     expect(verified.stdout).toMatch(/^PASS .*from-cli\.json/m);
+    // The walkthrough's trust root: the plane's configuration and the directory versions its data dir keeps.
+    expect(verified.stdout).toMatch(/^trust root: plane configuration .*ecp\.yaml \+ \d+ kept directory version/m);
+    expect(verified.stdout).toMatch(/^PASS .*pack\.json .*against the plane's configuration \+ kept directory versions/m);
     expect(verified.code).toBe(0);
 
   });

@@ -5,6 +5,7 @@ import type { DataConverter } from '@temporalio/common';
 import { EcpError } from '../../../common/errors';
 import type { EvidencePack } from '../../../audit/pack/schema';
 import type { PackVerification } from '../../../audit/pack/verify';
+import type { TrustRoot } from '../../../audit/pack/trust';
 import type { CliContext } from '../context';
 import { EXIT, exitCodeForEcpError, type ExitCode } from '../exitCodes';
 import { bold, dim, green, note, print, printJson, red, yellow } from '../format';
@@ -83,6 +84,7 @@ The policy texts come from the configured bundle or <data-dir>/policy-bundles/ (
 
 interface VerifyOptions {
   archive?: string;
+  trust?: string;
   checkpoint?: string;
   replay: boolean;
   json?: boolean;
@@ -98,6 +100,7 @@ function registerVerify(audit: Command): void {
     .argument('[packs...]', 'evidence pack files')
     .option('--archive <dir>', 'verify a whole evidence archive (hash chain + every pack) instead')
     .option('--checkpoint <head>', 'with --archive: a head recorded earlier (<seq>:sha256:<hex>) that must still be there')
+    .option('--trust <file>', 'verify against this trust file (ecp.trust.v1: humans\' keys and groups, agents\' owners, directories, code identities) instead of the plane\'s configuration')
     .option('--no-replay', 'skip replaying histories (faster; the record is then not shown to follow from the history)')
     .option('-v, --verbose', 'list every check, not only the failed ones')
     .option('--json', 'print the results as JSON')
@@ -105,7 +108,13 @@ function registerVerify(audit: Command): void {
       'after',
       `${examples('ecp audit verify att-….ecp-pack.json', 'ecp audit verify packs/*.json --json', 'ecp audit verify --archive .ecp-data/archive')}
 
-Exit codes: 0 every pack PASSes, 7 a pack (or the archive) FAILs verification, 2 a file is not a valid pack.`,
+Trust root: the pack's own directory proves nothing against a forger, so every signing key, group, agent owner and
+code identity must be in a trust root outside the pack: --trust <file>, else the plane's configuration (--config,
+ECP_CONFIG or the demo's) with the directory versions and code identities the plane keeps in <data-dir>/directories/
+and <data-dir>/code-identities/. Without either, packs are only checked for consistency: CONSISTENT — NOT VERIFIED.
+
+Exit codes: 0 every pack PASSes against a trust root, 7 a pack (or the archive) FAILs verification, 8 consistent
+but NOT verified (no trust root), 2 a file is not a valid pack or the trust file is invalid.`,
     )
     .action(
       action<VerifyOptions>(async (ctx, o, args) => {
@@ -120,10 +129,37 @@ Exit codes: 0 every pack PASSes, 7 a pack (or the archive) FAILs verification, 2
     );
 }
 
+/**
+ * The trust root for verification: the auditor's --trust file, else the plane's configuration plus the directory
+ * versions and code identities kept in the data dir, else none (the verdict is then at best CONSISTENT).
+ */
+async function trustRootOf(ctx: CliContext, o: VerifyOptions): Promise<TrustRoot | null> {
+  const { planeTrustRoot, trustRootFromFile } = await import('../../../audit/pack/trust');
+  if (o.trust) return trustRootFromFile(resolve(o.trust));
+  const config = await ctx.optionalConfig();
+  return config ? planeTrustRoot(config, ctx.dataDir) : null;
+}
+
+const NOT_VERIFIED = 'CONSISTENT — NOT VERIFIED against a trust root';
+
+function printTrustRoot(trust: TrustRoot | null): void {
+  if (trust) print(dim(`trust root: ${trust.source}`));
+  else {
+    note(
+      yellow(
+        `NO TRUST ROOT: only internal consistency was checked. The directory (keys, groups, owners) and code identity ` +
+          `were taken from the pack itself, so a forged pack looks the same. Pass --trust <file>, or --config with the ` +
+          `plane's configuration (its data dir keeps every directory version).`,
+      ),
+    );
+  }
+}
+
 async function verifyFiles(ctx: CliContext, files: string[], o: VerifyOptions): Promise<ExitCode> {
   const { readPack } = await import('../../../audit/pack/io');
   const { verifyPacks } = await import('../../../audit/pack/verify');
   const dataConverter = await dataConverterOf(ctx);
+  const trust = await trustRootOf(ctx, o);
   const reports: PackReport[] = [];
   const valid: Array<{ file: string; pack: EvidencePack; at: number }> = [];
   for (const file of files) {
@@ -136,23 +172,27 @@ async function verifyFiles(ctx: CliContext, files: string[], o: VerifyOptions): 
     }
   }
   // One batch: the histories replay on one replay worker.
-  const results = await verifyPacks(valid.map((v) => v.pack), { dataConverter, replay: o.replay });
+  const results = await verifyPacks(valid.map((v) => v.pack), { dataConverter, replay: o.replay, trust });
   valid.forEach((v, i) => (reports[v.at] = { file: v.file, ...results[i]! }));
   if (o.json) printJson(reports);
   else {
+    printTrustRoot(trust);
     for (const r of reports) {
       if ('invalid' in r) print(`${red('INVALID')} ${r.file}: ${r.invalid}`);
       else printVerification(r.file, r, o.verbose);
     }
   }
   if (reports.some((r) => 'invalid' in r)) return EXIT.invalidInput;
-  return reports.every((r) => r.ok) ? EXIT.ok : EXIT.verificationFailed;
+  if (!reports.every((r) => r.ok)) return EXIT.verificationFailed;
+  return trust ? EXIT.ok : EXIT.notVerified;
 }
 
 function printVerification(file: string, result: PackVerification, verbose = false): void {
   const failed = result.checks.filter((c) => !c.ok && !c.advisory);
   const notes = result.checks.filter((c) => !c.ok && c.advisory);
-  print(`${result.ok ? green('PASS') : red('FAIL')} ${file}  ${dim(`${result.attemptId}, ${result.checks.length} checks`)}`);
+  const verdict = result.verdict === 'PASS' ? green('PASS') : result.verdict === 'FAIL' ? red('FAIL') : yellow(NOT_VERIFIED);
+  const against = result.trustRoot ? `, against ${result.trustRoot.kind === 'plane' ? 'the plane\'s configuration + kept directory versions' : result.trustRoot.source}` : '';
+  print(`${verdict} ${file}  ${dim(`${result.attemptId}, ${result.checks.length} checks${against}`)}`);
   for (const c of verbose ? result.checks : failed) {
     const mark = c.ok ? green('ok  ') : c.advisory ? yellow('note') : red('FAIL');
     print(`  ${mark} ${bold(c.name)}: ${c.detail}`);
@@ -168,15 +208,19 @@ async function verifyArchiveCommand(ctx: CliContext, o: VerifyOptions): Promise<
     throw new EcpError('internal', `archive verification is not available in this build: ${(err as Error).message}`);
   }
   try {
-    const result = await verifyArchive(resolve(o.archive!), { replay: o.replay, checkpoint: o.checkpoint, dataConverter: await dataConverterOf(ctx) });
+    const trust = await trustRootOf(ctx, o);
+    const result = await verifyArchive(resolve(o.archive!), { replay: o.replay, checkpoint: o.checkpoint, dataConverter: await dataConverterOf(ctx), trust });
     if (o.json) printJson(result);
     else {
-      print(`${result.ok ? green('PASS') : red('FAIL')} archive ${result.location}  ${dim(`${result.entries} entries, ${result.packsVerified} packs verified${result.replayed ? '' : ' (no replay)'}`)}`);
+      printTrustRoot(trust);
+      const verdict = result.verdict === 'PASS' ? green('PASS') : result.verdict === 'FAIL' ? red('FAIL') : yellow(NOT_VERIFIED);
+      print(`${verdict} archive ${result.location}  ${dim(`${result.entries} entries, ${result.packsVerified} packs checked${result.replayed ? '' : ' (no replay)'}${trust ? `, against ${trust.kind === 'plane' ? 'the plane\'s configuration + kept directory versions' : trust.source}` : ''}`)}`);
       for (const p of result.problems) print(`  ${red('FAIL')} ${p.kind}${p.seq !== null ? ` #${p.seq}` : ''}${p.attemptId ? ` ${p.attemptId}` : ''}: ${p.message}`);
       for (const n of result.notes) print(`  ${yellow('note')} ${n}`);
       if (result.head) note(dim(`head (record it as a checkpoint): ${result.head.seq}:${result.head.hash}`));
     }
-    return result.ok ? EXIT.ok : EXIT.verificationFailed;
+    if (!result.ok) return EXIT.verificationFailed;
+    return trust ? EXIT.ok : EXIT.notVerified;
   } catch (err) {
     if (err instanceof EcpError) {
       note(`ecp: ${err.message}`);
