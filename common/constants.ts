@@ -17,11 +17,11 @@ export const LIMITS = {
 } as const;
 
 /**
- * Signature checks per workflow task for decisions that arrived by signal. Signals cannot be refused before they
- * reach history, so a flood is worked off in slices of this size, each in its own workflow task, far below the SDK's
- * workflow-task deadline (Ed25519 costs ≈ 2.4 ms in the sandbox).
+ * How much signal work one workflow task may do: one unit per signal (the SDK's own cost is ≈ 1 ms each on a busy
+ * 2-core machine) and `perSignatureCheck` more per Ed25519 check (≈ 2.4 ms in the sandbox). A flood is taken in
+ * slices of this size, each in its own workflow task, far below the SDK's 5 s workflow-task deadline.
  */
-export const DECISION_VERIFY_BUDGET = 64;
+export const SIGNAL_INTAKE_BUDGET = { perTask: 200, perSignatureCheck: 3 } as const;
 
 /**
  * What ECP sets on servers it controls (embedded dev server, cluster, compose) so that no caller can push an
@@ -41,11 +41,6 @@ export const SERVER_LIMIT_SETTINGS: Readonly<Record<string, number>> = {
   'history.maximumSignalsPerExecution': SERVER_LIMITS.signalsPerAttempt,
 };
 
-/**
- * Defence in depth for servers without those limits: once an attempt's history passes this share of Temporal's
- * limits while it waits, it closes (CANCELLED, nothing runs) with its record, instead of being terminated without one.
- */
-export const HISTORY_BUDGET = { bytes: 40 * 1024 * 1024, events: 40_000 } as const;
 
 /** Domain separation for signed decision statements, so a signature over anything else never verifies. */
 export const DECISION_SIGNING_PREFIX = 'ecp.decision.v1:';

@@ -12,7 +12,6 @@ import {
   issuePath,
   LIMITS,
   requirementProgress,
-  screenDecision,
   signedDecisionSchema,
   type AcceptedDecision,
   type Advice,
@@ -46,16 +45,11 @@ const UNATTRIBUTED: ReadonlySet<RefusalCode> = new Set<RefusalCode>([
   'bad_signature',
 ]);
 
-interface QueuedDecision {
-  decision: SignedDecision;
-  receivedAt: string;
-  receivedMs: number;
-}
-
 /**
  * How decisions are taken in. `bounded` (attempts started by this version): a decision must name its key, the
- * `decide` validator refuses unattributable decisions before they reach history, and signalled decisions that need a
- * signature check wait in a queue worked off a slice per workflow task. Older attempts replay with the inline rules.
+ * `decide` validator refuses unattributable decisions before they reach history, refusals kept in the record are
+ * capped per human, and signals are taken a slice per workflow task (see `SignalIntake`). Older attempts replay with
+ * the rules they ran with.
  */
 export interface DecisionIntake {
   bounded: boolean;
@@ -77,10 +71,11 @@ export class AttemptState {
   refusedTotal = 0;
   readonly timeline: TimelineEntry[] = [];
   #acceptingDecisions = false;
-  readonly #queue: QueuedDecision[] = [];
   readonly #keptPerHuman = new Map<string, number>();
   /** Signatures already found valid (by the update validator, then again by its handler): verified once. */
   readonly #verified = new Map<string, string>();
+  /** Ed25519 verifications run so far (the costly part of taking a decision), for `SignalIntake`'s budget. */
+  signatureChecks = 0;
 
   constructor(
     readonly attemptId: string,
@@ -109,18 +104,9 @@ export class AttemptState {
     this.transition('AWAITING_DECISION', advice.reasons.join('; '));
   }
 
-  /**
-   * Ends the wait: decisions arriving during the re-check or later are refused and change nothing. Signalled
-   * decisions still queued are refused too (cheaply: the wait is over), so each one is accounted for in the record.
-   */
+  /** Ends the wait: decisions arriving during the re-check or later are refused and change nothing. */
   closeDecisions(): void {
     this.#acceptingDecisions = false;
-    this.verifyQueued(Number.POSITIVE_INFINITY);
-  }
-
-  /** Signalled decisions that passed the cheap checks and still wait for their signature check. */
-  get queuedDecisions(): number {
-    return this.#queue.length;
   }
 
   /** True once the wait can end: requirements met or a rejection accepted. */
@@ -159,39 +145,13 @@ export class AttemptState {
     }
   }
 
-  /**
-   * A decision by signal. Signals reach history before any code can refuse them, so the handler does only the cheap
-   * checks; a decision that needs its signature checked is queued for `verifyQueued`, which the workflow runs a slice
-   * per workflow task. Inline (as by update) for attempts started before bounded intake.
-   */
-  receiveSignal(payload: unknown): void {
-    if (!this.intake.bounded) return void this.receiveDecision(payload, 'signal');
-    const receivedAt = now();
-    const parsed = this.#parse(payload);
-    if (!parsed.ok) return void this.#refuse(payload, 'signal', receivedAt, parsed.code, parsed.message);
-    const screen = screenDecision(this.#checkInput(parsed.decision, Date.now()));
-    if (!screen.ok) return void this.#refuse(parsed.decision, 'signal', receivedAt, screen.code, screen.message);
-    this.#queue.push({ decision: parsed.decision, receivedAt, receivedMs: Date.now() });
-  }
-
-  /** Checks up to `max` queued signalled decisions, oldest first, each against the deadline as it stood on arrival. */
-  verifyQueued(max: number): void {
-    for (let n = 0; n < max && this.#queue.length > 0; n++) {
-      const { decision, receivedAt, receivedMs } = this.#queue.shift()!;
-      this.#take(decision, 'signal', receivedAt, receivedMs);
-    }
-  }
-
-  /** One code path for the `decide` update (and, for older attempts, the signal). Refusals are recorded, never thrown. */
+  /** One code path for the `decision` signal and the `decide` update. Refusals are recorded, never thrown. */
   receiveDecision(payload: unknown, via: DecisionChannel): DecisionResult {
     const receivedAt = now();
     const parsed = this.#parse(payload);
     if (!parsed.ok) return this.#refuse(payload, via, receivedAt, parsed.code, parsed.message);
-    return this.#take(parsed.decision, via, receivedAt, Date.now());
-  }
-
-  #take(decision: SignedDecision, via: DecisionChannel, receivedAt: string, receivedMs: number): DecisionResult {
-    const check = checkDecision(this.#checkInput(decision, receivedMs), this.#findKey);
+    const decision = parsed.decision;
+    const check = checkDecision(this.#checkInput(decision, Date.now()), this.#findKey);
     if (!check.ok) return this.#refuse(decision, via, receivedAt, check.code, check.message);
     const { statement, signature } = decision;
     this.accepted.push({
@@ -282,6 +242,7 @@ export class AttemptState {
     const memo = `${decision.statement.human}:${decision.signature}`;
     const known = this.#verified.get(memo);
     if (known !== undefined && keys.includes(known)) return known;
+    this.signatureChecks++;
     const key = findSigningKey(decision, keys);
     if (key) this.#verified.set(memo, key);
     return key;

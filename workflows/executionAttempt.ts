@@ -16,11 +16,9 @@ import {
   attemptIdFor,
   CONTEXT_PROVIDER_ATTEMPTS,
   decideUpdate,
-  DECISION_VERIFY_BUDGET,
   EXECUTOR_HEARTBEAT_TIMEOUT,
   decisionSignal,
   EcpError,
-  HISTORY_BUDGET,
   proposalHash,
   recordQuery,
   type AttemptRecord,
@@ -29,6 +27,7 @@ import {
   type ProposalInput,
 } from '../common';
 import { AttemptState } from './attemptState';
+import { SignalIntake } from './signalIntake';
 import { parseProposalShape, parseStartProposal } from '../common/proposal';
 
 export interface ExecutionAttemptInput {
@@ -63,7 +62,9 @@ export const LOCAL_EVALUATION_PATCH = 'ecp-local-evaluation';
 export async function executionAttempt(input: ExecutionAttemptInput): Promise<AttemptRecord> {
   const state = startState(input);
   setHandler(recordQuery, () => state.record());
-  setHandler(decisionSignal, (decision) => state.receiveSignal(decision));
+  const intake = state.intake.bounded ? new SignalIntake(state) : null;
+  if (intake) intake.open();
+  else setHandler(decisionSignal, (decision) => void state.receiveDecision(decision, 'signal'));
   setHandler(decideUpdate, (decision) => state.receiveDecision(decision, 'update'), {
     // A refusal decided here leaves no trace in history: only for decisions nobody with a registered key stands behind.
     validator: (decision) => state.validateDecision(decision),
@@ -76,14 +77,13 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
     state.context = await gatherContext({ attemptId: state.attemptId, proposal: state.proposal });
     state.advice = await evaluatePolicy({ proposal: state.proposal, context: state.context });
 
-    if (state.advice.verdict === 'deny') return finish(state, 'DENIED', state.advice.reasons.join('; '));
+    if (state.advice.verdict === 'deny') return finish(state, intake, 'DENIED', state.advice.reasons.join('; '));
     if (state.advice.verdict === 'require_approval') {
       state.awaitDecision(state.advice);
-      const overflow = await waitForDecision(state);
+      await waitForDecision(state, intake);
       state.closeDecisions();
-      if (state.rejected) return finish(state, 'REJECTED', state.accepted.find((d) => d.verdict === 'reject')?.reason);
-      if (overflow) return finish(state, 'CANCELLED', overflow);
-      if (!state.approved) return finish(state, 'EXPIRED', 'no sufficient decision before the deadline; nothing ran');
+      if (state.rejected) return finish(state, intake, 'REJECTED', state.accepted.find((d) => d.verdict === 'reject')?.reason);
+      if (!state.approved) return finish(state, intake, 'EXPIRED', 'no sufficient decision before the deadline; nothing ran');
     }
 
     // Re-check with fresh facts, directory and policy: stale authority never runs. An automatic allow was evaluated
@@ -100,11 +100,11 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
       idempotencyKey: state.attemptId,
       at: new Date().toISOString(),
     };
-    if (blockedReason) return finish(state, 'DENIED', `re-check before enforcement: ${blockedReason}`);
+    if (blockedReason) return finish(state, intake, 'DENIED', `re-check before enforcement: ${blockedReason}`);
   } catch (err) {
-    if (isCancellation(err)) return finish(state, 'CANCELLED', 'cancelled before execution; nothing ran');
+    if (isCancellation(err)) return finish(state, intake, 'CANCELLED', 'cancelled before execution; nothing ran');
     // Context or policy could not be evaluated at all: fail closed.
-    return finish(state, 'DENIED', `evaluation failed: ${failureMessage(err)}`);
+    return finish(state, intake, 'DENIED', `evaluation failed: ${failureMessage(err)}`);
   }
 
   // Once executing, the outcome is recorded truthfully even if cancellation is requested.
@@ -123,36 +123,40 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
       state.outcome = { ok: false, error: failureDetails(err), finishedAt: new Date().toISOString() };
     }
   });
-  return finish(state, state.outcome?.ok ? 'SUCCEEDED' : 'FAILED', state.outcome?.ok ? undefined : failureMessage(state.outcome));
+  return finish(state, intake, state.outcome?.ok ? 'SUCCEEDED' : 'FAILED', state.outcome?.ok ? undefined : failureMessage(state.outcome));
 }
 
 /**
- * Waits until the requirements are met, a rejection is accepted or the deadline passes. With bounded intake,
- * signalled decisions are checked a slice per workflow task (a timer of 1 ms starts the next task), so no flood can
- * make one task outlast the SDK's deadline; and should history approach Temporal's limits on a server without ECP's
- * limits, the wait ends so the attempt closes with its record. Returns why it ended early, or null.
+ * Waits until the requirements are met, a rejection is accepted or the deadline passes. With bounded intake, signals
+ * are taken a slice per workflow task (a 1 ms timer starts the next task), so no flood can make one task outlast the
+ * SDK's deadline. (History size is the server's to bound: see `SERVER_LIMITS`.)
  */
-async function waitForDecision(state: AttemptState): Promise<string | null> {
-  if (!state.intake.bounded) {
+async function waitForDecision(state: AttemptState, intake: SignalIntake | null): Promise<void> {
+  if (!intake) {
     await condition(() => state.decided, Math.max(0, state.deadlineMs! - Date.now()));
-    return null;
+    return;
   }
   for (;;) {
-    const overflow = historyOverflow();
-    if (overflow) return overflow;
     const remaining = state.deadlineMs! - Date.now();
-    if (state.decided || remaining <= 0) return null;
-    const woke = await condition(() => state.decided || state.queuedDecisions > 0 || historyOverflow() !== null, remaining);
-    if (!woke) return null;
-    state.verifyQueued(DECISION_VERIFY_BUDGET);
-    if (state.queuedDecisions > 0 && !state.decided) await sleep(1);
+    if (state.decided || remaining <= 0) return;
+    const woke = await condition(() => state.decided || intake.paused, remaining);
+    if (!woke) return;
+    if (intake.paused && !state.decided) await nextSlice(intake);
   }
 }
 
-function historyOverflow(): string | null {
-  const { historySize, historyLength } = workflowInfo();
-  if (historySize < HISTORY_BUDGET.bytes && historyLength < HISTORY_BUDGET.events) return null;
-  return `closed by the plane before Temporal's history limit: decision traffic filled ${historySize} bytes in ${historyLength} events; nothing ran`;
+/** Lets the next workflow task take the next slice of buffered signals. */
+async function nextSlice(intake: SignalIntake): Promise<void> {
+  await sleep(1);
+  intake.open();
+}
+
+/**
+ * Before the attempt closes, the signals still buffered are taken (refused: the wait is over), a slice per task, so
+ * the record accounts for every signal that arrived.
+ */
+async function drainSignals(intake: SignalIntake | null): Promise<void> {
+  while (intake?.paused) await nextSlice(intake);
 }
 
 /**
@@ -186,8 +190,9 @@ function executorFor(actionType: PinnedActionType) {
   });
 }
 
-function finish(state: AttemptState, status: AttemptRecord['status'], note?: string): AttemptRecord {
+async function finish(state: AttemptState, intake: SignalIntake | null, status: AttemptRecord['status'], note?: string): Promise<AttemptRecord> {
   state.transition(status, note);
+  await CancellationScope.nonCancellable(() => drainSignals(intake));
   return state.record();
 }
 

@@ -54,6 +54,8 @@ export interface TestPlaneOptions {
   env?: TestWorkflowEnvironment;
   address?: string;
   workerOptions?: Partial<WorkerOptions>;
+  /** False: the dev server keeps Temporal's default limits, as a server ECP does not control (default true). */
+  serverLimits?: boolean;
 }
 
 const DEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'demo');
@@ -82,7 +84,7 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
   process.env.DEMO_TARGET_TOKEN = demo.targetToken;
   process.env.DEMO_TARGET_URL = `http://127.0.0.1:${targetPort}`;
 
-  const server = options.env ? { env: options.env, address: options.address ?? '' } : await startDevServer();
+  const server = options.env ? { env: options.env, address: options.address ?? '' } : await startDevServer({ limits: options.serverLimits });
   const { env } = server;
   // The time-skipping test server has no operator service; it accepts search attributes without registration.
   if (!options.env) await ensureSearchAttributes(env.connection, 'default');
