@@ -3,7 +3,7 @@ import type { EcpClient } from '../client/ecpClient';
 import { buildListQuery } from '../client/listQuery';
 import { EcpError } from '../common/errors';
 import { ATTEMPT_STATUSES, type AttemptRecord, type AttemptStatus } from '../common/record';
-import { actionTypeKey, agentKey, statusKey } from '../common/searchAttributes';
+import { actionTypeKey, agentKey, resourceKey, statusKey } from '../common/searchAttributes';
 import type { Archive } from './archive/archive';
 import { summarize, type IndexEntry } from './archive/entry';
 import { parsePack } from './pack/io';
@@ -121,7 +121,8 @@ export function visibilityQuery(filter: AuditFilter): string {
 }
 
 /**
- * Attempts Temporal still retains, matching the filter. Rows come from visibility; records are read (one call each)
+ * Attempts Temporal still retains, matching the filter. Rows come from visibility, only those with a valid listing
+ * seal (client/listingSeal.ts); records are read (one call each)
  * only when `withRecords` is set or an approver filter needs them — a record that cannot be read (a running attempt
  * with no worker to answer the query) leaves `decisions` null, and such a row never matches an approver filter.
  * Attempts in `archived` are matched by their sealed summary and marked `archive+temporal`.
@@ -141,6 +142,8 @@ export async function listRetained(
       if (options.limit && out.length >= options.limit) break;
       continue;
     }
+    // A row the plane did not seal was started around it, with attributes of the starter's choosing: not an attempt.
+    if (!ecp.isSealed(info)) continue;
     const sa = info.typedSearchAttributes;
     let item: ListedAttempt & { record: AttemptRecord | null } = {
       attemptId: info.workflowId,
@@ -148,7 +151,7 @@ export async function listRetained(
       status: (sa.get(statusKey) as AttemptStatus | undefined) ?? 'UNKNOWN',
       agent: sa.get(agentKey) ?? null,
       actionType: sa.get(actionTypeKey) ?? null,
-      resource: typeof info.memo?.resource === 'string' ? info.memo.resource : null,
+      resource: sa.get(resourceKey) ?? null,
       adviceVerdict: null,
       decisions: null,
       startedAt: info.startTime.toISOString(),

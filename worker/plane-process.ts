@@ -13,6 +13,7 @@ import type { PolicyBundle } from '../policy/bundle';
 import { startEmbeddedServer } from './devServer';
 import { createPlaneWorker } from './plane';
 import { ensureSearchAttributes } from './searchAttributes';
+import { loadOrCreatePlaneKey } from '../client/listingSeal';
 
 export interface RunPlaneOptions {
   configPath: string;
@@ -52,6 +53,8 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   // Payload keys are part of the configuration: an unresolvable key stops the plane before it starts (fail closed).
   const payloadCodec = payloadCodecFor({ config: runtime.config });
   if (payloadCodec.activeKeyId) log(`payload encryption on: active key "${payloadCodec.activeKeyId}" (configured: ${payloadCodec.keyIds.join(', ')})`);
+  // The key that seals attempts for listing: readers drop every row without a valid seal (client/listingSeal.ts).
+  const planeKey = loadOrCreatePlaneKey(options.dataDir);
   const archiveSettings = options.archive ?? archiveSettingsFromEnv(options.dataDir);
   const target = temporalTargetFromEnv();
   const codecServer = await startPlaneCodecServer({ config: runtime.config, codec: payloadCodec, namespace: target.namespace, log });
@@ -87,6 +90,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
     namespace: target.namespace,
     runtime,
     payloadCodec,
+    planeKey,
     archive: archive ? { archive, dataDir: options.dataDir } : null,
   });
   const done = worker.run();

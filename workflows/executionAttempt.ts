@@ -29,6 +29,7 @@ import {
   type ProposalInput,
 } from '../common';
 import { AttemptState } from './attemptState';
+import { assertListingSeal, startListingSeal } from './visibility';
 
 export interface ExecutionAttemptInput {
   proposal: ProposalInput;
@@ -70,10 +71,15 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
 
   const current = patched(LOCAL_EVALUATION_PATCH);
   const { gatherContext, evaluatePolicy } = current ? localEvaluation : legacyEvaluation;
+  // The listing seal is fetched alongside evaluation (no added latency) and awaited before the first status is
+  // published, so every listed row of this attempt carries it (workflows/visibility.ts).
+  const sealing = startListingSeal();
   try {
     state.transition('EVALUATING', undefined, { publish: !current });
     state.context = await gatherContext({ attemptId: state.attemptId, proposal: state.proposal });
     state.advice = await evaluatePolicy({ proposal: state.proposal, context: state.context });
+    await sealing;
+    assertListingSeal();
 
     if (state.advice.verdict === 'deny') return finish(state, 'DENIED', state.advice.reasons.join('; '));
     if (state.advice.verdict === 'require_approval') {
@@ -100,6 +106,7 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
     };
     if (blockedReason) return finish(state, 'DENIED', `re-check before enforcement: ${blockedReason}`);
   } catch (err) {
+    await sealing; // a denied or cancelled attempt is listed too
     if (isCancellation(err)) return finish(state, 'CANCELLED', 'cancelled before execution; nothing ran');
     // Context or policy could not be evaluated at all: fail closed.
     return finish(state, 'DENIED', `evaluation failed: ${failureMessage(err)}`);

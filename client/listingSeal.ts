@@ -1,0 +1,128 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { EcpError } from '../common/errors';
+
+/**
+ * The listing seal: the plane's Ed25519 signature over one attempt run's identity, fetched by the attempt workflow
+ * (a local activity) and published with its own search attributes. Only a plane worker holds the plane key, and only
+ * the workflow can change its search attributes after it started, so a row with a valid seal for its own workflow ID
+ * and run ID carries values the workflow wrote; a row without one was (partly) set by whoever started it.
+ */
+export const LISTING_SEAL_CONTEXT = 'ecp.listing-seal.v1';
+/** Prefix of a seal value, naming its version (a later format gets a new prefix). */
+const SEAL_PREFIX = 'v1:';
+
+/** Env var naming the plane's private key file (worker side); default `<dataDir>/plane/plane.key`. */
+export const PLANE_KEY_ENV = 'ECP_PLANE_KEY';
+/** Env var naming the plane's public key file (readers: CLI, console); default `<dataDir>/plane/plane.pub`. */
+export const PLANE_PUBLIC_KEY_ENV = 'ECP_PLANE_PUBLIC_KEY';
+
+export function defaultPlaneKeyPath(dataDir: string): string {
+  return join(dataDir, 'plane', 'plane.key');
+}
+export function defaultPlanePublicKeyPath(dataDir: string): string {
+  return join(dataDir, 'plane', 'plane.pub');
+}
+
+/** The signed bytes: a JSON array, so no value can run into the next (IDs may contain any character). */
+export function listingSealBytes(namespace: string, workflowId: string, runId: string): Buffer {
+  return Buffer.from(JSON.stringify([LISTING_SEAL_CONTEXT, namespace, workflowId, runId]), 'utf8');
+}
+
+/** Seals one attempt run with the plane's private key. */
+export function signListingSeal(privateKey: KeyObject, namespace: string, workflowId: string, runId: string): string {
+  return SEAL_PREFIX + sign(null, listingSealBytes(namespace, workflowId, runId), privateKey).toString('base64url');
+}
+
+/**
+ * The worker's plane key: ECP_PLANE_KEY's file (which must exist: a configured key is never replaced silently), else
+ * `<dataDir>/plane/plane.key`, generated on first start (PKCS#8 PEM, mode 0600) with its public key beside it.
+ */
+export function loadOrCreatePlaneKey(dataDir: string, env: NodeJS.ProcessEnv = process.env): KeyObject {
+  const configured = env[PLANE_KEY_ENV]?.trim();
+  const path = configured ? resolve(configured) : defaultPlaneKeyPath(dataDir);
+  if (!existsSync(path)) {
+    if (configured) throw new EcpError('config_invalid', `${PLANE_KEY_ENV}: no plane key file at ${path}`, PLANE_KEY_ENV);
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    writeFileSync(defaultPlanePublicKeyPath(dataDir), publicKey.export({ format: 'pem', type: 'spki' }));
+    return privateKey;
+  }
+  const key = readKey(path, 'private', configured ? PLANE_KEY_ENV : 'plane key');
+  // Readers on this machine find the public key in the data dir, also when the private key is configured elsewhere.
+  const pub = defaultPlanePublicKeyPath(dataDir);
+  if (!configured && !existsSync(pub)) writeFileSync(pub, createPublicKey(key).export({ format: 'pem', type: 'spki' }));
+  return key;
+}
+
+function readKey(path: string, kind: 'private' | 'public', field: string): KeyObject {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new EcpError('config_invalid', `${field}: cannot read ${path}: ${(err as Error).message}`, field);
+  }
+  let key: KeyObject;
+  try {
+    key = kind === 'private' ? createPrivateKey(pem) : createPublicKey(pem);
+  } catch (err) {
+    throw new EcpError('config_invalid', `${field}: ${path} is not a PEM ${kind} key: ${(err as Error).message}`, field);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new EcpError('config_invalid', `${field}: ${path} is not an Ed25519 ${kind} key`, field);
+  return key;
+}
+
+/**
+ * Checks listing seals against the plane's public key. The key is read on first use, so commands that list nothing
+ * never need it; a missing or unreadable key makes listing fail with a clear error (never an unverified list).
+ */
+export class ListingSealVerifier {
+  #key: KeyObject | undefined;
+  readonly #load: () => KeyObject;
+
+  constructor(key: KeyObject | (() => KeyObject)) {
+    if (typeof key === 'function') this.#load = key;
+    else {
+      const pub = key.type === 'private' ? createPublicKey(key) : key;
+      this.#load = () => pub;
+    }
+  }
+
+  /**
+   * The plane's public key from ECP_PLANE_PUBLIC_KEY, else `<dataDir>/plane/plane.pub` (written by the worker on first
+   * start), else derived from `<dataDir>/plane/plane.key`.
+   */
+  static fromDataDir(dataDir: string, env: NodeJS.ProcessEnv = process.env): ListingSealVerifier {
+    return new ListingSealVerifier(() => {
+      const configured = env[PLANE_PUBLIC_KEY_ENV]?.trim();
+      if (configured) return readKey(resolve(configured), 'public', PLANE_PUBLIC_KEY_ENV);
+      const pub = defaultPlanePublicKeyPath(dataDir);
+      if (existsSync(pub)) return readKey(pub, 'public', 'plane public key');
+      const priv = defaultPlaneKeyPath(dataDir);
+      if (existsSync(priv)) return createPublicKey(readKey(priv, 'private', 'plane key'));
+      throw new EcpError(
+        'config_invalid',
+        `cannot verify attempt listings: no plane public key at ${pub} (the plane writes it on first start); ` +
+          `point --data-dir / ECP_DATA_DIR at the plane's data directory or set ${PLANE_PUBLIC_KEY_ENV} to its public key file`,
+        PLANE_PUBLIC_KEY_ENV,
+      );
+    });
+  }
+
+  /** The public key; throws the loader's error when there is none. */
+  get publicKey(): KeyObject {
+    this.#key ??= this.#load();
+    return this.#key;
+  }
+
+  /** True only for a well-formed seal the plane key made for exactly this namespace, workflow ID and run ID. */
+  verify(namespace: string, workflowId: string, runId: string | undefined, seal: string | undefined | null): boolean {
+    const key = this.publicKey;
+    if (!runId || typeof seal !== 'string' || !seal.startsWith(SEAL_PREFIX)) return false;
+    const signature = Buffer.from(seal.slice(SEAL_PREFIX.length), 'base64url');
+    if (signature.length !== 64) return false;
+    return verify(null, listingSealBytes(namespace, workflowId, runId), key, signature);
+  }
+}
