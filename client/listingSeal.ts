@@ -1,5 +1,5 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EcpError } from '../common/errors';
 
@@ -46,14 +46,28 @@ export function loadOrCreatePlaneKey(dataDir: string, env: NodeJS.ProcessEnv = p
     if (configured) throw new EcpError('config_invalid', `${PLANE_KEY_ENV}: no plane key file at ${path}`, PLANE_KEY_ENV);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-    writeFileSync(defaultPlanePublicKeyPath(dataDir), publicKey.export({ format: 'pem', type: 'spki' }));
-    return privateKey;
+    // Written whole, then linked into place: of workers starting together on one data dir, exactly one key wins
+    // and the others read it (two keys would leave one worker's attempts unlisted).
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(tmp, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    try {
+      linkSync(tmp, path);
+      writeFileSync(defaultPlanePublicKeyPath(dataDir), publicKey.export({ format: 'pem', type: 'spki' }));
+      return privateKey;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      rmSync(tmp, { force: true });
+    }
   }
   const key = readKey(path, 'private', configured ? PLANE_KEY_ENV : 'plane key');
-  // Readers on this machine find the public key in the data dir, also when the private key is configured elsewhere.
+  // Readers on this machine find the public key of the key in use in the data dir, also when it is configured elsewhere.
   const pub = defaultPlanePublicKeyPath(dataDir);
-  if (!configured && !existsSync(pub)) writeFileSync(pub, createPublicKey(key).export({ format: 'pem', type: 'spki' }));
+  const pem = createPublicKey(key).export({ format: 'pem', type: 'spki' }) as string;
+  if (!existsSync(pub) || readFileSync(pub, 'utf8') !== pem) {
+    mkdirSync(dirname(pub), { recursive: true, mode: 0o700 });
+    writeFileSync(pub, pem);
+  }
   return key;
 }
 
