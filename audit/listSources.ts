@@ -3,7 +3,7 @@ import type { EcpClient } from '../client/ecpClient';
 import { buildListQuery } from '../client/listQuery';
 import { EcpError } from '../common/errors';
 import { ATTEMPT_STATUSES, type AttemptRecord, type AttemptStatus } from '../common/record';
-import { actionTypeKey, agentKey, resourceKey, statusKey } from '../common/searchAttributes';
+import { actionTypeKey, agentKey, statusKey } from '../common/searchAttributes';
 import type { Archive } from './archive/archive';
 import { summarize, type IndexEntry } from './archive/entry';
 import { parsePack } from './pack/io';
@@ -151,7 +151,7 @@ export async function listRetained(
       status: (sa.get(statusKey) as AttemptStatus | undefined) ?? 'UNKNOWN',
       agent: sa.get(agentKey) ?? null,
       actionType: sa.get(actionTypeKey) ?? null,
-      resource: sa.get(resourceKey) ?? null,
+      resource: typeof info.memo?.resource === 'string' ? info.memo.resource : null,
       adviceVerdict: null,
       decisions: null,
       startedAt: info.startTime.toISOString(),

@@ -21,7 +21,6 @@ import {
   proposalHash,
   proposalHashKey,
   recordQuery,
-  resourceKey,
   sealKey,
   statusKey,
   TASK_QUEUE,
@@ -207,12 +206,15 @@ export class EcpClient {
       );
     }
     if (described.status.name === 'COMPLETED') return (await handle.result()) as AttemptRecord;
+    const deadline = Date.now() + RECORD_QUERY_TIMEOUT_MS;
     try {
       // A query waits for a worker; without one it would hang for as long as the server lets it.
-      return await this.client.withDeadline(Date.now() + RECORD_QUERY_TIMEOUT_MS, () => handle.query(recordQuery));
+      return await this.client.withDeadline(deadline, () => handle.query(recordQuery));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new EcpError('not_found', `no attempt ${attemptId}`);
-      if (isDeadlineExceeded(err)) {
+      // The deadline surfaces as DEADLINE_EXCEEDED, or as the error the server answers a little before it (the server
+      // ends its side of the call early so the answer arrives in time).
+      if (isDeadlineExceeded(err) || Date.now() >= deadline - 1_000) {
         throw new EcpError(
           'connection',
           `no ECP worker answered for attempt ${attemptId} within ${RECORD_QUERY_TIMEOUT_MS / 1000} s; ` +
@@ -328,7 +330,8 @@ function summarize(info: WorkflowExecutionInfo): AttemptSummary {
     status: (sa.get(statusKey) as AttemptStatus | undefined) ?? 'UNKNOWN',
     agent: sa.get(agentKey) ?? null,
     actionType: sa.get(actionTypeKey) ?? null,
-    resource: sa.get(resourceKey) ?? null,
+    // The workflow's own memo: written from its proposal before its first sealed publish (workflows/visibility.ts).
+    resource: typeof info.memo?.resource === 'string' ? info.memo.resource : null,
     awaitingGroups: sa.get(awaitingGroupsKey) ?? [],
     deadline: deadline ? deadline.toISOString() : null,
     startedAt: info.startTime.toISOString(),

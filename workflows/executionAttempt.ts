@@ -73,7 +73,7 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
   const { gatherContext, evaluatePolicy } = current ? localEvaluation : legacyEvaluation;
   // The listing seal is fetched alongside evaluation (no added latency) and awaited before the first status is
   // published, so every listed row of this attempt carries it (workflows/visibility.ts).
-  const sealing = startListingSeal();
+  const sealing = startListingSeal(state.proposal);
   try {
     state.transition('EVALUATING', undefined, { publish: !current });
     state.context = await gatherContext({ attemptId: state.attemptId, proposal: state.proposal });

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, patched, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched, proxyLocalActivities, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { PlaneActivities } from '../activities';
 import {
   actionTypeKey,
@@ -6,7 +6,6 @@ import {
   awaitingGroupsKey,
   deadlineKey,
   proposalHashKey,
-  resourceKey,
   sealKey,
   statusKey,
   type AttemptStatus,
@@ -27,10 +26,15 @@ let sealFailure: string | null = null;
  * Asks the plane for this run's listing seal (client/listingSeal.ts), concurrently with whatever the workflow does
  * next. Every publish after it resolved carries the seal. The returned promise never rejects: a failure is kept
  * for {@link assertListingSeal}. Not cancellable, so a cancelled attempt is still sealed (and listed as CANCELLED).
+ *
+ * First it writes the memo's `resource` (what listings show) from its own proposal: after the start only the workflow
+ * can change its memo, so beside a seal there is never a starter's resource. The memo, unlike a search attribute,
+ * is encrypted by the payload codec.
  */
-export function startListingSeal(): Promise<void> {
+export function startListingSeal(proposal: Proposal): Promise<void> {
   if (!patched(LISTING_SEAL_PATCH)) return Promise.resolve();
   sealing = true;
+  upsertMemo({ resource: proposal.resource });
   return CancellationScope.nonCancellable(() => listingSeal()).then(
     (value) => {
       seal = value;
@@ -70,11 +74,6 @@ export function publishVisibility(
     { key: awaitingGroupsKey, value: awaitingGroups },
     { key: deadlineKey, value: deadlineMs === null ? null : new Date(deadlineMs) },
     // Only with the patch: older histories replay the upserts they recorded.
-    ...(sealing
-      ? [
-          { key: resourceKey, value: proposal.resource },
-          { key: sealKey, value: seal },
-        ]
-      : []),
+    ...(sealing ? [{ key: sealKey, value: seal }] : []),
   ]);
 }

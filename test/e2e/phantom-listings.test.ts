@@ -12,7 +12,6 @@ import {
   deadlineKey,
   EcpError,
   proposalHashKey,
-  resourceKey,
   sealKey,
   statusKey,
   TASK_QUEUE,
@@ -35,20 +34,21 @@ let web: TestConsole;
 let genuine: { attemptId: string; resource: string };
 let readme: { attemptId: string; resource: string };
 let denied: string;
+/** A genuine attempt whose starter lied in its memo and search attributes: listed, with the workflow's own values. */
+let lied: { attemptId: string; resource: string };
 /** On a task queue no worker polls, made up to look like a refund waiting for finance, with a copied seal. */
 let waitingPhantom: string;
 /** On the plane's queue with a workflow ID that is not the attempt ID: fails at once; claims SUCCEEDED. */
 let succeededPhantom: string;
 let cookie: string;
 
-const phantomAttributes = (status: AttemptStatus, resource: string, seal: string | null) => [
+const phantomAttributes = (status: AttemptStatus, seal: string | null, agent = 'refund-bot') => [
   { key: statusKey, value: status },
-  { key: agentKey, value: 'refund-bot' },
+  { key: agentKey, value: agent },
   { key: actionTypeKey, value: 'payments.refund' },
   { key: proposalHashKey, value: 'sha256:' + '0'.repeat(64) },
   { key: awaitingGroupsKey, value: ['finance'] },
   { key: deadlineKey, value: new Date(Date.now() + 3_600_000) },
-  { key: resourceKey, value: resource },
   ...(seal ? [{ key: sealKey, value: seal }] : []),
 ];
 
@@ -103,6 +103,17 @@ beforeAll(async () => {
   denied = (await plane.ecp.propose(refund(50_000, 'order-1002'))).attemptId;
   await waitForStatus(plane.ecp, denied, 'DENIED');
 
+  const liedProposal = refund(7_500, 'order-1001');
+  lied = { attemptId: attemptIdFor('refund-bot', liedProposal.idempotencyKey), resource: 'order-1001' };
+  await plane.ecp.client.workflow.start(WORKFLOW_TYPE, {
+    workflowId: lied.attemptId,
+    taskQueue: TASK_QUEUE,
+    args: [{ proposal: liedProposal }],
+    memo: { resource: 'order-LIE' },
+    typedSearchAttributes: phantomAttributes('SUCCEEDED', 'v1:forged', 'deploy-bot'),
+  });
+  await waitForStatus(plane.ecp, lied.attemptId, 'AWAITING_DECISION');
+
   // The genuine attempt's seal, copied into a phantom: it is bound to another run, so it must not count.
   const described = await plane.ecp.client.workflow.getHandle(genuine.attemptId).describe();
   const copiedSeal = described.typedSearchAttributes.get(sealKey);
@@ -115,7 +126,7 @@ beforeAll(async () => {
     taskQueue: 'no-worker-here',
     args: [{ proposal: phantomProposal }],
     memo: { resource: 'order-PHANTOM' },
-    typedSearchAttributes: phantomAttributes('AWAITING_DECISION', 'order-PHANTOM', copiedSeal!),
+    typedSearchAttributes: phantomAttributes('AWAITING_DECISION', copiedSeal!),
   });
 
   succeededPhantom = 'att-ffffffffffffffffffffffffffffffff';
@@ -124,7 +135,7 @@ beforeAll(async () => {
     taskQueue: TASK_QUEUE,
     args: [{ proposal: refund(100, 'order-1005') }],
     memo: { resource: 'order-PHANTOM' },
-    typedSearchAttributes: phantomAttributes('SUCCEEDED', 'order-PHANTOM', null),
+    typedSearchAttributes: phantomAttributes('SUCCEEDED', null),
   });
   // It fails at once: its workflow ID is not the attempt ID of its proposal.
   await expect(plane.ecp.client.workflow.getHandle(succeededPhantom).result()).rejects.toThrow();
@@ -140,7 +151,7 @@ describe('phantom attempts (started around the plane) are never listed', () => {
   it('the inbox (`/api/inbox`) and `ecp pending --as alice` show genuine attempts, with their resource, and no phantom', async () => {
     const inbox = await eventually(
       () => api('/api/inbox'),
-      (r) => ids(r.body.attempts).includes(genuine.attemptId) && ids(r.body.attempts).includes(readme.attemptId),
+      (r) => [genuine, readme, lied].every((a) => ids(r.body.attempts).includes(a.attemptId)),
     );
     expect(inbox.status).toBe(200);
     const rows = inbox.body.attempts as AttemptSummary[];
@@ -150,6 +161,8 @@ describe('phantom attempts (started around the plane) are never listed', () => {
     expect(rows.find((a) => a.attemptId === genuine.attemptId)?.resource).toBe(genuine.resource);
     // Started with the README's plain `temporal workflow start`: the resource still comes from the workflow itself.
     expect(rows.find((a) => a.attemptId === readme.attemptId)?.resource).toBe(readme.resource);
+    // A starter's memo and search attributes never show beside the seal: every column is the workflow's own.
+    expect(rows.find((a) => a.attemptId === lied.attemptId)).toMatchObject({ status: 'AWAITING_DECISION', agent: 'refund-bot', resource: lied.resource });
 
     const run = await runEcp(plane, ['pending', '--as', 'alice', '--json']);
     expect(run.code, run.stderr).toBe(0);
