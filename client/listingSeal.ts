@@ -15,7 +15,10 @@ const SEAL_PREFIX = 'v1:';
 
 /** Env var naming the plane's private key file (worker side); default `<dataDir>/plane/plane.key`. */
 export const PLANE_KEY_ENV = 'ECP_PLANE_KEY';
-/** Env var naming the plane's public key file (readers: CLI, console); default `<dataDir>/plane/plane.pub`. */
+/**
+ * Env var naming the plane's public key file (readers: CLI, console); default `<dataDir>/plane/plane.pub`. Several files,
+ * comma-separated, during a key rotation: a seal made with any of them counts.
+ */
 export const PLANE_PUBLIC_KEY_ENV = 'ECP_PLANE_PUBLIC_KEY';
 
 export function defaultPlaneKeyPath(dataDir: string): string {
@@ -93,14 +96,15 @@ function readKey(path: string, kind: 'private' | 'public', field: string): KeyOb
  * never need it; a missing or unreadable key makes listing fail with a clear error (never an unverified list).
  */
 export class ListingSealVerifier {
-  #key: KeyObject | undefined;
-  readonly #load: () => KeyObject;
+  #keys: KeyObject[] | undefined;
+  readonly #load: () => KeyObject[];
 
-  constructor(key: KeyObject | (() => KeyObject)) {
+  /** `key`: the plane key (private or public), or a loader of the accepted public keys, called on first use. */
+  constructor(key: KeyObject | (() => KeyObject[])) {
     if (typeof key === 'function') this.#load = key;
     else {
       const pub = key.type === 'private' ? createPublicKey(key) : key;
-      this.#load = () => pub;
+      this.#load = () => [pub];
     }
   }
 
@@ -110,12 +114,12 @@ export class ListingSealVerifier {
    */
   static fromDataDir(dataDir: string, env: NodeJS.ProcessEnv = process.env): ListingSealVerifier {
     return new ListingSealVerifier(() => {
-      const configured = env[PLANE_PUBLIC_KEY_ENV]?.trim();
-      if (configured) return readKey(resolve(configured), 'public', PLANE_PUBLIC_KEY_ENV);
+      const configured = env[PLANE_PUBLIC_KEY_ENV]?.split(',').map((f) => f.trim()).filter(Boolean) ?? [];
+      if (configured.length > 0) return configured.map((file) => readKey(resolve(file), 'public', PLANE_PUBLIC_KEY_ENV));
       const pub = defaultPlanePublicKeyPath(dataDir);
-      if (existsSync(pub)) return readKey(pub, 'public', 'plane public key');
+      if (existsSync(pub)) return [readKey(pub, 'public', 'plane public key')];
       const priv = defaultPlaneKeyPath(dataDir);
-      if (existsSync(priv)) return createPublicKey(readKey(priv, 'private', 'plane key'));
+      if (existsSync(priv)) return [createPublicKey(readKey(priv, 'private', 'plane key'))];
       throw new EcpError(
         'config_invalid',
         `cannot verify attempt listings: no plane public key at ${pub} (the plane writes it on first start); ` +
@@ -125,18 +129,19 @@ export class ListingSealVerifier {
     });
   }
 
-  /** The public key; throws the loader's error when there is none. */
-  get publicKey(): KeyObject {
-    this.#key ??= this.#load();
-    return this.#key;
+  /** The accepted public keys; throws the loader's error when there is none. */
+  get publicKeys(): KeyObject[] {
+    this.#keys ??= this.#load();
+    return this.#keys;
   }
 
   /** True only for a well-formed seal the plane key made for exactly this namespace, workflow ID and run ID. */
   verify(namespace: string, workflowId: string, runId: string | undefined, seal: string | undefined | null): boolean {
-    const key = this.publicKey;
+    const keys = this.publicKeys;
     if (!runId || typeof seal !== 'string' || !seal.startsWith(SEAL_PREFIX)) return false;
     const signature = Buffer.from(seal.slice(SEAL_PREFIX.length), 'base64url');
     if (signature.length !== 64) return false;
-    return verify(null, listingSealBytes(namespace, workflowId, runId), key, signature);
+    const bytes = listingSealBytes(namespace, workflowId, runId);
+    return keys.some((key) => verify(null, bytes, key, signature));
   }
 }

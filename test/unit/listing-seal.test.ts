@@ -58,12 +58,25 @@ describe('listing seal', () => {
     expect(() => loadOrCreatePlaneKey(dataDir, { ECP_PLANE_KEY: join(dataDir, 'bad.key') })).toThrow(/ECP_PLANE_KEY: .* is not a PEM private key/);
   });
 
+  it('during a rotation, readers accept seals of every key listed in ECP_PLANE_PUBLIC_KEY', () => {
+    const dataDir = scratch();
+    const [oldKey, newKey] = [generateKeyPairSync('ed25519'), generateKeyPairSync('ed25519')];
+    writeFileSync(join(dataDir, 'old.pub'), oldKey.publicKey.export({ format: 'pem', type: 'spki' }));
+    writeFileSync(join(dataDir, 'new.pub'), newKey.publicKey.export({ format: 'pem', type: 'spki' }));
+    const both = ListingSealVerifier.fromDataDir(dataDir, { ECP_PLANE_PUBLIC_KEY: `${join(dataDir, 'new.pub')}, ${join(dataDir, 'old.pub')}` });
+    const onlyNew = ListingSealVerifier.fromDataDir(dataDir, { ECP_PLANE_PUBLIC_KEY: join(dataDir, 'new.pub') });
+    const oldSeal = signListingSeal(oldKey.privateKey, 'default', 'att-1', 'run-1');
+    expect(both.verify('default', 'att-1', 'run-1', oldSeal)).toBe(true);
+    expect(both.verify('default', 'att-1', 'run-1', signListingSeal(newKey.privateKey, 'default', 'att-1', 'run-1'))).toBe(true);
+    expect(onlyNew.verify('default', 'att-1', 'run-1', oldSeal)).toBe(false);
+  });
+
   it('readers fail closed, naming where the key was expected, when there is no plane public key', () => {
     const dataDir = scratch();
     const verifier = ListingSealVerifier.fromDataDir(dataDir, {});
     expect(() => verifier.verify('default', 'att-1', 'run-1', 'v1:x')).toThrow(`no plane public key at ${defaultPlanePublicKeyPath(dataDir)}`);
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
     writeFileSync(join(dataDir, 'rsa.pub'), rsa.export({ format: 'pem', type: 'spki' }));
-    expect(() => ListingSealVerifier.fromDataDir(dataDir, { ECP_PLANE_PUBLIC_KEY: join(dataDir, 'rsa.pub') }).publicKey).toThrow(/ECP_PLANE_PUBLIC_KEY: .* is not an Ed25519 public key/);
+    expect(() => ListingSealVerifier.fromDataDir(dataDir, { ECP_PLANE_PUBLIC_KEY: join(dataDir, 'rsa.pub') }).publicKeys).toThrow(/ECP_PLANE_PUBLIC_KEY: .* is not an Ed25519 public key/);
   });
 });
