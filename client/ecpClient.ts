@@ -201,8 +201,8 @@ export class EcpClient {
     if (described.type !== WORKFLOW_TYPE || described.taskQueue !== TASK_QUEUE) {
       throw new EcpError(
         'not_found',
-        `${attemptId} is not an attempt of this plane: it is a "${described.type}" workflow on task queue "${described.taskQueue}", ` +
-          `not "${WORKFLOW_TYPE}" on "${TASK_QUEUE}"`,
+        `${attemptId} is not an attempt of this plane: it is a workflow of type "${described.type}" on task queue "${described.taskQueue}", ` +
+          `not of type "${WORKFLOW_TYPE}" on "${TASK_QUEUE}"`,
       );
     }
     if (described.status.name === 'COMPLETED') return (await handle.result()) as AttemptRecord;
