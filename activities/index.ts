@@ -1,16 +1,22 @@
+import type { KeyObject } from 'node:crypto';
 import type { PlaneRuntime } from '../config/runtime';
 import { createArchiveActivities, type ArchiveBinding } from './archive';
 import { createContextActivities } from './context';
 import { createExecutorActivities } from './executor';
+import { createListingSealActivities } from './listingSeal';
 import { createPolicyActivities } from './policy';
 
-/** All activities of the plane, bound to one runtime (configuration + extensions) and the evidence archive (if any). */
-export function createActivities(runtime: PlaneRuntime, archive: ArchiveBinding | null = null) {
+/**
+ * All activities of the plane, bound to one runtime (configuration + extensions), the evidence archive (if any) and
+ * the plane key that seals attempts for listing (client/listingSeal.ts).
+ */
+export function createActivities(runtime: PlaneRuntime, archive: ArchiveBinding | null, planeKey: KeyObject) {
   return {
     ...createContextActivities(runtime),
     ...createPolicyActivities(runtime),
     ...createExecutorActivities(runtime),
     ...createArchiveActivities(runtime, archive),
+    ...createListingSealActivities(planeKey),
   };
 }
 

@@ -1,6 +1,8 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { EcpClient } from '../client/ecpClient';
+import { ListingSealVerifier } from '../client/listingSeal';
+import { dataDirFromEnv } from '../worker/options';
 import { dataConverterFor } from '../codec/dataConverter';
 import { parseDuration } from '../config/duration';
 import type { PlaneConfig } from '../config/load';
@@ -74,6 +76,8 @@ export async function startConsole(options: {
   address: string;
   namespace: string;
   config: () => PlaneConfig;
+  /** The plane's data directory, where its public key is (client/listingSeal.ts); default ECP_DATA_DIR, else ./.ecp-data. */
+  dataDir?: string;
   host?: string;
   log?: (line: string) => void;
 }): Promise<RunningConsole> {
@@ -84,6 +88,8 @@ export async function startConsole(options: {
       target: { ...temporalTargetFromEnv(), address: options.address, namespace: options.namespace },
       // The plane's payload keys (ecp.yaml payloadEncryption, else ECP_PAYLOAD_KEYS), so the console shows decrypted payloads.
       dataConverter: dataConverterFor({ config: options.config() }),
+      // Inbox and lists show only rows the plane sealed; with no plane public key they fail instead of listing.
+      listingSeal: ListingSealVerifier.fromDataDir(dataDirFromEnv(process.env, options.dataDir)),
     }),
     buildUiAssets(),
   ]);

@@ -121,7 +121,8 @@ export function visibilityQuery(filter: AuditFilter): string {
 }
 
 /**
- * Attempts Temporal still retains, matching the filter. Rows come from visibility; records are read (one call each)
+ * Attempts Temporal still retains, matching the filter. Rows come from visibility, only those with a valid listing
+ * seal (client/listingSeal.ts); records are read (one call each)
  * only when `withRecords` is set or an approver filter needs them — a record that cannot be read (a running attempt
  * with no worker to answer the query) leaves `decisions` null, and such a row never matches an approver filter.
  * Attempts in `archived` are matched by their sealed summary and marked `archive+temporal`.
@@ -141,6 +142,8 @@ export async function listRetained(
       if (options.limit && out.length >= options.limit) break;
       continue;
     }
+    // A row the plane did not seal was started around it, with attributes of the starter's choosing: not an attempt.
+    if (!ecp.isSealed(info)) continue;
     const sa = info.typedSearchAttributes;
     let item: ListedAttempt & { record: AttemptRecord | null } = {
       attemptId: info.workflowId,

@@ -23,6 +23,7 @@ import {
   proposalHash,
   proposalHashKey,
   recordQuery,
+  sealKey,
   statusKey,
   TASK_QUEUE,
   WORKFLOW_TYPE,
@@ -38,6 +39,8 @@ import type { PlaneConfig } from '../config/load';
 import { temporalTargetFromEnv, type TemporalTarget } from '../config/temporalConnection';
 import { dataConverterFor, decodePayloads } from '../codec/dataConverter';
 import { signDecision } from './keys';
+import { ListingSealVerifier } from './listingSeal';
+import { dataDirFromEnv } from '../worker/options';
 import { buildListQuery, type AttemptFilter } from './listQuery';
 
 export interface ProposeResult {
@@ -75,9 +78,14 @@ export interface DecideOptions {
  * configuration, the action type's parameters) before anything reaches Temporal, so a bad proposal starts nothing.
  */
 export class EcpClient {
+  /**
+   * @param listingSeal checks that each listed row was published by the plane (client/listingSeal.ts); default: the
+   * plane public key in ECP_PLANE_PUBLIC_KEY or the data dir (ECP_DATA_DIR, else ./.ecp-data), read on first listing.
+   */
   constructor(
     readonly client: Client,
     readonly config?: PlaneConfig,
+    readonly listingSeal: ListingSealVerifier = ListingSealVerifier.fromDataDir(dataDirFromEnv()),
   ) {}
 
   /**
@@ -85,7 +93,9 @@ export class EcpClient {
    * configuration's `payloadEncryption` section or ECP_PAYLOAD_KEYS (codec/dataConverter.ts); a misconfigured key
    * fails here, before anything is sent.
    */
-  static async connect(options: { target?: TemporalTarget; config?: PlaneConfig; dataConverter?: DataConverter } = {}): Promise<EcpClient> {
+  static async connect(
+    options: { target?: TemporalTarget; config?: PlaneConfig; dataConverter?: DataConverter; listingSeal?: ListingSealVerifier } = {},
+  ): Promise<EcpClient> {
     const target = options.target ?? temporalTargetFromEnv();
     const dataConverter = options.dataConverter ?? dataConverterFor({ config: options.config });
     let connection: Connection;
@@ -94,7 +104,7 @@ export class EcpClient {
     } catch (err) {
       throw new EcpError('connection', `cannot reach Temporal at ${target.address} (is \`npm start\` running? set TEMPORAL_ADDRESS otherwise): ${(err as Error).message}`);
     }
-    return new EcpClient(new Client({ connection, namespace: target.namespace, dataConverter }), options.config);
+    return new EcpClient(new Client({ connection, namespace: target.namespace, dataConverter }), options.config, options.listingSeal);
   }
 
   async close(): Promise<void> {
@@ -182,12 +192,38 @@ export class EcpClient {
    */
   async getRecord(attemptId: string): Promise<AttemptRecord> {
     const handle = this.client.workflow.getHandle(attemptId);
+    let described: Awaited<ReturnType<typeof handle.describe>>;
     try {
-      const described = await handle.describe();
-      if (described.status.name === 'COMPLETED') return (await handle.result()) as AttemptRecord;
-      return await handle.query(recordQuery);
+      described = await handle.describe();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new EcpError('not_found', `no attempt ${attemptId}`);
+      throw err;
+    }
+    // Anyone with Temporal access can start a workflow under any ID: only the plane's type on the plane's queue is an
+    // attempt (a worker of another queue could answer with a record of its own making).
+    if (described.type !== WORKFLOW_TYPE || described.taskQueue !== TASK_QUEUE) {
+      throw new EcpError(
+        'not_found',
+        `${attemptId} is not an attempt of this plane: it is a workflow of type "${described.type}" on task queue "${described.taskQueue}", ` +
+          `not of type "${WORKFLOW_TYPE}" on "${TASK_QUEUE}"`,
+      );
+    }
+    if (described.status.name === 'COMPLETED') return (await handle.result()) as AttemptRecord;
+    const deadline = Date.now() + RECORD_QUERY_TIMEOUT_MS;
+    try {
+      // A query waits for a worker; without one it would hang for as long as the server lets it.
+      return await this.client.withDeadline(deadline, () => handle.query(recordQuery));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new EcpError('not_found', `no attempt ${attemptId}`);
+      // The deadline surfaces as DEADLINE_EXCEEDED, or as the error the server answers a little before it (the server
+      // ends its side of the call early so the answer arrives in time).
+      if (isDeadlineExceeded(err) || Date.now() >= deadline - 1_000) {
+        throw new EcpError(
+          'connection',
+          `no ECP worker answered for attempt ${attemptId} within ${RECORD_QUERY_TIMEOUT_MS / 1000} s; ` +
+            'it may not be an attempt of this plane, or no plane worker is running',
+        );
+      }
       throw err;
     }
   }
@@ -197,13 +233,24 @@ export class EcpClient {
     return (await this.client.workflow.getHandle(attemptId).result()) as AttemptRecord;
   }
 
+  /**
+   * Attempts matching the filter, as their workflows published them. Rows without a valid listing seal for their own
+   * run (a workflow started around the plane, with search attributes of the starter's choosing) are left out; with no
+   * plane public key to check against, this throws rather than list unchecked rows.
+   */
   async listAttempts(filter: AttemptFilter = {}, limit = 200): Promise<AttemptSummary[]> {
     const out: AttemptSummary[] = [];
     for await (const info of this.client.workflow.list({ query: buildListQuery(filter) })) {
+      if (!this.isSealed(info)) continue;
       out.push(summarize(info));
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /** True when the row's values were published by an attempt workflow of this plane (its seal verifies). */
+  isSealed(info: WorkflowExecutionInfo): boolean {
+    return this.listingSeal.verify(this.client.options.namespace, info.workflowId, info.runId, info.typedSearchAttributes.get(sealKey));
   }
 
   /**
@@ -304,12 +351,24 @@ function summarize(info: WorkflowExecutionInfo): AttemptSummary {
     status: (sa.get(statusKey) as AttemptStatus | undefined) ?? 'UNKNOWN',
     agent: sa.get(agentKey) ?? null,
     actionType: sa.get(actionTypeKey) ?? null,
+    // The workflow's own memo: written from its proposal before its first sealed publish (workflows/visibility.ts).
     resource: typeof info.memo?.resource === 'string' ? info.memo.resource : null,
     awaitingGroups: sa.get(awaitingGroupsKey) ?? [],
     deadline: deadline ? deadline.toISOString() : null,
     startedAt: info.startTime.toISOString(),
     closedAt: info.closeTime ? info.closeTime.toISOString() : null,
   };
+}
+
+/** How long `getRecord` waits for a worker to answer the record query. */
+const RECORD_QUERY_TIMEOUT_MS = 5_000;
+
+/** gRPC DEADLINE_EXCEEDED (code 4), however the SDK wrapped it. */
+function isDeadlineExceeded(err: unknown): boolean {
+  for (let e = err as { cause?: unknown; code?: number } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === 4) return true;
+  }
+  return false;
 }
 
 /** Tries for an update Temporal aborted with its workflow task (backoff 200 ms doubling to 2 s: ~10 s in all). */

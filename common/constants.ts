@@ -53,3 +53,9 @@ export const EXECUTOR_HEARTBEAT_TIMEOUT = '10s';
 
 /** Failure type of a `decide` update refused by its validator (details: `{ code, status }`); nothing is recorded. */
 export const DECISION_REFUSED_FAILURE = 'DecisionRefused';
+
+/**
+ * Patch marker of the integrity rules (ECP 0.3): strict start input, bounded decision intake and the listing seal.
+ * One marker for all three, so an attempt's history carries one event for them; histories without it replay as they ran.
+ */
+export const INTEGRITY_PATCH = 'ecp-integrity';

@@ -8,5 +8,10 @@ export const proposalHashKey = defineSearchAttributeKey('EcpProposalHash', Searc
 /** Groups whose approvals are still needed; empty once requirements are met or the attempt is not waiting. */
 export const awaitingGroupsKey = defineSearchAttributeKey('EcpAwaitingGroups', SearchAttributeType.KEYWORD_LIST);
 export const deadlineKey = defineSearchAttributeKey('EcpDeadline', SearchAttributeType.DATETIME);
+/**
+ * The plane's listing seal over this run (client/listingSeal.ts), published by the workflow together with every
+ * field above (and after it wrote the memo's `resource`); listings drop rows without a valid one.
+ */
+export const sealKey = defineSearchAttributeKey('EcpSeal', SearchAttributeType.KEYWORD);
 
-export const ECP_SEARCH_ATTRIBUTES = [statusKey, agentKey, actionTypeKey, proposalHashKey, awaitingGroupsKey, deadlineKey];
+export const ECP_SEARCH_ATTRIBUTES = [statusKey, agentKey, actionTypeKey, proposalHashKey, awaitingGroupsKey, deadlineKey, sealKey];

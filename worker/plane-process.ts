@@ -16,6 +16,7 @@ import { startEmbeddedServer } from './devServer';
 import { createPlaneWorker } from './plane';
 import { ensureSearchAttributes } from './searchAttributes';
 import { missingServerLimits } from './serverLimits';
+import { loadOrCreatePlaneKey } from '../client/listingSeal';
 
 export interface RunPlaneOptions {
   configPath: string;
@@ -56,6 +57,8 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   // Payload keys are part of the configuration: an unresolvable key stops the plane before it starts (fail closed).
   const payloadCodec = payloadCodecFor({ config: runtime.config });
   if (payloadCodec.activeKeyId) log(`payload encryption on: active key "${payloadCodec.activeKeyId}" (configured: ${payloadCodec.keyIds.join(', ')})`);
+  // The key that seals attempts for listing: readers drop every row without a valid seal (client/listingSeal.ts).
+  const planeKey = loadOrCreatePlaneKey(options.dataDir);
   const archiveSettings = options.archive ?? archiveSettingsFromEnv(options.dataDir);
   const target = temporalTargetFromEnv();
   const codecServer = await startPlaneCodecServer({ config: runtime.config, codec: payloadCodec, namespace: target.namespace, log });
@@ -92,6 +95,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
     namespace: target.namespace,
     runtime,
     payloadCodec,
+    planeKey,
     archive: archive ? { archive, dataDir: options.dataDir } : null,
   });
   if (worker.options.buildId) rememberCodeIdentity(options.dataDir, worker.options.buildId, log);

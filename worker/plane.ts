@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,8 @@ import { createActivities } from '../activities';
 import type { ArchiveBinding } from '../activities/archive';
 import type { PlaneRuntime } from '../config/runtime';
 import { planeBuildId } from './codeIdentity';
+import { loadOrCreatePlaneKey } from '../client/listingSeal';
+import { dataDirFromEnv } from './options';
 import type { AesGcmPayloadCodec } from '../codec/aesGcm';
 import { dataConverterWith, payloadCodecFor } from '../codec/dataConverter';
 
@@ -53,6 +56,11 @@ export interface PlaneWorkerOptions {
   taskQueue?: string;
   /** Payload encryption; default: built from the runtime's configuration or ECP_PAYLOAD_KEYS (codec/). */
   payloadCodec?: AesGcmPayloadCodec;
+  /**
+   * The plane key that seals attempts for listing; default: ECP_PLANE_KEY's file, else `<dataDir>/plane/plane.key`
+   * (generated on first start). Readers verify with its public key (client/listingSeal.ts).
+   */
+  planeKey?: KeyObject;
   workerOptions?: Partial<WorkerOptions>;
 }
 
@@ -73,7 +81,7 @@ export async function createPlaneWorker(options: PlaneWorkerOptions): Promise<Wo
     workflowBundle,
     // Recorded in history on every workflow task: names the workflow code that produced it (evidence packs bind to it).
     buildId: planeBuildId(workflowBundle),
-    activities: createActivities(options.runtime, options.archive ?? null),
+    activities: createActivities(options.runtime, options.archive ?? null, options.planeKey ?? loadOrCreatePlaneKey(dataDirFromEnv())),
     // Codecs run outside the workflow sandbox: the workflow bundle needs nothing for encryption.
     dataConverter: dataConverterWith(options.payloadCodec ?? payloadCodecFor({ config: options.runtime.config })),
     maxCachedWorkflows: Number(process.env.ECP_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS),

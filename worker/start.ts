@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   plane = await runPlane({ configPath, dataDir, log, embedded: { port: Number(process.env.ECP_TEMPORAL_PORT ?? 7233) } });
   if (consolePort !== null) {
     const running = plane;
-    webConsole = await startConsole({ port: consolePort, address: running.address, namespace: running.namespace, config: () => running.runtime.config, log });
+    webConsole = await startConsole({ port: consolePort, address: running.address, namespace: running.namespace, config: () => running.runtime.config, dataDir, log });
     log(`web console on ${webConsole.url}`);
   }
   const stop = () => {

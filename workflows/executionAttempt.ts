@@ -25,10 +25,12 @@ import {
   type JsonValue,
   type PinnedActionType,
   type ProposalInput,
+  INTEGRITY_PATCH,
 } from '../common';
 import { AttemptState } from './attemptState';
 import { SignalIntake } from './signalIntake';
 import { parseProposalShape, parseStartProposal } from '../common/proposal';
+import { assertListingSeal, startListingSeal } from './visibility';
 
 export interface ExecutionAttemptInput {
   proposal: ProposalInput;
@@ -72,10 +74,15 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
 
   const current = patched(LOCAL_EVALUATION_PATCH);
   const { gatherContext, evaluatePolicy } = current ? localEvaluation : legacyEvaluation;
+  // The listing seal is fetched alongside evaluation (no added latency) and awaited before the first status is
+  // published, so every listed row of this attempt carries it (workflows/visibility.ts).
+  const sealing = startListingSeal(state.proposal);
   try {
     state.transition('EVALUATING', undefined, { publish: !current });
     state.context = await gatherContext({ attemptId: state.attemptId, proposal: state.proposal });
     state.advice = await evaluatePolicy({ proposal: state.proposal, context: state.context });
+    await sealing;
+    assertListingSeal();
 
     if (state.advice.verdict === 'deny') return finish(state, intake, 'DENIED', state.advice.reasons.join('; '));
     if (state.advice.verdict === 'require_approval') {
@@ -102,6 +109,7 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
     };
     if (blockedReason) return finish(state, intake, 'DENIED', `re-check before enforcement: ${blockedReason}`);
   } catch (err) {
+    await sealing; // a denied or cancelled attempt is listed too
     if (isCancellation(err)) return finish(state, intake, 'CANCELLED', 'cancelled before execution; nothing ran');
     // Context or policy could not be evaluated at all: fail closed.
     return finish(state, intake, 'DENIED', `evaluation failed: ${failureMessage(err)}`);
@@ -159,14 +167,10 @@ async function drainSignals(intake: SignalIntake | null): Promise<void> {
   while (intake?.paused) await nextSlice(intake);
 }
 
-/**
- * Patch marker of the integrity rules (ECP 0.3). Strict start input: the proposal is taken exactly as given (no
- * `__proto__`-style keys, no numbers beyond ±2^53, nothing validation would add or drop), so its hash is the RFC 8785
- * hash of the start input. Bounded decision intake: see `DecisionIntake`. Histories without it replay as they ran.
- */
-export const INTEGRITY_PATCH = 'ecp-integrity';
-
 function startState(input: ExecutionAttemptInput): AttemptState {
+  // Integrity rules (see INTEGRITY_PATCH): strict start input — the proposal is taken exactly as given (no
+  // `__proto__`-style keys, no numbers beyond ±2^53, nothing validation would add or drop), so its hash is the RFC 8785
+  // hash of the start input — and bounded decision intake (see `DecisionIntake`).
   const integrity = patched(INTEGRITY_PATCH);
   try {
     const proposal = integrity ? parseStartProposal(input?.proposal) : parseProposalShape(input?.proposal);

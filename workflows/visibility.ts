@@ -1,5 +1,58 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
-import { actionTypeKey, agentKey, awaitingGroupsKey, deadlineKey, proposalHashKey, statusKey, type AttemptStatus, type Proposal } from '../common';
+import { ApplicationFailure, CancellationScope, patched, proxyLocalActivities, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import type { PlaneActivities } from '../activities';
+import {
+  actionTypeKey,
+  agentKey,
+  awaitingGroupsKey,
+  deadlineKey,
+  proposalHashKey,
+  sealKey,
+  statusKey,
+  INTEGRITY_PATCH,
+  type AttemptStatus,
+  type Proposal,
+} from '../common';
+
+/** The listing seal came with the integrity rules; attempts started before them replay without the seal. */
+export const LISTING_SEAL_PATCH = INTEGRITY_PATCH;
+
+const { listingSeal } = proxyLocalActivities<PlaneActivities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 5, initialInterval: '200ms' } });
+
+// Per workflow run: the SDK gives every workflow its own instance of this module.
+let sealing = false;
+let seal: string | null = null;
+let sealFailure: string | null = null;
+
+/**
+ * Asks the plane for this run's listing seal (client/listingSeal.ts), concurrently with whatever the workflow does
+ * next. Every publish after it resolved carries the seal. The returned promise never rejects: a failure is kept
+ * for {@link assertListingSeal}. Not cancellable, so a cancelled attempt is still sealed (and listed as CANCELLED).
+ *
+ * First it writes the memo's `resource` (what listings show) from its own proposal: after the start only the workflow
+ * can change its memo, so beside a seal there is never a starter's resource. The memo, unlike a search attribute,
+ * is encrypted by the payload codec.
+ */
+export function startListingSeal(proposal: Proposal): Promise<void> {
+  if (!patched(LISTING_SEAL_PATCH)) return Promise.resolve();
+  sealing = true;
+  upsertMemo({ resource: proposal.resource });
+  return CancellationScope.nonCancellable(() => listingSeal()).then(
+    (value) => {
+      seal = value;
+    },
+    (err: Error) => {
+      sealFailure = (err as { cause?: Error }).cause?.message ?? err.message;
+    },
+  );
+}
+
+/**
+ * Throws when the plane could not seal this attempt: an attempt that no listing would show must not go on to wait
+ * for approvers who cannot see it, or to run unseen (fail closed).
+ */
+export function assertListingSeal(): void {
+  if (sealFailure !== null) throw ApplicationFailure.nonRetryable(`the plane could not seal the attempt for listing: ${sealFailure}`, 'ListingSealUnavailable');
+}
 
 /**
  * Publishes what visibility queries (`ecp pending`, `temporal workflow list --query`) filter on. Its own module so a
@@ -12,7 +65,8 @@ export function publishVisibility(
   awaitingGroups: string[],
   deadlineMs: number | null,
 ): void {
-  // Identity attributes come from the workflow's own proposal, never trusted from whoever started it.
+  // Identity attributes come from the workflow's own proposal, never trusted from whoever started it. Each publish
+  // writes every listed field, so once a seal is there no value a starter set survives beside it.
   upsertSearchAttributes([
     { key: agentKey, value: proposal.agent },
     { key: actionTypeKey, value: proposal.actionType },
@@ -20,5 +74,7 @@ export function publishVisibility(
     { key: statusKey, value: status },
     { key: awaitingGroupsKey, value: awaitingGroups },
     { key: deadlineKey, value: deadlineMs === null ? null : new Date(deadlineMs) },
+    // Only with the patch: older histories replay the upserts they recorded.
+    ...(sealing ? [{ key: sealKey, value: seal }] : []),
   ]);
 }

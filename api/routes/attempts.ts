@@ -51,7 +51,8 @@ const decide = createRoute({
 
 export function registerAttemptRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleDeps): void {
   // A client bound to the current configuration, over the one connection (and data converter) the plane gave us.
-  const ecp = () => new EcpClient(deps.ecp.client, deps.config());
+  // The plane's listing-seal verifier comes along: every listed row is checked against the plane key.
+  const ecp = () => new EcpClient(deps.ecp.client, deps.config(), deps.ecp.listingSeal);
   const now = () => (deps.now ?? Date.now)();
 
   app.openapi(inbox, async (c) => {

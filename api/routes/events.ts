@@ -39,7 +39,7 @@ export function registerEventRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleD
           break;
         }
         try {
-          const attempts = await new EcpClient(deps.ecp.client, deps.config()).listPending({ human: session.human });
+          const attempts = await new EcpClient(deps.ecp.client, deps.config(), deps.ecp.listingSeal).listPending({ human: session.human });
           const body = JSON.stringify({ count: attempts.length, attempts });
           if (body !== last) {
             last = body;

@@ -75,7 +75,9 @@ export class CliContext {
     this.#client ??= (async () => {
       const config = options.withConfig === false ? undefined : await this.optionalConfig();
       const { EcpClient } = await import('../ecpClient');
-      return EcpClient.connect({ config, dataConverter: await this.dataConverter() });
+      const { ListingSealVerifier } = await import('../listingSeal');
+      // Listings are checked against the plane's public key in this data dir (or ECP_PLANE_PUBLIC_KEY), read lazily.
+      return EcpClient.connect({ config, dataConverter: await this.dataConverter(), listingSeal: ListingSealVerifier.fromDataDir(this.dataDir) });
     })();
     return this.#client;
   }

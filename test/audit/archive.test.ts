@@ -34,6 +34,7 @@ beforeAll(async () => {
     connection: plane.env.nativeConnection,
     namespace: 'default',
     runtime: plane.runtime,
+    planeKey: plane.planeKey,
     archive: { archive: Archive.local(archiveDir), dataDir: plane.dataDir },
   });
   running = worker.run();

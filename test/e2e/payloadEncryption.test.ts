@@ -43,7 +43,7 @@ async function setEncryption(section: Record<string, unknown> | null): Promise<E
 }
 
 const clientWith = (dataConverter: ReturnType<typeof dataConverterFor>) =>
-  new EcpClient(new Client({ connection: plane.env.connection, namespace: 'default', dataConverter }), plane.runtime.config);
+  new EcpClient(new Client({ connection: plane.env.connection, namespace: 'default', dataConverter }), plane.runtime.config, plane.ecp.listingSeal);
 
 const secretProposal = () => ({
   ...refund(7_531, SECRETS.orderId),

@@ -1,4 +1,5 @@
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkerOptions } from '@temporalio/worker';
 import { EcpClient } from '../../client';
 import { loadHumanKey } from '../../client/keys';
+import { ListingSealVerifier, loadOrCreatePlaneKey } from '../../client/listingSeal';
 import { PlaneRuntime, type PlaneExtensions } from '../../config/runtime';
 import { prepareDemo } from '../../examples/demo/setup';
 import { createDemoTarget, serveDemoTarget, type DemoTarget } from '../../examples/demo/target';
@@ -22,6 +24,8 @@ export interface TestPlane {
   address: string;
   ecp: EcpClient;
   runtime: PlaneRuntime;
+  /** The plane key that seals this plane's attempts for listing (its public key is in `<dataDir>/plane/plane.pub`). */
+  planeKey: KeyObject;
   target: DemoTarget;
   targetUrl: string;
   dataDir: string;
@@ -89,7 +93,9 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
   // The time-skipping test server has no operator service; it accepts search attributes without registration.
   if (!options.env) await ensureSearchAttributes(env.connection, 'default');
   const runtime = new PlaneRuntime(configPath, options.extensions);
-  const ecp = new EcpClient(new Client({ connection: env.connection, namespace: 'default' }), runtime.config);
+  // The plane key in this plane's data dir, as `npm start` makes it: the CLI (ECP_DATA_DIR) finds its public key there.
+  const planeKey = loadOrCreatePlaneKey(dataDir, {});
+  const ecp = new EcpClient(new Client({ connection: env.connection, namespace: 'default' }), runtime.config, new ListingSealVerifier(planeKey));
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
@@ -98,6 +104,7 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
     address: server.address,
     ecp,
     runtime,
+    planeKey,
     target,
     targetUrl: process.env.DEMO_TARGET_URL,
     dataDir,
@@ -113,7 +120,7 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
     },
     key: (human) => loadHumanKey(demo.keysDir, human),
     async startWorker() {
-      worker = await createPlaneWorker({ connection: env.nativeConnection, namespace: 'default', runtime, workerOptions: options.workerOptions });
+      worker = await createPlaneWorker({ connection: env.nativeConnection, namespace: 'default', runtime, planeKey, workerOptions: options.workerOptions });
       running = worker.run();
     },
     async stopWorker() {

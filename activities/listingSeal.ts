@@ -1,0 +1,22 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { KeyObject } from 'node:crypto';
+import { signListingSeal } from '../client/listingSeal';
+import { WORKFLOW_TYPE } from '../common';
+
+export function createListingSealActivities(planeKey: KeyObject) {
+  return {
+    /**
+     * The listing seal of the calling attempt run (client/listingSeal.ts). It signs the namespace, workflow ID and run
+     * ID the worker was given by Temporal, not arguments, so no workflow can have another run's seal made; and it only
+     * seals attempt workflows, whose code publishes every listed field itself.
+     */
+    async listingSeal(): Promise<string> {
+      const info = Context.current().info;
+      if (info.workflowType !== WORKFLOW_TYPE || !info.workflowExecution) {
+        throw ApplicationFailure.nonRetryable(`only ${WORKFLOW_TYPE} workflows are sealed, not ${info.workflowType ?? 'a caller without a workflow'}`, 'NotAnAttempt');
+      }
+      return signListingSeal(planeKey, info.namespace, info.workflowExecution.workflowId, info.workflowExecution.runId);
+    },
+  };
+}
