@@ -36,7 +36,7 @@ import {
   type Verdict,
 } from '../common';
 import type { PlaneConfig } from '../config/load';
-import { temporalTargetFromEnv, type TemporalTarget } from '../config/temporalConnection';
+import { CLIENT_CHANNEL_ARGS, temporalTargetFromEnv, type TemporalTarget } from '../config/temporalConnection';
 import { dataConverterFor, decodePayloads } from '../codec/dataConverter';
 import { signDecision } from './keys';
 import { ListingSealVerifier } from './listingSeal';
@@ -100,7 +100,7 @@ export class EcpClient {
     const dataConverter = options.dataConverter ?? dataConverterFor({ config: options.config });
     let connection: Connection;
     try {
-      connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey, connectTimeout: '5s' });
+      connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey, channelArgs: CLIENT_CHANNEL_ARGS, connectTimeout: '5s' });
     } catch (err) {
       throw new EcpError('connection', `cannot reach Temporal at ${target.address} (is \`npm start\` running? set TEMPORAL_ADDRESS otherwise): ${(err as Error).message}`);
     }

@@ -74,3 +74,10 @@ export function temporalTargetFromEnv(env: NodeJS.ProcessEnv = process.env, fall
   }
   return target;
 }
+
+/**
+ * gRPC settings for ECP's client connections. A page of an attempt's history can hold up to 64 signals of the server's
+ * maximum payload size (32 MiB, see SERVER_LIMITS), far over gRPC's default 4 MiB per message: without this, exporting
+ * or showing the history of a flooded attempt would fail.
+ */
+export const CLIENT_CHANNEL_ARGS = { 'grpc.max_receive_message_length': 64 * 1024 * 1024 } as const;

@@ -3,7 +3,7 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } 
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { EcpError } from '../common';
 import { PlaneRuntime, type PlaneExtensions } from '../config/runtime';
-import { temporalTargetFromEnv } from '../config/temporalConnection';
+import { CLIENT_CHANNEL_ARGS, temporalTargetFromEnv } from '../config/temporalConnection';
 import { dataConverterWith, payloadCodecFor, resolvePayloadKeyring } from '../codec/dataConverter';
 import { startPlaneCodecServer } from '../codec/planeCodecServer';
 import { Archive } from '../audit/archive/archive';
@@ -81,7 +81,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   }
   const connection = server
     ? server.connection
-    : await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey });
+    : await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey, channelArgs: CLIENT_CHANNEL_ARGS });
   try {
     const added = await ensureSearchAttributes(connection, target.namespace);
     if (added.length > 0) log(`registered search attributes: ${added.join(', ')}`);
