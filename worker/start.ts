@@ -8,7 +8,8 @@ import { EcpError } from '../common';
 import { prepareDemo } from '../examples/demo/setup';
 import { createDemoTarget, serveDemoTarget } from '../examples/demo/target';
 import { dataDirFromEnv } from './options';
-import { assertPortFree } from './ports';
+import { embeddedServerPorts } from './devServer';
+import { assertPortsFree, portFromEnv, type PlannedPort } from './ports';
 import { runPlane, type RunningPlane } from './plane-process';
 import { consolePortFromEnv, startConsole, type RunningConsole } from '../api/server';
 
@@ -21,21 +22,26 @@ let demoSecrets: Record<string, { secret: string }> | undefined;
 
 async function main(): Promise<void> {
   let configPath = process.env.ECP_CONFIG;
+  const temporalPort = portFromEnv('ECP_TEMPORAL_PORT', 7233);
+  const targetPort = portFromEnv('DEMO_TARGET_PORT', 4100);
+  const consolePort = consolePortFromEnv();
+  // Every port first, all busy ones named in one message, and nothing written (demo data, keys) when refusing.
+  const planned: PlannedPort[] = [
+    ...(process.env.TEMPORAL_ADDRESS ? [] : embeddedServerPorts(temporalPort)),
+    ...(configPath ? [] : [{ port: targetPort, what: 'demo target service', hint: 'Stop what uses it, or choose another port with DEMO_TARGET_PORT.' }]),
+    ...(consolePort === null ? [] : [{ port: consolePort, what: 'web console', hint: 'Stop what uses it, or choose another port with ECP_CONSOLE_PORT (0 or off disables it).' }]),
+  ];
+  await assertPortsFree(planned);
   if (!configPath) {
     const demo = prepareDemo(dataDir);
     configPath = demo.configPath;
     demoSecrets = demo.consoleSecrets;
-    const port = Number(process.env.DEMO_TARGET_PORT ?? 4100);
     process.env.DEMO_TARGET_TOKEN = demo.targetToken;
-    process.env.DEMO_TARGET_URL ??= `http://127.0.0.1:${port}`;
-    await assertPortFree(port, 'demo target service', 'Stop what uses it, or choose another port with DEMO_TARGET_PORT.');
-    target = await serveDemoTarget(createDemoTarget(demo.targetToken), port);
+    process.env.DEMO_TARGET_URL ??= `http://127.0.0.1:${targetPort}`;
+    target = await serveDemoTarget(createDemoTarget(demo.targetToken), targetPort);
     log(`demo target service on ${process.env.DEMO_TARGET_URL} (orders, deploys)`);
   }
-  const consolePort = consolePortFromEnv();
-  // Fail before the slow part if the console's port is taken (startConsole checks again).
-  if (consolePort !== null) await assertPortFree(consolePort, 'web console', 'Stop what uses it, or choose another port with ECP_CONSOLE_PORT (0 or off disables it).');
-  plane = await runPlane({ configPath, dataDir, log, embedded: { port: Number(process.env.ECP_TEMPORAL_PORT ?? 7233) } });
+  plane = await runPlane({ configPath, dataDir, log, embedded: { port: temporalPort } });
   if (consolePort !== null) {
     const running = plane;
     webConsole = await startConsole({ port: consolePort, address: running.address, namespace: running.namespace, config: () => running.runtime.config, log });
