@@ -1,6 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { EcpError } from '../common';
 import { PlaneRuntime, type PlaneExtensions } from '../config/runtime';
 import { temporalTargetFromEnv } from '../config/temporalConnection';
@@ -10,7 +9,7 @@ import { Archive } from '../audit/archive/archive';
 import { archiveSettingsFromEnv, ensureArchiver, type ArchiveSettings } from '../audit/archive/archiverControl';
 import { policyBundleStoreDir, storePolicyBundle } from '../audit/bundleStore';
 import type { PolicyBundle } from '../policy/bundle';
-import { startEmbeddedServer } from './devServer';
+import { startEmbeddedServer, type EmbeddedServer } from './devServer';
 import { createPlaneWorker } from './plane';
 import { ensureSearchAttributes } from './searchAttributes';
 
@@ -62,7 +61,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   const target = temporalTargetFromEnv();
   const codecServer = await startPlaneCodecServer({ config: runtime.config, codec: payloadCodec, namespace: target.namespace, log });
   if (codecServer) log(`codec server for the Temporal Web UI: ${codecServer.url} (bearer token or ${codecServer.url}/login)`);
-  let server: TestWorkflowEnvironment | undefined;
+  let server: EmbeddedServer | undefined;
   let nativeConnection: NativeConnection;
   let address = target.address;
   if (process.env.TEMPORAL_ADDRESS) {

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/temporalServers';
 
 const run = promisify(execFile);
 
@@ -113,5 +114,32 @@ describe('the worker process fails closed on bad configuration', () => {
     const error = (await run(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { env }).catch((e: unknown) => e)) as { code: number; stderr: string };
     expect(error.code).toBe(2);
     expect(error.stderr).toMatch(/pass --config <ecp.yaml> or set ECP_CONFIG/);
+  });
+});
+
+describe('npm start on Ctrl-C', () => {
+  it('stops quietly: no dev-server warnings or errors, exit 0', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ecp-ctrlc-'));
+    const env = { ...process.env, TEMPORAL_ADDRESS: '', ECP_CONFIG: '', ECP_DATA_DIR: dataDir, ECP_TEMPORAL_PORT: String(await freePort()), DEMO_TARGET_PORT: String(await freePort()), ECP_CONSOLE_PORT: 'off' };
+    // Its own process group, like a terminal's foreground job: Ctrl-C signals the plane and its dev server alike.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'worker/start.ts'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const started = Date.now();
+      while (!output.includes('ECP is running') && Date.now() - started < 120_000 && child.exitCode === null) await new Promise((r) => setTimeout(r, 250));
+      expect(output).toContain('ECP is running');
+      await new Promise((r) => setTimeout(r, 2000)); // let the worker and the server's own pollers settle
+      const before = output.length;
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited).toBe(0);
+      const afterCtrlC = output.slice(before);
+      expect(afterCtrlC).toContain('stopping');
+      expect(afterCtrlC).not.toMatch(/level=(WARN|ERROR)|network dial error/);
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    }
   });
 });
