@@ -3,6 +3,7 @@
  * demo target service, and the worker with the demo configuration. With ECP_CONFIG set, your configuration runs
  * instead of the demo. Ctrl-C stops everything; pending attempts survive a restart.
  */
+import type { AddressInfo } from 'node:net';
 import type { ServerType } from '@hono/node-server';
 import { EcpError } from '../common';
 import { prepareDemo } from '../examples/demo/setup';
@@ -37,8 +38,9 @@ async function main(): Promise<void> {
     configPath = demo.configPath;
     demoSecrets = demo.consoleSecrets;
     process.env.DEMO_TARGET_TOKEN = demo.targetToken;
-    process.env.DEMO_TARGET_URL ??= `http://127.0.0.1:${targetPort}`;
     target = await serveDemoTarget(createDemoTarget(demo.targetToken), targetPort);
+    // The port it really got (DEMO_TARGET_PORT=0 picks a free one), so the demo's action types call the right one.
+    process.env.DEMO_TARGET_URL ??= `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
     log(`demo target service on ${process.env.DEMO_TARGET_URL} (orders, deploys)`);
   }
   plane = await runPlane({ configPath, dataDir, log, embedded: { port: temporalPort } });
