@@ -17,7 +17,8 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 
-# ECP_DATA_DIR is only used when TEMPORAL_ADDRESS is unset (embedded dev server); it stays out of /app.
+# ECP_DATA_DIR holds the evidence archive and pinned policy bundles; it stays out of /app. The worker needs
+# TEMPORAL_ADDRESS: without it, it refuses to start (no hidden embedded dev server in production).
 ENV NODE_ENV=production \
     ECP_DATA_DIR=/home/node/.ecp-data
 

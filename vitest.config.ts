@@ -7,6 +7,8 @@ const temporalSuite = {
   testTimeout: 120_000,
   hookTimeout: 180_000,
   setupFiles: ['test/helpers/setup-temporal.ts'],
+  // Once per run, before any file: the Temporal binaries, found or installed into the project's cache.
+  globalSetup: ['test/helpers/globalSetup.temporal.ts'],
 };
 
 export default defineConfig({
@@ -16,7 +18,14 @@ export default defineConfig({
       { test: { name: 'workflows', include: ['test/workflows/**/*.test.ts'], ...temporalSuite } },
       { test: { name: 'replay', include: ['test/replay/**/*.test.ts'], ...temporalSuite } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...temporalSuite } },
-      { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...temporalSuite } },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          ...temporalSuite,
+          globalSetup: [...temporalSuite.globalSetup, 'test/helpers/globalSetup.browser.ts'],
+        },
+      },
       { test: { name: 'audit', include: ['test/audit/**/*.test.ts'], ...temporalSuite } },
       // The integrity attacks (floods, forged packs, phantom listings) are sized to prove their bounds and run always.
       { test: { name: 'integrity', include: ['test/attacks/integrity/**/*.test.ts'], ...temporalSuite, testTimeout: 600_000 } },

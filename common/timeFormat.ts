@@ -21,10 +21,25 @@ export function relative(iso: string | null | undefined, now = Date.now(), optio
   return diff >= 0 ? `in ${duration(diff, options)}` : `${duration(diff, options)} ago`;
 }
 
+/** "2025-01-01 12:00:00Z": the instant alone, no countdown. */
+export function stamp(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
 /** "2025-01-01 12:00:00Z (in 59m)". */
 export function when(iso: string | null | undefined, now = Date.now(), options: { seconds?: boolean } = {}): string {
   if (!iso) return '—';
-  return `${iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} (${relative(iso, now, options)})`;
+  return `${stamp(iso)} (${relative(iso, now, options)})`;
+}
+
+/**
+ * An attempt's deadline for people: a countdown only while the attempt is open; once it is closed the time left
+ * means nothing, so say why the deadline no longer matters ("… (not needed: closed SUCCEEDED)").
+ */
+export function deadlineText(deadline: string | null | undefined, status: string, closed: boolean, now = Date.now(), options: { seconds?: boolean } = {}): string {
+  if (!deadline) return '—';
+  if (!closed) return when(deadline, now, options);
+  return `${stamp(deadline)} (${status === 'EXPIRED' ? 'reached: EXPIRED' : `not needed: closed ${status}`})`;
 }
 
 /** Compact JSON for a table cell. */

@@ -1,21 +1,40 @@
 /**
- * The production worker: `npm run worker -- --config path/to/ecp.yaml` (or ECP_CONFIG). Connects to TEMPORAL_ADDRESS
- * when set, else runs the embedded dev server. Exits non-zero, naming file and reason, on an invalid configuration.
+ * The production worker: `npm run worker -- --config path/to/ecp.yaml` (or ECP_CONFIG). Connects to TEMPORAL_ADDRESS.
+ * Without it the worker refuses to start — a production worker must never quietly run a private dev server — unless
+ * the embedded dev server is asked for explicitly (`--embedded` or ECP_EMBEDDED_SERVER=1). Exits non-zero, naming
+ * file and reason, on an invalid configuration.
  */
 import { parseArgs } from 'node:util';
 import { EcpError } from '../common';
 import { dataDirFromEnv } from './options';
 import { runPlane } from './plane-process';
+import { portFromEnv } from './ports';
 import { consolePortFromEnv, startConsole } from '../api/server';
 
-const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
-const configPath = values.config ?? process.env.ECP_CONFIG;
-if (!configPath) {
-  console.error('ecp worker: no configuration; pass --config <ecp.yaml> or set ECP_CONFIG');
+const usage = (message: string): never => {
+  console.error(`ecp worker: ${message}`);
   process.exit(2);
+};
+
+let values: { config?: string; embedded?: boolean };
+try {
+  ({ values } = parseArgs({ options: { config: { type: 'string', short: 'c' }, embedded: { type: 'boolean' } } }));
+} catch (err) {
+  usage(`${(err as Error).message}; usage: npm run worker -- --config <ecp.yaml> [--embedded]`);
+}
+const configPath = values!.config ?? process.env.ECP_CONFIG;
+if (!configPath) usage('no configuration; pass --config <ecp.yaml> or set ECP_CONFIG');
+const embeddedEnv = process.env.ECP_EMBEDDED_SERVER?.trim();
+if (embeddedEnv && embeddedEnv !== '1' && embeddedEnv !== '0') usage(`ECP_EMBEDDED_SERVER "${embeddedEnv}" must be 1 or 0`);
+const embedded = values!.embedded === true || embeddedEnv === '1';
+if (!process.env.TEMPORAL_ADDRESS && !embedded) {
+  usage(
+    'no Temporal server; set TEMPORAL_ADDRESS=host:port (your cluster or Temporal Cloud). ' +
+      'For a local dev server inside this worker, ask for it: --embedded or ECP_EMBEDDED_SERVER=1 (npm start does this for you).',
+  );
 }
 try {
-  const plane = await runPlane({ configPath, dataDir: dataDirFromEnv(), embedded: { port: Number(process.env.ECP_TEMPORAL_PORT ?? 7233) } });
+  const plane = await runPlane({ configPath: configPath!, dataDir: dataDirFromEnv(), embedded: embedded ? { port: portFromEnv('ECP_TEMPORAL_PORT', 7233) } : undefined });
   console.log(`ECP worker running on task queue "ecp" at ${plane.address} (namespace ${plane.namespace}); Ctrl-C stops it`);
   // The web console, only when asked for (ECP_CONSOLE_PORT); the worker stays headless by default.
   const consolePort = consolePortFromEnv(process.env, null);

@@ -1,6 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { EcpError } from '../common';
 import { PlaneRuntime, type PlaneExtensions } from '../config/runtime';
 import { CLIENT_CHANNEL_ARGS, temporalTargetFromEnv } from '../config/temporalConnection';
@@ -12,7 +11,7 @@ import { policyBundleStoreDir, storePolicyBundle } from '../audit/bundleStore';
 import { directoryStoreDir, storeCodeIdentity, storeDirectoryVersion } from '../audit/trustStore';
 import type { PlaneConfig } from '../config/load';
 import type { PolicyBundle } from '../policy/bundle';
-import { startEmbeddedServer } from './devServer';
+import { startEmbeddedServer, type EmbeddedServer } from './devServer';
 import { createPlaneWorker } from './plane';
 import { ensureSearchAttributes } from './searchAttributes';
 import { missingServerLimits } from './serverLimits';
@@ -23,7 +22,10 @@ export interface RunPlaneOptions {
   dataDir: string;
   extensions?: PlaneExtensions;
   log?: (line: string) => void;
-  /** Ports for the embedded dev server (used only when TEMPORAL_ADDRESS is not set). */
+  /**
+   * Run the embedded dev server when TEMPORAL_ADDRESS is not set, on these ports. Without it, TEMPORAL_ADDRESS is
+   * required: a plane never starts a hidden dev server nobody asked for.
+   */
   embedded?: { port?: number; uiPort?: number };
   /** Evidence archive and its archiver workflow; default from ECP_ARCHIVE / ECP_ARCHIVE_DIR (on, `<dataDir>/archive`). */
   archive?: ArchiveSettings;
@@ -51,6 +53,9 @@ export interface RunningPlane {
 export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> {
   const log = options.log ?? ((line: string) => console.log(line));
   installRuntimeLogger();
+  if (!process.env.TEMPORAL_ADDRESS && !options.embedded) {
+    throw new EcpError('connection', 'no Temporal server: set TEMPORAL_ADDRESS=host:port, or ask for the embedded dev server (--embedded or ECP_EMBEDDED_SERVER=1)', 'TEMPORAL_ADDRESS');
+  }
   const runtime = new PlaneRuntime(options.configPath, options.extensions);
   rememberPolicyBundle(options.dataDir, runtime.config.bundle, log);
   rememberDirectory(options.dataDir, runtime.config, log);
@@ -63,7 +68,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   const target = temporalTargetFromEnv();
   const codecServer = await startPlaneCodecServer({ config: runtime.config, codec: payloadCodec, namespace: target.namespace, log });
   if (codecServer) log(`codec server for the Temporal Web UI: ${codecServer.url} (bearer token or ${codecServer.url}/login)`);
-  let server: TestWorkflowEnvironment | undefined;
+  let server: EmbeddedServer | undefined;
   let nativeConnection: NativeConnection;
   let address = target.address;
   if (process.env.TEMPORAL_ADDRESS) {

@@ -3,12 +3,14 @@
  * demo target service, and the worker with the demo configuration. With ECP_CONFIG set, your configuration runs
  * instead of the demo. Ctrl-C stops everything; pending attempts survive a restart.
  */
+import type { AddressInfo } from 'node:net';
 import type { ServerType } from '@hono/node-server';
 import { EcpError } from '../common';
 import { prepareDemo } from '../examples/demo/setup';
 import { createDemoTarget, serveDemoTarget } from '../examples/demo/target';
 import { dataDirFromEnv } from './options';
-import { assertPortFree } from './ports';
+import { embeddedServerPorts } from './devServer';
+import { assertPortsFree, portFromEnv, type PlannedPort } from './ports';
 import { runPlane, type RunningPlane } from './plane-process';
 import { consolePortFromEnv, startConsole, type RunningConsole } from '../api/server';
 
@@ -21,21 +23,27 @@ let demoSecrets: Record<string, { secret: string }> | undefined;
 
 async function main(): Promise<void> {
   let configPath = process.env.ECP_CONFIG;
+  const temporalPort = portFromEnv('ECP_TEMPORAL_PORT', 7233);
+  const targetPort = portFromEnv('DEMO_TARGET_PORT', 4100);
+  const consolePort = consolePortFromEnv();
+  // Every port first, all busy ones named in one message, and nothing written (demo data, keys) when refusing.
+  const planned: PlannedPort[] = [
+    ...(process.env.TEMPORAL_ADDRESS ? [] : embeddedServerPorts(temporalPort)),
+    ...(configPath ? [] : [{ port: targetPort, what: 'demo target service', hint: 'Stop what uses it, or choose another port with DEMO_TARGET_PORT.' }]),
+    ...(consolePort === null ? [] : [{ port: consolePort, what: 'web console', hint: 'Stop what uses it, or choose another port with ECP_CONSOLE_PORT (0 or off disables it).' }]),
+  ];
+  await assertPortsFree(planned);
   if (!configPath) {
     const demo = prepareDemo(dataDir);
     configPath = demo.configPath;
     demoSecrets = demo.consoleSecrets;
-    const port = Number(process.env.DEMO_TARGET_PORT ?? 4100);
     process.env.DEMO_TARGET_TOKEN = demo.targetToken;
-    process.env.DEMO_TARGET_URL ??= `http://127.0.0.1:${port}`;
-    await assertPortFree(port, 'demo target service', 'Stop what uses it, or choose another port with DEMO_TARGET_PORT.');
-    target = await serveDemoTarget(createDemoTarget(demo.targetToken), port);
+    target = await serveDemoTarget(createDemoTarget(demo.targetToken), targetPort);
+    // The port it really got (DEMO_TARGET_PORT=0 picks a free one), so the demo's action types call the right one.
+    process.env.DEMO_TARGET_URL ??= `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
     log(`demo target service on ${process.env.DEMO_TARGET_URL} (orders, deploys)`);
   }
-  const consolePort = consolePortFromEnv();
-  // Fail before the slow part if the console's port is taken (startConsole checks again).
-  if (consolePort !== null) await assertPortFree(consolePort, 'web console', 'Stop what uses it, or choose another port with ECP_CONSOLE_PORT (0 or off disables it).');
-  plane = await runPlane({ configPath, dataDir, log, embedded: { port: Number(process.env.ECP_TEMPORAL_PORT ?? 7233) } });
+  plane = await runPlane({ configPath, dataDir, log, embedded: { port: temporalPort } });
   if (consolePort !== null) {
     const running = plane;
     webConsole = await startConsole({ port: consolePort, address: running.address, namespace: running.namespace, config: () => running.runtime.config, dataDir, log });

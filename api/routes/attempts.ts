@@ -87,7 +87,12 @@ export function registerAttemptRoutes(app: OpenAPIHono<ConsoleEnv>, deps: Consol
     }
     const result = await ecp().submitDecision(attemptId, decision);
     if (!result.accepted) throw new ApiError('refused', result.message, undefined, result.code ?? undefined);
-    deps.log?.(`console: ${human} ${statement.verdict}d ${attemptId} (${result.status})`);
+    if (deps.log) {
+      // The update answers before the workflow acts on the decision (result.status is still AWAITING_DECISION):
+      // log the status after it took effect, from a fresh read.
+      const after = await ecp().getRecord(attemptId).then((r) => r.status, () => result.status);
+      deps.log(`console: ${human} ${statement.verdict}d ${attemptId} (now ${after})`);
+    }
     return c.json({ accepted: true as const, code: null, message: result.message, status: result.status }, 200);
   });
 }

@@ -82,7 +82,21 @@ export function reportError(err: unknown): ExitCode {
   return EXIT.unexpected;
 }
 
+/**
+ * A reader that stops early (`ecp --help | head`) closes the pipe: end quietly, as Unix tools do, instead of crashing
+ * with an unhandled EPIPE. Other stream errors stay fatal.
+ */
+export function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    // Nobody reads the rest; keep a failure's exit code, otherwise the output was cut short on purpose: success.
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 export async function main(argv: string[] = process.argv): Promise<void> {
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {

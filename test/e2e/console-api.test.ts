@@ -179,6 +179,8 @@ describe('console API', () => {
     res = await call(path, { method: 'POST', cookie: alice.cookie, csrf: alice.csrf, body: signed('alice') });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ accepted: true });
+    // The log line tells the status after the approval took effect, not the AWAITING_DECISION it answered from.
+    expect(web.logs).toContainEqual(expect.stringMatching(new RegExp(`^console: alice approved ${attemptId} \\(now (EXECUTING|SUCCEEDED)\\)$`)));
     await waitForStatus(plane.ecp, attemptId, 'SUCCEEDED');
     const list = await call(`/api/attempts?status=SUCCEEDED&agent=refund-bot&actionType=payments.refund`, { cookie: bob.cookie });
     expect(list.body.attempts.map((a: { attemptId: string }) => a.attemptId)).toContain(attemptId);

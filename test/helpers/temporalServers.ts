@@ -5,7 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ECP_SEARCH_ATTRIBUTES } from '../../common';
 import { WORKFLOWS_PATH } from '../../worker/plane';
 import { serverLimitArgs } from '../../worker/serverLimits';
-import { findOnPath, resolveTemporalCli } from '../../worker/temporalCli';
+import { findTemporalTool, TEMPORAL_TOOLS } from '../../worker/temporalCli';
 
 /** A free TCP port on loopback. */
 export function freePort(): Promise<number> {
@@ -21,14 +21,15 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * A real Temporal dev server (in-memory unless `dbFilename`), CLI resolved as the worker does, with ECP's server
- * limits as the embedded plane sets them (`limits: false`: Temporal's defaults, as on a server ECP does not control).
+ * A real Temporal dev server (in-memory unless `dbFilename`): the CLI the test run's globalSetup found or installed
+ * (TEMPORAL_CLI_PATH), else PATH or the project's cache, else the SDK's download. With ECP's server limits as the
+ * embedded plane sets them (`limits: false`: Temporal's defaults, as on a server ECP does not control).
  */
 export async function startDevServer(
   options: { port?: number; dbFilename?: string; limits?: boolean } = {},
 ): Promise<{ env: TestWorkflowEnvironment; address: string; port: number }> {
   const port = options.port ?? (await freePort());
-  const path = resolveTemporalCli('/nonexistent-ecp-data');
+  const path = findTemporalTool(TEMPORAL_TOOLS.cli);
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: path ? { type: 'existing-path', path } : { type: 'cached-download' },
@@ -44,9 +45,9 @@ export async function startDevServer(
   return { env, address: `127.0.0.1:${port}`, port };
 }
 
-/** Temporal's time-skipping test server, for deadlines measured in hours. */
+/** Temporal's time-skipping test server, for deadlines measured in hours (found as startDevServer finds the CLI). */
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
-  const explicit = process.env.TEMPORAL_TEST_SERVER_PATH ?? findOnPath('temporal-test-server');
+  const explicit = findTemporalTool(TEMPORAL_TOOLS.testServer);
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: explicit ? { type: 'existing-path', path: explicit } : { type: 'cached-download' } },
   });

@@ -4,6 +4,7 @@ import { textWarnings, type TextWarning } from '../../common/textWarnings';
 import { TERMINAL_STATUSES } from '../../common/record';
 import { api, ApiFailure, type AttemptView } from '../api';
 import { announce, fields, h, render, statusBadge, table } from '../dom';
+import { deadlineText } from '../../common/timeFormat';
 import { compact, duration, when } from '../format';
 import type { App } from '../main';
 import { renderDecide } from './decide';
@@ -67,7 +68,8 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
         ['Action', p.actionType],
         ['Resource', p.resource],
         ['Proposal hash', h('span', { class: 'hash', id: 'proposal-hash' }, r.proposalHash)],
-        ['Deadline', r.deadline ? h('span', {}, when(r.deadline), ' — ', h('span', { class: 'countdown', id: 'countdown' }, closed ? 'closed' : countdown(r.deadline))) : '—'],
+        // Closed: the deadline without a countdown, and why it no longer matters.
+        ['Deadline', !r.deadline ? '—' : closed ? h('span', { id: 'deadline' }, deadlineText(r.deadline, r.status, true)) : h('span', { id: 'deadline' }, when(r.deadline), ' — ', h('span', { class: 'countdown', id: 'countdown' }, countdown(r.deadline)))],
       ]),
     ),
     decide ? h('p', {}, h('a', { href: '#decide-panel' }, 'Review what follows, then decide at the end of the page')) : null,

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { compareClaims } from '../../../common/claims';
-import type { AttemptRecord, JsonValue } from '../../../common/record';
+import { TERMINAL_STATUSES, type AttemptRecord, type JsonValue } from '../../../common/record';
 import { textWarnings } from '../../../common/textWarnings';
-import { bold, compact, dim, fields, pretty, print, printJson, red, status, table, when, yellow } from '../format';
+import { bold, compact, deadlineText, dim, fields, pretty, print, printJson, red, status, table, when, yellow } from '../format';
 import { action, examples } from '../run';
 
 export function registerShow(program: Command): void {
@@ -36,7 +36,7 @@ export function renderRecord(r: AttemptRecord, now = Date.now()): string {
       ['resource', p.resource],
       ['justification', p.justification],
       ['proposal hash', r.proposalHash],
-      ['deadline', r.deadline ? when(r.deadline, now) : '—'],
+      ['deadline', deadlineText(r.deadline, r.status, TERMINAL_STATUSES.includes(r.status), now)],
     ]),
   );
 
