@@ -34,7 +34,12 @@ export const SERVER_LIMITS = {
   signalsPerAttempt: 64,
 } as const;
 
-/** Dynamic-config values for the limits above, as `temporal server start-dev --dynamic-config-value` takes them. */
+/**
+ * Dynamic-config values for the limits above, as `temporal server start-dev --dynamic-config-value` takes them.
+ * Temporal's buffered-event limits stay at their defaults (100 events or 2 MB arriving while a workflow task runs):
+ * past them the server fails the running task itself to flush them (cause FORCE_CLOSE_COMMAND) and the worker goes on
+ * with the next one — the server's flow control, which keeps each persistence transaction under its 4 MB limit.
+ */
 export const SERVER_LIMIT_SETTINGS: Readonly<Record<string, number>> = {
   'limit.blobSize.error': SERVER_LIMITS.blobBytes,
   'limit.blobSize.warn': SERVER_LIMITS.blobBytes / 2,
