@@ -1,7 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  canonicalSize,
   CONTEXT_PROVIDER_ATTEMPTS,
+  LIMITS,
   type AttemptContext,
   type JsonValue,
   type PinnedDirectory,
@@ -55,6 +57,12 @@ export function createContextActivities(runtime: PlaneRuntime) {
         const { cancellationSignal: signal, info } = Context.current();
         try {
           facts = await fetchFacts(runtime, actionType.context, attemptId, proposal, signal);
+          // Facts are pinned in history and copied into the record: refuse (deny) rather than outgrow the payload limit.
+          const size = canonicalSize(facts);
+          if (size > LIMITS.factsBytes) {
+            facts = {};
+            factsError = `the context provider returned ${size} bytes of facts; the limit is ${LIMITS.factsBytes} bytes`;
+          }
         } catch (err) {
           // Transient faults are retried by Temporal; a final answer (e.g. 404) or the last try is pinned as-is.
           const final = err instanceof ApplicationFailure && err.nonRetryable;
