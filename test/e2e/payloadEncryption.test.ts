@@ -19,6 +19,7 @@ import { codecRoutesFromConfig } from '../../codec/planeCodecServer';
 import { serveCodecServer } from '../../codec/server';
 import type { AttemptRecord } from '../../common';
 import { exportEvidencePack } from '../../audit/pack/export';
+import { planeTrustRoot } from '../../audit/pack/trust';
 import { verifyPack } from '../../audit/pack/verify';
 import { refund, waitForStatus } from '../helpers/attempts';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
@@ -173,9 +174,12 @@ describe('payload encryption (real dev server)', () => {
     const pack = await exportEvidencePack(k2Client, encryptedId);
     const historyText = JSON.stringify(pack.parts.history);
     for (const secret of [SECRETS.reason, SECRETS.customer, SECRETS.justification]) expect(historyText).not.toContain(secret);
-    const withKey = await verifyPack(pack, { dataConverter: dataConverterFor({ config: plane.runtime.config }) });
+    // Against the plane's own trust root (its configuration; the verifier's workflow code is the plane's).
+    const trust = planeTrustRoot(plane.runtime.config, plane.dataDir);
+    const withKey = await verifyPack(pack, { dataConverter: dataConverterFor({ config: plane.runtime.config }), trust });
     expect(withKey.checks.filter((c) => !c.ok), JSON.stringify(withKey.checks.filter((c) => !c.ok))).toEqual([]);
     expect(withKey.ok).toBe(true);
+    expect(withKey.verdict).toBe('PASS');
     const noConverter = await verifyPack(pack, { replay: false });
     expect(noConverter.ok).toBe(false);
     expect(noConverter.checks.filter((c) => !c.ok).map((c) => c.detail).join('\n')).toMatch(/binary\/encrypted/);

@@ -94,7 +94,7 @@ beforeAll(async () => {
     'workflow', 'start', '--address', plane.address, '--task-queue', TASK_QUEUE, '--type', WORKFLOW_TYPE, '--workflow-id', readme.attemptId,
     '--id-conflict-policy', 'UseExisting', '--id-reuse-policy', 'RejectDuplicate',
     '--search-attribute', 'EcpAgent="refund-bot"', '--search-attribute', 'EcpActionType="payments.refund"',
-    '--input', JSON.stringify({ proposal: { agent: 'refund-bot', actionType: 'payments.refund', resource: 'order-1003', parameters: { orderId: 'order-1003', amount: 6000, reason: 'late delivery' }, justification: 'Courier lost it for a week', idempotencyKey: key } }),
+    '--input', JSON.stringify({ proposal: { agent: 'refund-bot', actionType: 'payments.refund', resource: 'order-1003', parameters: { orderId: 'order-1003', amount: 6000, reason: 'late delivery' }, justification: 'Courier lost it for a week', claims: {}, idempotencyKey: key } }),
   ]);
   expect(started.code, started.stderr).toBe(0);
   await waitForStatus(plane.ecp, readme.attemptId, 'AWAITING_DECISION');

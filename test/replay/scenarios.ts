@@ -1,5 +1,5 @@
 import { decisionSignal, TASK_QUEUE, WORKFLOW_TYPE, attemptIdFor, parseProposal } from '../../common';
-import { deploy, forgeDecision, refund, waitForStatus } from '../helpers/attempts';
+import { deploy, forgeDecision, refund, strangerKey, waitForStatus } from '../helpers/attempts';
 import type { TestPlane } from '../helpers/plane';
 
 /**
@@ -50,6 +50,22 @@ export const SCENARIOS: Record<string, (plane: TestPlane) => Promise<string>> = 
     const { attemptId } = await plane.ecp.propose(refund(6_600));
     await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
     await plane.ecp.client.workflow.getHandle(attemptId).cancel();
+    await plane.ecp.awaitOutcome(attemptId);
+    return attemptId;
+  },
+  async 'succeeded-after-signal-flood'(plane) {
+    // 600 signals reach one workflow task at once (the worker is stopped while they arrive): the intake takes them a
+    // slice per task, with a 1 ms timer between slices, before alice's approval by update counts.
+    const { attemptId, proposalHash } = await plane.ecp.propose(refund(6_700));
+    await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
+    await plane.stopWorker();
+    const handle = plane.ecp.client.workflow.getHandle(attemptId);
+    const stranger = forgeDecision(strangerKey(), { attemptId, proposalHash, human: 'alice' });
+    for (let i = 0; i < 600; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, j) => handle.signal(decisionSignal, (i + j) % 2 ? stranger : ({ junk: i + j } as never))));
+    }
+    await plane.startWorker();
+    await plane.ecp.decide(attemptId, { human: 'alice', verdict: 'approve', privateKey: plane.key('alice') });
     await plane.ecp.awaitOutcome(attemptId);
     return attemptId;
   },
