@@ -8,6 +8,7 @@ import {
   type JsonValue,
   type PinnedDirectory,
   type Proposal,
+  proposalProblems,
 } from '../common';
 import type { PlaneConfig } from '../config/load';
 import type { PlaneRuntime } from '../config/runtime';
@@ -43,13 +44,8 @@ export function createContextActivities(runtime: PlaneRuntime) {
     async gatherContext({ attemptId, proposal }: GatherContextInput): Promise<AttemptContext> {
       const config = runtime.config;
       const actionType = config.actionTypes[proposal.actionType];
-      const problems: string[] = [];
-      if (!config.directory.agents[proposal.agent]) problems.push(`agent "${proposal.agent}" is not in the directory`);
-      if (!actionType) problems.push(`action type "${proposal.actionType}" is not configured`);
-      else {
-        const invalid = config.validateParameters(proposal);
-        if (invalid) problems.push(`invalid parameters: ${invalid}`);
-      }
+      // The same rule the client applies before starting an attempt (common/admission.ts).
+      const problems = proposalProblems(config, proposal).map((p) => p.message);
 
       let facts: Record<string, JsonValue> = {};
       let factsError: string | null = null;

@@ -1,4 +1,5 @@
 import { compareClaims } from '../common/claims';
+import { deciderCheck, decisionsStillOpen } from '../common/decisionRules';
 import type { AttemptRecord, JsonValue } from '../common/record';
 import { textWarnings, type TextWarning } from '../common/textWarnings';
 
@@ -14,31 +15,37 @@ export interface AttemptView {
 /**
  * What the console shows for one attempt: the record itself, the claims-vs-facts comparison, warnings for strings
  * that may imitate another value (common/textWarnings.ts, the same rule as `ecp show`), and whether this human
- * may decide — computed from the directory pinned in the record, mirroring the workflow's rules. It only decides
- * whether buttons are offered; the workflow checks every decision again.
+ * may decide — the workflow's own rule (`deciderCheck`) on the state the record holds. It only decides whether
+ * buttons are offered; the workflow checks every decision again.
  */
 export function attemptView(record: AttemptRecord, human: string, now = Date.now()): AttemptView {
   return {
     record,
     claims: compareClaims(record.proposal.claims as Record<string, JsonValue>, record.context?.facts ?? null),
     textWarnings: proposalTextWarnings(record),
-    viewer: whyNot(record, human, now),
+    viewer: viewer(record, human, now),
     serverTime: new Date(now).toISOString(),
   };
 }
 
-function whyNot(record: AttemptRecord, human: string, now: number): AttemptView['viewer'] {
-  const no = (why: string) => ({ mayDecide: false, why });
-  if (record.status !== 'AWAITING_DECISION') return no(`the attempt is ${record.status}, not awaiting a decision`);
-  if (record.deadline && Date.parse(record.deadline) < now) return no('the decision deadline has passed');
-  const directory = record.context?.directory;
-  const agent = directory?.agent;
-  if (agent && agent.owner === human) return no(`you own the proposing agent "${agent.id}"`);
-  const pinned = directory?.humans[human];
-  const required = new Set(record.requirements.flatMap((r) => r.groups));
-  if (!pinned || !pinned.groups.some((g) => required.has(g))) return no(`you are in none of the required groups (${[...required].join(', ')})`);
-  if (record.decisions.accepted.some((d) => d.human === human)) return no('you have already decided on this attempt');
-  return { mayDecide: true, why: null };
+/** Whether `human` may decide on the attempt this record shows, and if not, the workflow's reason. */
+function viewer(record: AttemptRecord, human: string, now: number): AttemptView['viewer'] {
+  const check = deciderCheck(
+    {
+      attemptId: record.attemptId,
+      proposalHash: record.proposalHash,
+      status: record.status,
+      accepting: record.status === 'AWAITING_DECISION' && decisionsStillOpen(record.requirements, record.decisions.accepted),
+      deadlineMs: record.deadline ? Date.parse(record.deadline) : null,
+      nowMs: now,
+      // What the workflow checks against: the pinned directory and the advice's requirements (none before evaluation).
+      directory: record.context?.directory ?? { version: '', agent: null, humans: {} },
+      requirements: record.advice?.requirements ?? [],
+      accepted: record.decisions.accepted,
+    },
+    human,
+  );
+  return check.ok ? { mayDecide: true, why: null } : { mayDecide: false, why: check.message };
 }
 
 /** Text warnings for a record's parameters and claims, as the console API and `ecp show` report them. */

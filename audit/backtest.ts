@@ -4,7 +4,7 @@ import type { Advice, AdviceVerdict, ApprovalRequirement } from '../common/advic
 import type { AttemptRecord } from '../common/record';
 import type { PolicyBundle } from '../policy/bundle';
 import type { Archive } from './archive/archive';
-import { adviceFor } from './pack/policy';
+import { adviceFor } from '../policy/attemptAdvice';
 import { archivedRecord, listArchived, listRetained, type AttemptSource, type AuditFilter, type ListedAttempt } from './listSources';
 
 /** Advice reduced to what back-testing compares and reports. */

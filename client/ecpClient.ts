@@ -21,6 +21,7 @@ import {
   EcpError,
   parseProposal,
   proposalHash,
+  proposalProblems,
   proposalHashKey,
   recordQuery,
   sealKey,
@@ -118,12 +119,13 @@ export class EcpClient {
   async propose(input: ProposalInput): Promise<ProposeResult> {
     const proposal = parseProposal(input);
     if (this.config) {
-      if (!this.config.directory.agents[proposal.agent]) throw new EcpError('invalid_input', `invalid proposal: field "agent" "${proposal.agent}" is not an agent in the directory`, 'agent');
-      if (!this.config.actionTypes[proposal.actionType]) {
-        throw new EcpError('invalid_input', `invalid proposal: field "actionType" "${proposal.actionType}" is not a configured action type (${Object.keys(this.config.actionTypes).join(', ')})`, 'actionType');
+      // The plane's own rule (common/admission.ts): what it would deny for these reasons is refused before starting.
+      const [problem] = proposalProblems(this.config, proposal);
+      if (problem) {
+        const named = problem.message.includes(`field "${problem.field}"`) ? problem.message : `field "${problem.field}": ${problem.message}`;
+        const configured = problem.field === 'actionType' ? ` (configured: ${Object.keys(this.config.actionTypes).join(', ')})` : '';
+        throw new EcpError('invalid_input', `invalid proposal: ${named}${configured}`, problem.field);
       }
-      const problem = this.config.validateParameters(proposal);
-      if (problem) throw new EcpError('invalid_input', `invalid proposal: ${problem}`, problem.match(/field "([^"]+)"/)?.[1]);
     }
     const attemptId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
     const hash = proposalHash(proposal);

@@ -97,6 +97,32 @@ export function checkDecision(input: DecisionCheckInput, findKey: SigningKeyFind
   return { ok: true, keyFingerprint: keyFingerprint(key) };
 }
 
+/** The attempt's side of `DecisionCheckInput`: everything the rule reads except the decision itself. */
+export type AttemptDecisionState = Omit<DecisionCheckInput, 'decision' | 'requireKey'>;
+
+/**
+ * Whether `human` may decide on the attempt now: `checkDecision` applied to the decision this human would send —
+ * naming this attempt and proposal hash, signed with one of their registered keys. Views that offer or withhold the
+ * decision buttons (the console API) call it, so they apply the very rule the workflow applies to the decision that
+ * arrives; the workflow still checks that one, signature included.
+ */
+export function deciderCheck(state: AttemptDecisionState, human: string): DecisionCheck {
+  const decision: SignedDecision = {
+    statement: { v: 1, attemptId: state.attemptId, proposalHash: state.proposalHash, verdict: 'approve', human, reason: '', decidedAt: new Date(state.nowMs).toISOString() },
+    signature: '',
+  };
+  // The human will sign with a key of their own: any registered key stands in for that signature (none: bad_signature).
+  return checkDecision({ ...state, decision }, (_decision, keys) => keys[0] ?? null);
+}
+
+/**
+ * True while an awaiting attempt still takes decisions: its requirements are not all met and no rejection counted
+ * (the workflow stops accepting at that point). Reads only what a record holds.
+ */
+export function decisionsStillOpen(progress: readonly RequirementProgress[], accepted: readonly AcceptedDecision[]): boolean {
+  return !allRequirementsMet(progress) && !accepted.some((d) => d.verdict === 'reject');
+}
+
 /** Quorum progress: each requirement counts the distinct approving humans who belong to one of its groups. */
 export function requirementProgress(
   requirements: readonly ApprovalRequirement[],

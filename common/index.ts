@@ -1,3 +1,4 @@
+export * from './admission';
 export * from './advice';
 export * from './canonical';
 export * from './claims';

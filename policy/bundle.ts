@@ -34,8 +34,9 @@ export interface LoadPolicyOptions {
 }
 
 /**
- * Loads every `*.cedar` file in `dir` plus `schema.cedarschema`, validates the policies against the schema in strict
- * mode, and preparses them. Throws an EcpError listing every problem as "file:line:col: reason" — fail closed.
+ * Loads every `*.cedar` file in `dir` plus `schema.cedarschema` (policy ids from `@id`, else "<file>#<n>") and builds
+ * the bundle with `bundleFromTexts`'s rules: strict validation, requirements from annotations, preparsed. Throws an
+ * EcpError listing every problem as "file:line:col: reason" — fail closed.
  */
 export function loadPolicyBundle(dir: string, options: LoadPolicyOptions): PolicyBundle {
   const problems: string[] = [];
@@ -51,9 +52,8 @@ export function loadPolicyBundle(dir: string, options: LoadPolicyOptions): Polic
   if (schemaCheck.type === 'failure') problems.push(...describeCedarErrors(schemaPath, schemaText, schemaCheck.errors));
 
   const policies: Record<string, string> = {};
-  const effects: Record<string, 'permit' | 'forbid'> = {};
+  const policyJson: Record<string, cedar.PolicyJson> = {};
   const sources: Record<string, string> = {};
-  const requirements: Record<string, ApprovalRequirement> = {};
   const offsets: Record<string, { file: string; text: string; offset: number }> = {};
 
   const files = readdirSync(dir).filter((f) => f.endsWith('.cedar')).sort();
@@ -83,50 +83,125 @@ export function loadPolicyBundle(dir: string, options: LoadPolicyOptions): Polic
         return;
       }
       policies[id] = policyText;
-      effects[id] = json.json.effect;
+      policyJson[id] = json.json;
       sources[id] = where;
       offsets[id] = { file, text, offset };
-      const { requirement, problems: annotationProblems } = requirementFromAnnotations(
-        id,
-        json.json.effect,
-        annotations,
-        options.defaultDeadlineSeconds,
-      );
-      problems.push(...annotationProblems.map((p) => `${where}: policy "${id}": ${p}`));
-      if (requirement) requirements[id] = requirement;
     });
   }
 
-  if (problems.length === 0) {
-    const validation = cedar.validate({ schema: schemaText, policies: { staticPolicies: policies }, validationSettings: { mode: 'strict' } });
-    if (validation.type === 'failure') problems.push(...describeCedarErrors(schemaPath, schemaText, validation.errors));
-    else {
-      for (const { policyId, error } of validation.validationErrors) {
-        const at = offsets[policyId];
-        problems.push(...(at ? describeCedarErrors(at.file, at.text, [error], at.offset) : [`policy "${policyId}": ${error.message}`]));
+  return compileBundle({ schemaText, policies, defaultDeadlineSeconds: options.defaultDeadlineSeconds }, {
+    dir,
+    sources,
+    problems,
+    parsed: policyJson,
+    policyErrors: (id, errors) => {
+      const at = offsets[id];
+      return at ? describeCedarErrors(at.file, at.text, errors, at.offset) : errors.map((e) => `policy "${id}": ${e.message}`);
+    },
+    schemaErrors: (errors) => describeCedarErrors(schemaPath, schemaText, errors),
+  });
+}
+
+/**
+ * What a policy bundle is made of: exactly what the plane reads from its policy directory and what an evidence pack
+ * carries, so the plane and an auditor build the same bundle from the same texts.
+ */
+export interface PolicyTexts {
+  schemaText: string;
+  /** Policy id → the text of exactly one policy. */
+  policies: Record<string, string>;
+  /** Deadline of approval policies without `@deadline`. */
+  defaultDeadlineSeconds: number;
+}
+
+/**
+ * The bundle version: a digest over the schema and every policy text, pinned in each attempt's context and advice.
+ * `digest` must compute `digestOf` (the auditor passes a node:crypto implementation of the same value).
+ */
+export function policyBundleVersion(texts: Pick<PolicyTexts, 'schemaText' | 'policies'>, digest: (value: unknown) => string = digestOf): string {
+  return digest({ schema: texts.schemaText, policies: texts.policies });
+}
+
+/** Where texts came from, for messages; `describe…` turn Cedar diagnostics into "where: reason" lines. */
+export interface PolicyOrigin {
+  /** The directory (or another label, e.g. "(evidence pack)") named in messages and kept in the bundle. */
+  dir: string;
+  /** Where each policy starts, for messages; a policy without an entry is named by its id alone. */
+  sources?: Record<string, string>;
+  policyErrors?: (id: string, errors: readonly cedar.DetailedError[]) => string[];
+  schemaErrors?: (errors: readonly cedar.DetailedError[]) => string[];
+}
+
+/**
+ * Builds an evaluable bundle from policy texts, with the plane's rules: each policy's effect and approval requirement
+ * from its annotations, strict validation against the schema, the version formula, per-action slices. The plane's
+ * loader and the auditor's re-derivation (audit/pack/policy.ts) both build through this function. Throws a
+ * `policy_invalid` EcpError listing every problem — fail closed.
+ */
+export function bundleFromTexts(texts: PolicyTexts, origin: PolicyOrigin): PolicyBundle {
+  return compileBundle(texts, { ...origin, sources: origin.sources ?? {}, problems: [], parsed: {} });
+}
+
+interface CompileOrigin extends PolicyOrigin {
+  sources: Record<string, string>;
+  /** Problems the caller found already (files that do not parse, duplicate ids): reported together with these. */
+  problems: readonly string[];
+  /** Cedar JSON of policies the caller has parsed already (the loader needs it for ids), so none is parsed twice. */
+  parsed: Record<string, cedar.PolicyJson>;
+}
+
+function compileBundle(texts: PolicyTexts, origin: CompileOrigin): PolicyBundle {
+  const { dir, sources } = origin;
+  const problems = [...origin.problems];
+  const byId = (id: string, errors: readonly cedar.DetailedError[]) => errors.map((e) => `policy "${id}": ${e.message}`);
+  const policyErrors = origin.policyErrors ?? byId;
+  const where = (id: string) => (sources[id] ? `${sources[id]}: ` : '');
+  const effects: Record<string, 'permit' | 'forbid'> = {};
+  const requirements: Record<string, ApprovalRequirement> = {};
+  for (const [id, text] of Object.entries(texts.policies)) {
+    let json = origin.parsed[id];
+    if (!json) {
+      const answer = cedar.policyToJson(text);
+      if (answer.type === 'failure') {
+        problems.push(...policyErrors(id, answer.errors));
+        continue;
       }
+      json = answer.json;
+    }
+    effects[id] = json.effect;
+    const { requirement, problems: annotationProblems } = requirementFromAnnotations(id, json.effect, json.annotations ?? {}, texts.defaultDeadlineSeconds);
+    problems.push(...annotationProblems.map((p) => `${where(id)}policy "${id}": ${p}`));
+    if (requirement) requirements[id] = requirement;
+  }
+
+  if (problems.length === 0) {
+    const validation = cedar.validate({ schema: texts.schemaText, policies: { staticPolicies: texts.policies }, validationSettings: { mode: 'strict' } });
+    if (validation.type === 'failure') {
+      problems.push(...(origin.schemaErrors ?? ((errors) => errors.map((e) => `the schema: ${e.message}`)))(validation.errors));
+    } else {
+      for (const { policyId, error } of validation.validationErrors) problems.push(...policyErrors(policyId, [error]));
     }
   }
   if (problems.length > 0) {
     throw new EcpError('policy_invalid', `policy bundle ${dir} is invalid:\n  ${problems.join('\n  ')}`);
   }
 
-  const version = digestOf({ schema: schemaText, policies });
-  const preparsed = cedar.preparsePolicySet(version, { staticPolicies: policies });
+  const version = policyBundleVersion(texts);
+  const preparsed = cedar.preparsePolicySet(version, { staticPolicies: texts.policies });
   if (preparsed.type === 'failure') {
     throw new EcpError('policy_invalid', `policy bundle ${dir} could not be prepared: ${preparsed.errors.map((e) => e.message).join('; ')}`);
   }
   const bundle: PolicyBundle = {
     dir,
     version,
-    schemaText,
-    policies,
+    schemaText: texts.schemaText,
+    policies: texts.policies,
     effects,
-    sources,
+    sources: Object.fromEntries(Object.keys(texts.policies).map((id) => [id, sources[id] ?? id])),
     requirements,
     approvalGroups: [...new Set(Object.values(requirements).flatMap((r) => r.groups))].sort(),
-    actions: schemaActions(schemaText),
-    defaultDeadlineSeconds: options.defaultDeadlineSeconds,
+    actions: schemaActions(texts.schemaText),
+    defaultDeadlineSeconds: texts.defaultDeadlineSeconds,
   };
   // Index and preparse the per-action slices now, so the first attempt does not pay for it (policy/slices.ts).
   try {
