@@ -52,7 +52,8 @@ describe('malformed decisions sent raw (property-based)', () => {
       const { attemptId, proposalHash } = await plane.ecp.propose(refund(7_500));
       await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
       const handle = plane.ecp.client.workflow.getHandle(attemptId);
-      const payloads = malformedDecisions(attemptId, proposalHash, 80);
+      // Fewer than the 64 signals per attempt ECP's servers accept (SERVER_LIMITS), so every one reaches the workflow.
+      const payloads = malformedDecisions(attemptId, proposalHash, 60);
       let validatorRejected = 0;
       let refusedInWorkflow = 0;
       for (const payload of payloads) {
