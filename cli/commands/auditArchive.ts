@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { EcpError } from '../../../common/errors';
-import type { EcpClient } from '../../ecpClient';
+import { EcpError } from '../../common/errors';
+import type { EcpClient } from '../../client/ecpClient';
 import type { CliContext } from '../context';
 import { EXIT, exitCodeForEcpError, type ExitCode } from '../exitCodes';
 import { dim, note, print, printJson, table } from '../format';
@@ -16,8 +16,8 @@ interface ArchiveOptions {
 
 /** The archive a command works on: --archive, else ECP_ARCHIVE_DIR, else `<data-dir>/archive`. */
 export async function archiveFor(ctx: CliContext, explicit: string | undefined) {
-  const { Archive } = await import('../../../audit/archive/archive');
-  const { archiveSettingsFromEnv } = await import('../../../audit/archive/archiverControl');
+  const { Archive } = await import('../../audit/archive/archive');
+  const { archiveSettingsFromEnv } = await import('../../audit/archive/archiverControl');
   const { resolve } = await import('node:path');
   return Archive.local(explicit ? resolve(explicit) : archiveSettingsFromEnv(ctx.dataDir).dir);
 }
@@ -54,7 +54,7 @@ export function registerAuditArchiveCommands(audit: Command): void {
         if (attemptIds.length === 0 && !o.allRetained) throw new EcpError('invalid_input', 'name attempts to archive, or pass --all-retained', 'attempt');
         const archive = await archiveFor(ctx, o.archive);
         const ecp = await ctx.client();
-        const { sealAttempt, listClosedAttempts, ExportFailed } = await import('../../../audit/archive/sealer');
+        const { sealAttempt, listClosedAttempts, ExportFailed } = await import('../../audit/archive/sealer');
         const targets = [...attemptIds];
         if (o.allRetained) for (const c of await listClosedAttempts(ecp.client, null)) if (!targets.includes(c.attemptId)) targets.push(c.attemptId);
         const results: Array<{ attemptId: string; outcome: string; seq: number | null; object: string | null; error: string | null }> = [];
@@ -100,7 +100,7 @@ export function registerAuditArchiveCommands(audit: Command): void {
         const { ecp, notice } = await optionalClient(ctx, o.offline);
         let archiver: unknown = null;
         if (ecp) {
-          const { archiverStatus } = await import('../../../audit/archive/archiverControl');
+          const { archiverStatus } = await import('../../audit/archive/archiverControl');
           archiver = await archiverStatus(ecp.client).catch((err: Error) => ({ error: err.message }));
         }
         const status = {
