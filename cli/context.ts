@@ -4,7 +4,7 @@ import { EcpError } from '../common/errors';
 import type { DataConverter } from '@temporalio/common';
 import type { PlaneConfig } from '../config/load';
 import type { EcpClient } from '../client/ecpClient';
-import { dataDirFromEnv } from '../worker/options';
+import { dataDirFromEnv } from '../config/dataDir';
 
 /** The global options every command accepts. */
 export interface GlobalOptions {
@@ -88,7 +88,8 @@ export class CliContext {
    * to anything that reads history payloads offline (evidence-pack verification, replay).
    */
   async dataConverter(): Promise<DataConverter> {
-    const { dataConverterFor, payloadKeySourcesFromFile } = await import('../codec/dataConverter');
+    const { dataConverterFor } = await import('../codec/dataConverter');
+    const { payloadKeySourcesFromFile } = await import('../config/payloadKeySources');
     return dataConverterFor(this.configPath ? payloadKeySourcesFromFile(this.configPath) : {});
   }
 

@@ -23,7 +23,8 @@ export function registerAuditCommands(program: Command): Command {
 
 /** The payload codec configured for this plane (ecp.yaml's payloadEncryption, else ECP_PAYLOAD_KEYS), if any. */
 async function dataConverterOf(ctx: CliContext): Promise<DataConverter> {
-  const { dataConverterFor, payloadKeySourcesFromFile } = await import('../../codec/dataConverter');
+  const { dataConverterFor } = await import('../../codec/dataConverter');
+  const { payloadKeySourcesFromFile } = await import('../../config/payloadKeySources');
   return dataConverterFor(ctx.configPath ? payloadKeySourcesFromFile(ctx.configPath) : {});
 }
 

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseDuration } from '../../config/duration';
+import { parseDuration } from '../../common/duration';
 import { DEFAULT_APPROVAL_DEADLINE } from '../../config/schema';
 import type { AdviceView, BacktestReport } from '../../audit/backtest';
 import { EXIT } from '../exitCodes';
 import { bold, note, print, printJson, table } from '../format';
 import { action, examples } from '../run';
-import { archiveFor, optionalClient } from './auditArchive';
+import { archiveFor, optionalClient } from './auditSources';
 
 interface BacktestOptions {
   policies: string;

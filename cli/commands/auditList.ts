@@ -3,7 +3,7 @@ import type { ListedAttempt } from '../../audit/listSources';
 import { positiveInt } from '../input';
 import { note, print, printJson, status, table } from '../format';
 import { action, examples } from '../run';
-import { archiveFor, optionalClient } from './auditArchive';
+import { archiveFor, optionalClient } from './auditSources';
 
 interface ListOptions {
   agent?: string;

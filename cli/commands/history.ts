@@ -34,7 +34,8 @@ export function registerHistory(program: Command): void {
           } catch (err) {
             throw new EcpError('invalid_input', `cannot read the history file ${o.history}: ${(err as Error).message}`);
           }
-          const { dataConverterFor, payloadKeySourcesFromFile } = await import('../../codec/dataConverter');
+          const { dataConverterFor } = await import('../../codec/dataConverter');
+          const { payloadKeySourcesFromFile } = await import('../../config/payloadKeySources');
           converter = loadedConverter(dataConverterFor(ctx.configPath ? payloadKeySourcesFromFile(ctx.configPath) : {}));
         } else {
           if (!attemptId) throw new EcpError('invalid_input', 'name the attempt, or pass --history <file>', 'attempt');

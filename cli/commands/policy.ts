@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseDuration } from '../../config/duration';
+import { parseDuration } from '../../common/duration';
 import { DEFAULT_APPROVAL_DEADLINE } from '../../config/schema';
 import type { PolicyBundle } from '../../policy/bundle';
 import { duration, fields, print, printJson, table } from '../format';
