@@ -49,7 +49,7 @@ const LAYERS = Object.keys(MAY_IMPORT);
 const LEAVES = ['test', 'bench'];
 
 /** Modules that cannot run in Temporal's workflow sandbox or in a browser. */
-const NODE_ONLY_PACKAGES = '^node_modules/(@temporalio/(worker|client|activity|testing)|@cedar-policy|ajv|yaml|hono|@hono|commander|cli-table3|esbuild|tsx)/';
+const NODE_ONLY_PACKAGES = '(^|/)node_modules/(@temporalio/(worker|client|activity|testing)|@cedar-policy|ajv|yaml|hono|@hono|commander|cli-table3|esbuild|tsx)/';
 
 /** @type {import('dependency-cruiser').IConfiguration['forbidden']} */
 const layerRules = LAYERS.flatMap((layer) => {
@@ -142,7 +142,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|\\.ecp-data|test-artifacts)/' },
+    exclude: { path: '^(\\.ecp-data|test-artifacts)/' },
     tsConfig: { fileName: 'tsconfig.json' },
     // Type-only imports count as edges too: a type from a higher layer couples the layers just the same.
     tsPreCompilationDeps: true,
