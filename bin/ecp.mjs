@@ -3,4 +3,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../client/cli/main.ts');
+await import('../cli/main.ts');

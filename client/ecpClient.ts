@@ -41,8 +41,9 @@ import { CLIENT_CHANNEL_ARGS, temporalTargetFromEnv, type TemporalTarget } from 
 import { dataConverterFor, decodePayloads } from '../codec/dataConverter';
 import { signDecision } from './keys';
 import { ListingSealVerifier } from './listingSeal';
-import { dataDirFromEnv } from '../worker/options';
+import { dataDirFromEnv } from '../config/dataDir';
 import { buildListQuery, type AttemptFilter } from './listQuery';
+import type { AttemptSummary } from '../common/searchAttributes';
 
 export interface ProposeResult {
   attemptId: string;
@@ -51,17 +52,8 @@ export interface ProposeResult {
   created: boolean;
 }
 
-export interface AttemptSummary {
-  attemptId: string;
-  status: AttemptStatus | 'UNKNOWN';
-  agent: string | null;
-  actionType: string | null;
-  resource: string | null;
-  awaitingGroups: string[];
-  deadline: string | null;
-  startedAt: string;
-  closedAt: string | null;
-}
+// Declared in common/ so the browser console can name it without importing the Node client library.
+export type { AttemptSummary } from '../common/searchAttributes';
 
 export interface DecideOptions {
   human: string;

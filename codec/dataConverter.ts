@@ -1,14 +1,12 @@
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
-import { z } from 'zod';
-import type { PlaneConfig } from '../config/load';
-import { parseSourceFile, readSourceFile } from '../config/yamlFile';
 import { AesGcmPayloadCodec } from './aesGcm';
-import { keyringFromConfig, keyringFromEnv, payloadEncryptionSchema, type PayloadKeyring } from './keys';
+import { keyringFromConfig, keyringFromEnv, type PayloadEncryptionConfig, type PayloadKeyring } from './keys';
 
 /** Where payload keys may come from: the plane configuration (ecp.yaml) and/or the environment. */
 export interface PayloadKeySources {
-  config?: Pick<PlaneConfig, 'file' | 'payloadEncryption'>;
+  /** The configuration file (relative key files resolve against its folder) and its `payloadEncryption` section. */
+  config?: { file: string; payloadEncryption?: PayloadEncryptionConfig };
   env?: NodeJS.ProcessEnv;
 }
 
@@ -41,18 +39,6 @@ export function dataConverterFor(sources: PayloadKeySources = {}): DataConverter
 /** A data converter around an existing codec (so the caller can keep it and swap its keys on reload). */
 export function dataConverterWith(codec: AesGcmPayloadCodec): DataConverter {
   return { payloadCodecs: [codec] };
-}
-
-const sectionOnly = z.object({ payloadEncryption: payloadEncryptionSchema.optional() });
-
-/**
- * Reads only the `payloadEncryption` section of an ecp.yaml — for clients (the CLI's `show`, `approve`) that need
- * the keys but not the whole configuration (policies, directory). Errors name file, line and field.
- */
-export function payloadKeySourcesFromFile(configPath: string, env: NodeJS.ProcessEnv = process.env): PayloadKeySources {
-  const file = resolve(configPath);
-  const { payloadEncryption } = parseSourceFile(readSourceFile(file), sectionOnly);
-  return { config: { file, ...(payloadEncryption ? { payloadEncryption } : {}) }, env };
 }
 
 /** Decodes payloads as stored in history (the last codec applied on encode is the first undone). */

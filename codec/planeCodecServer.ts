@@ -1,8 +1,7 @@
 import type { Hono } from 'hono';
 import { EcpError } from '../common';
-import type { PlaneConfig } from '../config/load';
 import type { AesGcmPayloadCodec } from './aesGcm';
-import { resolveEnvRef } from './keys';
+import { resolveEnvRef, type PayloadEncryptionConfig } from './keys';
 import { createCodecRoutes, serveCodecServer, type RunningCodecServer } from './server';
 
 /**
@@ -10,7 +9,7 @@ import { createCodecRoutes, serveCodecServer, type RunningCodecServer } from './
  * Token hashes given as `${env:NAME}` are resolved here (unset → error naming the field).
  */
 export function codecRoutesFromConfig(options: {
-  config: Pick<PlaneConfig, 'payloadEncryption'>;
+  config: { payloadEncryption?: PayloadEncryptionConfig };
   codec: AesGcmPayloadCodec;
   namespace: string;
   env?: NodeJS.ProcessEnv;
@@ -41,7 +40,7 @@ export function codecRoutesFromConfig(options: {
  * `codecServer` section is an error — the server never runs without configured tokens.
  */
 export async function startPlaneCodecServer(options: {
-  config: Pick<PlaneConfig, 'payloadEncryption'>;
+  config: { payloadEncryption?: PayloadEncryptionConfig };
   codec: AesGcmPayloadCodec;
   namespace: string;
   env?: NodeJS.ProcessEnv;

@@ -1,12 +1,5 @@
 import { z } from 'zod';
-import * as ed from '@noble/ed25519';
-import { sha512 } from '@noble/hashes/sha2.js';
-import { hexToBytes } from '@noble/hashes/utils.js';
 import { humanIdSchema } from './proposal';
-import { decisionSigningBytes } from './statement';
-
-// Pure-JS SHA-512 so Ed25519 verification runs inside the workflow sandbox.
-ed.hashes.sha512 = sha512;
 
 export const verdictSchema = z.enum(['approve', 'reject']);
 export type Verdict = z.infer<typeof verdictSchema>;
@@ -40,27 +33,3 @@ export const signedDecisionSchema = z.strictObject({
     .optional(),
 });
 export type SignedDecision = z.output<typeof signedDecisionSchema>;
-
-export { decisionSigningBytes, keyFingerprint } from './statement';
-
-/**
- * Returns the registered key that verifies the signature, or null. Never throws on malformed input. Each key tried
- * costs one Ed25519 verification, so callers narrow `publicKeys` first (see `screenDecision`).
- */
-export function findSigningKey(decision: SignedDecision, publicKeys: readonly string[]): string | null {
-  const message = decisionSigningBytes(decision.statement);
-  let signature: Uint8Array;
-  try {
-    signature = hexToBytes(decision.signature);
-  } catch {
-    return null;
-  }
-  for (const key of publicKeys) {
-    try {
-      if (ed.verify(signature, message, hexToBytes(key))) return key;
-    } catch {
-      // A malformed key or signature simply does not verify.
-    }
-  }
-  return null;
-}

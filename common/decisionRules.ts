@@ -1,5 +1,7 @@
 import type { ApprovalRequirement } from './advice';
-import { findSigningKey, keyFingerprint, type SignedDecision } from './decision';
+import type { SignedDecision } from './decision';
+import { findSigningKey } from './signature';
+import { keyFingerprint } from './statement';
 import type { PinnedDirectory } from './directory';
 import type { AcceptedDecision, AttemptStatus, RefusalCode, RequirementProgress } from './record';
 

@@ -12,4 +12,6 @@ export * from './messages';
 export * from './proposal';
 export * from './record';
 export * from './searchAttributes';
+export * from './signature';
+export * from './statement';
 export * from './validation';

@@ -1,4 +1,5 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { AttemptStatus } from './record';
 
 /** Search attributes that let `temporal workflow list --query` find attempts. */
 export const statusKey = defineSearchAttributeKey('EcpStatus', SearchAttributeType.KEYWORD);
@@ -15,3 +16,19 @@ export const deadlineKey = defineSearchAttributeKey('EcpDeadline', SearchAttribu
 export const sealKey = defineSearchAttributeKey('EcpSeal', SearchAttributeType.KEYWORD);
 
 export const ECP_SEARCH_ATTRIBUTES = [statusKey, agentKey, actionTypeKey, proposalHashKey, awaitingGroupsKey, deadlineKey, sealKey];
+
+/**
+ * An attempt as listings show it (inbox, `ecp pending`/`list`, the console): read from its search attributes and memo,
+ * listed only with a valid listing seal. `UNKNOWN` when the status attribute is missing.
+ */
+export interface AttemptSummary {
+  attemptId: string;
+  status: AttemptStatus | 'UNKNOWN';
+  agent: string | null;
+  actionType: string | null;
+  resource: string | null;
+  awaitingGroups: string[];
+  deadline: string | null;
+  startedAt: string;
+  closedAt: string | null;
+}

@@ -3,7 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { digestOf, directorySchema, EcpError, type Directory, type Proposal } from '../common';
 import { loadPolicyBundle, type PolicyBundle } from '../policy/bundle';
 import type { PayloadEncryptionConfig } from '../codec/keys';
-import { parseDuration } from './duration';
+import { parseDuration } from '../common/duration';
 import { actionTypesFileSchema, configFileSchema, type ActionTypeConfig, type ConsoleConfig } from './schema';
 import { parseSourceFile, readSourceFile } from './yamlFile';
 

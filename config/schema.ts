@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actionTypeNameSchema, directorySchema } from '../common';
-import { parseDuration } from './duration';
+import { parseDuration } from '../common/duration';
 import { payloadEncryptionSchema } from '../codec/keys';
 
 const durationSchema = z.string().refine((s) => {

@@ -1,5 +1,5 @@
 import type { ApprovalRequirement } from '../common/advice';
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '../common/duration';
 
 /**
  * How approval requirements are written in Cedar: annotations on a `permit` policy.

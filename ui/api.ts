@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { AttemptSummary } from '../client/ecpClient';
+import type { AttemptSummary } from '../common/searchAttributes';
 import type { ClaimCheck } from '../common/claims';
 import type { AttemptRecord } from '../common/record';
 import type { SignedDecision } from '../common/decision';

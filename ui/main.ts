@@ -1,24 +1,13 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 /** The ECP console in the browser: a small single-page app over the console API. */
-import { api, ApiFailure, setCsrfToken, type AttemptList, type SessionInfo } from './api';
+import { api, ApiFailure, setCsrfToken, type AttemptList } from './api';
 import { announce, h } from './dom';
 import { forgetKey } from './signing';
 import { renderAttempt } from './views/attempt';
 import { renderAll, renderInbox } from './views/lists';
 import { renderSignIn } from './views/signin';
-
-export interface App {
-  session: SessionInfo | null;
-  inbox: AttemptList | null;
-  navigate(path: string): void;
-  signedIn(session: SessionInfo): void;
-  signOut(): Promise<void>;
-  /** Called when the live inbox changes; the current view may re-render. */
-  onInbox: ((list: AttemptList) => void) | null;
-  /** Cleanup of the current view (timers). */
-  cleanup: (() => void) | null;
-}
+import type { App } from './app';
 
 let events: EventSource | null = null;
 let pollTimer: number | undefined;

@@ -2,7 +2,7 @@
 /**
  * In-browser signing. The human's PKCS#8 Ed25519 key (the file `ecp keys new` writes) is imported with WebCrypto as
  * a NON-extractable CryptoKey and kept only in this page's memory: it is never sent anywhere, never stored, and is
- * forgotten on sign-out or reload. The bytes signed are exactly `common/decision.ts`'s `decisionSigningBytes` — the
+ * forgotten on sign-out or reload. The bytes signed are exactly `common/statement.ts`'s `decisionSigningBytes` — the
  * same code the workflow and `ecp audit verify` use to verify.
  */
 import * as ed from '@noble/ed25519';
@@ -22,7 +22,7 @@ let loaded: LoadedKey | null = null;
 export const currentKey = () => loaded;
 export const forgetKey = () => (loaded = null);
 
-ed.hashes.sha512 = sha512; // as common/decision.ts does, for synchronous verify
+ed.hashes.sha512 = sha512; // as common/signature.ts does, for synchronous verify
 
 const KEY_CHECK_PREFIX = 'ecp.console.key-check:'; // never a decision: different domain prefix
 

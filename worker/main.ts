@@ -6,9 +6,9 @@
  */
 import { parseArgs } from 'node:util';
 import { EcpError } from '../common';
-import { dataDirFromEnv } from './options';
+import { dataDirFromEnv } from '../config/dataDir';
 import { runPlane } from './plane-process';
-import { portFromEnv } from './ports';
+import { portFromEnv } from '../config/ports';
 import { consolePortFromEnv, startConsole } from '../api/server';
 
 const usage = (message: string): never => {

@@ -1,51 +1,14 @@
 import type { KeyObject } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { TASK_QUEUE } from '../common';
 import { createActivities } from '../activities';
 import type { ArchiveBinding } from '../activities/archive';
 import type { PlaneRuntime } from '../config/runtime';
-import { planeBuildId } from './codeIdentity';
+import { planeBuildId, prebundleWorkflows } from '../workflows/bundle';
 import { loadOrCreatePlaneKey } from '../client/listingSeal';
-import { dataDirFromEnv } from './options';
+import { dataDirFromEnv } from '../config/dataDir';
 import type { AesGcmPayloadCodec } from '../codec/aesGcm';
 import { dataConverterWith, payloadCodecFor } from '../codec/dataConverter';
-
-export const WORKFLOWS_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
-
-type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
-let cachedBundle: Promise<WorkflowBundle> | undefined;
-const WORKFLOWS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows');
-/**
- * Modules every workflow of a worker shares (the SDK's `preloadModules`): stateless libraries, evaluated once per
- * worker instead of once per workflow. See workflows/sharedCrypto.ts and workflows/sharedZod.ts.
- */
-export function sharedWorkflowModules(): string[] {
-  const require = createRequire(import.meta.url);
-  return [
-    require.resolve(join(WORKFLOWS_DIR, 'sharedCrypto.ts')),
-    require.resolve(join(WORKFLOWS_DIR, 'sharedZod.ts')),
-    '@noble/ed25519',
-    '@noble/hashes/sha2.js',
-    '@noble/hashes/utils.js',
-  ];
-}
-
-/** Bundles the workflow code once per process (webpack is slow; every worker of the process shares it). */
-export function prebundleWorkflows(): Promise<WorkflowBundle> {
-  const require = createRequire(import.meta.url);
-  cachedBundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve(WORKFLOWS_PATH),
-    preloadModules: sharedWorkflowModules(),
-    logger: quietLogger,
-    // webpack names modules relative to its context (default: the process's cwd); pin it to the package root so the
-    // bundle — and so the code identity in build IDs and evidence packs — does not depend on where ecp was started.
-    webpackConfigHook: (config) => ({ ...config, context: join(WORKFLOWS_DIR, '..') }),
-  });
-  return cachedBundle;
-}
 
 export interface PlaneWorkerOptions {
   connection: NativeConnection;
@@ -89,15 +52,3 @@ export async function createPlaneWorker(options: PlaneWorkerOptions): Promise<Wo
   });
 }
 
-const quietLogger = {
-  log() {},
-  trace() {},
-  debug() {},
-  info() {},
-  warn(message: string) {
-    console.warn(message);
-  },
-  error(message: string) {
-    console.error(message);
-  },
-};

@@ -8,9 +8,9 @@ import type { ServerType } from '@hono/node-server';
 import { EcpError } from '../common';
 import { prepareDemo } from '../examples/demo/setup';
 import { createDemoTarget, serveDemoTarget } from '../examples/demo/target';
-import { dataDirFromEnv } from './options';
+import { dataDirFromEnv } from '../config/dataDir';
 import { embeddedServerPorts } from './devServer';
-import { assertPortsFree, portFromEnv, type PlannedPort } from './ports';
+import { assertPortsFree, portFromEnv, type PlannedPort } from '../config/ports';
 import { runPlane, type RunningPlane } from './plane-process';
 import { consolePortFromEnv, startConsole, type RunningConsole } from '../api/server';
 

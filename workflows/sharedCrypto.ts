@@ -4,7 +4,7 @@
  * decision signature rebuilds noble-ed25519's base-point table (~4,000 point additions) and compiles its BigInt code
  * afresh — most of a replay's cost. What the workflow computes is unchanged; only instantiation is shared.
  *
- * The SDK deep-freezes shared modules, but common/decision.ts assigns `ed.hashes.sha512` when each workflow loads it.
+ * The SDK deep-freezes shared modules, but common/signature.ts assigns `ed.hashes.sha512` when each workflow loads it.
  * An accessor keeps that assignment working (and effective) on the frozen object. Runs in the workflow sandbox.
  */
 import * as ed from '@noble/ed25519';

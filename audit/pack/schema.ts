@@ -30,7 +30,7 @@ export const packDirectorySchema = z.strictObject({
 
 /**
  * Identity of the workflow code that produced the history. The plane's worker runs with build ID
- * `ecp@<version>+<hex>` (see worker/codeIdentity.ts), where hex is SHA-256 of the workflow bundle without its source
+ * `ecp@<version>+<hex>` (see workflows/bundle.ts), where hex is SHA-256 of the workflow bundle without its source
  * map; Temporal records the build ID in every workflow task event, so the history itself names the code that wrote it.
  * `buildIds` are all distinct build IDs in history (more than one if workers were upgraded mid-attempt);
  * `workflowBundleDigest` is the digest from the last one (null for a build ID without a digest).

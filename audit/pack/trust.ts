@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AttemptRecord } from '../../common';
 import { canonicalJson, digestOf } from '../../common/canonical';
-import { keyFingerprint } from '../../common/decision';
+import { keyFingerprint } from '../../common/statement';
 import { directorySchema, publicKeyHexSchema, type Directory, type PinnedDirectory } from '../../common/directory';
 import { EcpError } from '../../common/errors';
 import { agentIdSchema, groupIdSchema, humanIdSchema } from '../../common/proposal';

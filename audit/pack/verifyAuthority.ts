@@ -1,5 +1,5 @@
 import { canonicalJson } from '../../common/canonical';
-import { keyFingerprint } from '../../common/decision';
+import { keyFingerprint } from '../../common/statement';
 import { allRequirementsMet, requirementProgress } from '../../common/decisionRules';
 import type { PinnedDirectory } from '../../common/directory';
 import type { AttemptRecord } from '../../common/record';

@@ -6,7 +6,8 @@
  * fails verification (closed), never the other way round.
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { decisionSigningBytes, type DecisionStatement } from '../../common/decision';
+import type { DecisionStatement } from '../../common/decision';
+import { decisionSigningBytes } from '../../common/statement';
 
 // DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the 32 raw key bytes follow it.
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -35,7 +36,7 @@ function publicKeyObject(hex: string): KeyObject | null {
 
 /**
  * The registered key (hex, as the directory lists it) whose Ed25519 signature over the statement verifies, or null.
- * Same contract as common/decision.ts `findSigningKey`: never throws on malformed input.
+ * Same contract as common/signature.ts `findSigningKey`: never throws on malformed input.
  */
 export function findSigningKeyNode(statement: DecisionStatement, signatureHex: string, publicKeys: readonly string[]): string | null {
   if (typeof signatureHex !== 'string' || !SIGNATURE.test(signatureHex)) return null;

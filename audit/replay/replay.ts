@@ -5,8 +5,7 @@ import type { HistoryAndWorkflowId } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type InjectedSinks, type LogLevel } from '@temporalio/worker';
-import { workflowCodeDigest } from '../../worker/codeIdentity';
-import { prebundleWorkflows, sharedWorkflowModules, WORKFLOWS_PATH } from '../../worker/plane';
+import { prebundleWorkflows, sharedWorkflowModules, workflowCodeDigest, WORKFLOWS_PATH } from '../../workflows/bundle';
 import type { ReplayCaptureSinks } from './captureResult';
 
 const CAPTURE_PATH = join(dirname(fileURLToPath(import.meta.url)), 'captureResult.ts');
@@ -15,7 +14,7 @@ let replayBundle: Promise<WorkflowBundle> | undefined;
 
 /**
  * The plane's workflow code plus the result-capturing interceptor, bundled once per process. Stateless libraries
- * are preloaded (one instance for all replayed workflows, see worker/plane.ts `sharedWorkflowModules`).
+ * are preloaded (one instance for all replayed workflows, see workflows/bundle.ts `sharedWorkflowModules`).
  */
 function replayWorkflowBundle(): Promise<WorkflowBundle> {
   const require = createRequire(import.meta.url);

@@ -21,7 +21,7 @@ import { localWorkflowBundleDigest } from '../../audit/replay/replay';
 import { loadCodeIdentities, loadDirectoryVersions } from '../../audit/trustStore';
 import { publicKeyHex } from '../../client/keys';
 import type { AttemptRecord, ProposalInput } from '../../common';
-import { keyFingerprint } from '../../common/decision';
+import { keyFingerprint } from '../../common/statement';
 import { loadPlaneConfig } from '../../config/load';
 import { runPlane, type RunningPlane } from '../../worker/plane-process';
 import { deploy, waitForStatus } from '../helpers/attempts';

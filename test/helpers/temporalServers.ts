@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ECP_SEARCH_ATTRIBUTES } from '../../common';
-import { WORKFLOWS_PATH } from '../../worker/plane';
+import { WORKFLOWS_PATH } from '../../workflows/bundle';
 import { serverLimitArgs } from '../../worker/serverLimits';
 import { findTemporalTool, TEMPORAL_TOOLS } from '../../worker/temporalCli';
 

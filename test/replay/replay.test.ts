@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../../common';
-import { prebundleWorkflows } from '../../worker/plane';
+import { prebundleWorkflows } from '../../workflows/bundle';
 import { expectLogLine } from '../helpers/quietLogs';
 
 const here = dirname(fileURLToPath(import.meta.url));

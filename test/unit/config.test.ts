@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EcpError } from '../../common';
 import { loadPlaneConfig } from '../../config/load';
-import { parseDuration } from '../../config/duration';
+import { parseDuration } from '../../common/duration';
 
 const KEY = 'ab'.repeat(32);
 const DIRECTORY = `agents:

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../../common/record';
 import { deadlineText } from '../../common/timeFormat';
-import { renderRecord } from '../../client/cli/commands/show';
+import { renderRecord } from '../../cli/commands/show';
 
 const now = Date.parse('2026-01-01T11:01:00.000Z');
 const deadline = '2026-01-01T12:00:00.000Z';

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../codec/aesGcm';
-import { dataConverterFor, decodePayloads, payloadKeySourcesFromFile, resolvePayloadKeyring } from '../../codec/dataConverter';
+import { dataConverterFor, decodePayloads, resolvePayloadKeyring } from '../../codec/dataConverter';
+import { payloadKeySourcesFromFile } from '../../config/payloadKeySources';
 import { keyringFromEnv, payloadEncryptionSchema, type PayloadKeyring } from '../../codec/keys';
 import { EcpError } from '../../common';
 

@@ -6,7 +6,7 @@ import { api, ApiFailure, type AttemptView } from '../api';
 import { announce, fields, h, render, statusBadge, table } from '../dom';
 import { deadlineText } from '../../common/timeFormat';
 import { compact, duration, when } from '../format';
-import type { App } from '../main';
+import type { App } from '../app';
 import { renderDecide } from './decide';
 
 /** The whole decision context of one attempt, refreshed every 2 s until it closes. */

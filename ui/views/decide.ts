@@ -2,7 +2,7 @@
 import type { Verdict } from '../../common/decision';
 import { api, ApiFailure, type AttemptView } from '../api';
 import { announce, h } from '../dom';
-import type { App } from '../main';
+import type { App } from '../app';
 import { currentKey, importKey, signStatement } from '../signing';
 
 /**

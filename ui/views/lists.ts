@@ -1,10 +1,10 @@
 /// <reference lib="dom" />
-import type { AttemptSummary } from '../../client/ecpClient';
+import type { AttemptSummary } from '../../common/searchAttributes';
 import { ATTEMPT_STATUSES } from '../../common/record';
 import { api, ApiFailure, type AttemptList } from '../api';
 import { h, render, statusBadge, table } from '../dom';
 import { relative, when } from '../format';
-import type { App } from '../main';
+import type { App } from '../app';
 
 function rows(list: AttemptSummary[], withDeadline: boolean): HTMLTableRowElement[] {
   return list.map((a) =>

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import { api, ApiFailure } from '../api';
 import { h, render } from '../dom';
-import type { App } from '../main';
+import type { App } from '../app';
 
 export function renderSignIn(app: App): void {
   const error = h('div', { role: 'alert', id: 'signin-error' });

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EcpError } from '../../common/errors';
+import { EcpError } from '../common/errors';
 import type { DataConverter } from '@temporalio/common';
-import type { PlaneConfig } from '../../config/load';
-import type { EcpClient } from '../ecpClient';
-import { dataDirFromEnv } from '../../worker/options';
+import type { PlaneConfig } from '../config/load';
+import type { EcpClient } from '../client/ecpClient';
+import { dataDirFromEnv } from '../config/dataDir';
 
 /** The global options every command accepts. */
 export interface GlobalOptions {
@@ -66,7 +66,7 @@ export class CliContext {
   }
 
   #loadConfig(path: string): Promise<PlaneConfig> {
-    this.#config ??= import('../../config/load').then(({ loadPlaneConfig }) => loadPlaneConfig(path));
+    this.#config ??= import('../config/load').then(({ loadPlaneConfig }) => loadPlaneConfig(path));
     return this.#config;
   }
 
@@ -74,8 +74,8 @@ export class CliContext {
   client(options: { withConfig?: boolean } = {}): Promise<EcpClient> {
     this.#client ??= (async () => {
       const config = options.withConfig === false ? undefined : await this.optionalConfig();
-      const { EcpClient } = await import('../ecpClient');
-      const { ListingSealVerifier } = await import('../listingSeal');
+      const { EcpClient } = await import('../client/ecpClient');
+      const { ListingSealVerifier } = await import('../client/listingSeal');
       // Listings are checked against the plane's public key in this data dir (or ECP_PLANE_PUBLIC_KEY), read lazily.
       return EcpClient.connect({ config, dataConverter: await this.dataConverter(), listingSeal: ListingSealVerifier.fromDataDir(this.dataDir) });
     })();
@@ -88,7 +88,8 @@ export class CliContext {
    * to anything that reads history payloads offline (evidence-pack verification, replay).
    */
   async dataConverter(): Promise<DataConverter> {
-    const { dataConverterFor, payloadKeySourcesFromFile } = await import('../../codec/dataConverter');
+    const { dataConverterFor } = await import('../codec/dataConverter');
+    const { payloadKeySourcesFromFile } = await import('../config/payloadKeySources');
     return dataConverterFor(this.configPath ? payloadKeySourcesFromFile(this.configPath) : {});
   }
 

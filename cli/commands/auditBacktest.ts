@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseDuration } from '../../../config/duration';
-import { DEFAULT_APPROVAL_DEADLINE } from '../../../config/schema';
-import type { AdviceView, BacktestReport } from '../../../audit/backtest';
+import { parseDuration } from '../../common/duration';
+import { DEFAULT_APPROVAL_DEADLINE } from '../../config/schema';
+import type { AdviceView, BacktestReport } from '../../audit/backtest';
 import { EXIT } from '../exitCodes';
 import { bold, note, print, printJson, table } from '../format';
 import { action, examples } from '../run';
-import { archiveFor, optionalClient } from './auditArchive';
+import { archiveFor, optionalClient } from './auditSources';
 
 interface BacktestOptions {
   policies: string;
@@ -48,9 +48,9 @@ export function registerAuditBacktest(audit: Command): void {
     .addHelpText('after', examples('ecp audit backtest --policies ./policies-next --since 30d', 'ecp audit backtest --policies ./policies-next --action payments.refund --json --fail-on-change'))
     .action(
       action<BacktestOptions>(async (ctx, o) => {
-        const { loadPolicyBundle } = await import('../../../policy/bundle');
-        const { parseTime } = await import('../../../audit/listSources');
-        const { backtest } = await import('../../../audit/backtest');
+        const { loadPolicyBundle } = await import('../../policy/bundle');
+        const { parseTime } = await import('../../audit/listSources');
+        const { backtest } = await import('../../audit/backtest');
         const bundle = loadPolicyBundle(resolve(o.policies), { defaultDeadlineSeconds: parseDuration(o.defaultDeadline) });
         const filter = { agent: o.agent, actionType: o.action, since: parseTime(o.since, 'since'), until: parseTime(o.until, 'until') };
         const archive = await archiveFor(ctx, o.archive);

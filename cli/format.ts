@@ -41,7 +41,7 @@ export function fields(rows: Array<[string, string]>, indent = '  '): string {
   return rows.map(([k, v]) => `${indent}${dim(k.padEnd(width))}  ${v.split('\n').join(`\n${indent}${' '.repeat(width + 2)}`)}`).join('\n');
 }
 
-export { compact, deadlineText, duration, relative, stamp, when } from '../../common/timeFormat';
+export { compact, deadlineText, duration, relative, stamp, when } from '../common/timeFormat';
 
 export function pretty(value: unknown): string {
   return JSON.stringify(value, null, 2);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { compareClaims } from '../../../common/claims';
-import { TERMINAL_STATUSES, type AttemptRecord, type JsonValue } from '../../../common/record';
-import { textWarnings } from '../../../common/textWarnings';
+import { compareClaims } from '../../common/claims';
+import { TERMINAL_STATUSES, type AttemptRecord, type JsonValue } from '../../common/record';
+import { textWarnings } from '../../common/textWarnings';
 import { bold, compact, deadlineText, dim, fields, pretty, print, printJson, red, status, table, when, yellow } from '../format';
 import { action, examples } from '../run';
 

@@ -1,41 +1,16 @@
 import type { Command } from 'commander';
-import { EcpError } from '../../../common/errors';
-import type { EcpClient } from '../../ecpClient';
-import type { CliContext } from '../context';
+import { EcpError } from '../../common/errors';
 import { EXIT, exitCodeForEcpError, type ExitCode } from '../exitCodes';
 import { dim, note, print, printJson, table } from '../format';
 import { action, examples } from '../run';
 import { registerAuditBacktest } from './auditBacktest';
 import { registerAuditList } from './auditList';
+import { archiveFor, optionalClient } from './auditSources';
 
 interface ArchiveOptions {
   archive?: string;
   allRetained?: boolean;
   json?: boolean;
-}
-
-/** The archive a command works on: --archive, else ECP_ARCHIVE_DIR, else `<data-dir>/archive`. */
-export async function archiveFor(ctx: CliContext, explicit: string | undefined) {
-  const { Archive } = await import('../../../audit/archive/archive');
-  const { archiveSettingsFromEnv } = await import('../../../audit/archive/archiverControl');
-  const { resolve } = await import('node:path');
-  return Archive.local(explicit ? resolve(explicit) : archiveSettingsFromEnv(ctx.dataDir).dir);
-}
-
-/**
- * Connects to Temporal for commands that can also work from the archive alone: on failure (or with `offline`) they
- * go on without it, and say so on stderr.
- */
-export async function optionalClient(ctx: CliContext, offline: boolean | undefined): Promise<{ ecp: EcpClient | null; notice: string | null }> {
-  if (offline) return { ecp: null, notice: 'offline: using the archive only' };
-  try {
-    return { ecp: await ctx.client({ withConfig: false }), notice: null };
-  } catch (err) {
-    if (err instanceof EcpError && err.code === 'connection') {
-      return { ecp: null, notice: `Temporal is not reachable (${err.message.split(':')[0]}); using the archive only — attempts it still retains are missing` };
-    }
-    throw err;
-  }
 }
 
 /** `ecp audit archive`, `archive-status`, `backtest`, `list`: the auditor's archive commands, under `ecp audit`. */
@@ -54,7 +29,7 @@ export function registerAuditArchiveCommands(audit: Command): void {
         if (attemptIds.length === 0 && !o.allRetained) throw new EcpError('invalid_input', 'name attempts to archive, or pass --all-retained', 'attempt');
         const archive = await archiveFor(ctx, o.archive);
         const ecp = await ctx.client();
-        const { sealAttempt, listClosedAttempts, ExportFailed } = await import('../../../audit/archive/sealer');
+        const { sealAttempt, listClosedAttempts, ExportFailed } = await import('../../audit/archive/sealer');
         const targets = [...attemptIds];
         if (o.allRetained) for (const c of await listClosedAttempts(ecp.client, null)) if (!targets.includes(c.attemptId)) targets.push(c.attemptId);
         const results: Array<{ attemptId: string; outcome: string; seq: number | null; object: string | null; error: string | null }> = [];
@@ -100,7 +75,7 @@ export function registerAuditArchiveCommands(audit: Command): void {
         const { ecp, notice } = await optionalClient(ctx, o.offline);
         let archiver: unknown = null;
         if (ecp) {
-          const { archiverStatus } = await import('../../../audit/archive/archiverControl');
+          const { archiverStatus } = await import('../../audit/archive/archiverControl');
           archiver = await archiverStatus(ecp.client).catch((err: Error) => ({ error: err.message }));
         }
         const status = {

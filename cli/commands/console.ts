@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EcpError } from '../../../common/errors';
+import { EcpError } from '../../common/errors';
 import { print, printJson } from '../format';
 import { action, examples } from '../run';
 
@@ -21,7 +21,7 @@ export function registerConsole(program: Command): void {
     .addHelpText('after', examples("printf '%s' 'a long passphrase here' | ecp console hash-secret --human frank", 'ecp console hash-secret --generate --human frank'))
     .action(
       action<{ generate?: boolean; human?: string; json?: boolean }>(async (_ctx, o) => {
-        const { GENERATED_SECRET_COST, generateSecret, hashSecret } = await import('../../../api/auth/secrets');
+        const { GENERATED_SECRET_COST, generateSecret, hashSecret } = await import('../../api/auth/secrets');
         const secret = o.generate ? generateSecret() : await readStdin();
         const secretHash = o.generate ? hashSecret(secret, GENERATED_SECRET_COST) : hashSecret(secret);
         const snippet = `console:\n  humans:\n    ${o.human ?? '<human>'}:\n      secretHash: "${secretHash}"\n`;

@@ -1,4 +1,4 @@
-import type { EcpErrorCode } from '../../common/errors';
+import type { EcpErrorCode } from '../common/errors';
 
 /** The `ecp` command's exit codes. Stable: scripts rely on them. */
 export const EXIT = {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { EcpError } from '../../../common/errors';
-import type { AttemptRecord } from '../../../common/record';
-import type { AttemptTimeline } from '../../../audit/timeline';
+import { EcpError } from '../../common/errors';
+import type { AttemptRecord } from '../../common/record';
+import type { AttemptTimeline } from '../../audit/timeline';
 import { bold, dim, duration, print, printJson, status } from '../format';
 import { action, examples } from '../run';
 
@@ -21,9 +21,9 @@ export function registerHistory(program: Command): void {
     .addHelpText('after', examples('ecp history att-0123456789abcdef0123456789abcdef', 'ecp history att-… --json | jq \'.steps[] | select(.kind == "decision")\''))
     .action(
       action<HistoryOptions>(async (ctx, o, [attemptId]) => {
-        const { buildTimeline } = await import('../../../audit/timeline');
-        const { parseHistoryJson } = await import('../../../audit/pack/build');
-        const { loadedConverter } = await import('../../../audit/payloads');
+        const { buildTimeline } = await import('../../audit/timeline');
+        const { parseHistoryJson } = await import('../../audit/pack/build');
+        const { loadedConverter } = await import('../../audit/payloads');
         const { historyToJSON } = await import('@temporalio/common/lib/proto-utils');
         let historyJson: unknown;
         let record: AttemptRecord | null = null;
@@ -34,7 +34,8 @@ export function registerHistory(program: Command): void {
           } catch (err) {
             throw new EcpError('invalid_input', `cannot read the history file ${o.history}: ${(err as Error).message}`);
           }
-          const { dataConverterFor, payloadKeySourcesFromFile } = await import('../../../codec/dataConverter');
+          const { dataConverterFor } = await import('../../codec/dataConverter');
+          const { payloadKeySourcesFromFile } = await import('../../config/payloadKeySources');
           converter = loadedConverter(dataConverterFor(ctx.configPath ? payloadKeySourcesFromFile(ctx.configPath) : {}));
         } else {
           if (!attemptId) throw new EcpError('invalid_input', 'name the attempt, or pass --history <file>', 'attempt');
@@ -52,7 +53,7 @@ export function registerHistory(program: Command): void {
         }
         const history = parseHistoryJson(historyJson);
         if (!record) {
-          const { decodeFirst } = await import('../../../audit/payloads');
+          const { decodeFirst } = await import('../../audit/payloads');
           const done = history.events.at(-1) as { workflowExecutionCompletedEventAttributes?: { result?: never } };
           record = await decodeFirst<AttemptRecord>(done.workflowExecutionCompletedEventAttributes?.result, converter).catch(() => null);
         }

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { DataConverter } from '@temporalio/common';
-import { EcpError } from '../../../common/errors';
-import type { EvidencePack } from '../../../audit/pack/schema';
-import type { PackVerification } from '../../../audit/pack/verify';
-import type { TrustRoot } from '../../../audit/pack/trust';
+import { EcpError } from '../../common/errors';
+import type { EvidencePack } from '../../audit/pack/schema';
+import type { PackVerification } from '../../audit/pack/verify';
+import type { TrustRoot } from '../../audit/pack/trust';
 import type { CliContext } from '../context';
 import { EXIT, exitCodeForEcpError, type ExitCode } from '../exitCodes';
 import { bold, dim, green, note, print, printJson, red, yellow } from '../format';
@@ -23,7 +23,8 @@ export function registerAuditCommands(program: Command): Command {
 
 /** The payload codec configured for this plane (ecp.yaml's payloadEncryption, else ECP_PAYLOAD_KEYS), if any. */
 async function dataConverterOf(ctx: CliContext): Promise<DataConverter> {
-  const { dataConverterFor, payloadKeySourcesFromFile } = await import('../../../codec/dataConverter');
+  const { dataConverterFor } = await import('../../codec/dataConverter');
+  const { payloadKeySourcesFromFile } = await import('../../config/payloadKeySources');
   return dataConverterFor(ctx.configPath ? payloadKeySourcesFromFile(ctx.configPath) : {});
 }
 
@@ -62,19 +63,19 @@ The policy texts come from the configured bundle or <data-dir>/policy-bundles/ (
     .action(
       action<ExportOptions>(async (ctx, o, [attemptId]) => {
         const config = await ctx.optionalConfig();
-        const { packPolicyBundle } = await import('../../../audit/bundleStore');
+        const { packPolicyBundle } = await import('../../audit/bundleStore');
         const policyBundles = config ? [packPolicyBundle(config.bundle)] : [];
         let pack: EvidencePack;
         if (o.history) {
-          const { packFromHistoryJson } = await import('../../../audit/pack/build');
+          const { packFromHistoryJson } = await import('../../audit/pack/build');
           pack = await packFromHistoryJson(readJsonFile(o.history, 'history file'), { policyBundles, dataDir: ctx.dataDir, dataConverter: await dataConverterOf(ctx) });
           if (attemptId && attemptId !== pack.attemptId) throw new EcpError('invalid_input', `${o.history} is the history of ${pack.attemptId}, not ${attemptId}`, 'attempt');
         } else {
           if (!attemptId) throw new EcpError('invalid_input', 'name the attempt to export, or pass --history <file>', 'attempt');
-          const { exportEvidencePack } = await import('../../../audit/pack/export');
+          const { exportEvidencePack } = await import('../../audit/pack/export');
           pack = await exportEvidencePack(await ctx.client(), attemptId, { policyBundles, dataDir: ctx.dataDir });
         }
-        const { packBytes, writePack } = await import('../../../audit/pack/io');
+        const { packBytes, writePack } = await import('../../audit/pack/io');
         const file = resolve(o.output ?? `${pack.attemptId}.ecp-pack.json`);
         writePack(file, pack);
         print(`wrote ${file} (${packBytes(pack).length} bytes; ${pack.parts.history.events.length} history events; pack digest ${pack.packDigest})`);
@@ -134,7 +135,7 @@ but NOT verified (no trust root), 2 a file is not a valid pack or the trust file
  * versions and code identities kept in the data dir, else none (the verdict is then at best CONSISTENT).
  */
 async function trustRootOf(ctx: CliContext, o: VerifyOptions): Promise<TrustRoot | null> {
-  const { planeTrustRoot, trustRootFromFile } = await import('../../../audit/pack/trust');
+  const { planeTrustRoot, trustRootFromFile } = await import('../../audit/pack/trust');
   if (o.trust) return trustRootFromFile(resolve(o.trust));
   const config = await ctx.optionalConfig();
   return config ? planeTrustRoot(config, ctx.dataDir) : null;
@@ -156,8 +157,8 @@ function printTrustRoot(trust: TrustRoot | null): void {
 }
 
 async function verifyFiles(ctx: CliContext, files: string[], o: VerifyOptions): Promise<ExitCode> {
-  const { readPack } = await import('../../../audit/pack/io');
-  const { verifyPacks } = await import('../../../audit/pack/verify');
+  const { readPack } = await import('../../audit/pack/io');
+  const { verifyPacks } = await import('../../audit/pack/verify');
   const dataConverter = await dataConverterOf(ctx);
   const trust = await trustRootOf(ctx, o);
   const reports: PackReport[] = [];
@@ -201,9 +202,9 @@ function printVerification(file: string, result: PackVerification, verbose = fal
 }
 
 async function verifyArchiveCommand(ctx: CliContext, o: VerifyOptions): Promise<ExitCode> {
-  let verifyArchive: typeof import('../../../audit/archive/verify').verifyArchive;
+  let verifyArchive: typeof import('../../audit/archive/verify').verifyArchive;
   try {
-    ({ verifyArchive } = await import('../../../audit/archive/verify'));
+    ({ verifyArchive } = await import('../../audit/archive/verify'));
   } catch (err) {
     throw new EcpError('internal', `archive verification is not available in this build: ${(err as Error).message}`);
   }

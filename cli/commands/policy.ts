@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseDuration } from '../../../config/duration';
-import { DEFAULT_APPROVAL_DEADLINE } from '../../../config/schema';
-import type { PolicyBundle } from '../../../policy/bundle';
+import { parseDuration } from '../../common/duration';
+import { DEFAULT_APPROVAL_DEADLINE } from '../../config/schema';
+import type { PolicyBundle } from '../../policy/bundle';
 import { duration, fields, print, printJson, table } from '../format';
 import { action, examples } from '../run';
 
@@ -27,7 +27,7 @@ export function registerPolicy(program: Command): void {
         let bundle: PolicyBundle;
         let summary: Record<string, unknown> | null = null;
         if (dir) {
-          const { loadPolicyBundle } = await import('../../../policy/bundle');
+          const { loadPolicyBundle } = await import('../../policy/bundle');
           bundle = loadPolicyBundle(resolve(dir), { defaultDeadlineSeconds: DEFAULT_DEADLINE_SECONDS });
         } else {
           const config = await ctx.config('policy check without a [dir]');

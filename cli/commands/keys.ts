@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createHumanKey } from '../../keys';
+import { createHumanKey } from '../../client/keys';
 import { print, printJson } from '../format';
 import { action, examples } from '../run';
 

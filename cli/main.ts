@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { EcpError } from '../../common/errors';
+import { EcpError } from '../common/errors';
 import { registerAttemptLists } from './commands/attempts';
 import { registerAuditCommands } from './commands/audit';
 import { registerConsole } from './commands/console';
@@ -17,7 +17,7 @@ import { registerShow } from './commands/show';
 import { EXIT, EXIT_CODES_HELP, exitCodeForEcpError, type ExitCode } from './exitCodes';
 
 export function buildProgram(): Command {
-  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   const program = new Command('ecp')
     .description('ECP — the execution control plane for AI agents: propose actions, see what waits for you, decide, inspect records')
     .version(version)

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { EcpError } from '../../common/errors';
-import { parseJsonStrict } from '../../common/jsonSafety';
+import { EcpError } from '../common/errors';
+import { parseJsonStrict } from '../common/jsonSafety';
 
 /**
  * Reads a JSON object given inline (`'{"a":1}'`) or from a file (`@params.json`, `@-` for stdin). Input

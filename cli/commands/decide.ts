@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { Verdict } from '../../../common/decision';
-import { loadHumanKey } from '../../keys';
+import type { Verdict } from '../../common/decision';
+import { loadHumanKey } from '../../client/keys';
 import type { CliContext } from '../context';
 import { EXIT } from '../exitCodes';
 import { note, print, printJson } from '../format';

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import type { ListedAttempt } from '../../../audit/listSources';
+import type { ListedAttempt } from '../../audit/listSources';
 import { positiveInt } from '../input';
 import { note, print, printJson, status, table } from '../format';
 import { action, examples } from '../run';
-import { archiveFor, optionalClient } from './auditArchive';
+import { archiveFor, optionalClient } from './auditSources';
 
 interface ListOptions {
   agent?: string;
@@ -37,7 +37,7 @@ export function registerAuditList(audit: Command): void {
     .addHelpText('after', examples('ecp audit list --approver alice --since 7d', 'ecp audit list --status DENIED --jsonl >> siem/ecp.jsonl'))
     .action(
       action<ListOptions>(async (ctx, o) => {
-        const { listArchived, listRetained, mergeListings, parseStatus, parseTime } = await import('../../../audit/listSources');
+        const { listArchived, listRetained, mergeListings, parseStatus, parseTime } = await import('../../audit/listSources');
         const limit = positiveInt(o.limit, 'limit');
         const filter = {
           agent: o.agent,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { AttemptStatus } from '../../../common/record';
-import type { AttemptSummary } from '../../ecpClient';
+import type { AttemptStatus } from '../../common/record';
+import type { AttemptSummary } from '../../client/ecpClient';
 import { positiveInt } from '../input';
 import { print, printJson, relative, status, table } from '../format';
 import { action, examples } from '../run';

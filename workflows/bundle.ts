@@ -1,0 +1,79 @@
+// Node-side: how the workflow code in this folder is bundled for Temporal's sandbox and identified. Nothing in the
+// bundle imports this file (it needs Node and @temporalio/worker); the worker, replay and audit tools do.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+const SOURCE_MAP_MARKER = '\n//# sourceMappingURL=';
+
+/**
+ * Identity of bundled workflow code: SHA-256 of the webpack bundle without its inline source map (the map embeds
+ * where the bundle is loaded from; the code itself holds no paths), so the same ECP release gives the same digest on
+ * every machine.
+ */
+export function workflowCodeDigest(bundle: { code: string }): string {
+  const end = bundle.code.lastIndexOf(SOURCE_MAP_MARKER);
+  const code = end === -1 ? bundle.code : bundle.code.slice(0, end);
+  return `sha256:${createHash('sha256').update(code).digest('hex')}`;
+}
+
+/**
+ * The worker build ID the plane runs with, `ecp@<version>+<workflow code digest hex>`. Temporal records it in every
+ * workflow task event, so each history names the exact workflow code that produced it (evidence packs bind to it).
+ */
+export function planeBuildId(bundle: { code: string }): string {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `ecp@${version}+${workflowCodeDigest(bundle).slice('sha256:'.length)}`;
+}
+
+/** The workflow bundle's entry point (workflows/index.ts). */
+export const WORKFLOWS_PATH = join(dirname(fileURLToPath(import.meta.url)), 'index.ts');
+
+type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
+let cachedBundle: Promise<WorkflowBundle> | undefined;
+const WORKFLOWS_DIR = dirname(fileURLToPath(import.meta.url));
+/**
+ * Modules every workflow of a worker shares (the SDK's `preloadModules`): stateless libraries, evaluated once per
+ * worker instead of once per workflow. See workflows/sharedCrypto.ts and workflows/sharedZod.ts.
+ */
+export function sharedWorkflowModules(): string[] {
+  const require = createRequire(import.meta.url);
+  return [
+    require.resolve(join(WORKFLOWS_DIR, 'sharedCrypto.ts')),
+    require.resolve(join(WORKFLOWS_DIR, 'sharedZod.ts')),
+    '@noble/ed25519',
+    '@noble/hashes/sha2.js',
+    '@noble/hashes/utils.js',
+  ];
+}
+
+/** Bundles the workflow code once per process (webpack is slow; every worker of the process shares it). */
+export function prebundleWorkflows(): Promise<WorkflowBundle> {
+  const require = createRequire(import.meta.url);
+  cachedBundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve(WORKFLOWS_PATH),
+    preloadModules: sharedWorkflowModules(),
+    logger: quietLogger,
+    // webpack names modules relative to its context (default: the process's cwd); pin it to the package root so the
+    // bundle — and so the code identity in build IDs and evidence packs — does not depend on where ecp was started.
+    webpackConfigHook: (config) => ({ ...config, context: join(WORKFLOWS_DIR, '..') }),
+  });
+  return cachedBundle;
+}
+
+/** webpack's progress stays quiet; its warnings and errors still show. */
+const quietLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn(message: string) {
+    console.warn(message);
+  },
+  error(message: string) {
+    console.error(message);
+  },
+};
