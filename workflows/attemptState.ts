@@ -4,8 +4,8 @@ import {
   allRequirementsMet,
   approvalsStillValid,
   checkDecision,
-  DECISION_REFUSED_FAILURE,
   digestOf,
+  FailureType,
   findSigningKey,
   formatPath,
   groupsStillAwaited,
@@ -392,5 +392,5 @@ function plainIssue(issue: z.core.$ZodIssue | undefined): string {
 
 /** The failure a refused `decide` update carries; clients turn it back into a `DecisionResult`. */
 function decisionRefused(code: RefusalCode, message: string, status: AttemptStatus): ApplicationFailure {
-  return ApplicationFailure.create({ type: DECISION_REFUSED_FAILURE, message, nonRetryable: true, details: [{ code, status }] });
+  return ApplicationFailure.create({ type: FailureType.DecisionRefused, message, nonRetryable: true, details: [{ code, status }] });
 }

@@ -19,6 +19,8 @@ import {
   EXECUTOR_HEARTBEAT_TIMEOUT,
   decisionSignal,
   EcpError,
+  FailureType,
+  FINAL_EXECUTOR_FAILURES,
   proposalHash,
   recordQuery,
   type AttemptContext,
@@ -177,7 +179,7 @@ function startState(input: ExecutionAttemptInput): AttemptState {
     return new AttemptState(expectedId, proposal, proposalHash(proposal), { bounded: integrity });
   } catch (err) {
     // A bad start fails the workflow with the reason, instead of failing workflow tasks forever.
-    throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidProposal');
+    throw ApplicationFailure.nonRetryable((err as Error).message, FailureType.InvalidProposal);
   }
 }
 
@@ -186,7 +188,7 @@ function executorFor(actionType: PinnedActionType) {
     startToCloseTimeout: actionType.timeout,
     // The executor heartbeats every 2 s while it runs, so a lost worker is noticed in seconds.
     heartbeatTimeout: EXECUTOR_HEARTBEAT_TIMEOUT,
-    retry: { ...actionType.retry, nonRetryableErrorTypes: ['ConfigurationError', 'HttpStatusError', 'StaleAuthority'] },
+    retry: { ...actionType.retry, nonRetryableErrorTypes: [...FINAL_EXECUTOR_FAILURES] },
   });
 }
 
