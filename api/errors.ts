@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from '@hono/zod-openapi';
 import { EcpError, type EcpErrorBody, type EcpErrorCode } from '../common/errors';
-import { formatPath } from '../common/validation';
+import { formatPath, issuePath, plainIssue } from '../common/validation';
 
 /** The one error body every API failure has: {@link EcpErrorBody}, described for OpenAPI. */
 export const errorBodySchema = z
@@ -55,8 +55,8 @@ export function toErrorResponse(c: Context, err: unknown, log: (line: string) =>
 export function validationHook(result: { success: boolean; error?: z.ZodError; target?: string }, c: Context): Response | undefined {
   if (result.success || !result.error) return undefined;
   const issue = result.error.issues[0];
-  const field = formatPath(issue?.path ?? []) || undefined;
+  const field = formatPath(issuePath(issue)) || undefined;
   const where = result.target === 'query' ? 'query parameter' : result.target === 'param' ? 'path parameter' : 'field';
-  const message = `invalid request: ${field ? `${where} "${field}" ` : ''}${issue?.message ?? 'is invalid'}`;
+  const message = `invalid request: ${field ? `${where} "${field}"` : 'the request'} ${plainIssue(issue)}`;
   return c.json(new EcpError('invalid_input', message, field).body(), 400);
 }

@@ -1,5 +1,4 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { z } from 'zod';
 import {
   allRequirementsMet,
   approvalsStillValid,
@@ -11,6 +10,7 @@ import {
   groupsStillAwaited,
   issuePath,
   LIMITS,
+  plainIssue,
   requirementProgress,
   signedDecisionSchema,
   type AcceptedDecision,
@@ -330,7 +330,7 @@ export class AttemptState {
       return { ok: false, code: 'malformed', message: `malformed decision: ${issue?.path.join('.') || 'payload'} ${issue?.message ?? ''}`.trim() };
     }
     const path = formatPath(issuePath(issue));
-    return { ok: false, code: 'malformed', message: `invalid decision: ${path ? `field "${path}"` : 'the payload'} ${plainIssue(issue)}` };
+    return { ok: false, code: 'malformed', message: `invalid decision: ${path ? `field "${path}"` : 'the payload'} ${plainIssue(issue, 'signed decision')}` };
   }
 
   /** Signature check, remembered per human and signature: a validated update is not verified twice. */
@@ -380,14 +380,6 @@ export class AttemptState {
     const waiting = this.#status === 'AWAITING_DECISION';
     publishVisibility(this.proposal, this.proposalHash, this.#status, waiting ? groupsStillAwaited(this.progress) : [], waiting ? this.#deadlineMs : null);
   }
-}
-
-/** The zod issue in words a person reads: "is required", "must be a string", "is not a known field". */
-function plainIssue(issue: z.core.$ZodIssue | undefined): string {
-  if (!issue) return 'is not a signed decision';
-  if (issue.code === 'unrecognized_keys') return 'is not a known field of a signed decision';
-  if (issue.code === 'invalid_type') return /received undefined/.test(issue.message) ? 'is required' : `must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`;
-  return issue.message;
 }
 
 /** The failure a refused `decide` update carries; clients turn it back into a `DecisionResult`. */
