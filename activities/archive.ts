@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../common/errors';
 import { EcpClient } from '../client/ecpClient';
 import type { Archive } from '../audit/archive/archive';
 import type { PlaneRuntime } from '../config/runtime';
@@ -41,7 +42,7 @@ export function createArchiveActivities(runtime: PlaneRuntime, binding: ArchiveB
      */
     async sealClosedAttempts(input: SealClosedAttemptsInput): Promise<SealClosedAttemptsResult> {
       if (!binding) {
-        throw ApplicationFailure.retryable('archiving is disabled on this worker (ECP_ARCHIVE=off); another worker with an archive must run the archiver', 'ArchiveDisabled');
+        throw ApplicationFailure.retryable('archiving is disabled on this worker (ECP_ARCHIVE=off); another worker with an archive must run the archiver', FailureType.ArchiveDisabled);
       }
       const ctx = Context.current();
       const ecp = new EcpClient(ctx.client, runtime.config);

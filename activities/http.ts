@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { parseTemplate } from 'url-template';
-import type { JsonValue } from '../common';
+import { FailureType, type JsonValue } from '../common';
 
 export interface HttpSpec {
   method: string;
@@ -16,7 +16,7 @@ export function withEnv(value: string): string {
   return value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
     const found = process.env[name];
     if (found === undefined) {
-      throw ApplicationFailure.nonRetryable(`environment variable ${name} is not set on the worker`, 'ConfigurationError');
+      throw ApplicationFailure.nonRetryable(`environment variable ${name} is not set on the worker`, FailureType.ConfigurationError);
     }
     return found;
   });
@@ -63,5 +63,5 @@ export async function httpCall(
   if (response.ok) return { status: response.status, body: parsed };
   const message = `${spec.method} ${url} answered ${response.status}${text ? `: ${text.slice(0, 300)}` : ''}`;
   if (response.status >= 500 || RETRYABLE_STATUS.has(response.status)) throw new Error(message);
-  throw ApplicationFailure.nonRetryable(message, 'HttpStatusError', { status: response.status, body: parsed });
+  throw ApplicationFailure.nonRetryable(message, FailureType.HttpStatusError, { status: response.status, body: parsed });
 }

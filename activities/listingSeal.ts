@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { KeyObject } from 'node:crypto';
 import { signListingSeal } from '../client/listingSeal';
-import { WORKFLOW_TYPE } from '../common';
+import { FailureType, WORKFLOW_TYPE } from '../common';
 
 export function createListingSealActivities(planeKey: KeyObject) {
   return {
@@ -14,7 +14,7 @@ export function createListingSealActivities(planeKey: KeyObject) {
     async listingSeal(): Promise<string> {
       const info = Context.current().info;
       if (info.workflowType !== WORKFLOW_TYPE || !info.workflowExecution) {
-        throw ApplicationFailure.nonRetryable(`only ${WORKFLOW_TYPE} workflows are sealed, not ${info.workflowType ?? 'a caller without a workflow'}`, 'NotAnAttempt');
+        throw ApplicationFailure.nonRetryable(`only ${WORKFLOW_TYPE} workflows are sealed, not ${info.workflowType ?? 'a caller without a workflow'}`, FailureType.NotAnAttempt);
       }
       return signListingSeal(planeKey, info.namespace, info.workflowExecution.workflowId, info.workflowExecution.runId);
     },

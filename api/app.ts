@@ -2,7 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { secureHeaders } from 'hono/secure-headers';
 import { sameOrigin, requireSession } from './auth/middleware';
 import type { ConsoleDeps, ConsoleEnv } from './deps';
-import { errorBody, toErrorResponse, validationHook } from './errors';
+import { toErrorResponse, validationHook } from './errors';
+import { EcpError } from '../common/errors';
 import { registerAttemptRoutes } from './routes/attempts';
 import { registerEventRoutes } from './routes/events';
 import { registerSessionRoutes } from './routes/session';
@@ -57,7 +58,7 @@ export function createConsoleApp(deps: ConsoleDeps): OpenAPIHono<ConsoleEnv> {
     },
   });
   if (deps.ui) registerUiRoutes(app, deps.ui);
-  app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
+  app.notFound((c) => c.json(new EcpError('not_found', `no route ${c.req.method} ${c.req.path}`).body(), 404));
   app.onError((err, c) => toErrorResponse(c, err, log));
   return app;
 }

@@ -1,13 +1,10 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from '@hono/zod-openapi';
-import { EcpError, type EcpErrorCode } from '../common/errors';
-import { formatPath } from '../common/validation';
+import { EcpError, type EcpErrorBody, type EcpErrorCode } from '../common/errors';
+import { formatPath, issuePath, plainIssue } from '../common/validation';
 
-/** Codes beyond EcpError's that only the HTTP API produces. */
-export type ApiErrorCode = EcpErrorCode | 'unauthenticated' | 'forbidden' | 'csrf' | 'rate_limited' | 'stale';
-
-/** The one error body every API failure has. */
+/** The one error body every API failure has: {@link EcpErrorBody}, described for OpenAPI. */
 export const errorBodySchema = z
   .object({
     error: z.object({
@@ -19,8 +16,11 @@ export const errorBodySchema = z
   })
   .openapi('Error');
 export type ErrorBody = z.infer<typeof errorBodySchema>;
+// The schema describes exactly what EcpError.body() puts on the wire.
+const _sameBody: (body: EcpErrorBody) => ErrorBody = (body) => body;
+void _sameBody;
 
-const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
+const STATUS: Record<EcpErrorCode, ContentfulStatusCode> = {
   invalid_input: 400,
   too_large: 413,
   conflict: 409,
@@ -37,41 +37,26 @@ const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
   internal: 500,
 };
 
-/** An API failure with its HTTP status derived from the code. */
-export class ApiError extends Error {
-  constructor(
-    readonly code: ApiErrorCode,
-    message: string,
-    readonly field?: string,
-    readonly refusal?: string,
-  ) {
-    super(message);
-  }
-  get status(): ContentfulStatusCode {
-    return STATUS[this.code];
-  }
-}
-
-export function errorBody(code: string, message: string, field?: string, refusal?: string): ErrorBody {
-  return { error: { code, message, ...(field ? { field } : {}), ...(refusal ? { refusal } : {}) } };
+/** The HTTP status an {@link EcpError} code answers with. */
+export function httpStatusOf(code: EcpErrorCode): ContentfulStatusCode {
+  return STATUS[code];
 }
 
 /** Maps anything thrown in a handler to the error body; unexpected errors are logged and never leak details. */
 export function toErrorResponse(c: Context, err: unknown, log: (line: string) => void): Response {
-  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.field, err.refusal), err.status);
-  if (err instanceof EcpError) return c.json(errorBody(err.code, err.message, err.field), STATUS[err.code]);
+  if (err instanceof EcpError) return c.json(err.body(), httpStatusOf(err.code));
   const e = err as { code?: unknown; message?: string };
-  if (e?.code === 14) return c.json(errorBody('connection', 'Temporal is unreachable; try again shortly'), 503);
+  if (e?.code === 14) return c.json(new EcpError('connection', 'Temporal is unreachable; try again shortly').body(), 503);
   log(`console: unexpected error on ${c.req.method} ${c.req.path}: ${e?.message ?? String(err)}`);
-  return c.json(errorBody('internal', 'unexpected error; see the plane log'), 500);
+  return c.json(new EcpError('internal', 'unexpected error; see the plane log').body(), 500);
 }
 
 /** The zod-openapi validation hook: the first issue becomes `invalid_input` naming the field (e.g. `statement.reason`). */
 export function validationHook(result: { success: boolean; error?: z.ZodError; target?: string }, c: Context): Response | undefined {
   if (result.success || !result.error) return undefined;
   const issue = result.error.issues[0];
-  const field = formatPath(issue?.path ?? []) || undefined;
+  const field = formatPath(issuePath(issue)) || undefined;
   const where = result.target === 'query' ? 'query parameter' : result.target === 'param' ? 'path parameter' : 'field';
-  const message = `invalid request: ${field ? `${where} "${field}" ` : ''}${issue?.message ?? 'is invalid'}`;
-  return c.json(errorBody('invalid_input', message, field), 400);
+  const message = `invalid request: ${field ? `${where} "${field}"` : 'the request'} ${plainIssue(issue)}`;
+  return c.json(new EcpError('invalid_input', message, field).body(), 400);
 }

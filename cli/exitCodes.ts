@@ -23,12 +23,18 @@ const BY_ERROR_CODE: Record<EcpErrorCode, ExitCode> = {
   config_invalid: EXIT.invalidInput,
   policy_invalid: EXIT.invalidInput,
   refused: EXIT.refused,
+  unauthenticated: EXIT.refused,
+  forbidden: EXIT.refused,
+  csrf: EXIT.refused,
+  rate_limited: EXIT.refused,
+  stale: EXIT.conflict,
   not_found: EXIT.notFound,
   conflict: EXIT.conflict,
   connection: EXIT.connection,
   internal: EXIT.unexpected,
 };
 
+/** The exit code for an {@link EcpError}'s code: the same codes the HTTP API answers with a status. */
 export function exitCodeForEcpError(code: EcpErrorCode): ExitCode {
   return BY_ERROR_CODE[code];
 }

@@ -16,9 +16,9 @@ import {
   awaitingGroupsKey,
   deadlineKey,
   decideUpdate,
-  DECISION_REFUSED_FAILURE,
   decisionSignal,
   EcpError,
+  FailureType,
   parseProposal,
   proposalHash,
   proposalProblems,
@@ -329,7 +329,7 @@ export class EcpClient {
  */
 function validatorRefusal(err: WorkflowUpdateFailedError): DecisionResult | null {
   const cause = err.cause;
-  if (!(cause instanceof ApplicationFailure) || cause.type !== DECISION_REFUSED_FAILURE) return null;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== FailureType.DecisionRefused) return null;
   const details = decisionRefusalDetails.safeParse(cause.details?.[0]);
   if (!details.success) return null;
   return { accepted: false, code: details.data.code as RefusalCode, message: cause.message, status: details.data.status as AttemptStatus };

@@ -1,3 +1,5 @@
+import { FailureType } from './errors';
+
 /** Names that form ECP's Temporal-level contract. Changing one is a breaking change for every client. */
 export const TASK_QUEUE = 'ecp';
 export const WORKFLOW_TYPE = 'executionAttempt';
@@ -56,8 +58,8 @@ export const CONTEXT_PROVIDER_ATTEMPTS = 3;
 /** How long Temporal waits for an executor heartbeat before it treats the worker as lost and retries elsewhere. */
 export const EXECUTOR_HEARTBEAT_TIMEOUT = '10s';
 
-/** Failure type of a `decide` update refused by its validator (details: `{ code, status }`); nothing is recorded. */
-export const DECISION_REFUSED_FAILURE = 'DecisionRefused';
+/** @deprecated Use `FailureType.DecisionRefused` (common/errors.ts), where every failure type the plane uses lives. */
+export const DECISION_REFUSED_FAILURE = FailureType.DecisionRefused;
 
 /**
  * Patch marker of the integrity rules (ECP 0.3): strict start input, bounded decision intake and the listing seal.

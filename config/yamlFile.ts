@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { EcpError, formatPath, issuePath } from '../common';
+import { EcpError, formatPath, issuePath, plainIssue } from '../common';
 
 /** A parsed YAML/JSON file that can say on which line a field sits. */
 export interface SourceFile {
@@ -51,5 +51,5 @@ export function parseSourceFile<S extends z.ZodType>(file: SourceFile, schema: S
   const issue = result.error.issues[0]!;
   const line = file.lineOf(issue.path);
   const field = formatPath(issuePath(issue));
-  throw new EcpError('config_invalid', `${file.path}${line ? `:${line}` : ''}: ${field ? `field "${field}" ` : ''}${issue.message}`, field || undefined);
+  throw new EcpError('config_invalid', `${file.path}${line ? `:${line}` : ''}: ${field ? `field "${field}" ` : ''}${plainIssue(issue)}`, field || undefined);
 }

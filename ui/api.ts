@@ -3,6 +3,7 @@ import type { AttemptSummary } from '../common/searchAttributes';
 import type { ClaimCheck } from '../common/claims';
 import type { AttemptRecord } from '../common/record';
 import type { SignedDecision } from '../common/decision';
+import { EcpError, type EcpErrorBody, type EcpErrorCode } from '../common/errors';
 
 export interface SessionInfo {
   human: string;
@@ -24,16 +25,17 @@ export interface AttemptView {
   serverTime: string;
 }
 
-/** An API failure, carrying the error body's code, field and (for decisions) the workflow's refusal code. */
-export class ApiFailure extends Error {
+/**
+ * An API failure: the plane's one error type ({@link EcpError}: code, message, field, and for decisions the
+ * workflow's refusal code), with the HTTP status it came with.
+ */
+export class ApiFailure extends EcpError {
   constructor(
     readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-    readonly refusal?: string,
+    body: EcpErrorBody['error'] | undefined,
   ) {
-    super(message);
+    // The code comes from the server; an unknown one is shown as it is (only its message is displayed).
+    super((body?.code ?? 'internal') as EcpErrorCode, body?.message ?? `HTTP ${status}`, body?.field, body?.refusal);
   }
 }
 
@@ -46,11 +48,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   if (method !== 'GET') headers['x-csrf-token'] = csrfToken;
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
   if (res.status === 204) return undefined as T;
-  const data = (await res.json().catch(() => null)) as { error?: { code: string; message: string; field?: string; refusal?: string } } | null;
-  if (!res.ok) {
-    const e = data?.error;
-    throw new ApiFailure(res.status, e?.code ?? 'internal', e?.message ?? `HTTP ${res.status}`, e?.field, e?.refusal);
-  }
+  const data = (await res.json().catch(() => null)) as Partial<EcpErrorBody> | null;
+  if (!res.ok) throw new ApiFailure(res.status, data?.error);
   return data as T;
 }
 

@@ -1,16 +1,16 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { z } from 'zod';
 import {
   allRequirementsMet,
   approvalsStillValid,
   checkDecision,
-  DECISION_REFUSED_FAILURE,
   digestOf,
+  FailureType,
   findSigningKey,
   formatPath,
   groupsStillAwaited,
   issuePath,
   LIMITS,
+  plainIssue,
   requirementProgress,
   signedDecisionSchema,
   type AcceptedDecision,
@@ -22,6 +22,7 @@ import {
   type DecisionResult,
   type Enforcement,
   type Outcome,
+  type PinnedActionType,
   type Proposal,
   type RefusalCode,
   type RefusedDecision,
@@ -55,27 +56,31 @@ export interface DecisionIntake {
   bounded: boolean;
 }
 
+/** The statuses an attempt ends in; {@link AttemptState.close} takes only these. */
+export type ClosingStatus = 'SUCCEEDED' | 'FAILED' | 'DENIED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED';
+
 /**
- * Everything one attempt knows, and the only code that changes it. Handlers and the workflow body call its methods;
- * it never awaits, so message handlers cannot interleave inside a change.
+ * Everything one attempt knows, and the only code that changes it: the workflow body calls one method per lifecycle
+ * step (`evaluating`, `gathered`, `evaluated`, `awaitDecision`, `closeDecisions`, `enforce`, `executing`, `executed`,
+ * `close`) and message handlers call `receiveDecision`; everything else reads through getters, so the compiler keeps
+ * it that way. It never awaits, so message handlers cannot interleave inside a change.
  */
 export class AttemptState {
-  status: AttemptStatus = 'PROPOSED';
-  context: AttemptContext | null = null;
-  advice: Advice | null = null;
-  deadlineMs: number | null = null;
-  enforcement: Enforcement | null = null;
-  outcome: Outcome | null = null;
-  readonly accepted: AcceptedDecision[] = [];
-  readonly refused: RefusedDecision[] = [];
-  refusedTotal = 0;
-  readonly timeline: TimelineEntry[] = [];
+  #status: AttemptStatus = 'PROPOSED';
+  #context: AttemptContext | null = null;
+  #advice: Advice | null = null;
+  #deadlineMs: number | null = null;
+  #enforcement: Enforcement | null = null;
+  #outcome: Outcome | null = null;
+  readonly #accepted: AcceptedDecision[] = [];
+  readonly #refused: RefusedDecision[] = [];
+  #refusedTotal = 0;
+  readonly #timeline: TimelineEntry[] = [];
   #acceptingDecisions = false;
   readonly #keptPerHuman = new Map<string, number>();
   /** Signatures already found valid (by the update validator, then again by its handler): verified once. */
   readonly #verified = new Map<string, string>();
-  /** Ed25519 verifications run so far (the costly part of taking a decision), for `SignalIntake`'s budget. */
-  signatureChecks = 0;
+  #signatureChecks = 0;
 
   constructor(
     readonly attemptId: string,
@@ -83,30 +88,116 @@ export class AttemptState {
     readonly proposalHash: string,
     readonly intake: DecisionIntake = { bounded: false },
   ) {
-    this.timeline.push({ status: 'PROPOSED', at: now() });
+    this.#timeline.push({ status: 'PROPOSED', at: now() });
+  }
+
+  get status(): AttemptStatus {
+    return this.#status;
+  }
+
+  /** The context pinned at evaluation (null before it, or when gathering it failed). */
+  get context(): AttemptContext | null {
+    return this.#context;
+  }
+
+  /** The advice given at evaluation (null before it, or when the policy could not be evaluated). */
+  get advice(): Advice | null {
+    return this.#advice;
+  }
+
+  /** When the wait for decisions ends (epoch ms); null unless the attempt has awaited a decision. */
+  get deadlineMs(): number | null {
+    return this.#deadlineMs;
+  }
+
+  get enforcement(): Enforcement | null {
+    return this.#enforcement;
+  }
+
+  get outcome(): Outcome | null {
+    return this.#outcome;
+  }
+
+  get accepted(): readonly AcceptedDecision[] {
+    return this.#accepted;
+  }
+
+  /** Ed25519 verifications run so far (the costly part of taking a decision), for `SignalIntake`'s budget. */
+  get signatureChecks(): number {
+    return this.#signatureChecks;
   }
 
   /**
-   * `publish: false` skips the search-attribute upsert for a status that ends within the same workflow task (its
-   * upsert would reach visibility together with the next one, as one more history event and nothing else).
+   * PROPOSED → EVALUATING. `publish: false` skips the search-attribute upsert when evaluation ends within the same
+   * workflow task (its upsert would reach visibility together with the next one, as one more history event and
+   * nothing else).
    */
-  transition(status: AttemptStatus, note?: string, { publish = true }: { publish?: boolean } = {}): void {
-    this.status = status;
-    this.timeline.push(note ? { status, at: now(), note } : { status, at: now() });
-    if (publish) this.#publish();
+  evaluating({ publish }: { publish: boolean }): void {
+    this.#transition('EVALUATING', undefined, { publish });
   }
 
-  /** Enters AWAITING_DECISION with the earliest deadline of all requirements. */
-  awaitDecision(advice: Advice): void {
+  /** Pins the context the plane gathered; kept in the record even if the policy then cannot be evaluated. */
+  gathered(context: AttemptContext): void {
+    this.#context = context;
+  }
+
+  /** Pins the policy's advice on the gathered context. */
+  evaluated(advice: Advice): void {
+    this.#advice = advice;
+  }
+
+  /** EVALUATING → AWAITING_DECISION, with the earliest deadline of all the advice's requirements. */
+  awaitDecision(): void {
+    const advice = this.#advice;
+    if (advice?.verdict !== 'require_approval') throw new Error('awaitDecision: the advice does not require approval');
     const seconds = Math.min(...advice.requirements.map((r) => r.deadlineSeconds));
-    this.deadlineMs = Date.now() + seconds * 1000;
+    this.#deadlineMs = Date.now() + seconds * 1000;
     this.#acceptingDecisions = true;
-    this.transition('AWAITING_DECISION', advice.reasons.join('; '));
+    this.#transition('AWAITING_DECISION', advice.reasons.join('; '));
   }
 
   /** Ends the wait: decisions arriving during the re-check or later are refused and change nothing. */
   closeDecisions(): void {
     this.#acceptingDecisions = false;
+  }
+
+  /**
+   * Records the enforcement verdict from the re-check right before enforcement (fresh context and advice; the very
+   * evaluation on an automatic allow) and returns why the action must not run, or null when it may.
+   */
+  enforce(recheckContext: AttemptContext, recheckAdvice: Advice): string | null {
+    const blockedReason = this.#recheck(recheckContext, recheckAdvice);
+    this.#enforcement = {
+      verdict: blockedReason ? 'blocked' : 'execute',
+      recheckAdvice,
+      recheckContext,
+      blockedReason,
+      idempotencyKey: this.attemptId,
+      at: now(),
+    };
+    return blockedReason;
+  }
+
+  /** The action type pinned by the enforcement's re-check: the executor runs exactly that version. */
+  get authorisedActionType(): PinnedActionType {
+    const actionType = this.#enforcement?.verdict === 'execute' ? this.#enforcement.recheckContext?.actionType : null;
+    if (!actionType) throw new Error('no action type was authorised for execution');
+    return actionType;
+  }
+
+  /** → EXECUTING: the enforcement said execute. */
+  executing(): void {
+    this.#transition('EXECUTING');
+  }
+
+  /** Pins what the executor returned or how it failed. */
+  executed(outcome: Outcome): void {
+    this.#outcome = outcome;
+  }
+
+  /** → a terminal status, with the note a person reads in the timeline. */
+  close(status: ClosingStatus, note?: string): void {
+    this.#transition(status, note);
   }
 
   /** True once the wait can end: requirements met or a rejection accepted. */
@@ -115,16 +206,21 @@ export class AttemptState {
   }
 
   get progress(): RequirementProgress[] {
-    if (!this.advice || !this.context) return [];
-    return requirementProgress(this.advice.requirements, this.accepted, this.context.directory);
+    if (!this.#advice || !this.#context) return [];
+    return requirementProgress(this.#advice.requirements, this.#accepted, this.#context.directory);
   }
 
   get approved(): boolean {
-    return this.advice?.verdict === 'require_approval' && allRequirementsMet(this.progress);
+    return this.#advice?.verdict === 'require_approval' && allRequirementsMet(this.progress);
   }
 
   get rejected(): boolean {
-    return this.accepted.some((d) => d.verdict === 'reject');
+    return this.#accepted.some((d) => d.verdict === 'reject');
+  }
+
+  /** The reason of the accepted rejection, if there is one. */
+  get rejectionReason(): string | undefined {
+    return this.#accepted.find((d) => d.verdict === 'reject')?.reason;
   }
 
   /**
@@ -135,13 +231,13 @@ export class AttemptState {
    */
   validateDecision(payload: unknown): void {
     const parsed = this.#parse(payload);
-    if (!parsed.ok) throw decisionRefused(parsed.code, parsed.message, this.status);
+    if (!parsed.ok) throw decisionRefused(parsed.code, parsed.message, this.#status);
     if (!this.intake.bounded) return; // attempts started before bounded intake: shape only, as then
     const check = checkDecision(this.#checkInput(parsed.decision, Date.now()), this.#findKey);
     if (check.ok) return;
-    if (UNATTRIBUTED.has(check.code)) throw decisionRefused(check.code, check.message, this.status);
+    if (UNATTRIBUTED.has(check.code)) throw decisionRefused(check.code, check.message, this.#status);
     if (!this.#keepsRefusalOf(parsed.decision.statement.human)) {
-      throw decisionRefused(check.code, `${check.message} (further refusals for "${parsed.decision.statement.human}" are not recorded)`, this.status);
+      throw decisionRefused(check.code, `${check.message} (further refusals for "${parsed.decision.statement.human}" are not recorded)`, this.#status);
     }
   }
 
@@ -154,7 +250,7 @@ export class AttemptState {
     const check = checkDecision(this.#checkInput(decision, Date.now()), this.#findKey);
     if (!check.ok) return this.#refuse(decision, via, receivedAt, check.code, check.message);
     const { statement, signature } = decision;
-    this.accepted.push({
+    this.#accepted.push({
       human: statement.human,
       verdict: statement.verdict,
       reason: statement.reason,
@@ -167,21 +263,21 @@ export class AttemptState {
     });
     this.#publish();
     const message = statement.verdict === 'reject' ? 'rejection accepted' : this.approved ? 'approval accepted; all requirements are met' : 'approval accepted; more approvals are needed';
-    return { accepted: true, code: null, message, status: this.status };
+    return { accepted: true, code: null, message, status: this.#status };
   }
 
   /**
    * Re-check right before enforcement with fresh context and advice. Returns why the action must not run, or null.
    * Approvals only carry over if their signer is still registered with that key and still in a required group.
    */
-  recheck(context: AttemptContext, advice: Advice): string | null {
-    const before = this.context?.actionType?.version;
+  #recheck(context: AttemptContext, advice: Advice): string | null {
+    const before = this.#context?.actionType?.version;
     if (before !== context.actionType?.version) {
       return `the action type's configuration changed since evaluation (${before ?? 'none'} → ${context.actionType?.version ?? 'none'})`;
     }
     if (advice.verdict === 'deny') return `policy now denies: ${[...advice.reasons, ...advice.errors].join('; ')}`;
     if (advice.verdict === 'require_approval') {
-      const stillValid = approvalsStillValid(this.accepted.filter((d) => d.verdict === 'approve'), context.directory);
+      const stillValid = approvalsStillValid(this.#accepted.filter((d) => d.verdict === 'approve'), context.directory);
       const progress = requirementProgress(advice.requirements, stillValid, context.directory);
       const unmet = progress.filter((p) => !p.met);
       if (unmet.length > 0) {
@@ -195,17 +291,17 @@ export class AttemptState {
     const body: Omit<AttemptRecord, 'digest'> = {
       schema: 'ecp.record.v1',
       attemptId: this.attemptId,
-      status: this.status,
+      status: this.#status,
       proposal: this.proposal,
       proposalHash: this.proposalHash,
-      context: this.context,
-      advice: this.advice,
-      deadline: this.deadlineMs === null ? null : new Date(this.deadlineMs).toISOString(),
+      context: this.#context,
+      advice: this.#advice,
+      deadline: this.#deadlineMs === null ? null : new Date(this.#deadlineMs).toISOString(),
       requirements: this.progress,
-      decisions: { accepted: this.accepted, refused: this.refused, refusedTotal: this.refusedTotal },
-      enforcement: this.enforcement,
-      outcome: this.outcome,
-      timeline: this.timeline,
+      decisions: { accepted: this.#accepted, refused: this.#refused, refusedTotal: this.#refusedTotal },
+      enforcement: this.#enforcement,
+      outcome: this.#outcome,
+      timeline: this.#timeline,
     };
     return { ...body, digest: digestOf(body) };
   }
@@ -215,13 +311,13 @@ export class AttemptState {
       decision,
       attemptId: this.attemptId,
       proposalHash: this.proposalHash,
-      status: this.status,
+      status: this.#status,
       accepting: this.#acceptingDecisions,
-      deadlineMs: this.deadlineMs,
+      deadlineMs: this.#deadlineMs,
       nowMs,
-      directory: this.context?.directory ?? { version: '', agent: null, humans: {} },
-      requirements: this.advice?.requirements ?? [],
-      accepted: this.accepted,
+      directory: this.#context?.directory ?? { version: '', agent: null, humans: {} },
+      requirements: this.#advice?.requirements ?? [],
+      accepted: this.#accepted,
       requireKey: this.intake.bounded,
     };
   }
@@ -234,7 +330,7 @@ export class AttemptState {
       return { ok: false, code: 'malformed', message: `malformed decision: ${issue?.path.join('.') || 'payload'} ${issue?.message ?? ''}`.trim() };
     }
     const path = formatPath(issuePath(issue));
-    return { ok: false, code: 'malformed', message: `invalid decision: ${path ? `field "${path}"` : 'the payload'} ${plainIssue(issue)}` };
+    return { ok: false, code: 'malformed', message: `invalid decision: ${path ? `field "${path}"` : 'the payload'} ${plainIssue(issue, 'signed decision')}` };
   }
 
   /** Signature check, remembered per human and signature: a validated update is not verified twice. */
@@ -242,25 +338,25 @@ export class AttemptState {
     const memo = `${decision.statement.human}:${decision.signature}`;
     const known = this.#verified.get(memo);
     if (known !== undefined && keys.includes(known)) return known;
-    this.signatureChecks++;
+    this.#signatureChecks++;
     const key = findSigningKey(decision, keys);
     if (key) this.#verified.set(memo, key);
     return key;
   };
 
   #keepsRefusalOf(human: string | null): boolean {
-    if (!this.intake.bounded) return this.refused.length < LIMITS.refusedDecisionsKept;
-    return this.refused.length < LIMITS.refusedDecisionsKept && (this.#keptPerHuman.get(human ?? '') ?? 0) < LIMITS.refusedKeptPerHuman;
+    if (!this.intake.bounded) return this.#refused.length < LIMITS.refusedDecisionsKept;
+    return this.#refused.length < LIMITS.refusedDecisionsKept && (this.#keptPerHuman.get(human ?? '') ?? 0) < LIMITS.refusedKeptPerHuman;
   }
 
   #refuse(payload: unknown, via: DecisionChannel, receivedAt: string, code: RefusalCode, message: string): DecisionResult {
-    this.refusedTotal++;
+    this.#refusedTotal++;
     const loose = (payload ?? {}) as { statement?: { human?: unknown; verdict?: unknown }; signature?: unknown };
     const human = typeof loose.statement?.human === 'string' ? loose.statement.human.slice(0, 100) : null;
     if (this.#keepsRefusalOf(human)) {
       const p = signedDecisionSchema.safeParse(payload);
       this.#keptPerHuman.set(human ?? '', (this.#keptPerHuman.get(human ?? '') ?? 0) + 1);
-      this.refused.push({
+      this.#refused.push({
         human,
         verdict: typeof loose.statement?.verdict === 'string' ? loose.statement.verdict.slice(0, 20) : null,
         code,
@@ -271,24 +367,22 @@ export class AttemptState {
         statement: p.success ? p.data.statement : null,
       });
     }
-    return { accepted: false, code, message, status: this.status };
+    return { accepted: false, code, message, status: this.#status };
+  }
+
+  #transition(status: AttemptStatus, note?: string, { publish = true }: { publish?: boolean } = {}): void {
+    this.#status = status;
+    this.#timeline.push(note ? { status, at: now(), note } : { status, at: now() });
+    if (publish) this.#publish();
   }
 
   #publish(): void {
-    const waiting = this.status === 'AWAITING_DECISION';
-    publishVisibility(this.proposal, this.proposalHash, this.status, waiting ? groupsStillAwaited(this.progress) : [], waiting ? this.deadlineMs : null);
+    const waiting = this.#status === 'AWAITING_DECISION';
+    publishVisibility(this.proposal, this.proposalHash, this.#status, waiting ? groupsStillAwaited(this.progress) : [], waiting ? this.#deadlineMs : null);
   }
-}
-
-/** The zod issue in words a person reads: "is required", "must be a string", "is not a known field". */
-function plainIssue(issue: z.core.$ZodIssue | undefined): string {
-  if (!issue) return 'is not a signed decision';
-  if (issue.code === 'unrecognized_keys') return 'is not a known field of a signed decision';
-  if (issue.code === 'invalid_type') return /received undefined/.test(issue.message) ? 'is required' : `must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`;
-  return issue.message;
 }
 
 /** The failure a refused `decide` update carries; clients turn it back into a `DecisionResult`. */
 function decisionRefused(code: RefusalCode, message: string, status: AttemptStatus): ApplicationFailure {
-  return ApplicationFailure.create({ type: DECISION_REFUSED_FAILURE, message, nonRetryable: true, details: [{ code, status }] });
+  return ApplicationFailure.create({ type: FailureType.DecisionRefused, message, nonRetryable: true, details: [{ code, status }] });
 }

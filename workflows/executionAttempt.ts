@@ -19,15 +19,19 @@ import {
   EXECUTOR_HEARTBEAT_TIMEOUT,
   decisionSignal,
   EcpError,
+  FailureType,
+  FINAL_EXECUTOR_FAILURES,
   proposalHash,
   recordQuery,
+  type AttemptContext,
   type AttemptRecord,
   type JsonValue,
   type PinnedActionType,
   type ProposalInput,
   INTEGRITY_PATCH,
 } from '../common';
-import { AttemptState } from './attemptState';
+import { AttemptState, type ClosingStatus } from './attemptState';
+import { evaluationFor, type Evaluation } from './legacy';
 import { SignalIntake } from './signalIntake';
 import { parseProposalShape, parseStartProposal } from '../common/proposal';
 import { assertListingSeal, startListingSeal } from './visibility';
@@ -42,17 +46,14 @@ const policyOptions = { startToCloseTimeout: '10s', retry: { maximumAttempts: 3,
 // Context and policy are read-only and short, so they run as local activities: their results are still pinned in
 // history (as markers) and replayed, but evaluation and re-check cost no extra round trips through the server.
 // The executor stays a regular activity: it has side effects, its own retry policy and must survive worker loss.
-const localEvaluation = {
+// An automatic allow was evaluated moments ago in this same workflow task, with nothing in between, so that
+// evaluation is the fresh one enforcement needs. (Attempts started by ECP 0.1 replay with workflows/legacy.ts.)
+const localEvaluation: Evaluation = {
   gatherContext: proxyLocalActivities<PlaneActivities>(contextOptions).gatherContext,
   evaluatePolicy: proxyLocalActivities<PlaneActivities>(policyOptions).evaluatePolicy,
+  publishEvaluating: false,
+  recheckAutomaticAllow: false,
 };
-// Attempts started by ECP 0.1 (regular activities, and a re-check even on the automatic path) keep replaying as such.
-const legacyEvaluation = {
-  gatherContext: proxyActivities<PlaneActivities>(contextOptions).gatherContext,
-  evaluatePolicy: proxyActivities<PlaneActivities>(policyOptions).evaluatePolicy,
-};
-/** Patch marker of local-activity evaluation; histories without it replay with the legacy evaluation. */
-export const LOCAL_EVALUATION_PATCH = 'ecp-local-evaluation';
 
 /**
  * One governed execution attempt (workflow ID = attempt ID):
@@ -60,6 +61,7 @@ export const LOCAL_EVALUATION_PATCH = 'ecp-local-evaluation';
  *
  * The result is the final execution record, for every terminal status. The workflow never retries itself: retrying
  * means a new attempt with a new idempotency key. Handlers: `decision` signal, `decide` update, `record` query.
+ * Every change to the attempt is an {@link AttemptState} method; this function is the lifecycle and nothing else.
  */
 export async function executionAttempt(input: ExecutionAttemptInput): Promise<AttemptRecord> {
   const state = startState(input);
@@ -72,41 +74,36 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
     validator: (decision) => state.validateDecision(decision),
   });
 
-  const current = patched(LOCAL_EVALUATION_PATCH);
-  const { gatherContext, evaluatePolicy } = current ? localEvaluation : legacyEvaluation;
+  const evaluation = evaluationFor(localEvaluation);
+  const { gatherContext, evaluatePolicy } = evaluation;
+  const gather = () => gatherContext({ attemptId: state.attemptId, proposal: state.proposal });
+  const advise = (context: AttemptContext) => evaluatePolicy({ proposal: state.proposal, context });
   // The listing seal is fetched alongside evaluation (no added latency) and awaited before the first status is
   // published, so every listed row of this attempt carries it (workflows/visibility.ts).
   const sealing = startListingSeal(state.proposal);
   try {
-    state.transition('EVALUATING', undefined, { publish: !current });
-    state.context = await gatherContext({ attemptId: state.attemptId, proposal: state.proposal });
-    state.advice = await evaluatePolicy({ proposal: state.proposal, context: state.context });
+    state.evaluating({ publish: evaluation.publishEvaluating });
+    const context = await gather();
+    state.gathered(context); // pinned in the record even if the policy then cannot be evaluated
+    const advice = await advise(context);
+    state.evaluated(advice);
     await sealing;
     assertListingSeal();
 
-    if (state.advice.verdict === 'deny') return finish(state, intake, 'DENIED', state.advice.reasons.join('; '));
-    if (state.advice.verdict === 'require_approval') {
-      state.awaitDecision(state.advice);
+    if (advice.verdict === 'deny') return finish(state, intake, 'DENIED', advice.reasons.join('; '));
+    if (advice.verdict === 'require_approval') {
+      state.awaitDecision();
       await waitForDecision(state, intake);
       state.closeDecisions();
-      if (state.rejected) return finish(state, intake, 'REJECTED', state.accepted.find((d) => d.verdict === 'reject')?.reason);
+      if (state.rejected) return finish(state, intake, 'REJECTED', state.rejectionReason);
       if (!state.approved) return finish(state, intake, 'EXPIRED', 'no sufficient decision before the deadline; nothing ran');
     }
 
-    // Re-check with fresh facts, directory and policy: stale authority never runs. An automatic allow was evaluated
-    // moments ago in this same workflow task, with nothing in between, so that evaluation is the fresh one.
-    const recheckNeeded = state.advice.verdict === 'require_approval' || !current;
-    const recheckContext = recheckNeeded ? await gatherContext({ attemptId: state.attemptId, proposal: state.proposal }) : state.context;
-    const recheckAdvice = recheckNeeded ? await evaluatePolicy({ proposal: state.proposal, context: recheckContext }) : state.advice;
-    const blockedReason = state.recheck(recheckContext, recheckAdvice);
-    state.enforcement = {
-      verdict: blockedReason ? 'blocked' : 'execute',
-      recheckAdvice,
-      recheckContext,
-      blockedReason,
-      idempotencyKey: state.attemptId,
-      at: new Date().toISOString(),
-    };
+    // Re-check with fresh facts, directory and policy: stale authority never runs.
+    const fresh = advice.verdict === 'require_approval' || evaluation.recheckAutomaticAllow;
+    const recheckContext = fresh ? await gather() : context;
+    const recheckAdvice = fresh ? await advise(recheckContext) : advice;
+    const blockedReason = state.enforce(recheckContext, recheckAdvice);
     if (blockedReason) return finish(state, intake, 'DENIED', `re-check before enforcement: ${blockedReason}`);
   } catch (err) {
     await sealing; // a denied or cancelled attempt is listed too
@@ -116,22 +113,23 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
   }
 
   // Once executing, the outcome is recorded truthfully even if cancellation is requested.
-  state.transition('EXECUTING');
+  state.executing();
   await CancellationScope.nonCancellable(async () => {
     try {
-      const actionType = state.enforcement!.recheckContext!.actionType!;
+      const actionType = state.authorisedActionType;
       const result = await executorFor(actionType).executeAction({
         attemptId: state.attemptId,
         proposalHash: state.proposalHash,
         proposal: state.proposal,
         actionTypeVersion: actionType.version,
       });
-      state.outcome = { ok: true, result: result as JsonValue, finishedAt: new Date().toISOString() };
+      state.executed({ ok: true, result: result as JsonValue, finishedAt: new Date().toISOString() });
     } catch (err) {
-      state.outcome = { ok: false, error: failureDetails(err), finishedAt: new Date().toISOString() };
+      state.executed({ ok: false, error: failureDetails(err), finishedAt: new Date().toISOString() });
     }
   });
-  return finish(state, intake, state.outcome?.ok ? 'SUCCEEDED' : 'FAILED', state.outcome?.ok ? undefined : failureMessage(state.outcome));
+  const outcome = state.outcome;
+  return finish(state, intake, outcome?.ok ? 'SUCCEEDED' : 'FAILED', outcome?.ok ? undefined : failureMessage(outcome));
 }
 
 /**
@@ -141,11 +139,11 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
  */
 async function waitForDecision(state: AttemptState, intake: SignalIntake | null): Promise<void> {
   if (!intake) {
-    await condition(() => state.decided, Math.max(0, state.deadlineMs! - Date.now()));
+    await condition(() => state.decided, Math.max(0, (state.deadlineMs ?? 0) - Date.now()));
     return;
   }
   for (;;) {
-    const remaining = state.deadlineMs! - Date.now();
+    const remaining = (state.deadlineMs ?? 0) - Date.now();
     if (state.decided || remaining <= 0) return;
     const woke = await condition(() => state.decided || intake.paused, remaining);
     if (!woke) return;
@@ -181,7 +179,7 @@ function startState(input: ExecutionAttemptInput): AttemptState {
     return new AttemptState(expectedId, proposal, proposalHash(proposal), { bounded: integrity });
   } catch (err) {
     // A bad start fails the workflow with the reason, instead of failing workflow tasks forever.
-    throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidProposal');
+    throw ApplicationFailure.nonRetryable((err as Error).message, FailureType.InvalidProposal);
   }
 }
 
@@ -190,12 +188,12 @@ function executorFor(actionType: PinnedActionType) {
     startToCloseTimeout: actionType.timeout,
     // The executor heartbeats every 2 s while it runs, so a lost worker is noticed in seconds.
     heartbeatTimeout: EXECUTOR_HEARTBEAT_TIMEOUT,
-    retry: { ...actionType.retry, nonRetryableErrorTypes: ['ConfigurationError', 'HttpStatusError', 'StaleAuthority'] },
+    retry: { ...actionType.retry, nonRetryableErrorTypes: [...FINAL_EXECUTOR_FAILURES] },
   });
 }
 
-async function finish(state: AttemptState, intake: SignalIntake | null, status: AttemptRecord['status'], note?: string): Promise<AttemptRecord> {
-  state.transition(status, note);
+async function finish(state: AttemptState, intake: SignalIntake | null, status: ClosingStatus, note?: string): Promise<AttemptRecord> {
+  state.close(status, note);
   await CancellationScope.nonCancellable(() => drainSignals(intake));
   return state.record();
 }

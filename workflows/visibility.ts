@@ -5,6 +5,7 @@ import {
   agentKey,
   awaitingGroupsKey,
   deadlineKey,
+  FailureType,
   proposalHashKey,
   sealKey,
   statusKey,
@@ -51,7 +52,7 @@ export function startListingSeal(proposal: Proposal): Promise<void> {
  * for approvers who cannot see it, or to run unseen (fail closed).
  */
 export function assertListingSeal(): void {
-  if (sealFailure !== null) throw ApplicationFailure.nonRetryable(`the plane could not seal the attempt for listing: ${sealFailure}`, 'ListingSealUnavailable');
+  if (sealFailure !== null) throw ApplicationFailure.nonRetryable(`the plane could not seal the attempt for listing: ${sealFailure}`, FailureType.ListingSealUnavailable);
 }
 
 /**

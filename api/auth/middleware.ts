@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { ConsoleDeps, ConsoleEnv } from '../deps';
-import { ApiError } from '../errors';
+import { EcpError } from '../../common/errors';
 
 export const SESSION_COOKIE = 'ecp_session';
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -23,7 +23,7 @@ export function sameOrigin(): MiddlewareHandler {
           // "null" or garbage: refused below.
         }
         const ownHost = c.req.header('x-forwarded-host') ?? c.req.header('host') ?? new URL(c.req.url).host;
-        if (originHost !== ownHost) throw new ApiError('csrf', `cross-origin request from ${origin} refused`);
+        if (originHost !== ownHost) throw new EcpError('csrf', `cross-origin request from ${origin} refused`);
       }
     }
     await next();
@@ -37,9 +37,9 @@ export function sameOrigin(): MiddlewareHandler {
 export function requireSession(deps: ConsoleDeps): MiddlewareHandler<ConsoleEnv> {
   return async (c, next) => {
     const session = deps.sessions.get(getCookie(c, SESSION_COOKIE));
-    if (!session) throw new ApiError('unauthenticated', 'sign in first (no session, or it expired)');
+    if (!session) throw new EcpError('unauthenticated', 'sign in first (no session, or it expired)');
     if (UNSAFE.has(c.req.method) && c.req.header('x-csrf-token') !== session.csrfToken) {
-      throw new ApiError('csrf', 'missing or wrong x-csrf-token header (reload the page)');
+      throw new EcpError('csrf', 'missing or wrong x-csrf-token header (reload the page)');
     }
     c.set('session', session);
     await next();

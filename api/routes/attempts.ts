@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { EcpClient } from '../../client/ecpClient';
 import type { ConsoleDeps, ConsoleEnv } from '../deps';
-import { ApiError, errorBodySchema } from '../errors';
+import { errorBodySchema } from '../errors';
+import { EcpError } from '../../common/errors';
 import { attemptView } from '../view';
 import { attemptIdParamSchema, attemptListSchema, attemptQuerySchema, attemptViewSchema, decisionRequestSchema, decisionResultSchema } from '../schemas';
 
@@ -77,16 +78,16 @@ export function registerAttemptRoutes(app: OpenAPIHono<ConsoleEnv>, deps: Consol
     const { statement } = decision;
     const human = c.get('session').human;
     if (statement.human !== human) {
-      throw new ApiError('forbidden', `the statement is made as "${statement.human}" but you are signed in as "${human}"`, 'statement.human');
+      throw new EcpError('forbidden', `the statement is made as "${statement.human}" but you are signed in as "${human}"`, 'statement.human');
     }
-    if (statement.attemptId !== attemptId) throw new ApiError('invalid_input', `the statement names attempt ${statement.attemptId}, not ${attemptId}`, 'statement.attemptId');
-    if (statement.verdict === 'reject' && statement.reason.trim() === '') throw new ApiError('invalid_input', 'a reject needs a reason', 'statement.reason');
+    if (statement.attemptId !== attemptId) throw new EcpError('invalid_input', `the statement names attempt ${statement.attemptId}, not ${attemptId}`, 'statement.attemptId');
+    if (statement.verdict === 'reject' && statement.reason.trim() === '') throw new EcpError('invalid_input', 'a reject needs a reason', 'statement.reason');
     const record = await ecp().getRecord(attemptId);
     if (statement.proposalHash !== record.proposalHash) {
-      throw new ApiError('stale', `this page showed proposal ${statement.proposalHash}; the attempt's is ${record.proposalHash} — reload and review again`, 'statement.proposalHash');
+      throw new EcpError('stale', `this page showed proposal ${statement.proposalHash}; the attempt's is ${record.proposalHash} — reload and review again`, 'statement.proposalHash');
     }
     const result = await ecp().submitDecision(attemptId, decision);
-    if (!result.accepted) throw new ApiError('refused', result.message, undefined, result.code ?? undefined);
+    if (!result.accepted) throw new EcpError('refused', result.message, undefined, result.code ?? undefined);
     if (deps.log) {
       // The update answers before the workflow acts on the decision (result.status is still AWAITING_DECISION):
       // log the status after it took effect, from a fresh read.

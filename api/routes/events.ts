@@ -4,7 +4,8 @@ import { streamSSE } from 'hono/streaming';
 import { EcpClient } from '../../client/ecpClient';
 import { SESSION_COOKIE } from '../auth/middleware';
 import type { ConsoleDeps, ConsoleEnv } from '../deps';
-import { ApiError, errorBodySchema } from '../errors';
+import { errorBodySchema } from '../errors';
+import { EcpError } from '../../common/errors';
 
 /**
  * `GET /api/events` — Server-Sent Events for the live inbox: an `inbox` event (same body as `GET /api/inbox`) at
@@ -25,7 +26,7 @@ export function registerEventRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleD
   });
   app.get('/api/events', (c) => {
     const sessionId = getCookie(c, SESSION_COOKIE);
-    if (!deps.sessions.get(sessionId)) throw new ApiError('unauthenticated', 'sign in first (no session, or it expired)');
+    if (!deps.sessions.get(sessionId)) throw new EcpError('unauthenticated', 'sign in first (no session, or it expired)');
     return streamSSE(c, async (stream) => {
       let last = '';
       let closed = false;

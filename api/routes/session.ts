@@ -4,7 +4,8 @@ import type { ConsoleDeps, ConsoleEnv } from '../deps';
 import { clientAddress } from '../auth/clientAddress';
 import { isHttps, requireSession, SESSION_COOKIE } from '../auth/middleware';
 import type { Session } from '../auth/sessions';
-import { ApiError, errorBodySchema } from '../errors';
+import { errorBodySchema } from '../errors';
+import { EcpError } from '../../common/errors';
 import { sessionSchema, signInSchema } from '../schemas';
 
 const errors = (...codes: number[]) =>
@@ -56,14 +57,14 @@ export function registerSessionRoutes(app: OpenAPIHono<ConsoleEnv>, deps: Consol
     const wait = deps.signInThrottle.retryAfterMs(source, human);
     if (wait > 0) {
       c.header('Retry-After', String(Math.ceil(wait / 1000)));
-      throw new ApiError('rate_limited', `too many failed sign-ins; try again in ${Math.ceil(wait / 1000)} s`);
+      throw new EcpError('rate_limited', `too many failed sign-ins; try again in ${Math.ceil(wait / 1000)} s`);
     }
     const authenticated = await deps.authenticator.authenticate({ human, secret });
     // Only humans in the current directory: removing someone there ends their sign-ins at once.
     const identity = authenticated && deps.config().directory.humans[authenticated.human] ? authenticated : null;
     if (!identity) {
       deps.signInThrottle.failed(source, human);
-      throw new ApiError('unauthenticated', 'unknown human or wrong secret');
+      throw new EcpError('unauthenticated', 'unknown human or wrong secret');
     }
     deps.signInThrottle.succeeded(source, human);
     const old = getCookie(c, SESSION_COOKIE);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { DataConverter, LoadedDataConverter } from '@temporalio/common';
 import { EcpError } from '../../common/errors';
 import type { AttemptRecord, PinnedDirectory } from '../../common';
-import { formatPath } from '../../common/validation';
+import { formatPath, plainIssue } from '../../common/validation';
 import { findStoredPolicyBundles } from '../bundleStore';
 import { bundleDigestFromBuildId, CLOSE_EVENTS, EVENT, eventsOf, historyBuildIds, historyWorkflowId } from '../history';
 import { decodeFailure, decodeFirst, loadedConverter } from '../payloads';
@@ -31,7 +31,7 @@ export function parseHistoryJson(input: unknown): HistoryJson {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = formatPath(['history', ...(issue?.path ?? [])]);
-  throw new EcpError('invalid_input', `invalid history: field "${path}" ${issue?.message ?? 'is invalid'}`, path);
+  throw new EcpError('invalid_input', `invalid history: field "${path}" ${plainIssue(issue)}`, path);
 }
 
 /**

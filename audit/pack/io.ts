@@ -2,7 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { canonicalJson } from '../../common/canonical';
 import { EcpError } from '../../common/errors';
-import { formatPath } from '../../common/validation';
+import { formatPath, plainIssue } from '../../common/validation';
 import { evidencePackSchema, type EvidencePack } from './schema';
 
 /** The pack as bytes: RFC 8785 canonical JSON, so equal packs are equal files. */
@@ -16,7 +16,7 @@ export function parsePack(input: unknown, source = 'evidence pack'): EvidencePac
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = formatPath(issue?.path ?? []);
-  throw new EcpError('invalid_input', `${source} is not a valid evidence pack: ${path ? `field "${path}" ` : ''}${issue?.message ?? 'is invalid'}`, path || undefined);
+  throw new EcpError('invalid_input', `${source} is not a valid evidence pack: ${path ? `field "${path}" ` : ''}${plainIssue(issue)}`, path || undefined);
 }
 
 export function readPack(path: string): EvidencePack {

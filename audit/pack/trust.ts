@@ -14,7 +14,7 @@ import { keyFingerprint } from '../../common/statement';
 import { directorySchema, publicKeyHexSchema, type Directory, type PinnedDirectory } from '../../common/directory';
 import { EcpError } from '../../common/errors';
 import { agentIdSchema, groupIdSchema, humanIdSchema } from '../../common/proposal';
-import { formatPath } from '../../common/validation';
+import { formatPath, plainIssue } from '../../common/validation';
 import type { PlaneConfig } from '../../config/load';
 import { bundleDigestFromBuildId } from '../history';
 import { codeIdentityStoreDir, directoryStoreDir, loadCodeIdentities, loadDirectoryVersions } from '../trustStore';
@@ -108,7 +108,7 @@ export function parseTrustFile(input: unknown, source = 'trust file'): TrustFile
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = formatPath(issue?.path ?? []);
-  throw new EcpError('invalid_input', `${source}: ${path ? `field "${path}" ` : ''}${issue?.message ?? 'is invalid'}`, path || undefined);
+  throw new EcpError('invalid_input', `${source}: ${path ? `field "${path}" ` : ''}${plainIssue(issue)}`, path || undefined);
 }
 
 /** Reads and validates an auditor-supplied trust file (JSON or YAML). */

@@ -24,13 +24,13 @@ describe('proposal validation names the field and the reason', () => {
     [{ ...valid, agent: '' }, 'agent', /must not be empty/],
     [{ ...valid, agent: 'bad agent!' }, 'agent', /letters, digits/],
     [{ ...valid, actionType: 'Refund' }, 'actionType', /dotted lower-case/],
-    [{ ...valid, resource: undefined }, 'resource', /expected string/],
-    [{ ...valid, parameters: [] }, 'parameters', /expected record/],
+    [{ ...valid, resource: undefined }, 'resource', /field "resource" is required$/],
+    [{ ...valid, parameters: [] }, 'parameters', /field "parameters" must be an object$/],
     [{ ...valid, parameters: { amount: Number.NaN } }, 'parameters.amount', /./],
     [{ ...valid, justification: '' }, 'justification', /must say why/],
     [{ ...valid, idempotencyKey: 'has space' }, 'idempotencyKey', /only letters/],
-    [{ ...valid, surprise: true }, 'surprise', /Unrecognized key/],
-    [{ ...valid, claims: 'yes' }, 'claims', /expected record/],
+    [{ ...valid, surprise: true }, 'surprise', /field "surprise" is not a known field$/],
+    [{ ...valid, claims: 'yes' }, 'claims', /field "claims" must be an object$/],
   ])('%#: %o → field %s', (input, field, reason) => {
     const error = errorOf(input);
     expect(error).toBeInstanceOf(EcpError);
