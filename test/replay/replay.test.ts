@@ -12,11 +12,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const dir = join(here, 'histories');
 /** Histories written by ECP 0.1 (regular activities for context and policy): attempts still open at an upgrade. */
 const legacyDir = join(here, 'histories-v0.1');
+/** Histories written by ECP 0.2 (local-activity evaluation, before the integrity rules: no `ecp-integrity` marker). */
+const v02Dir = join(here, 'histories-v0.2');
 const historyFiles = (d: string) => readdirSync(d).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json').sort();
 const files = historyFiles(dir);
 const legacyFiles = historyFiles(legacyDir);
+const v02Files = historyFiles(v02Dir);
 const workflowIds = JSON.parse(readFileSync(join(dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const legacyWorkflowIds = JSON.parse(readFileSync(join(legacyDir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
+const v02WorkflowIds = JSON.parse(readFileSync(join(v02Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 interface SavedEvent {
   activityTaskScheduledEventAttributes?: { activityType: { name: string } };
   workflowExecutionCompletedEventAttributes?: { result: { payloads: Array<{ data: string }> } };
@@ -37,7 +41,17 @@ beforeAll(async () => {
 
 describe('saved histories replay against the current workflow code', () => {
   it('covers every lifecycle path', () => {
-    expect(files).toEqual(['cancelled.json', 'denied.json', 'expired.json', 'failed.json', 'invalid-proposal.json', 'rejected.json', 'succeeded-auto.json', 'succeeded-quorum.json']);
+    expect(files).toEqual([
+      'cancelled.json',
+      'denied.json',
+      'expired.json',
+      'failed.json',
+      'invalid-proposal.json',
+      'rejected.json',
+      'succeeded-after-signal-flood.json',
+      'succeeded-auto.json',
+      'succeeded-quorum.json',
+    ]);
     const statuses = Object.fromEntries(files.map((f) => [f, finalRecord(load(f))?.status ?? 'workflow failed']));
     expect(statuses).toEqual({
       'cancelled.json': 'CANCELLED',
@@ -46,6 +60,7 @@ describe('saved histories replay against the current workflow code', () => {
       'failed.json': 'FAILED',
       'invalid-proposal.json': 'workflow failed',
       'rejected.json': 'REJECTED',
+      'succeeded-after-signal-flood.json': 'SUCCEEDED',
       'succeeded-auto.json': 'SUCCEEDED',
       'succeeded-quorum.json': 'SUCCEEDED',
     });
@@ -55,8 +70,21 @@ describe('saved histories replay against the current workflow code', () => {
     await expect(Worker.runReplayHistory({ workflowBundle }, load(file), workflowIds[file])).resolves.toBeUndefined();
   });
 
+  it('the flooded attempt took its signals a slice per workflow task, and every one is accounted for', () => {
+    const history = load('succeeded-after-signal-flood.json') as { events: Array<Record<string, unknown>> };
+    const timers = history.events.filter((e) => e.timerStartedEventAttributes).length;
+    const signals = history.events.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+    expect(signals).toBe(600);
+    expect(timers).toBeGreaterThanOrEqual(3);
+    expect(finalRecord(load('succeeded-after-signal-flood.json'))?.decisions.refusedTotal).toBe(600);
+  });
+
+  it.each(v02Files)('%s from ECP 0.2 replays cleanly (before the integrity rules)', async (file) => {
+    await expect(Worker.runReplayHistory({ workflowBundle }, load(file, v02Dir), v02WorkflowIds[file])).resolves.toBeUndefined();
+  });
+
   it.each(legacyFiles)('%s from ECP 0.1 replays cleanly (patched evaluation)', async (file) => {
-    expect(legacyFiles).toEqual(files);
+    expect(legacyFiles).toEqual(v02Files);
     await expect(Worker.runReplayHistory({ workflowBundle }, load(file, legacyDir), legacyWorkflowIds[file])).resolves.toBeUndefined();
   });
 
