@@ -82,7 +82,8 @@ export function loadPlaneConfig(configPath: string): PlaneConfig {
     directory,
     directoryVersion: digestOf(directory),
     actionTypes,
-    actionTypeVersions: Object.fromEntries(Object.entries(actionTypes).map(([n, t]) => [n, digestOf(t)])),
+    // The summary template is presentation only: editing it must not change the version an approval pinned.
+    actionTypeVersions: Object.fromEntries(Object.entries(actionTypes).map(([n, { summary: _summary, ...t }]) => [n, digestOf(t)])),
     bundle,
     console: raw.console ?? null,
     ...(raw.payloadEncryption ? { payloadEncryption: raw.payloadEncryption } : {}),
