@@ -15,6 +15,9 @@ export function proposalSummary(config: Pick<PlaneConfig, 'actionTypes'> | undef
   return renderSummary(type?.summary, proposal);
 }
 
+/** Rows summarised per listing by default: the first (soonest deadlines, for pending lists). */
+export const SUMMARIZED_ROWS = 100;
+
 export interface SummaryReaderOptions {
   /** How long one record read may take before its row is listed without a summary (the next read tries again). */
   timeoutMs?: number;
@@ -22,6 +25,8 @@ export interface SummaryReaderOptions {
   concurrency?: number;
   /** Summaries kept between reads (oldest dropped first). */
   maxEntries?: number;
+  /** Only the first this many rows get a summary (a record read each): a list of thousands stays fast. */
+  maxRows?: number;
 }
 
 /**
@@ -35,20 +40,23 @@ export class SummaryReader {
   readonly #timeoutMs: number;
   readonly #concurrency: number;
   readonly #maxEntries: number;
+  readonly #maxRows: number;
 
   constructor(options: SummaryReaderOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 2_000;
     this.#concurrency = options.concurrency ?? 8;
     this.#maxEntries = options.maxEntries ?? 2_000;
+    this.#maxRows = options.maxRows ?? SUMMARIZED_ROWS;
   }
 
   async summarize(ecp: EcpClient, rows: readonly AttemptSummary[], config: Pick<PlaneConfig, 'actionTypes'> | undefined): Promise<SummarizedAttempt[]> {
     const out: SummarizedAttempt[] = rows.map((row) => ({ ...row, summary: null }));
+    const count = Math.min(out.length, this.#maxRows);
     let next = 0;
     const work = async () => {
-      for (let i = next++; i < out.length; i = next++) out[i]!.summary = await this.#one(ecp, out[i]!, config);
+      for (let i = next++; i < count; i = next++) out[i]!.summary = await this.#one(ecp, out[i]!, config);
     };
-    await Promise.all(Array.from({ length: Math.min(this.#concurrency, out.length) }, work));
+    await Promise.all(Array.from({ length: Math.min(this.#concurrency, count) }, work));
     return out;
   }
 
