@@ -8,6 +8,7 @@ import { registerAttemptRoutes } from './routes/attempts';
 import { registerEventRoutes } from './routes/events';
 import { registerSessionRoutes } from './routes/session';
 import { registerUiRoutes } from './routes/ui';
+import { SummaryReader } from '../client/summaries';
 import { strictJsonBodies } from './strictJson';
 
 export const API_VERSION = '1.0.0';
@@ -45,8 +46,10 @@ export function createConsoleApp(deps: ConsoleDeps): OpenAPIHono<ConsoleEnv> {
   app.use('/api/inbox', requireSession(deps));
   app.use('/api/attempts', requireSession(deps));
   app.use('/api/attempts/*', requireSession(deps));
-  registerAttemptRoutes(app, deps);
-  registerEventRoutes(app, deps);
+  // One reader for the inbox and its live stream: each attempt's record is read once for its summary.
+  const summaries = new SummaryReader();
+  registerAttemptRoutes(app, deps, summaries);
+  registerEventRoutes(app, deps, summaries);
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
     info: {

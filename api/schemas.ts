@@ -35,6 +35,11 @@ export const attemptSummarySchema = z
     deadline: z.string().nullable(),
     startedAt: z.string(),
     closedAt: z.string().nullable(),
+    summary: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: "inbox only: one-line summary from the action type's `summary` template (plain text); null without a template or when the record could not be read in time" }),
   })
   .openapi('AttemptSummary');
 
@@ -74,6 +79,7 @@ export const attemptViewSchema = z
       why: z.string().nullable().openapi({ description: 'why this human cannot decide, when they cannot' }),
     }),
     serverTime: z.string(),
+    summary: z.string().nullable().openapi({ description: "one-line summary from the action type's `summary` template (plain text), null without one" }),
   })
   .openapi('AttemptView');
 

@@ -6,11 +6,13 @@ import { build } from 'esbuild';
 
 const UI_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'ui');
 
-/** The browser app, built once in memory at start: one HTML page, one script, one stylesheet. No CDN, no fonts. */
+/** The browser app, built once in memory at start: one HTML page, one script, one stylesheet, one icon. No CDN, no fonts. */
 export interface UiAssets {
   html: string;
   script: string;
   css: string;
+  /** The favicon (SVG). */
+  favicon: string;
   /** Short content hash, used in asset URLs so browsers can cache them forever. */
   version: string;
 }
@@ -33,7 +35,8 @@ export async function buildUiAssets(): Promise<UiAssets> {
   });
   const script = result.outputFiles[0]!.text;
   const css = readFileSync(join(UI_DIR, 'styles.css'), 'utf8');
+  const favicon = readFileSync(join(UI_DIR, 'favicon.svg'), 'utf8');
   const version = createHash('sha256').update(script).update(css).digest('hex').slice(0, 12);
   const html = readFileSync(join(UI_DIR, 'index.html'), 'utf8').replaceAll('{{version}}', version);
-  return { html, script, css, version };
+  return { html, script, css, favicon, version };
 }

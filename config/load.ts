@@ -1,11 +1,11 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { digestOf, directorySchema, EcpError, type Directory, type Proposal } from '../common';
 import { loadPolicyBundle, type PolicyBundle } from '../policy/bundle';
 import type { PayloadEncryptionConfig } from '../codec/keys';
 import { parseDuration } from '../common/duration';
-import { actionTypesFileSchema, configFileSchema, type ActionTypeConfig, type ConsoleConfig } from './schema';
-import { parseSourceFile, readSourceFile } from './yamlFile';
+import { actionTypesOf, readConfigFile } from './actionTypes';
+import type { ActionTypeConfig, ConsoleConfig } from './schema';
+import { parseSourceFile } from './yamlFile';
 
 /** Everything the plane needs to govern attempts, loaded and cross-checked. Immutable; reload builds a new one. */
 export interface PlaneConfig {
@@ -27,20 +27,7 @@ export interface PlaneConfig {
  * an EcpError naming the file, line and field — the plane refuses to start on a bad configuration (fail closed).
  */
 export function loadPlaneConfig(configPath: string): PlaneConfig {
-  const file = resolve(configPath);
-  const base = dirname(file);
-  const source = readSourceFile(file);
-  const raw = parseSourceFile(source, configFileSchema);
-  const at = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-  // A referenced file that cannot be read is reported with the ecp.yaml field that points to it.
-  const referenced = (field: 'directory' | 'actionTypes', path: string) => {
-    try {
-      return readSourceFile(at(path));
-    } catch (err) {
-      if (err instanceof EcpError && err.message.startsWith('cannot read')) throw new EcpError('config_invalid', `${file}: field "${field}": ${err.message}`, field);
-      throw err;
-    }
-  };
+  const { file, raw, at, referenced } = readConfigFile(configPath);
 
   let directory: Directory;
   if (typeof raw.directory === 'string') {
@@ -48,11 +35,7 @@ export function loadPlaneConfig(configPath: string): PlaneConfig {
     directory = parseSourceFile(dirFile, directorySchema);
   } else directory = raw.directory;
 
-  let actionTypes: Record<string, ActionTypeConfig>;
-  if (typeof raw.actionTypes === 'string') {
-    const atFile = referenced('actionTypes', raw.actionTypes);
-    actionTypes = parseSourceFile(atFile, actionTypesFileSchema);
-  } else actionTypes = raw.actionTypes;
+  const actionTypes = actionTypesOf(raw, referenced);
 
   let bundle: PolicyBundle;
   try {
@@ -82,7 +65,8 @@ export function loadPlaneConfig(configPath: string): PlaneConfig {
     directory,
     directoryVersion: digestOf(directory),
     actionTypes,
-    actionTypeVersions: Object.fromEntries(Object.entries(actionTypes).map(([n, t]) => [n, digestOf(t)])),
+    // The summary template is presentation only: editing it must not change the version an approval pinned.
+    actionTypeVersions: Object.fromEntries(Object.entries(actionTypes).map(([n, { summary: _summary, ...t }]) => [n, digestOf(t)])),
     bundle,
     console: raw.console ?? null,
     ...(raw.payloadEncryption ? { payloadEncryption: raw.payloadEncryption } : {}),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { actionTypeNameSchema, directorySchema } from '../common';
 import { parseDuration } from '../common/duration';
 import { payloadEncryptionSchema } from '../codec/keys';
+import { parseSummaryTemplate, SUMMARY_MAX_TEMPLATE_LENGTH, SummaryTemplateError } from '../common/summary';
 
 const durationSchema = z.string().refine((s) => {
   try {
@@ -32,22 +33,78 @@ export const executorSchema = z.union([
   z.strictObject({ custom: z.string().min(1, 'must name a registered custom executor') }),
 ]);
 
-export const actionTypeSchema = z.strictObject({
-  description: z.string().max(500).optional(),
-  /** JSON Schema (draft-07, as Ajv's default class validates it) for the proposal's parameters. */
-  parameters: z.record(z.string(), z.unknown()).default({ type: 'object' }),
-  context: providerSchema.optional(),
-  executor: executorSchema,
-  retry: z
-    .strictObject({
-      maximumAttempts: z.number().int().min(1).max(100).default(5),
-      initialInterval: durationSchema.default('1s'),
-      maximumInterval: durationSchema.default('30s'),
-      backoffCoefficient: z.number().min(1).max(10).default(2),
-    })
-    .prefault({}),
-  timeout: durationSchema.default('30s'),
-});
+/**
+ * The one-line summary template (common/summary.ts); its syntax is checked here and its placeholders against the
+ * action type's declared parameters in {@link actionTypeSchema}, so a typo is a configuration error, not a "—".
+ */
+const summarySchema = z
+  .string()
+  .min(1, 'must not be empty (leave it out for no summary)')
+  .max(SUMMARY_MAX_TEMPLATE_LENGTH, `must be at most ${SUMMARY_MAX_TEMPLATE_LENGTH} characters`)
+  .superRefine((template, ctx) => {
+    try {
+      parseSummaryTemplate(template);
+    } catch (err) {
+      if (!(err instanceof SummaryTemplateError)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.message });
+    }
+  });
+
+export const actionTypeSchema = z
+  .strictObject({
+    description: z.string().max(500).optional(),
+    /** One-line human summary of a proposal, e.g. "Refund {amount|cents} EUR on {orderId}"; presentation only. */
+    summary: summarySchema.optional(),
+    /** JSON Schema (draft-07, as Ajv's default class validates it) for the proposal's parameters. */
+    parameters: z.record(z.string(), z.unknown()).default({ type: 'object' }),
+    context: providerSchema.optional(),
+    executor: executorSchema,
+    retry: z
+      .strictObject({
+        maximumAttempts: z.number().int().min(1).max(100).default(5),
+        initialInterval: durationSchema.default('1s'),
+        maximumInterval: durationSchema.default('30s'),
+        backoffCoefficient: z.number().min(1).max(10).default(2),
+      })
+      .prefault({}),
+    timeout: durationSchema.default('30s'),
+  })
+  .superRefine((type, ctx) => {
+    if (type.summary === undefined) return;
+    let parts: ReturnType<typeof parseSummaryTemplate>;
+    try {
+      parts = parseSummaryTemplate(type.summary);
+    } catch {
+      return; // reported by summarySchema
+    }
+    for (const part of parts) {
+      if (typeof part === 'string' || part.field !== 'parameters' || declaresParameter(type.parameters, part.path)) continue;
+      const declared = Object.keys(propertiesOf(type.parameters) ?? {});
+      ctx.addIssue({
+        code: 'custom',
+        path: ['summary'],
+        message: `names unknown placeholder "{${part.source}}": "parameters.${part.path.join('.')}" is not declared in this action type's parameters (declared: ${declared.join(', ') || 'none'}; other fields: resource, agent, actionType)`,
+      });
+      return;
+    }
+  });
+
+/** The `properties` of a JSON Schema object, when it declares them. */
+function propertiesOf(schema: unknown): Record<string, unknown> | null {
+  const properties = schema && typeof schema === 'object' ? (schema as { properties?: unknown }).properties : undefined;
+  return properties && typeof properties === 'object' && !Array.isArray(properties) ? (properties as Record<string, unknown>) : null;
+}
+
+/** True when the parameters' JSON Schema declares the key path through nested `properties`. */
+function declaresParameter(schema: unknown, path: readonly string[]): boolean {
+  let at = schema;
+  for (const key of path) {
+    const properties = propertiesOf(at);
+    if (!properties || !Object.hasOwn(properties, key)) return false;
+    at = properties[key];
+  }
+  return true;
+}
 
 /**
  * The web console's sign-in: per human, a hash of their secret (never the secret; `ecp console hash-secret` makes

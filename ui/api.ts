@@ -16,13 +16,16 @@ export interface SessionInfo {
 }
 export interface AttemptList {
   count: number;
-  attempts: AttemptSummary[];
+  /** Inbox rows carry their one-line summary; other listings do not. */
+  attempts: Array<AttemptSummary & { summary?: string | null }>;
 }
 export interface AttemptView {
   record: AttemptRecord;
   claims: ClaimCheck[];
   viewer: { mayDecide: boolean; why: string | null };
   serverTime: string;
+  /** One-line summary from the action type's template (plain text), null without one. */
+  summary: string | null;
 }
 
 /**

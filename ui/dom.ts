@@ -45,10 +45,19 @@ export function announce(text: string): void {
   setTimeout(() => (region.textContent = text), 50);
 }
 
-export function table(head: string[], rows: Node[], caption?: string): HTMLElement {
+/**
+ * A table in a horizontally scrolling box. `stack`: on narrow screens each row becomes a card of "label value" lines
+ * (every cell gets its column's name as `data-label`), so the table never needs scrolling sideways.
+ */
+export function table(head: string[], rows: Node[], caption?: string, options: { stack?: boolean } = {}): HTMLElement {
+  if (options.stack) {
+    for (const row of rows) {
+      if (row instanceof Element) [...row.children].forEach((cell, i) => head[i] !== undefined && cell.setAttribute('data-label', head[i]));
+    }
+  }
   return h(
     'div',
-    { class: 'table-wrap' },
+    { class: options.stack ? 'table-wrap stack' : 'table-wrap' },
     h('table', {}, caption ? h('caption', { class: 'sr-only' }, caption) : null, h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...rows)),
   );
 }

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { EcpClient } from '../../client/ecpClient';
+import { proposalSummary, SummaryReader } from '../../client/summaries';
 import type { ConsoleDeps, ConsoleEnv } from '../deps';
 import { errorBodySchema } from '../errors';
 import { EcpError } from '../../common/errors';
@@ -50,14 +51,15 @@ const decide = createRoute({
   },
 });
 
-export function registerAttemptRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleDeps): void {
+export function registerAttemptRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleDeps, summaries = new SummaryReader()): void {
   // A client bound to the current configuration, over the one connection (and data converter) the plane gave us.
   // The plane's listing-seal verifier comes along: every listed row is checked against the plane key.
   const ecp = () => new EcpClient(deps.ecp.client, deps.config(), deps.ecp.listingSeal);
   const now = () => (deps.now ?? Date.now)();
 
   app.openapi(inbox, async (c) => {
-    const attempts = await ecp().listPending({ human: c.get('session').human });
+    const client = ecp();
+    const attempts = await summaries.summarize(client, await client.listPending({ human: c.get('session').human }), deps.config());
     return c.json({ count: attempts.length, attempts }, 200);
   });
 
@@ -69,7 +71,8 @@ export function registerAttemptRoutes(app: OpenAPIHono<ConsoleEnv>, deps: Consol
 
   app.openapi(show, async (c) => {
     const record = await ecp().getRecord(c.req.valid('param').attemptId);
-    return c.json(attemptView(record, c.get('session').human, now()), 200);
+    // The summary is rendered at read time from the record's proposal and the current action type config.
+    return c.json({ ...attemptView(record, c.get('session').human, now()), summary: proposalSummary(deps.config(), record.proposal) }, 200);
   });
 
   app.openapi(decide, async (c) => {

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { getCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import { EcpClient } from '../../client/ecpClient';
+import { SummaryReader } from '../../client/summaries';
 import { SESSION_COOKIE } from '../auth/middleware';
 import type { ConsoleDeps, ConsoleEnv } from '../deps';
 import { errorBodySchema } from '../errors';
@@ -12,7 +13,7 @@ import { EcpError } from '../../common/errors';
  * connect and whenever the inbox changes, and `signed-out` when the session ends. The stream does not keep the
  * session alive (it reads it without touching the idle timer). Pages that cannot use SSE poll `/api/inbox`.
  */
-export function registerEventRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleDeps): void {
+export function registerEventRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleDeps, summaries = new SummaryReader()): void {
   const pollMs = deps.livePollMs ?? 2000;
   app.openAPIRegistry.registerPath({
     method: 'get',
@@ -40,7 +41,8 @@ export function registerEventRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleD
           break;
         }
         try {
-          const attempts = await new EcpClient(deps.ecp.client, deps.config(), deps.ecp.listingSeal).listPending({ human: session.human });
+          const ecp = new EcpClient(deps.ecp.client, deps.config(), deps.ecp.listingSeal);
+          const attempts = await summaries.summarize(ecp, await ecp.listPending({ human: session.human }), deps.config());
           const body = JSON.stringify({ count: attempts.length, attempts });
           if (body !== last) {
             last = body;

@@ -12,6 +12,13 @@ export function registerUiRoutes(app: OpenAPIHono<ConsoleEnv>, ui: UiAssets): vo
   app.get('/', page);
   app.get('/all', page);
   app.get('/attempts/:attemptId', page);
+  // The icon the page links to, and at the path browsers ask for by default (an SVG there too: every current browser takes it).
+  const favicon = (c: Context) => {
+    c.header('Cache-Control', 'public, max-age=86400');
+    return c.body(ui.favicon, 200, { 'Content-Type': 'image/svg+xml' });
+  };
+  app.get('/favicon.svg', favicon);
+  app.get('/favicon.ico', favicon);
   app.get(`/assets/app-${ui.version}.js`, (c) => {
     c.header('Cache-Control', 'public, max-age=31536000, immutable');
     return c.body(ui.script, 200, { 'Content-Type': 'text/javascript; charset=utf-8' });

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import type { AttemptStatus } from '../../common/record';
 import type { AttemptSummary } from '../../client/ecpClient';
+import type { ActionTypeConfig } from '../../config/schema';
 import { positiveInt } from '../input';
-import { print, printJson, relative, status, table } from '../format';
+import { note, print, printJson, relative, status, table } from '../format';
 import { action, examples } from '../run';
+import type { CliContext } from '../context';
 
 interface PendingOptions {
   as?: string;
@@ -18,6 +20,21 @@ interface ListOptions {
   json?: boolean;
 }
 
+/**
+ * The action types for one-line summaries: only `ecp.yaml` and its action types are read (no policy bundle), and a
+ * configuration that does not load costs the summaries (with a note on stderr), never the command.
+ */
+export async function summaryConfig(ctx: CliContext): Promise<{ actionTypes: Record<string, ActionTypeConfig> } | undefined> {
+  if (!ctx.configPath) return undefined;
+  const { loadActionTypes } = await import('../../config/actionTypes');
+  try {
+    return loadActionTypes(ctx.configPath);
+  } catch (err) {
+    note(`ecp: no summaries: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
 export function registerAttemptLists(program: Command): void {
   program
     .command('pending')
@@ -30,7 +47,9 @@ export function registerAttemptLists(program: Command): void {
         // Only --as needs the directory (group membership, agent owners); loading it costs a policy bundle parse.
         if (o.as) await ctx.config('pending --as');
         const ecp = await ctx.client({ withConfig: Boolean(o.as) });
-        const pending = await ecp.listPending(o.as ? { human: o.as } : {});
+        const listed = await ecp.listPending(o.as ? { human: o.as } : {});
+        const { SummaryReader } = await import('../../client/summaries');
+        const pending = await new SummaryReader().summarize(ecp, listed, await summaryConfig(ctx));
         if (o.json) return printJson(pending);
         if (pending.length === 0) {
           print(o.as ? `Nothing awaits a decision by ${o.as}.` : 'Nothing awaits a decision.');
@@ -38,8 +57,8 @@ export function registerAttemptLists(program: Command): void {
         }
         print(
           table(
-            ['attempt', 'agent', 'action', 'resource', 'awaiting', 'deadline'],
-            pending.map((a) => [a.attemptId, a.agent ?? '—', a.actionType ?? '—', a.resource ?? '—', a.awaitingGroups.join(', ') || '—', relative(a.deadline)]),
+            ['attempt', 'summary', 'agent', 'action', 'resource', 'awaiting', 'deadline'],
+            pending.map((a) => [a.attemptId, a.summary ?? '—', a.agent ?? '—', a.actionType ?? '—', a.resource ?? '—', a.awaitingGroups.join(', ') || '—', relative(a.deadline)]),
           ),
         );
         print(`Decide with: ecp show <attempt>, then ecp approve|reject <attempt> --as ${o.as ?? '<human>'}`);

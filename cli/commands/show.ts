@@ -3,6 +3,8 @@ import { compareClaims } from '../../common/claims';
 import { TERMINAL_STATUSES, type AttemptRecord, type JsonValue } from '../../common/record';
 import { textWarnings } from '../../common/textWarnings';
 import { bold, compact, deadlineText, dim, fields, pretty, print, printJson, red, status, table, when, yellow } from '../format';
+import { proposalSummary } from '../../client/summaries';
+import { summaryConfig } from './attempts';
 import { action, examples } from '../run';
 
 export function registerShow(program: Command): void {
@@ -17,12 +19,14 @@ export function registerShow(program: Command): void {
         const ecp = await ctx.client({ withConfig: false });
         const record = await ecp.getRecord(attemptId!);
         if (o.json) return printJson(record);
-        print(renderRecord(record));
+        // The one-line summary comes from the configuration's action types, when one loads; the record stands without it.
+        print(renderRecord(record, Date.now(), proposalSummary(await summaryConfig(ctx), record.proposal)));
       }),
     );
 }
 
-export function renderRecord(r: AttemptRecord, now = Date.now()): string {
+/** The human-readable record; `summary` is the action type's one-line summary (null: none, the line is left out). */
+export function renderRecord(r: AttemptRecord, now = Date.now(), summary: string | null = null): string {
   const out: string[] = [];
   const section = (title: string) => out.push('', bold(title));
   const agent = r.context?.directory.agent;
@@ -31,6 +35,7 @@ export function renderRecord(r: AttemptRecord, now = Date.now()): string {
   out.push(`${bold(`Attempt ${r.attemptId}`)}  ${status(r.status)}`);
   out.push(
     fields([
+      ...(summary ? [['summary', summary] as [string, string]] : []),
       ['agent', agent ? `${p.agent} (owner: ${agent.owner})` : p.agent],
       ['action', p.actionType],
       ['resource', p.resource],

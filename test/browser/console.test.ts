@@ -177,6 +177,55 @@ describe('web console in Chromium', () => {
     await page.context().close();
   });
 
+  it('polish: no navigation before sign-in, no literal Markdown, a favicon, summaries in inbox and attempt page, no sideways scrolling at 420 px', async () => {
+    const page = await newPage();
+    await page.goto(web.url);
+    await page.getByLabel('Human ID').waitFor();
+    // Signed out: the header shows no navigation (links that would only bounce to the sign-in form).
+    expect(await page.locator('#nav').isVisible()).toBe(false);
+    expect(await page.getByRole('link', { name: /All attempts/ }).isVisible()).toBe(false);
+    expect(await page.locator('body').innerText()).not.toContain('`');
+    // A favicon: the page names one, and the browser's default /favicon.ico is served too.
+    const icon = await page.locator('link[rel="icon"]').getAttribute('href');
+    for (const path of [icon ?? '/missing-icon-link', '/favicon.ico']) {
+      const res = await page.request.get(new URL(path, web.url).toString());
+      expect(res.status(), path).toBe(200);
+      expect(res.headers()['content-type'], path).toMatch(/^image\//);
+    }
+
+    const { attemptId } = await pendingRefund(7000);
+    await signIn(page, 'alice');
+    expect(await page.locator('#nav').isVisible()).toBe(true);
+    // The inbox row says what the action does, from the action type's summary template.
+    await expect.poll(() => page.locator(`tr[data-attempt="${attemptId}"] .summary`).textContent(), { timeout: 15_000 }).toBe('Refund 70.00 EUR on order-1003');
+    await page.locator(`tr[data-attempt="${attemptId}"]`).getByRole('link').click();
+    await page.locator('#decide-panel').waitFor();
+    expect(await page.locator('#attempt-summary').textContent()).toBe('Refund 70.00 EUR on order-1003');
+    expect(await page.locator('main').innerText()).not.toContain('`');
+
+    // A refused decision (bob is not in finance) and an accepted one with a long reason: both decision tables and the
+    // requirements table are filled, then viewed on a 420 px wide screen.
+    const hash = (await page.locator('#proposal-hash').textContent())!;
+    await plane.ecp.submitDecision(attemptId, forgeDecision(plane.key('bob'), { attemptId, proposalHash: hash, human: 'bob' }));
+    await plane.ecp.decide(attemptId, { human: 'alice', verdict: 'approve', privateKey: plane.key('alice'), reason: 'Verified against the order history and the customer ticket; the goods came back damaged in transit.' });
+    await waitForStatus(plane.ecp, attemptId, 'SUCCEEDED');
+    await page.context().close();
+    const narrow = await (await browser.newContext({ viewport: { width: 420, height: 900 } })).newPage();
+    await signIn(narrow, 'alice');
+    await narrow.goto(`${web.url}/attempts/${attemptId}`);
+    await narrow.locator('#decisions').getByText('not_in_required_group').waitFor();
+    const overflow = await narrow.evaluate(() =>
+      [...document.querySelectorAll('table')]
+        .map((t) => ({ caption: t.querySelector('caption')?.textContent ?? '', wrap: t.closest('.table-wrap')! }))
+        .filter((t) => ['Approval requirements', 'Accepted decisions', 'Refused decisions'].includes(t.caption))
+        .map((t) => ({ caption: t.caption, scrollWidth: t.wrap.scrollWidth, clientWidth: t.wrap.clientWidth })),
+    );
+    expect(overflow.map((t) => t.caption).sort()).toEqual(['Accepted decisions', 'Approval requirements', 'Refused decisions']);
+    for (const t of overflow) expect(t.scrollWidth, `${t.caption} scrolls sideways`).toBeLessThanOrEqual(t.clientWidth);
+    expect(await narrow.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(420);
+    await narrow.context().close();
+  });
+
   it('an attempt nobody decides shows EXPIRED', async () => {
     const { attemptId } = await pendingRefund(7777);
     const page = await newPage();

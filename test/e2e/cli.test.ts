@@ -90,6 +90,8 @@ describe('ecp CLI', () => {
       return list.find((a) => a.attemptId === attemptId);
     });
     expect(pending.awaitingGroups).toEqual(['finance']);
+    // The action type's one-line summary, rendered from the proposal (examples/demo/action-types.yaml).
+    expect(pending).toMatchObject({ summary: 'Refund 75.00 EUR on order-1001' });
     expect(pending.deadline).not.toBeNull();
     // carol owns refund-bot, so it is not hers to decide
     const carols = await ecp('pending', '--as', 'carol', '--json');
@@ -97,11 +99,15 @@ describe('ecp CLI', () => {
     const table = await ecp('pending', '--as', 'alice');
     expect(table.stdout).toContain(attemptId);
     expect(table.stdout).toMatch(/│ in (\d+m|1h) +│/);
+    expect(table.stdout).toMatch(new RegExp(`${attemptId} +│ Refund 75\\.00 EUR on order-1001 +│ refund-bot`));
+    // Without --as too (no directory needed): the summary needs only the action types.
+    expect((await ecp('pending')).stdout).toContain('Refund 75.00 EUR on order-1001');
 
     const shown = await ecp('show', attemptId!);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain('AWAITING_DECISION');
     expect(shown.stdout).toContain('refund-bot (owner: carol)');
+    expect(shown.stdout).toMatch(/summary +Refund 75\.00 EUR on order-1001\n/);
     expect(shown.stdout).toContain('"amount": 7500');
     expect(shown.stdout).toContain('refunds.large-needs-finance');
     expect(shown.stdout).toMatch(/refunds\.large-needs-finance\s*│\s*finance\s*│\s*0\/1/);

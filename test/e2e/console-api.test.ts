@@ -135,6 +135,10 @@ describe('console API', () => {
     // Inbox: alice (finance) sees it, bob (sre) does not.
     const inbox = await call('/api/inbox', { cookie: alice.cookie });
     expect(inbox.body.attempts.map((a: { attemptId: string }) => a.attemptId)).toContain(attemptId);
+    // Each inbox row and the attempt view carry the action type's one-line summary, rendered from the proposal.
+    const summary = `Refund 75.00 EUR on ${(proposal.parameters as { orderId: string }).orderId}`;
+    expect(inbox.body.attempts.find((a: { attemptId: string }) => a.attemptId === attemptId)).toMatchObject({ summary });
+    expect((await call(`/api/attempts/${attemptId}`, { cookie: alice.cookie })).body.summary).toBe(summary);
     expect((await call('/api/inbox', { cookie: bob.cookie })).body.attempts.map((a: { attemptId: string }) => a.attemptId)).not.toContain(attemptId);
     const view = await call(`/api/attempts/${attemptId}`, { cookie: bob.cookie });
     expect(view.body.viewer).toEqual({ mayDecide: false, why: expect.stringMatching(/none of the required groups/) });

@@ -59,6 +59,8 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
   const paramWarnings = textWarnings(p.parameters, 'parameters');
   const body: Array<Node | string | null> = [
     h('h1', {}, 'Attempt ', h('span', { class: 'mono' }, r.attemptId), ' ', statusBadge(r.status)),
+    // The action type's one-line summary, set as text (never markup); the exact parameters follow below.
+    view.summary ? h('p', { class: 'lead', id: 'attempt-summary' }, view.summary) : null,
     h(
       'div',
       { class: 'panel' },
@@ -97,7 +99,7 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
     h('h2', {}, 'Enforcement and outcome'),
     outcome(r),
     h('h2', {}, 'Timeline'),
-    table(['Status', 'At', 'Note'], r.timeline.map((t) => h('tr', {}, h('td', {}, t.status), h('td', {}, when(t.at)), h('td', {}, t.note ?? ''))), 'Timeline'),
+    table(['Status', 'At', 'Note'], r.timeline.map((t) => h('tr', {}, h('td', {}, t.status), h('td', {}, when(t.at)), h('td', {}, t.note ?? ''))), 'Timeline', { stack: true }),
     h('p', { class: 'muted' }, 'Record digest ', h('span', { class: 'mono' }, r.digest)),
   ];
   const scroll = window.scrollY;
@@ -172,6 +174,7 @@ function requirements(r: AttemptRecord): HTMLElement | null {
         h('tr', {}, h('td', {}, h('code', {}, q.policyId)), h('td', {}, q.groups.join(' or ')), h('td', {}, `${q.approvedBy.length} of ${q.quorum}`), h('td', {}, q.approvedBy.join(', ') || '—'), h('td', {}, q.met ? 'yes' : 'no')),
       ),
       'Approval requirements',
+      { stack: true },
     ),
   );
 }
@@ -187,6 +190,7 @@ function decisions(r: AttemptRecord): HTMLElement {
           ['Accepted', 'Verdict', 'Decided', 'Key', 'Via', 'Reason'],
           accepted.map((d) => h('tr', {}, h('td', {}, d.human), h('td', {}, d.verdict), h('td', {}, when(d.decidedAt)), h('td', { class: 'mono' }, d.keyFingerprint), h('td', {}, d.via), h('td', {}, d.reason || '—'))),
           'Accepted decisions',
+          { stack: true },
         )
       : null,
     refused.length
@@ -194,6 +198,7 @@ function decisions(r: AttemptRecord): HTMLElement {
           ['Refused', 'Code', 'Why', 'Received', 'Via'],
           refused.map((d) => h('tr', {}, h('td', {}, d.human ?? '?'), h('td', {}, h('code', {}, d.code)), h('td', {}, d.message), h('td', {}, when(d.receivedAt)), h('td', {}, d.via))),
           'Refused decisions',
+          { stack: true },
         )
       : null,
     refusedTotal > refused.length ? h('p', { class: 'muted' }, `… and ${refusedTotal - refused.length} more refused decisions (counted, not kept).`) : null,

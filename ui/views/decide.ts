@@ -26,7 +26,7 @@ export function renderDecide(app: App, view: AttemptView, reload: () => void): H
     keyStatus.replaceChildren(
       key
         ? h('span', { class: 'success' }, `Signing key loaded: registered to ${key.human} (fingerprint ${key.fingerprint}). It stays in this tab's memory only.`)
-        : h('span', {}, `Load your private key file (${session.human}.key, written by \`ecp keys new\`) to sign decisions in this browser.`),
+        : h('span', {}, `Load your private key file (${session.human}.key, written by `, h('code', {}, 'ecp keys new'), ') to sign decisions in this browser.'),
     );
     approve.disabled = !key || !confirm.checked;
     reject.disabled = !key;

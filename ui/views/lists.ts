@@ -1,17 +1,18 @@
 /// <reference lib="dom" />
-import type { AttemptSummary } from '../../common/searchAttributes';
 import { ATTEMPT_STATUSES } from '../../common/record';
 import { api, ApiFailure, type AttemptList } from '../api';
 import { h, render, statusBadge, table } from '../dom';
 import { relative, when } from '../format';
 import type { App } from '../app';
 
-function rows(list: AttemptSummary[], withDeadline: boolean): HTMLTableRowElement[] {
+/** Inbox rows (`withDeadline`) carry the action type's one-line summary; the list of all attempts does not. */
+function rows(list: AttemptList['attempts'], withDeadline: boolean): HTMLTableRowElement[] {
   return list.map((a) =>
     h(
       'tr',
       { 'data-attempt': a.attemptId },
       h('td', {}, h('a', { href: `/attempts/${a.attemptId}`, 'data-link': true, class: 'mono' }, a.attemptId)),
+      withDeadline ? h('td', { class: 'summary' }, a.summary ?? '—') : null,
       h('td', {}, statusBadge(a.status)),
       h('td', {}, a.agent ?? '—'),
       h('td', {}, a.actionType ?? '—'),
@@ -30,7 +31,7 @@ export function renderInbox(app: App): void {
     body.replaceChildren(
       list.count === 0
         ? h('p', { class: 'muted' }, 'Nothing awaits your decision. This list updates by itself.')
-        : table(['Attempt', 'Status', 'Agent', 'Action', 'Resource', 'Deadline'], rows(list.attempts, true), 'Attempts awaiting your decision, soonest deadline first'),
+        : table(['Attempt', 'Summary', 'Status', 'Agent', 'Action', 'Resource', 'Deadline'], rows(list.attempts, true), 'Attempts awaiting your decision, soonest deadline first', { stack: true }),
     );
   };
   render(heading, h('p', { class: 'muted' }, 'Attempts you may decide — soonest deadline first. Updates live.'), body);
@@ -71,7 +72,7 @@ export function renderAll(app: App): void {
     (list) =>
       body.replaceChildren(
         h('p', { class: 'muted' }, `${list.count} attempt${list.count === 1 ? '' : 's'}`),
-        list.count ? table(['Attempt', 'Status', 'Agent', 'Action', 'Resource', 'Started'], rows(list.attempts, false), 'Attempts') : '',
+        list.count ? table(['Attempt', 'Status', 'Agent', 'Action', 'Resource', 'Started'], rows(list.attempts, false), 'Attempts', { stack: true }) : '',
       ),
     (err: unknown) => body.replaceChildren(h('p', { class: 'error', role: 'alert' }, err instanceof ApiFailure ? `${err.message}` : String(err))),
   );

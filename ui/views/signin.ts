@@ -35,7 +35,7 @@ export function renderSignIn(app: App): void {
   });
   render(
     h('h1', {}, 'Sign in'),
-    h('p', { id: 'signin-help', class: 'muted' }, 'Humans from the directory sign in with the secret an operator gave them (`npm start` prints the demo ones).'),
+    h('p', { id: 'signin-help', class: 'muted' }, 'Humans from the directory sign in with the secret an operator gave them (', h('code', {}, 'npm start'), ' prints the demo ones).'),
     form,
   );
   human.focus();
