@@ -1,6 +1,7 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
+import jsdoc from 'eslint-plugin-jsdoc';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
@@ -42,6 +43,21 @@ export default tseslint.config(
             { group: ['**/activities', '**/activities/*', '**/worker', '**/worker/*', '**/client', '**/client/*', '**/policy/*', '**/config/*'], message: 'Node-only code must not reach the workflow bundle.', allowTypeImports: true },
             { group: ['@temporalio/worker', '@temporalio/client', '@cedar-policy/*', 'ajv'], message: 'Not sandbox-safe.', allowTypeImports: true },
           ],
+        },
+      ],
+    },
+  },
+  {
+    // The client library and common/ are what integrators read: every export carries TSDoc.
+    files: ['client/**/*.ts', 'common/**/*.ts'],
+    plugins: { jsdoc },
+    rules: {
+      'jsdoc/require-jsdoc': [
+        'error',
+        {
+          publicOnly: true,
+          require: { FunctionDeclaration: true, ClassDeclaration: true, MethodDefinition: false },
+          contexts: ['TSInterfaceDeclaration', 'TSTypeAliasDeclaration', 'TSEnumDeclaration', 'ExportNamedDeclaration > VariableDeclaration'],
         },
       ],
     },

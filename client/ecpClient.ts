@@ -45,6 +45,7 @@ import { dataDirFromEnv } from '../config/dataDir';
 import { buildListQuery, type AttemptFilter } from './listQuery';
 import type { AttemptSummary } from '../common/searchAttributes';
 
+/** What `propose` answers: the attempt, its proposal hash, and whether this call started it or found it. */
 export interface ProposeResult {
   attemptId: string;
   proposalHash: string;
@@ -55,6 +56,7 @@ export interface ProposeResult {
 // Declared in common/ so the browser console can name it without importing the Node client library.
 export type { AttemptSummary } from '../common/searchAttributes';
 
+/** A decision to sign and send: who decides, how, why, with which private key, on which reviewed proposal hash. */
 export interface DecideOptions {
   human: string;
   verdict: Verdict;

@@ -9,6 +9,7 @@ export function publicKeyHex(key: KeyObject): string {
   return Buffer.from(jwk.x!, 'base64url').toString('hex');
 }
 
+/** Where `<keysDir>/<human>.key` lives; the human ID is validated first so it cannot name another path. */
 export function keyPath(keysDir: string, human: string): string {
   parseOrThrow(humanIdSchema, human, 'human id');
   return join(keysDir, `${human}.key`);
@@ -26,6 +27,7 @@ export function createHumanKey(keysDir: string, human: string, force = false): {
   return { path, publicKey: publicKeyHex(privateKey) };
 }
 
+/** Loads a human's Ed25519 private key; a missing or non-Ed25519 file is an `EcpError` saying what to do. */
 export function loadHumanKey(keysDir: string, human: string): KeyObject {
   const path = keyPath(keysDir, human);
   let pem: string;

@@ -1,5 +1,6 @@
 import { ATTEMPT_STATUSES, EcpError, WORKFLOW_TYPE, type AttemptStatus } from '../common';
 
+/** Filters for listing attempts (`ecp list`, the console); each becomes part of a Temporal visibility query. */
 export interface AttemptFilter {
   status?: AttemptStatus;
   agent?: string;

@@ -21,9 +21,11 @@ export const PLANE_KEY_ENV = 'ECP_PLANE_KEY';
  */
 export const PLANE_PUBLIC_KEY_ENV = 'ECP_PLANE_PUBLIC_KEY';
 
+/** The plane's listing-seal private key in a data directory (`plane/plane.key`). */
 export function defaultPlaneKeyPath(dataDir: string): string {
   return join(dataDir, 'plane', 'plane.key');
 }
+/** The plane's listing-seal public key in a data directory (`plane/plane.pub`). */
 export function defaultPlanePublicKeyPath(dataDir: string): string {
   return join(dataDir, 'plane', 'plane.pub');
 }

@@ -18,6 +18,7 @@ export function proposalSummary(config: Pick<PlaneConfig, 'actionTypes'> | undef
 /** Rows summarised per listing by default: the first (soonest deadlines, for pending lists). */
 export const SUMMARIZED_ROWS = 100;
 
+/** How `SummaryReader` reads records for one-line summaries: per-read timeout, parallel reads, rows per listing. */
 export interface SummaryReaderOptions {
   /** How long one record read may take before its row is listed without a summary (the next read tries again). */
   timeoutMs?: number;

@@ -14,6 +14,7 @@ export function digestOf(value: unknown): string {
   return `sha256:${bytesToHex(sha256(utf8ToBytes(canonicalJson(value))))}`;
 }
 
+/** SHA-256 of UTF-8 text as lower-case hex (pure JS: runs in the workflow sandbox and the browser). */
 export function sha256Hex(text: string): string {
   return bytesToHex(sha256(utf8ToBytes(text)));
 }

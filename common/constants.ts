@@ -2,6 +2,7 @@ import { FailureType } from './errors';
 
 /** Names that form ECP's Temporal-level contract. Changing one is a breaking change for every client. */
 export const TASK_QUEUE = 'ecp';
+/** The workflow type of every attempt. */
 export const WORKFLOW_TYPE = 'executionAttempt';
 
 /** Upper bounds checked before anything reaches Temporal (its own payload limit is 2 MB). */

@@ -5,6 +5,7 @@ import { keyFingerprint } from './statement';
 import type { PinnedDirectory } from './directory';
 import type { AcceptedDecision, AttemptStatus, RefusalCode, RequirementProgress } from './record';
 
+/** Everything the decision rules look at: the decision and the attempt as it stands when the decision arrives. */
 export interface DecisionCheckInput {
   decision: SignedDecision;
   attemptId: string;
@@ -22,7 +23,9 @@ export interface DecisionCheckInput {
   requireKey?: boolean;
 }
 
+/** A refused decision: its code and a sentence saying why. */
 export type DecisionRefusal = { ok: false; code: RefusalCode; message: string };
+/** The verdict of `checkDecision`: counted (with the fingerprint of the key that signed), or refused. */
 export type DecisionCheck = { ok: true; keyFingerprint: string } | DecisionRefusal;
 /** The outcome of the cheap checks: a refusal, or the registered keys the signature must be checked against. */
 export type DecisionScreen = { ok: true; candidateKeys: readonly string[] } | DecisionRefusal;
@@ -138,6 +141,7 @@ export function requirementProgress(
   });
 }
 
+/** True when every requirement has its quorum. */
 export function allRequirementsMet(progress: readonly RequirementProgress[]): boolean {
   return progress.every((p) => p.met);
 }

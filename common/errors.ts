@@ -80,6 +80,7 @@ export const FailureType = {
   /** This worker keeps no archive; the archiver's activity retries on a worker that does. */
   ArchiveDisabled: 'ArchiveDisabled',
 } as const;
+/** One of the failure types in `FailureType`. */
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 /** Executor failures that are final whatever the action type's retry policy says: retrying cannot fix them. */

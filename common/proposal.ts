@@ -11,10 +11,14 @@ const identifier = z
   .max(64, 'must be at most 64 characters')
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'must start with a letter or digit and use only letters, digits, . _ @ -');
 
+/** An agent ID in the directory. */
 export const agentIdSchema = identifier;
+/** A human ID in the directory (also the name of their key file). */
 export const humanIdSchema = identifier;
+/** A group ID in the directory. */
 export const groupIdSchema = identifier;
 
+/** An action type name: dotted lower-case words, e.g. `payments.refund`. */
 export const actionTypeNameSchema = z
   .string()
   .max(128, 'must be at most 128 characters')
@@ -43,7 +47,9 @@ export const proposalSchema = z.strictObject({
     .regex(/^[A-Za-z0-9._:-]+$/, 'must use only letters, digits, . _ : -'),
 });
 
+/** A validated proposal, exactly as hashed. */
 export type Proposal = z.output<typeof proposalSchema>;
+/** A proposal as callers write it (`claims` may be omitted: the client library sends `{}`). */
 export type ProposalInput = z.input<typeof proposalSchema>;
 
 /**

@@ -3,11 +3,15 @@ import type { AttemptStatus } from './record';
 
 /** Search attributes that let `temporal workflow list --query` find attempts. */
 export const statusKey = defineSearchAttributeKey('EcpStatus', SearchAttributeType.KEYWORD);
+/** The proposing agent. */
 export const agentKey = defineSearchAttributeKey('EcpAgent', SearchAttributeType.KEYWORD);
+/** The proposal's action type. */
 export const actionTypeKey = defineSearchAttributeKey('EcpActionType', SearchAttributeType.KEYWORD);
+/** The proposal hash. */
 export const proposalHashKey = defineSearchAttributeKey('EcpProposalHash', SearchAttributeType.KEYWORD);
 /** Groups whose approvals are still needed; empty once requirements are met or the attempt is not waiting. */
 export const awaitingGroupsKey = defineSearchAttributeKey('EcpAwaitingGroups', SearchAttributeType.KEYWORD_LIST);
+/** The decision deadline while the attempt awaits a decision; null otherwise. */
 export const deadlineKey = defineSearchAttributeKey('EcpDeadline', SearchAttributeType.DATETIME);
 /**
  * The plane's listing seal over this run (client/listingSeal.ts), published by the workflow together with every
@@ -15,6 +19,7 @@ export const deadlineKey = defineSearchAttributeKey('EcpDeadline', SearchAttribu
  */
 export const sealKey = defineSearchAttributeKey('EcpSeal', SearchAttributeType.KEYWORD);
 
+/** Every search attribute ECP registers and publishes. */
 export const ECP_SEARCH_ATTRIBUTES = [statusKey, agentKey, actionTypeKey, proposalHashKey, awaitingGroupsKey, deadlineKey, sealKey];
 
 /**

@@ -53,6 +53,7 @@ export interface SummaryPlaceholder {
   helpers: string[];
 }
 
+/** A parsed summary template part: literal text or a placeholder. */
 export type SummaryPart = string | SummaryPlaceholder;
 
 /** A template that does not parse; `message` says where and why. */
