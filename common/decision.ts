@@ -2,7 +2,7 @@ import { z } from 'zod';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
-import { humanIdSchema } from './proposal';
+import { digestSchema, humanIdSchema } from './proposal';
 import { decisionSigningBytes } from './statement';
 
 // Pure-JS SHA-512 so Ed25519 verification runs inside the workflow sandbox.
@@ -18,7 +18,7 @@ export type Verdict = z.infer<typeof verdictSchema>;
 export const decisionStatementSchema = z.strictObject({
   v: z.literal(1),
   attemptId: z.string().min(1).max(100),
-  proposalHash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex characters'),
+  proposalHash: digestSchema,
   verdict: verdictSchema,
   human: humanIdSchema,
   reason: z.string().max(2000, 'must be at most 2000 characters').default(''),

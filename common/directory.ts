@@ -12,9 +12,11 @@ export const humanSchema = z.strictObject({
   publicKeys: z.array(publicKeyHexSchema).min(1, 'needs at least one public key (see `ecp keys new`)'),
 });
 
+const scopeSchema = z.string().min(1).max(128);
+
 export const agentSchema = z.strictObject({
   owner: humanIdSchema,
-  scopes: z.array(z.string().min(1).max(128)).default([]),
+  scopes: z.array(scopeSchema).default([]),
   description: z.string().max(500).optional(),
 });
 
@@ -29,12 +31,26 @@ export type Human = z.output<typeof humanSchema>;
 export type Agent = z.output<typeof agentSchema>;
 export type Directory = z.output<typeof directorySchema>;
 
+function buildPinnedDirectorySchema() {
+  return z.strictObject({
+    version: z.string(),
+    agent: agentSchema.extend({ id: agentIdSchema, scopes: z.array(scopeSchema) }).nullable(),
+    humans: z.record(humanIdSchema, z.strictObject({ groups: z.array(groupIdSchema), publicKeys: z.array(publicKeyHexSchema) })),
+  });
+}
+let pinned: ReturnType<typeof buildPinnedDirectorySchema> | undefined;
+
+/**
+ * The schema of the directory slice an attempt pins, built on first use (workflows pin directories but never parse
+ * them). Read back from records and evidence packs, so nothing is defaulted: a parsed slice is exactly the pinned
+ * one. `version` is the directory's digest, or "" in the placeholder of an attempt that pinned none.
+ */
+export function pinnedDirectorySchema(): ReturnType<typeof buildPinnedDirectorySchema> {
+  return (pinned ??= buildPinnedDirectorySchema());
+}
+
 /**
  * The part of the directory an attempt pins in history: the proposing agent and every human who could ever decide
  * (members of a group that some approval policy names, plus the agent's owner so self-approval is recognisable).
  */
-export interface PinnedDirectory {
-  version: string;
-  agent: ({ id: string } & Agent) | null;
-  humans: Record<string, { groups: string[]; publicKeys: string[] }>;
-}
+export type PinnedDirectory = z.output<ReturnType<typeof pinnedDirectorySchema>>;

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import type { AttemptSummary } from '../../client/ecpClient';
-import { ATTEMPT_STATUSES } from '../../common/record';
+import { ATTEMPT_STATUSES } from '../../common/status';
 import { api, ApiFailure, type AttemptList } from '../api';
 import { h, render, statusBadge, table } from '../dom';
 import { relative, when } from '../format';
