@@ -1,15 +1,14 @@
+import type { z } from 'zod';
 import { compareClaims } from '../common/claims';
-import type { AttemptRecord, JsonValue } from '../common/record';
+import type { AttemptRecord } from '../common/record';
 import { textWarnings, type TextWarning } from '../common/textWarnings';
+import type { attemptViewSchema } from './schemas';
 
-export interface AttemptView {
-  record: AttemptRecord;
-  claims: ReturnType<typeof compareClaims>;
-  /** Parameter and claim strings that may look like a different value (not NFC, mixed scripts in a word). */
-  textWarnings: TextWarning[];
-  viewer: { mayDecide: boolean; why: string | null };
-  serverTime: string;
-}
+/**
+ * The console API's answer for one attempt (its schema, api/schemas.ts, is the one the OpenAPI document shows): the
+ * record, claims beside facts, text warnings, and whether this human may decide.
+ */
+export type AttemptView = z.output<typeof attemptViewSchema>;
 
 /**
  * What the console shows for one attempt: the record itself, the claims-vs-facts comparison, warnings for strings
@@ -20,7 +19,7 @@ export interface AttemptView {
 export function attemptView(record: AttemptRecord, human: string, now = Date.now()): AttemptView {
   return {
     record,
-    claims: compareClaims(record.proposal.claims as Record<string, JsonValue>, record.context?.facts ?? null),
+    claims: compareClaims(record.proposal.claims, record.context?.facts ?? null),
     textWarnings: proposalTextWarnings(record),
     viewer: whyNot(record, human, now),
     serverTime: new Date(now).toISOString(),

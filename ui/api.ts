@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 import type { AttemptSummary } from '../client/ecpClient';
-import type { ClaimCheck } from '../common/claims';
-import type { AttemptRecord } from '../common/record';
 import type { SignedDecision } from '../common/decision';
+// Type-only (erased from the browser bundle): the API's own answer type, whose record is common/record.ts's.
+export type { AttemptView } from '../api/view';
+import type { AttemptView } from '../api/view';
 
 export interface SessionInfo {
   human: string;
@@ -16,12 +17,6 @@ export interface SessionInfo {
 export interface AttemptList {
   count: number;
   attempts: AttemptSummary[];
-}
-export interface AttemptView {
-  record: AttemptRecord;
-  claims: ClaimCheck[];
-  viewer: { mayDecide: boolean; why: string | null };
-  serverTime: string;
 }
 
 /** An API failure, carrying the error body's code, field and (for decisions) the workflow's refusal code. */
