@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import { ATTEMPT_STATUSES } from '../common/record';
+import { ATTEMPT_STATUSES, recordSchemas } from '../common/record';
 import { signedDecisionSchema } from '../common/decision';
-import { actionTypeNameSchema, agentIdSchema, humanIdSchema } from '../common/proposal';
+import { actionTypeNameSchema, agentIdSchema, humanIdSchema, jsonValueSchema } from '../common/proposal';
 
 /** Request and response shapes of the console API; the OpenAPI document is generated from these. */
 
@@ -65,11 +65,33 @@ export const claimCheckSchema = z
   .object({ key: z.string(), claimed: z.boolean(), claim: jsonValue, verified: z.boolean(), fact: jsonValue, mismatch: z.boolean() })
   .openapi('ClaimCheck');
 
+/**
+ * `.openapi(name, metadata)` for a schema built in common/: zod gives a schema the method @hono/zod-openapi adds only
+ * if it is built after that module loaded, and common/ schemas may be built first (at import, or lazily by whichever
+ * reader parses first). The method itself works on any schema.
+ */
+function named<S extends z.ZodType>(schema: S, name: string, description: string): S {
+  return z.ZodType.prototype.openapi.call(schema, name, { description }) as S;
+}
+
+// Names the shared JSON value schema (a recursive z.lazy) as a component. On a lazy schema, zod-to-openapi puts the
+// name on the very instance too, so every schema nesting it (the record's proposal, facts, outcome) refers to the
+// component; without a name, generating the document recurses without end.
+named(jsonValueSchema, 'JsonValue', 'any JSON value');
+
+/**
+ * The record schema itself (common/record.ts), so the document describes exactly what `ecp show --json` prints and
+ * what every reader parses. A component of its own, for clients to generate a type from.
+ */
+export const recordSchema = named(
+  recordSchemas().attemptRecord,
+  'AttemptRecord',
+  'the authoritative execution record (ecp.record.v1), exactly as `ecp show --json` prints it',
+);
+
 export const attemptViewSchema = z
   .object({
-    record: z
-      .looseObject({ schema: z.literal('ecp.record.v1'), attemptId: z.string(), status: z.string(), proposalHash: z.string(), digest: z.string() })
-      .openapi({ description: 'the authoritative execution record (ecp.record.v1), exactly as `ecp show --json` prints it' }),
+    record: recordSchema,
     claims: z.array(claimCheckSchema).openapi({ description: "the agent's claims beside the verified facts (same rule as `ecp show`)" }),
     textWarnings: z
       .array(z.object({ path: z.string(), kind: z.enum(['not_nfc', 'mixed_scripts']), message: z.string() }))

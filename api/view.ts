@@ -1,16 +1,15 @@
+import type { z } from 'zod';
 import { compareClaims } from '../common/claims';
 import { deciderCheck, decisionsStillOpen } from '../common/decisionRules';
-import type { AttemptRecord, JsonValue } from '../common/record';
+import type { AttemptRecord } from '../common/record';
 import { textWarnings, type TextWarning } from '../common/textWarnings';
+import type { attemptViewSchema } from './schemas';
 
-export interface AttemptView {
-  record: AttemptRecord;
-  claims: ReturnType<typeof compareClaims>;
-  /** Parameter and claim strings that may look like a different value (not NFC, mixed scripts in a word). */
-  textWarnings: TextWarning[];
-  viewer: { mayDecide: boolean; why: string | null };
-  serverTime: string;
-}
+/**
+ * The console API's answer for one attempt (its schema, api/schemas.ts, is the one the OpenAPI document shows): the
+ * record, claims beside facts, text warnings, whether this human may decide, and the one-line summary (added by the route).
+ */
+export type AttemptView = z.output<typeof attemptViewSchema>;
 
 /**
  * What the console shows for one attempt: the record itself, the claims-vs-facts comparison, warnings for strings
@@ -18,10 +17,10 @@ export interface AttemptView {
  * may decide — the workflow's own rule (`deciderCheck`) on the state the record holds. It only decides whether
  * buttons are offered; the workflow checks every decision again.
  */
-export function attemptView(record: AttemptRecord, human: string, now = Date.now()): AttemptView {
+export function attemptView(record: AttemptRecord, human: string, now = Date.now()): Omit<AttemptView, 'summary'> {
   return {
     record,
-    claims: compareClaims(record.proposal.claims as Record<string, JsonValue>, record.context?.facts ?? null),
+    claims: compareClaims(record.proposal.claims, record.context?.facts ?? null),
     textWarnings: proposalTextWarnings(record),
     viewer: viewer(record, human, now),
     serverTime: new Date(now).toISOString(),

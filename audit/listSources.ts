@@ -109,7 +109,7 @@ export async function listArchived(archive: Archive, filter: AuditFilter): Promi
 export async function archivedRecord(archive: Archive, entry: IndexEntry): Promise<AttemptRecord> {
   const bytes = await archive.packBytesOf(entry);
   const pack = parsePack(JSON.parse(new TextDecoder().decode(bytes)), `archived pack of ${entry.attemptId}`);
-  return pack.parts.record as unknown as AttemptRecord;
+  return pack.parts.record; // parsed with the pack: the record schema is part of the pack's
 }
 
 /** The visibility query for a filter: ECP's search attributes plus the start-time range. */

@@ -1,5 +1,8 @@
 import type { LoadedDataConverter } from '@temporalio/common';
-import type { Advice, AttemptContext, AttemptRecord, DecisionResult, JsonValue, SignedDecision } from '../common';
+import type { z } from 'zod';
+import type { AttemptRecord, DecisionResult, JsonValue, SignedDecision } from '../common';
+import { adviceSchemas } from '../common/advice';
+import { recordSchemas } from '../common/record';
 import { EVENT, eventsOf, localActivityType, type HistoryEvent } from './history';
 import type { HistoryJson } from './pack/schema';
 import { decodeFirst } from './payloads';
@@ -53,7 +56,7 @@ export async function buildTimeline(history: HistoryJson, converter: LoadedDataC
 
   const onResult = (e: HistoryEvent, name: string, result: unknown, tookMs?: number) => {
     if (name === 'gatherContext') {
-      const c = result as AttemptContext | null;
+      const c = parsed(recordSchemas().attemptContext, result);
       const first = contexts++ === 0;
       const details = c
         ? [
@@ -65,7 +68,7 @@ export async function buildTimeline(history: HistoryJson, converter: LoadedDataC
         : ['(payload not readable)'];
       add(e, first ? 'context' : 'recheck', first ? 'context captured' : 're-check: fresh context captured', details, tookMs);
     } else if (name === 'evaluatePolicy') {
-      const a = result as Advice | null;
+      const a = parsed(adviceSchemas().advice, result);
       const first = advices++ === 0;
       const title = a ? `${first ? 'advice' : 're-check advice'}: ${a.verdict}` : first ? 'advice' : 're-check advice';
       const details = a ? [`policies: ${a.policyIds.join(', ') || '— (default deny)'}`, ...a.reasons.map((r) => `- ${r}`), ...a.errors.map((x) => `! ${x}`)] : ['(payload not readable)'];
@@ -150,7 +153,7 @@ export async function buildTimeline(history: HistoryJson, converter: LoadedDataC
         add(e, 'cancel', 'cancellation requested', [e.workflowExecutionCancelRequestedEventAttributes?.identity ?? '']);
         break;
       case EVENT.completed: {
-        const r = await decode<AttemptRecord>(e.workflowExecutionCompletedEventAttributes?.result);
+        const r = parsed(recordSchemas().attemptRecord, await decode(e.workflowExecutionCompletedEventAttributes?.result));
         const last = r?.timeline.at(-1);
         add(e, 'outcome', `outcome: ${r?.status ?? 'completed'}`, [
           ...(last?.note ? [last.note] : []),
@@ -189,4 +192,10 @@ function signalAnswer(d: SignedDecision | null, record: AttemptRecord | null): s
   if (d && record.decisions.accepted.some((a) => a.signature === d.signature && a.via === 'signal')) return 'accepted';
   const refused = record.decisions.refused.find((r) => r.via === 'signal' && (d ? r.signature === d.signature : r.signature === null));
   return refused ? `refused (${refused.code}): ${refused.message}` : 'not in the record';
+}
+
+/** A payload read from history, parsed against its schema; null (shown as not readable) when it does not fit. */
+function parsed<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | null {
+  const result = schema.safeParse(value);
+  return result.success ? result.data : null;
 }

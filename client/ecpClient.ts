@@ -20,6 +20,7 @@ import {
   EcpError,
   FailureType,
   parseProposal,
+  parseRecord,
   proposalHash,
   proposalProblems,
   proposalHashKey,
@@ -184,7 +185,7 @@ export class EcpClient {
 
   /**
    * The record: a closed attempt's final record is its workflow result (no worker needed); a running one is queried
-   * live.
+   * live. Either way it is parsed against the record schema: one that does not fit throws, naming the field.
    */
   async getRecord(attemptId: string): Promise<AttemptRecord> {
     const handle = this.client.workflow.getHandle(attemptId);
@@ -204,11 +205,12 @@ export class EcpClient {
           `not of type "${WORKFLOW_TYPE}" on "${TASK_QUEUE}"`,
       );
     }
-    if (described.status.name === 'COMPLETED') return (await handle.result()) as AttemptRecord;
+    if (described.status.name === 'COMPLETED') return parseRecord(await handle.result(), `record of ${attemptId}`);
     const deadline = Date.now() + RECORD_QUERY_TIMEOUT_MS;
+    let answer: unknown;
     try {
       // A query waits for a worker; without one it would hang for as long as the server lets it.
-      return await this.client.withDeadline(deadline, () => handle.query(recordQuery));
+      answer = await this.client.withDeadline(deadline, () => handle.query(recordQuery));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new EcpError('not_found', `no attempt ${attemptId}`);
       // The deadline surfaces as DEADLINE_EXCEEDED, or as the error the server answers a little before it (the server
@@ -222,11 +224,13 @@ export class EcpClient {
       }
       throw err;
     }
+    // Parsed, not trusted: whatever worker answers the query (or a payload codec) hands back arbitrary data.
+    return parseRecord(answer, `record of ${attemptId}`);
   }
 
-  /** Waits for the attempt to close and returns its final record. */
+  /** Waits for the attempt to close and returns its final record (parsed: an invalid one throws naming the field). */
   async awaitOutcome(attemptId: string): Promise<AttemptRecord> {
-    return (await this.client.workflow.getHandle(attemptId).result()) as AttemptRecord;
+    return parseRecord(await this.client.workflow.getHandle(attemptId).result(), `record of ${attemptId}`);
   }
 
   /**

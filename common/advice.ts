@@ -1,26 +1,51 @@
-/** What one approval policy requires: `quorum` distinct humans from any of `groups`, before `deadline`. */
-export interface ApprovalRequirement {
-  policyId: string;
-  groups: string[];
-  quorum: number;
-  /** Seconds from the moment the attempt starts waiting. */
-  deadlineSeconds: number;
-  /** Only fail-closed expiry exists today: the attempt ends EXPIRED and nothing runs. */
-  onExpiry: 'expire';
+import { z } from 'zod';
+import { digestSchema } from './proposal';
+
+/**
+ * Built on first use, not at import: workflows build advice but never parse it, and each zod schema costs about
+ * 0.1 ms to construct in every workflow's sandbox.
+ */
+function buildAdviceSchemas() {
+  /** What one approval policy requires: `quorum` distinct humans from any of `groups`, before `deadline`. */
+  const approvalRequirement = z.strictObject({
+    policyId: z.string().min(1, 'must not be empty'),
+    groups: z.array(z.string().min(1, 'must not be empty')),
+    quorum: z.number().int('must be a whole number').min(1, 'must be at least 1'),
+    /** Seconds from the moment the attempt starts waiting. */
+    deadlineSeconds: z.number().int('must be a whole number').positive('must be positive'),
+    /** Only fail-closed expiry exists today: the attempt ends EXPIRED and nothing runs. */
+    onExpiry: z.literal('expire'),
+  });
+  const adviceVerdict = z.enum(['allow', 'deny', 'require_approval']);
+  const advice = z.strictObject({
+    verdict: adviceVerdict,
+    requirements: z.array(approvalRequirement),
+    policyIds: z.array(z.string()),
+    reasons: z.array(z.string()),
+    errors: z.array(z.string()),
+    bundleVersion: digestSchema,
+  });
+  return { approvalRequirement, adviceVerdict, advice };
 }
 
-export type AdviceVerdict = 'allow' | 'deny' | 'require_approval';
+/** The advice schemas, built on first use (see `adviceSchemas`). */
+export type AdviceSchemas = ReturnType<typeof buildAdviceSchemas>;
+let built: AdviceSchemas | undefined;
+
+/** The zod schemas of advice (`advice`, `approvalRequirement`, `adviceVerdict`), built on first use. */
+export function adviceSchemas(): AdviceSchemas {
+  return (built ??= buildAdviceSchemas());
+}
+
+/** What one approval policy requires: `quorum` distinct humans from any of `groups`, before `deadline`. */
+export type ApprovalRequirement = z.output<AdviceSchemas['approvalRequirement']>;
+
+/** The policy engine's verdict: `allow`, `deny` or `require_approval`. */
+export type AdviceVerdict = z.output<AdviceSchemas['adviceVerdict']>;
 
 /**
  * The policy engine's output. Advice never runs anything; the workflow enforces it.
  * `policyIds` are the determining policies (satisfied permits for allow/approval, satisfied forbids for deny;
  * empty for default deny). `errors` name policies that failed to evaluate — any error makes the advice deny.
  */
-export interface Advice {
-  verdict: AdviceVerdict;
-  requirements: ApprovalRequirement[];
-  policyIds: string[];
-  reasons: string[];
-  errors: string[];
-  bundleVersion: string;
-}
+export type Advice = z.output<AdviceSchemas['advice']>;

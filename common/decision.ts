@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { humanIdSchema } from './proposal';
+import { digestSchema, humanIdSchema } from './proposal';
 
+/** What a human decides: approve or reject. */
 export const verdictSchema = z.enum(['approve', 'reject']);
+/** `approve` or `reject`. */
 export type Verdict = z.infer<typeof verdictSchema>;
 
 /**
@@ -11,12 +13,13 @@ export type Verdict = z.infer<typeof verdictSchema>;
 export const decisionStatementSchema = z.strictObject({
   v: z.literal(1),
   attemptId: z.string().min(1).max(100),
-  proposalHash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex characters'),
+  proposalHash: digestSchema,
   verdict: verdictSchema,
   human: humanIdSchema,
   reason: z.string().max(2000, 'must be at most 2000 characters').default(''),
   decidedAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }),
 });
+/** The statement a human signs (see `decisionStatementSchema`). */
 export type DecisionStatement = z.output<typeof decisionStatementSchema>;
 
 /**
@@ -32,4 +35,5 @@ export const signedDecisionSchema = z.strictObject({
     .regex(/^[0-9a-f]{16}$/, 'must be the signing key\'s fingerprint: 16 lower-case hex characters')
     .optional(),
 });
+/** A signed decision as the `decision` signal and `decide` update carry it. */
 export type SignedDecision = z.output<typeof signedDecisionSchema>;

@@ -6,15 +6,19 @@ export const publicKeyHexSchema = z
   .string()
   .regex(/^[0-9a-f]{64}$/, 'must be an Ed25519 public key: 64 lower-case hex characters');
 
+/** A human in the directory: the groups they belong to and their registered Ed25519 public keys (hex). */
 export const humanSchema = z.strictObject({
   name: z.string().max(200).optional(),
   groups: z.array(groupIdSchema).default([]),
   publicKeys: z.array(publicKeyHexSchema).min(1, 'needs at least one public key (see `ecp keys new`)'),
 });
 
+const scopeSchema = z.string().min(1).max(128);
+
+/** An agent in the directory: its owner (a human, who may never decide on its attempts) and its scopes. */
 export const agentSchema = z.strictObject({
   owner: humanIdSchema,
-  scopes: z.array(z.string().min(1).max(128)).default([]),
+  scopes: z.array(scopeSchema).default([]),
   description: z.string().max(500).optional(),
 });
 
@@ -25,16 +29,33 @@ export const directorySchema = z.strictObject({
   groups: z.record(groupIdSchema, z.strictObject({ description: z.string().max(500).optional() })).default({}),
 });
 
+/** A directory human. */
 export type Human = z.output<typeof humanSchema>;
+/** A directory agent. */
 export type Agent = z.output<typeof agentSchema>;
+/** The whole directory: agents, humans, groups. */
 export type Directory = z.output<typeof directorySchema>;
+
+function buildPinnedDirectorySchema() {
+  return z.strictObject({
+    version: z.string(),
+    agent: agentSchema.extend({ id: agentIdSchema, scopes: z.array(scopeSchema) }).nullable(),
+    humans: z.record(humanIdSchema, z.strictObject({ groups: z.array(groupIdSchema), publicKeys: z.array(publicKeyHexSchema) })),
+  });
+}
+let pinned: ReturnType<typeof buildPinnedDirectorySchema> | undefined;
+
+/**
+ * The schema of the directory slice an attempt pins, built on first use (workflows pin directories but never parse
+ * them). Read back from records and evidence packs, so nothing is defaulted: a parsed slice is exactly the pinned
+ * one. `version` is the directory's digest, or "" in the placeholder of an attempt that pinned none.
+ */
+export function pinnedDirectorySchema(): ReturnType<typeof buildPinnedDirectorySchema> {
+  return (pinned ??= buildPinnedDirectorySchema());
+}
 
 /**
  * The part of the directory an attempt pins in history: the proposing agent and every human who could ever decide
  * (members of a group that some approval policy names, plus the agent's owner so self-approval is recognisable).
  */
-export interface PinnedDirectory {
-  version: string;
-  agent: ({ id: string } & Agent) | null;
-  humans: Record<string, { groups: string[]; publicKeys: string[] }>;
-}
+export type PinnedDirectory = z.output<ReturnType<typeof pinnedDirectorySchema>>;

@@ -24,7 +24,15 @@ export const actionTypeNameSchema = z
   .max(128, 'must be at most 128 characters')
   .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, 'must be dotted lower-case words, e.g. "payments.refund"');
 
-const jsonObject = z.record(z.string(), z.json());
+/** A `sha256:<64 hex>` digest (proposal hashes, record digests, bundle and directory versions). */
+export const digestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex characters');
+
+/** Any plain JSON value. One instance, shared by every schema that holds JSON (the API names it once, as a component). */
+export const jsonValueSchema = z.json();
+
+/** A JSON object (parameters, claims, facts): string keys, plain JSON values. */
+export const jsonObjectSchema = z.record(z.string(), jsonValueSchema);
+const jsonObject = jsonObjectSchema;
 
 /**
  * What an agent asks to do. Immutable once an attempt starts: the workflow hashes exactly this object, and every

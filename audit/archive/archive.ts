@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { AttemptRecord } from '../../common/record';
 import { EcpError } from '../../common/errors';
 import { parseOrThrow } from '../../common/validation';
 import type { EvidencePack } from '../pack/schema';
@@ -89,7 +88,7 @@ export class Archive {
     const bytes = packBytes(pack);
     const hex = bytesToHex(sha256(bytes));
     await this.store.putObject(hex, bytes);
-    const summary = summarize(pack.parts.record as unknown as AttemptRecord);
+    const summary = summarize(pack.parts.record);
     for (let race = 0; race < MAX_APPEND_RACES; race++) {
       const head = this.#entries[this.#entries.length - 1];
       const entry = makeEntry({

@@ -4,7 +4,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import type { DataConverter } from '@temporalio/common';
 import { canonicalJson } from '../../common/canonical';
 import { EcpError } from '../../common/errors';
-import type { AttemptRecord } from '../../common/record';
+import { formatPath, issuePath } from '../../common/validation';
 import { evidencePackSchema, type EvidencePack } from '../pack/schema';
 import { verifyPacks, type PackVerdict } from '../pack/verify';
 import { summarizeTrustRoot, type TrustRoot, type TrustRootSummary } from '../pack/trust';
@@ -194,14 +194,14 @@ function parseSealedPack(bytes: Uint8Array, entry: IndexEntry): { pack: Evidence
   const parsed = evidencePackSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { pack: null, problems: [{ kind: 'pack_invalid', message: `${where} is not an evidence pack: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}` }] };
+    return { pack: null, problems: [{ kind: 'pack_invalid', message: `${where} is not an evidence pack: field "${formatPath(issuePath(issue))}" ${issue?.message ?? 'is invalid'}` }] };
   }
   const pack = parsed.data;
   const problems: Array<{ kind: ArchiveProblemKind; message: string }> = [];
   if (pack.attemptId !== entry.attemptId) problems.push({ kind: 'summary_mismatch', message: `${where} is the pack of ${pack.attemptId}` });
   let summaryText: string | null = null;
   try {
-    summaryText = canonicalJson(summarize(pack.parts.record as unknown as AttemptRecord));
+    summaryText = canonicalJson(summarize(pack.parts.record));
   } catch {
     problems.push({ kind: 'pack_invalid', message: `${where}: its record is malformed` });
   }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { DataConverter, LoadedDataConverter } from '@temporalio/common';
 import { EcpError } from '../../common/errors';
-import type { AttemptRecord, PinnedDirectory } from '../../common';
+import type { PinnedDirectory } from '../../common/directory';
+import { parseRecord } from '../../common/record';
 import { formatPath, plainIssue } from '../../common/validation';
 import { findStoredPolicyBundles } from '../bundleStore';
 import { bundleDigestFromBuildId, CLOSE_EVENTS, EVENT, eventsOf, historyBuildIds, historyWorkflowId } from '../history';
@@ -53,15 +54,15 @@ export async function packFromHistoryJson(input: unknown, options: BuildPackOpti
   if (last.eventType !== EVENT.completed) {
     throw new EcpError('invalid_input', `${name} closed as ${last.eventType.replace('EVENT_TYPE_WORKFLOW_EXECUTION_', '')} without an execution record; nothing to pack`, 'attempt');
   }
-  let record: AttemptRecord;
+  let result: unknown;
   try {
-    record = await decodeFirst<AttemptRecord>(last.workflowExecutionCompletedEventAttributes?.result, loadedConverter(options.dataConverter));
+    result = await decodeFirst(last.workflowExecutionCompletedEventAttributes?.result, loadedConverter(options.dataConverter));
   } catch (err) {
     throw new EcpError('invalid_input', `the completion result of ${name}: ${decodeFailure(err)}`, 'history');
   }
-  if (!record || record.schema !== 'ecp.record.v1' || typeof record.attemptId !== 'string') {
-    throw new EcpError('invalid_input', `the completion result of ${name} is not an ECP execution record`, 'history');
-  }
+  // The pack's record must be exactly the completion result, so it is parsed (never defaulted or cast): a result that
+  // is not an ECP execution record is refused, naming the field.
+  const record = parseRecord(result, `execution record in the completion result of ${name}`);
   const attemptId = workflowId ?? record.attemptId;
   // A copy: the part must not alias the record's object (an edit to one would silently change the other).
   const directory: PinnedDirectory = structuredClone(record.context?.directory ?? { version: '', agent: null, humans: {} });
@@ -74,9 +75,9 @@ export async function packFromHistoryJson(input: unknown, options: BuildPackOpti
     buildIds,
   };
   return sealPack(attemptId, options.exportedAt ?? new Date().toISOString(), {
-    record: record as unknown as Record<string, never>,
+    record,
     history,
-    directory: directory as EvidencePack['parts']['directory'],
+    directory,
     policyBundle,
     code,
   });

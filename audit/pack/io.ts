@@ -2,7 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { canonicalJson } from '../../common/canonical';
 import { EcpError } from '../../common/errors';
-import { formatPath, plainIssue } from '../../common/validation';
+import { formatPath, issuePath, plainIssue } from '../../common/validation';
 import { evidencePackSchema, type EvidencePack } from './schema';
 
 /** The pack as bytes: RFC 8785 canonical JSON, so equal packs are equal files. */
@@ -15,7 +15,7 @@ export function parsePack(input: unknown, source = 'evidence pack'): EvidencePac
   const result = evidencePackSchema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const path = formatPath(issue?.path ?? []);
+  const path = formatPath(issuePath(issue));
   throw new EcpError('invalid_input', `${source} is not a valid evidence pack: ${path ? `field "${path}" ` : ''}${plainIssue(issue)}`, path || undefined);
 }
 

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { pinnedDirectorySchema } from '../../common/directory';
+import { digestSchema } from '../../common/proposal';
+import { recordSchemas } from '../../common/record';
 
 /** Format id of an evidence pack; a change to the layout gets a new id, never a silent reinterpretation. */
 export const EVIDENCE_PACK_FORMAT = 'ecp.evidence-pack.v1';
 
-const digestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex characters');
-const jsonObject = z.record(z.string(), z.json());
 
 /**
  * The policy bundle that produced the advice: Cedar schema and policies exactly as the plane loaded them (policy id →
@@ -18,15 +19,6 @@ export const packPolicyBundleSchema = z.strictObject({
   defaultDeadlineSeconds: z.number().int().positive(),
 });
 export type PackPolicyBundle = z.output<typeof packPolicyBundleSchema>;
-
-/** The pinned directory slice (the attempt's agent and the humans who could decide, with their public keys). */
-export const packDirectorySchema = z.strictObject({
-  version: z.string(),
-  agent: z
-    .looseObject({ id: z.string(), owner: z.string(), scopes: z.array(z.string()) })
-    .nullable(),
-  humans: z.record(z.string(), z.strictObject({ groups: z.array(z.string()), publicKeys: z.array(z.string()) })),
-});
 
 /**
  * Identity of the workflow code that produced the history. The plane's worker runs with build ID
@@ -56,10 +48,11 @@ export const evidencePackSchema = z.strictObject({
   attemptId: z.string().min(1).max(100),
   exportedAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }),
   parts: z.strictObject({
-    /** The final execution record as decoded from the workflow's completion result. */
-    record: jsonObject,
+    /** The final execution record as decoded from the workflow's completion result (the record schema, common/record.ts). */
+    record: recordSchemas().attemptRecord,
     history: historyJsonSchema,
-    directory: packDirectorySchema,
+    /** The directory slice the record pins (the attempt's agent and the humans who could decide, with their keys). */
+    directory: pinnedDirectorySchema(),
     /** Null only when the record pins no bundle version (cancelled before any evaluation). */
     policyBundle: packPolicyBundleSchema.nullable(),
     code: packCodeSchema,

@@ -13,7 +13,7 @@ import { canonicalJson, digestOf } from '../../common/canonical';
 import { keyFingerprint } from '../../common/statement';
 import { directorySchema, publicKeyHexSchema, type Directory, type PinnedDirectory } from '../../common/directory';
 import { EcpError } from '../../common/errors';
-import { agentIdSchema, groupIdSchema, humanIdSchema } from '../../common/proposal';
+import { agentIdSchema, digestSchema, groupIdSchema, humanIdSchema } from '../../common/proposal';
 import { formatPath, plainIssue } from '../../common/validation';
 import type { PlaneConfig } from '../../config/load';
 import { bundleDigestFromBuildId } from '../history';
@@ -23,8 +23,6 @@ import type { EvidencePack } from './schema';
 
 /** Format id of an auditor-supplied trust file. */
 export const TRUST_FILE_FORMAT = 'ecp.trust.v1';
-
-const digestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex characters');
 
 /**
  * An auditor-supplied trust file (`--trust <file>`, JSON or YAML). `humans` / `agents` are trusted regardless of the
@@ -156,8 +154,8 @@ const fp = (key: string) => {
  */
 export function trustDirectoryCheck(pack: EvidencePack, trust: TrustRoot): CheckResult {
   const name = 'trust.directory';
-  const record = pack.parts.record as unknown as AttemptRecord;
-  const slice = pack.parts.directory as PinnedDirectory;
+  const record = pack.parts.record;
+  const slice = pack.parts.directory;
   const accepted = record.decisions?.accepted ?? [];
   const agentId = record.proposal?.agent;
   const problems: string[] = [];

@@ -1,7 +1,7 @@
 import type { DataConverter } from '@temporalio/common';
 import { canonicalJson } from '../../common/canonical';
 import { attemptIdFor, parseProposal, proposalHash } from '../../common/proposal';
-import type { AttemptRecord, PinnedDirectory } from '../../common';
+import { parseRecord, type AttemptRecord } from '../../common/record';
 import { bundleDigestFromBuildId, EVENT, eventsOf, historyBuildIds, historyWorkflowId } from '../history';
 import { decodeFailure, decodeFirst, loadedConverter } from '../payloads';
 import { localWorkflowBundleDigest, replayForResults, type ReplayOutcome } from '../replay/replay';
@@ -131,8 +131,7 @@ async function checkPack(pack: EvidencePack, options: VerifyOptions): Promise<{ 
     }
   };
   const { parts } = pack;
-  const record = parts.record as unknown as AttemptRecord;
-  const directory = parts.directory as PinnedDirectory;
+  const { record, directory } = parts;
   const converter = loadedConverter(options.dataConverter);
   const events = eventsOf(parts.history);
 
@@ -146,6 +145,8 @@ async function checkPack(pack: EvidencePack, options: VerifyOptions): Promise<{ 
   const packDigest = packDigestOf(pack);
   checks.push(packDigest === pack.packDigest ? pass('digest.pack', packDigest) : fail('digest.pack', `the pack hashes to ${packDigest}, it says ${pack.packDigest}`));
 
+  // A pack read with parsePack already fits; one built or edited in memory may not, and every check below reads it.
+  await run('record.schema', () => recordSchemaCheck(record));
   await run('record.digest', () => recordDigestCheck(record));
   await run('record.attempt', () => {
     const fromHistory = historyWorkflowId(parts.history);
@@ -224,6 +225,16 @@ async function checkPack(pack: EvidencePack, options: VerifyOptions): Promise<{ 
     verification: { ok: checks.every((c) => c.ok || c.advisory), verdict: verdictOf(checks, Boolean(options.trust)), trustRoot, attemptId: pack.attemptId, checks },
     recordText: texts.record,
   };
+}
+
+/** `record.schema`: the record part fits the record schema (common/record.ts), or the first field that does not. */
+function recordSchemaCheck(record: unknown): CheckResult {
+  try {
+    parseRecord(record, 'record');
+  } catch (err) {
+    return fail('record.schema', (err as Error).message);
+  }
+  return pass('record.schema', 'the record fits the ecp.record.v1 schema');
 }
 
 type VersionOf = (part: PackPolicyBundle) => string;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EcpError } from '../../common/errors';
-import type { AttemptRecord } from '../../common/record';
+import { parseRecord, type AttemptRecord } from '../../common/record';
 import type { AttemptTimeline } from '../../audit/timeline';
 import { bold, dim, duration, print, printJson, status } from '../format';
 import { action, examples } from '../run';
@@ -55,7 +55,10 @@ export function registerHistory(program: Command): void {
         if (!record) {
           const { decodeFirst } = await import('../../audit/payloads');
           const done = history.events.at(-1) as { workflowExecutionCompletedEventAttributes?: { result?: never } };
-          record = await decodeFirst<AttemptRecord>(done.workflowExecutionCompletedEventAttributes?.result, converter).catch(() => null);
+          // Parsed, not cast: a completion result that is not a record shows as no record.
+          record = await decodeFirst(done.workflowExecutionCompletedEventAttributes?.result, converter)
+            .then((result) => parseRecord(result, 'record in the history'))
+            .catch(() => null);
         }
         const timeline = await buildTimeline(history, converter, record);
         if (o.json) return printJson(timeline);

@@ -51,7 +51,7 @@ export function renderRecord(r: AttemptRecord, now = Date.now(), summary: string
   for (const w of textWarnings(p.parameters, 'parameters')) out.push(yellow(`  ⚠ ${w.message}`));
 
   section("Agent's claims vs verified facts");
-  out.push(renderClaims(p.claims as Record<string, JsonValue>, r.context?.facts ?? null));
+  out.push(renderClaims(p.claims, r.context?.facts ?? null));
   for (const w of textWarnings(p.claims ?? {}, 'claims')) out.push(yellow(`  ⚠ ${w.message}`));
   if (r.context?.factsError) out.push(red(`  facts unavailable: ${r.context.factsError}`));
   for (const problem of r.context?.problems ?? []) out.push(red(`  problem: ${problem}`));

@@ -212,8 +212,7 @@ describe('verifyArchive detects tampering precisely', () => {
   it('a pack that was sealed with a forged record (the archive keeps it intact, but the pack itself fails verifyPack)', async () => {
     const dir = join(scratch, 'forged-pack');
     const pack = await exportEvidencePack(plane.ecp, scenario.approved);
-    const record = pack.parts.record as { proposal: { parameters: { amount: number } } };
-    record.proposal.parameters.amount = 750;
+    pack.parts.record.proposal.parameters.amount = 750;
     await Archive.local(dir).seal(scenario.approved, async () => pack);
     const v = await verifyArchive(dir, { replay: false });
     expect(v.problems).toEqual([expect.objectContaining({ kind: 'pack_invalid', seq: 1, attemptId: scenario.approved, message: expect.stringMatching(/digest\.record/) })]);

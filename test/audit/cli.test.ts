@@ -96,7 +96,7 @@ describe('ecp audit export / verify', () => {
 
   it('a tampered pack FAILs with exit code 7, naming the check', async () => {
     const pack = JSON.parse(readFileSync(join(scratch, 'pack.json'), 'utf8')) as EvidencePack;
-    (pack.parts.record as { proposal: { parameters: { version: string } } }).proposal.parameters.version = '3.0.1';
+    pack.parts.record.proposal.parameters.version = '3.0.1';
     writeFileSync(join(scratch, 'tampered.json'), JSON.stringify(pack));
     const { code, stdout } = await offline('audit', 'verify', 'tampered.json', '--no-replay');
     expect(stdout).toMatch(/^FAIL .*tampered\.json/m);

@@ -10,7 +10,8 @@ export const clone = (pack: EvidencePack): EvidencePack => structuredClone(pack)
 /** What a careful forger does after editing a part: recompute every digest, so only the semantic checks remain. */
 export const reseal = (pack: EvidencePack): EvidencePack => sealPack(pack.attemptId, pack.exportedAt, pack.parts);
 
-export const recordOf = (pack: EvidencePack) => pack.parts.record as unknown as AttemptRecord;
+/** The pack's record (typed by the record schema the pack is parsed with). */
+export const recordOf = (pack: EvidencePack): AttemptRecord => pack.parts.record;
 export const eventsOf = (pack: EvidencePack) => pack.parts.history.events as unknown as HistoryEvent[];
 
 /** Recomputes the record's own digest after an edit (a forger would). */

@@ -101,12 +101,23 @@ describe('tampered packs FAIL naming what broke', () => {
 
   it('one changed byte in the parameters of the record', async () => {
     const pack = quorum();
-    (recordOf(pack).proposal.parameters as { version: string }).version = '3.0.1';
+    recordOf(pack).proposal.parameters.version = '3.0.1';
     expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual(['digest.record', 'record.digest', 'record.history', 'proposal.hash']);
     redigestRecord(recordOf(pack));
     const failed = failedChecks(await verifyPack(reseal(pack)));
     expect(failed).toEqual(expect.arrayContaining(['record.history', 'proposal.hash', 'replay']));
     expect(failed).not.toContain('record.digest');
+  });
+
+  it('a record whose shape is not ecp.record.v1 (a pack built in memory, never read through parsePack)', async () => {
+    const pack = quorum();
+    Object.assign(recordOf(pack).decisions.accepted[0]!, { role: 'admin' });
+    redigestRecord(recordOf(pack));
+    const verification = await verifyPack(reseal(pack), { replay: false });
+    expect(failedChecks(verification)).toEqual(expect.arrayContaining(['record.schema', 'record.history']));
+    expect(verification.checks.find((c) => c.name === 'record.schema')?.detail).toMatch(/field "decisions\.accepted\[0\]\.role"/);
+    // Read from a file, the same pack is refused before any check, naming the field.
+    expect(() => parsePack(JSON.parse(new TextDecoder().decode(packBytes(reseal(pack)))))).toThrow(/field "parts\.record\.decisions\.accepted\[0\]\.role"/);
   });
 
   it('a decision: a field of the signed statement', async () => {

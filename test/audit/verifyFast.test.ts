@@ -20,7 +20,7 @@ import { replayForResults } from '../../audit/replay/replay';
 import { publicKeyHex, signDecision } from '../../client/keys';
 import { packPolicyBundle } from '../../audit/bundleStore';
 import { loadPolicyBundle } from '../../policy/bundle';
-import type { AttemptRecord } from '../../common';
+import { finalRecord } from '../helpers/savedRecords';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -105,10 +105,7 @@ describe('batch replay on one replay worker', () => {
   const dir = join(here, '..', 'replay', 'histories');
   const ids = JSON.parse(readFileSync(join(dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
   const load = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as { events: Array<Record<string, unknown>> };
-  const recordOf = (history: ReturnType<typeof load>) => {
-    const done = history.events.at(-1)!.workflowExecutionCompletedEventAttributes as { result: { payloads: Array<{ data: string }> } };
-    return JSON.parse(Buffer.from(done.result.payloads[0]!.data, 'base64').toString('utf8')) as AttemptRecord;
-  };
+  const recordOf = (history: ReturnType<typeof load>) => finalRecord(history)!;
 
   it('gives each history its own result, with repeats, a broken history and signature checks in the sandbox', async () => {
     const quorum = load('succeeded-quorum.json');

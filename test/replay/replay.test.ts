@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AttemptRecord } from '../../common';
 import { prebundleWorkflows } from '../../workflows/bundle';
 import { expectLogLine } from '../helpers/quietLogs';
+import { finalRecord } from '../helpers/savedRecords';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = join(here, 'histories');
@@ -27,12 +27,6 @@ interface SavedEvent {
 }
 const load = (file: string, from = dir) => JSON.parse(readFileSync(join(from, file), 'utf8')) as { events: SavedEvent[] };
 
-/** The final record a saved history ends with (JSON payload, base64 in proto3 JSON). */
-function finalRecord(history: ReturnType<typeof load>): AttemptRecord | null {
-  const done = history.events.at(-1)?.workflowExecutionCompletedEventAttributes;
-  if (!done) return null;
-  return JSON.parse(Buffer.from(done.result.payloads[0]!.data, 'base64').toString('utf8')) as AttemptRecord;
-}
 
 let workflowBundle: Awaited<ReturnType<typeof prebundleWorkflows>>;
 beforeAll(async () => {

@@ -1,29 +1,16 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../../common/record';
 import { deadlineText } from '../../common/timeFormat';
 import { renderRecord } from '../../cli/commands/show';
+import { finalRecord, loadSavedHistory, SAVED_HISTORY_DIRS } from '../helpers/savedRecords';
 
 const now = Date.parse('2026-01-01T11:01:00.000Z');
 const deadline = '2026-01-01T12:00:00.000Z';
 
-/** Only what `ecp show` reads; the rest of a record does not matter to the deadline line. */
-function record(status: AttemptRecord['status']): AttemptRecord {
-  return {
-    attemptId: 'att-0123456789abcdef0123456789abcdef',
-    status,
-    deadline,
-    proposalHash: 'sha256:00',
-    digest: 'sha256:11',
-    proposal: { agent: 'refund-bot', actionType: 'payments.refund', resource: 'order-1', justification: 'j', parameters: {}, claims: {} },
-    context: null,
-    advice: null,
-    requirements: [],
-    decisions: { accepted: [], refused: [], refusedTotal: 0 },
-    enforcement: null,
-    outcome: null,
-    timeline: [],
-  } as unknown as AttemptRecord;
-}
+// A real record (read and parsed from a saved history), with the status and deadline each case needs.
+const saved = finalRecord(loadSavedHistory(join(SAVED_HISTORY_DIRS[0]!, 'expired.json')))!;
+const record = (status: AttemptRecord['status']): AttemptRecord => ({ ...saved, status, deadline });
 
 const deadlineLine = (text: string) => text.split('\n').find((l) => l.trim().startsWith('deadline'));
 

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { AttemptRecord } from '../../common/record';
 import { textWarnings, type TextWarning } from '../../common/textWarnings';
-import { TERMINAL_STATUSES } from '../../common/record';
+import { TERMINAL_STATUSES } from '../../common/status';
 import { api, ApiFailure, type AttemptView } from '../api';
 import { announce, fields, h, render, statusBadge, table } from '../dom';
 import { deadlineText } from '../../common/timeFormat';

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { ATTEMPT_STATUSES } from '../../common/record';
+import { ATTEMPT_STATUSES } from '../../common/status';
 import { api, ApiFailure, type AttemptList } from '../api';
 import { h, render, statusBadge, table } from '../dom';
 import { relative, when } from '../format';

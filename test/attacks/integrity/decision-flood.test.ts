@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { CLIENT_CHANNEL_ARGS } from '../../../config/temporalConnection';
-import { decideUpdate, decisionSignal, keyFingerprint, LIMITS, SERVER_LIMITS, type AttemptRecord, type SignedDecision } from '../../../common';
+import { decideUpdate, decisionSignal, keyFingerprint, LIMITS, SERVER_LIMITS, parseRecord, type SignedDecision } from '../../../common';
 import { publicKeyHex } from '../../../client/keys';
 import { missingServerLimits } from '../../../worker/serverLimits';
 import { forgeDecision, refund, strangerKey, waitForStatus } from '../../helpers/attempts';
@@ -106,7 +106,7 @@ describe('on a server without ECP limits (Temporal defaults)', () => {
     );
     const floodedAt = Date.now();
     await handle.signal(decisionSignal, forgeDecision(plane.key('alice'), { ...a, human: 'alice' }));
-    const record = (await handle.result()) as AttemptRecord;
+    const record = parseRecord(await handle.result());
     const closedAt = Date.now();
     const facts = await historyFacts(plane, a.attemptId);
     Object.assign(figures, {
@@ -145,7 +145,7 @@ describe('on a server without ECP limits (Temporal defaults)', () => {
     expect((await plane.ecp.getRecord(a.attemptId)).decisions.refusedTotal).toBe(0);
     const genuine = await plane.ecp.submitDecision(a.attemptId, forgeDecision(plane.key('alice'), { ...a, human: 'alice' }));
     expect(genuine.accepted).toBe(true);
-    const record = (await plane.ecp.client.workflow.getHandle(a.attemptId).result()) as AttemptRecord;
+    const record = parseRecord(await plane.ecp.client.workflow.getHandle(a.attemptId).result());
     expect(record.status).toBe('SUCCEEDED');
     const facts = await historyFacts(plane, a.attemptId);
     Object.assign(figures, { updateFlood: { updates: count + 1, status: record.status, ...facts, seconds: (Date.now() - started) / 1000 } });
@@ -187,7 +187,7 @@ describe('on a server with ECP limits (as the embedded plane, cluster and compos
     // Signals are capped; the update still decides.
     const genuine = await plane.ecp.submitDecision(a.attemptId, forgeDecision(plane.key('alice'), { ...a, human: 'alice' }));
     expect(genuine.accepted).toBe(true);
-    const record = (await handle.result()) as AttemptRecord;
+    const record = parseRecord(await handle.result());
     const facts = await historyFacts(plane, a.attemptId);
     Object.assign(figures, { bigSignalsWithLimits: { accepted: results.filter(Boolean).length, status: record.status, ...facts } });
     const wire = await rawHistoryBytes(plane, a.attemptId);
