@@ -49,7 +49,8 @@ const LAYERS = Object.keys(MAY_IMPORT);
 const LEAVES = ['test', 'bench'];
 
 /** Modules that cannot run in Temporal's workflow sandbox or in a browser. */
-const NODE_ONLY_PACKAGES = '(^|/)node_modules/(@temporalio/(worker|client|activity|testing)|@cedar-policy|ajv|yaml|hono|@hono|commander|cli-table3|esbuild|tsx)/';
+const NODE_ONLY_PACKAGES =
+  '(^|/)node_modules/(@temporalio/(worker|client|activity|testing)|@cedar-policy|ajv|yaml|hono|@hono|commander|cli-table3|esbuild|tsx)/';
 
 /** @type {import('dependency-cruiser').IConfiguration['forbidden']} */
 const layerRules = LAYERS.flatMap((layer) => {
@@ -57,7 +58,9 @@ const layerRules = LAYERS.flatMap((layer) => {
   const typesOnly = MAY_IMPORT_TYPES[layer] ?? [];
   const forbidden = [...LAYERS, ...LEAVES].filter((l) => !allowed.includes(l) && !typesOnly.includes(l));
   const comment = `${layer}/ may import only ${allowed.join(', ')}${typesOnly.length ? ` (and types from ${typesOnly.join(', ')})` : ''}`;
-  const rules = [{ name: `layer-${layer}`, comment, severity: 'error', from: { path: `^${layer}/` }, to: { path: `^(${forbidden.join('|')})/` } }];
+  const rules = [
+    { name: `layer-${layer}`, comment, severity: 'error', from: { path: `^${layer}/` }, to: { path: `^(${forbidden.join('|')})/` } },
+  ];
   if (typesOnly.length > 0) {
     rules.push({
       name: `layer-${layer}-types-only`,
@@ -91,7 +94,7 @@ module.exports = {
     {
       name: 'workflow-sandbox-no-node',
       comment:
-        'workflows/ and common/ run in Temporal\'s deterministic sandbox: no Node built-ins, no Node-only packages ' +
+        "workflows/ and common/ run in Temporal's deterministic sandbox: no Node built-ins, no Node-only packages " +
         '(workflows/bundle.ts is the Node-side bundler, never imported by workflow code).',
       severity: 'error',
       from: { path: '^(workflows|common)/', pathNot: '^workflows/bundle\\.ts$' },
@@ -99,7 +102,7 @@ module.exports = {
     },
     {
       name: 'workflow-sandbox-no-core',
-      comment: 'workflows/ and common/ run in Temporal\'s deterministic sandbox: no Node built-ins.',
+      comment: "workflows/ and common/ run in Temporal's deterministic sandbox: no Node built-ins.",
       severity: 'error',
       from: { path: '^(workflows|common)/', pathNot: '^workflows/bundle\\.ts$' },
       to: { dependencyTypes: ['core'] },

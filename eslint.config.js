@@ -40,8 +40,25 @@ export default tseslint.config(
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not available in the workflow sandbox.' })),
           patterns: [
-            { group: ['**/activities', '**/activities/*', '**/worker', '**/worker/*', '**/client', '**/client/*', '**/policy/*', '**/config/*'], message: 'Node-only code must not reach the workflow bundle.', allowTypeImports: true },
-            { group: ['@temporalio/worker', '@temporalio/client', '@cedar-policy/*', 'ajv'], message: 'Not sandbox-safe.', allowTypeImports: true },
+            {
+              group: [
+                '**/activities',
+                '**/activities/*',
+                '**/worker',
+                '**/worker/*',
+                '**/client',
+                '**/client/*',
+                '**/policy/*',
+                '**/config/*',
+              ],
+              message: 'Node-only code must not reach the workflow bundle.',
+              allowTypeImports: true,
+            },
+            {
+              group: ['@temporalio/worker', '@temporalio/client', '@cedar-policy/*', 'ajv'],
+              message: 'Not sandbox-safe.',
+              allowTypeImports: true,
+            },
           ],
         },
       ],
@@ -57,7 +74,12 @@ export default tseslint.config(
         {
           publicOnly: true,
           require: { FunctionDeclaration: true, ClassDeclaration: true, MethodDefinition: false },
-          contexts: ['TSInterfaceDeclaration', 'TSTypeAliasDeclaration', 'TSEnumDeclaration', 'ExportNamedDeclaration > VariableDeclaration'],
+          contexts: [
+            'TSInterfaceDeclaration',
+            'TSTypeAliasDeclaration',
+            'TSEnumDeclaration',
+            'ExportNamedDeclaration > VariableDeclaration',
+          ],
         },
       ],
     },

@@ -34,7 +34,15 @@ export default defineConfig({
       ...(process.env.ECP_RELIABILITY_SUITES
         ? [
             { test: { name: 'faults', include: ['test/faults/**/*.test.ts'], ...temporalSuite, testTimeout: 600_000 } },
-            { test: { name: 'attacks', include: ['test/attacks/**/*.test.ts'], exclude: ['test/attacks/integrity/**'], ...temporalSuite, testTimeout: 900_000 } },
+            {
+              test: {
+                name: 'attacks',
+                include: ['test/attacks/**/*.test.ts'],
+                exclude: ['test/attacks/integrity/**'],
+                ...temporalSuite,
+                testTimeout: 900_000,
+              },
+            },
           ]
         : []),
     ],

@@ -42,7 +42,10 @@ export function createArchiveActivities(runtime: PlaneRuntime, binding: ArchiveB
      */
     async sealClosedAttempts(input: SealClosedAttemptsInput): Promise<SealClosedAttemptsResult> {
       if (!binding) {
-        throw ApplicationFailure.retryable('archiving is disabled on this worker (ECP_ARCHIVE=off); another worker with an archive must run the archiver', FailureType.ArchiveDisabled);
+        throw ApplicationFailure.retryable(
+          'archiving is disabled on this worker (ECP_ARCHIVE=off); another worker with an archive must run the archiver',
+          FailureType.ArchiveDisabled,
+        );
       }
       const ctx = Context.current();
       const ecp = new EcpClient(ctx.client, runtime.config);

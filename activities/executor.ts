@@ -26,7 +26,11 @@ export function createExecutorActivities(runtime: PlaneRuntime) {
     async executeAction({ attemptId, proposalHash, proposal, actionTypeVersion }: ExecuteActionInput): Promise<JsonValue> {
       const config = runtime.config;
       const type = config.actionTypes[proposal.actionType];
-      if (!type) throw ApplicationFailure.nonRetryable(`action type "${proposal.actionType}" is no longer configured`, FailureType.ConfigurationError);
+      if (!type)
+        throw ApplicationFailure.nonRetryable(
+          `action type "${proposal.actionType}" is no longer configured`,
+          FailureType.ConfigurationError,
+        );
       if (config.actionTypeVersions[proposal.actionType] !== actionTypeVersion) {
         throw ApplicationFailure.nonRetryable(
           `action type "${proposal.actionType}" was reconfigured after the re-check; not running on stale authority`,

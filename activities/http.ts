@@ -23,9 +23,10 @@ export function withEnv(value: string): string {
 }
 
 export function expandUrl(template: string, vars: Record<string, unknown>): string {
-  const scalars = Object.fromEntries(
-    Object.entries(vars).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)),
-  ) as Record<string, string | number | boolean>;
+  const scalars = Object.fromEntries(Object.entries(vars).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))) as Record<
+    string,
+    string | number | boolean
+  >;
   return parseTemplate(withEnv(template)).expand(scalars);
 }
 

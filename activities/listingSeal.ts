@@ -14,7 +14,10 @@ export function createListingSealActivities(planeKey: KeyObject) {
     async listingSeal(): Promise<string> {
       const info = Context.current().info;
       if (info.workflowType !== WORKFLOW_TYPE || !info.workflowExecution) {
-        throw ApplicationFailure.nonRetryable(`only ${WORKFLOW_TYPE} workflows are sealed, not ${info.workflowType ?? 'a caller without a workflow'}`, FailureType.NotAnAttempt);
+        throw ApplicationFailure.nonRetryable(
+          `only ${WORKFLOW_TYPE} workflows are sealed, not ${info.workflowType ?? 'a caller without a workflow'}`,
+          FailureType.NotAnAttempt,
+        );
       }
       return signListingSeal(planeKey, info.namespace, info.workflowExecution.workflowId, info.workflowExecution.runId);
     },

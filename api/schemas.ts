@@ -8,7 +8,11 @@ import { actionTypeNameSchema, agentIdSchema, humanIdSchema, jsonValueSchema } f
 export const signInSchema = z
   .strictObject({
     human: humanIdSchema.describe('a human ID from the directory'),
-    secret: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').openapi({ description: 'the sign-in secret (token or password)' }),
+    secret: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(200, 'must be at most 200 characters')
+      .openapi({ description: 'the sign-in secret (token or password)' }),
   })
   .openapi('SignIn');
 
@@ -35,21 +39,29 @@ export const attemptSummarySchema = z
     deadline: z.string().nullable(),
     startedAt: z.string(),
     closedAt: z.string().nullable(),
-    summary: z
-      .string()
-      .nullable()
-      .optional()
-      .openapi({ description: "inbox only: one-line summary from the action type's `summary` template (plain text); null without a template or when the record could not be read in time" }),
+    summary: z.string().nullable().optional().openapi({
+      description:
+        "inbox only: one-line summary from the action type's `summary` template (plain text); null without a template or when the record could not be read in time",
+    }),
   })
   .openapi('AttemptSummary');
 
 export const attemptListSchema = z.object({ count: z.number().int(), attempts: z.array(attemptSummarySchema) }).openapi('AttemptList');
 
 export const attemptQuerySchema = z.strictObject({
-  status: z.enum(ATTEMPT_STATUSES).optional().openapi({ param: { name: 'status', in: 'query' } }),
+  status: z
+    .enum(ATTEMPT_STATUSES)
+    .optional()
+    .openapi({ param: { name: 'status', in: 'query' } }),
   agent: agentIdSchema.optional(),
   actionType: actionTypeNameSchema.optional(),
-  limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(500, 'must be at most 500').default(100).openapi({ param: { name: 'limit', in: 'query' } }),
+  limit: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(500, 'must be at most 500')
+    .default(100)
+    .openapi({ param: { name: 'limit', in: 'query' } }),
 });
 
 export const attemptIdParamSchema = z.object({
@@ -93,15 +105,18 @@ export const attemptViewSchema = z
   .object({
     record: recordSchema,
     claims: z.array(claimCheckSchema).openapi({ description: "the agent's claims beside the verified facts (same rule as `ecp show`)" }),
-    textWarnings: z
-      .array(z.object({ path: z.string(), kind: z.enum(['not_nfc', 'mixed_scripts']), message: z.string() }))
-      .openapi({ description: 'parameter and claim strings that may look like a different value: not NFC-normalised, or a word mixing scripts' }),
+    textWarnings: z.array(z.object({ path: z.string(), kind: z.enum(['not_nfc', 'mixed_scripts']), message: z.string() })).openapi({
+      description: 'parameter and claim strings that may look like a different value: not NFC-normalised, or a word mixing scripts',
+    }),
     viewer: z.object({
       mayDecide: z.boolean().openapi({ description: 'advisory: the workflow makes the final check' }),
       why: z.string().nullable().openapi({ description: 'why this human cannot decide, when they cannot' }),
     }),
     serverTime: z.string(),
-    summary: z.string().nullable().openapi({ description: "one-line summary from the action type's `summary` template (plain text), null without one" }),
+    summary: z
+      .string()
+      .nullable()
+      .openapi({ description: "one-line summary from the action type's `summary` template (plain text), null without one" }),
   })
   .openapi('AttemptView');
 

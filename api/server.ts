@@ -50,7 +50,10 @@ export function consoleDeps(options: {
     config: options.config,
     authenticator: options.authenticator ?? new SecretAuthenticator(() => options.config().console?.humans ?? {}),
     sessions: new SessionStore(
-      { idleMs: parseDuration(settings?.sessionIdleTimeout ?? '30m') * 1000, maxAgeMs: parseDuration(settings?.sessionMaxAge ?? '12h') * 1000 },
+      {
+        idleMs: parseDuration(settings?.sessionIdleTimeout ?? '30m') * 1000,
+        maxAgeMs: parseDuration(settings?.sessionMaxAge ?? '12h') * 1000,
+      },
       now,
     ),
     signInThrottle: new SignInThrottle(undefined, now),
@@ -82,7 +85,12 @@ export async function startConsole(options: {
   log?: (line: string) => void;
 }): Promise<RunningConsole> {
   const host = options.host ?? (process.env.ECP_CONSOLE_HOST || '127.0.0.1');
-  if (options.port !== 0) await assertPortFree(options.port, 'web console', 'Stop what uses it, or choose another port with ECP_CONSOLE_PORT (0 or off disables the console).');
+  if (options.port !== 0)
+    await assertPortFree(
+      options.port,
+      'web console',
+      'Stop what uses it, or choose another port with ECP_CONSOLE_PORT (0 or off disables the console).',
+    );
   const [ecp, ui] = await Promise.all([
     EcpClient.connect({
       target: { ...temporalTargetFromEnv(), address: options.address, namespace: options.namespace },

@@ -74,7 +74,8 @@ export function compareAdvice(recorded: AdviceView, candidate: AdviceView): Advi
 }
 
 /** "allow → require_approval", for tables and summaries. */
-export const changeKey = (row: BacktestRow) => (row.change === 'verdict' ? `${row.recorded.verdict} → ${row.candidate.verdict}` : `${row.recorded.verdict}: requirements`);
+export const changeKey = (row: BacktestRow) =>
+  row.change === 'verdict' ? `${row.recorded.verdict} → ${row.candidate.verdict}` : `${row.recorded.verdict}: requirements`;
 
 /**
  * Re-evaluates a candidate policy bundle against what really happened: each attempt's exact proposal, in the context
@@ -91,7 +92,11 @@ export async function backtest(bundle: PolicyBundle, filter: AuditFilter, source
     const entries = new Map((await sources.archive.entries()).map((e) => [e.attemptId, e]));
     for (const listed of await listArchived(sources.archive, scope)) {
       try {
-        records.set(listed.attemptId, { source: 'archive', record: await archivedRecord(sources.archive, entries.get(listed.attemptId)!), listed });
+        records.set(listed.attemptId, {
+          source: 'archive',
+          record: await archivedRecord(sources.archive, entries.get(listed.attemptId)!),
+          listed,
+        });
       } catch (err) {
         skipped.push({ attemptId: listed.attemptId, reason: `archived pack unreadable: ${(err as Error).message}` });
       }

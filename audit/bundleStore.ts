@@ -24,7 +24,9 @@ export function packPolicyBundle(bundle: PolicyBundle): PackPolicyBundle {
 }
 
 const fileName = (part: PackPolicyBundle) =>
-  `${part.version.replace(/^sha256:/, '')}.${digestOf(part).replace(/^sha256:/, '').slice(0, 16)}.json`;
+  `${part.version.replace(/^sha256:/, '')}.${digestOf(part)
+    .replace(/^sha256:/, '')
+    .slice(0, 16)}.json`;
 
 /** Saves a loaded bundle (idempotent). Written to a temp file and renamed, so a reader never sees half a file. */
 export function storePolicyBundle(dataDir: string, bundle: PolicyBundle): string {

@@ -15,7 +15,11 @@ export interface HistoryEvent {
   activityTaskCompletedEventAttributes?: { scheduledEventId?: string; result?: { payloads?: JSONPayload[] } };
   activityTaskFailedEventAttributes?: { scheduledEventId?: string; failure?: { message?: string } };
   activityTaskTimedOutEventAttributes?: { scheduledEventId?: string; failure?: { message?: string } };
-  markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: JSONPayload[] }>; failure?: { message?: string } };
+  markerRecordedEventAttributes?: {
+    markerName?: string;
+    details?: Record<string, { payloads?: JSONPayload[] }>;
+    failure?: { message?: string };
+  };
   timerStartedEventAttributes?: { timerId?: string; startToFireTimeout?: string };
   workflowExecutionSignaledEventAttributes?: { signalName?: string; input?: { payloads?: JSONPayload[] } };
   workflowExecutionUpdateAcceptedEventAttributes?: {

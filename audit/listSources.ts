@@ -55,7 +55,12 @@ export function parseTime(value: string | undefined, field: string, now = Date.n
   const relative = /^(\d+)(s|m|h|d)$/.exec(value.trim());
   if (relative) return new Date(now - Number(relative[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[relative[2] as 's' | 'm' | 'h' | 'd']);
   const parsed = Date.parse(value);
-  if (Number.isNaN(parsed)) throw new EcpError('invalid_input', `--${field} must be an ISO 8601 time (2025-01-31, 2025-01-31T12:00Z) or an age like 24h or 7d, not "${value}"`, field);
+  if (Number.isNaN(parsed))
+    throw new EcpError(
+      'invalid_input',
+      `--${field} must be an ISO 8601 time (2025-01-31, 2025-01-31T12:00Z) or an age like 24h or 7d, not "${value}"`,
+      field,
+    );
   return new Date(parsed);
 }
 
@@ -164,7 +169,15 @@ export async function listRetained(
       const record = await ecp.getRecord(info.workflowId).catch(() => null);
       if (record) {
         const s = summarize(record);
-        item = { ...item, record, status: s.status, adviceVerdict: s.adviceVerdict, decisions: s.decisions, proposalHash: s.proposalHash, resource: s.resource };
+        item = {
+          ...item,
+          record,
+          status: s.status,
+          adviceVerdict: s.adviceVerdict,
+          decisions: s.decisions,
+          proposalHash: s.proposalHash,
+          resource: s.resource,
+        };
       }
     }
     if (!matches(item, filter)) continue;

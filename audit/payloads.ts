@@ -22,7 +22,10 @@ export async function decodeJsonPayload<T = unknown>(json: JSONPayload | undefin
 }
 
 /** Decodes the first payload of a `{ payloads: [...] }` list, as found in history event attributes. */
-export function decodeFirst<T = unknown>(list: { payloads?: JSONPayload[] | null } | undefined | null, converter: LoadedDataConverter): Promise<T> {
+export function decodeFirst<T = unknown>(
+  list: { payloads?: JSONPayload[] | null } | undefined | null,
+  converter: LoadedDataConverter,
+): Promise<T> {
   return decodeJsonPayload<T>(list?.payloads?.[0], converter);
 }
 

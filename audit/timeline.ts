@@ -7,7 +7,8 @@ import { EVENT, eventsOf, localActivityType, type HistoryEvent } from './history
 import type { HistoryJson } from './pack/schema';
 import { decodeFirst } from './payloads';
 
-export type TimelineKind = 'proposal' | 'context' | 'advice' | 'waiting' | 'decision' | 'deadline' | 'recheck' | 'enforcement' | 'outcome' | 'cancel';
+export type TimelineKind =
+  'proposal' | 'context' | 'advice' | 'waiting' | 'decision' | 'deadline' | 'recheck' | 'enforcement' | 'outcome' | 'cancel';
 
 /** One step of an attempt as its history tells it. */
 export interface TimelineStep {
@@ -37,7 +38,11 @@ const ms = (iso?: string) => (iso ? Date.parse(iso) : NaN);
  * result) and outcome, with timestamps and durations. Context and policy steps are read from activity events or from
  * `core_local_activity` markers, whichever the workflow code used. Undecodable payloads are shown as such.
  */
-export async function buildTimeline(history: HistoryJson, converter: LoadedDataConverter, record: AttemptRecord | null = null): Promise<AttemptTimeline> {
+export async function buildTimeline(
+  history: HistoryJson,
+  converter: LoadedDataConverter,
+  record: AttemptRecord | null = null,
+): Promise<AttemptTimeline> {
   const events = eventsOf(history);
   const steps: Omit<TimelineStep, 'sinceStartMs' | 'sincePreviousMs'>[] = [];
   const decode = async <T>(list: { payloads?: unknown[] | null } | undefined | null): Promise<T | null> => {
@@ -71,7 +76,9 @@ export async function buildTimeline(history: HistoryJson, converter: LoadedDataC
       const a = parsed(adviceSchemas().advice, result);
       const first = advices++ === 0;
       const title = a ? `${first ? 'advice' : 're-check advice'}: ${a.verdict}` : first ? 'advice' : 're-check advice';
-      const details = a ? [`policies: ${a.policyIds.join(', ') || '— (default deny)'}`, ...a.reasons.map((r) => `- ${r}`), ...a.errors.map((x) => `! ${x}`)] : ['(payload not readable)'];
+      const details = a
+        ? [`policies: ${a.policyIds.join(', ') || '— (default deny)'}`, ...a.reasons.map((r) => `- ${r}`), ...a.errors.map((x) => `! ${x}`)]
+        : ['(payload not readable)'];
       add(e, first ? 'advice' : 'recheck', title, details, tookMs);
     } else if (name === 'executeAction') {
       add(e, 'enforcement', 'executor succeeded', [`result: ${JSON.stringify(result as JsonValue)}`.slice(0, 500)], tookMs);
@@ -81,15 +88,25 @@ export async function buildTimeline(history: HistoryJson, converter: LoadedDataC
   for (const e of events) {
     switch (e.eventType) {
       case EVENT.started: {
-        const input = await decode<{ proposal?: { agent?: string; actionType?: string; resource?: string; parameters?: unknown } }>(e.workflowExecutionStartedEventAttributes?.input);
+        const input = await decode<{ proposal?: { agent?: string; actionType?: string; resource?: string; parameters?: unknown } }>(
+          e.workflowExecutionStartedEventAttributes?.input,
+        );
         const p = input?.proposal;
-        add(e, 'proposal', p ? `proposal: ${p.agent} → ${p.actionType} on ${p.resource}` : 'proposal', p ? [`parameters: ${JSON.stringify(p.parameters)}`, ...(record ? [`proposal hash ${record.proposalHash}`] : [])] : ['(payload not readable)']);
+        add(
+          e,
+          'proposal',
+          p ? `proposal: ${p.agent} → ${p.actionType} on ${p.resource}` : 'proposal',
+          p
+            ? [`parameters: ${JSON.stringify(p.parameters)}`, ...(record ? [`proposal hash ${record.proposalHash}`] : [])]
+            : ['(payload not readable)'],
+        );
         break;
       }
       case EVENT.activityScheduled: {
         const a = e.activityTaskScheduledEventAttributes!;
         scheduled.set(String(e.eventId), { name: a.activityType?.name ?? '?', at: e.eventTime ?? '', attempts: 0 });
-        if (a.activityType?.name === 'executeAction') add(e, 'enforcement', 'enforcement: executor scheduled with the authorised arguments');
+        if (a.activityType?.name === 'executeAction')
+          add(e, 'enforcement', 'enforcement: executor scheduled with the authorised arguments');
         break;
       }
       case EVENT.activityStarted: {
@@ -111,7 +128,13 @@ export async function buildTimeline(history: HistoryJson, converter: LoadedDataC
         const s = scheduled.get(String(attrs?.scheduledEventId));
         if (!s) break;
         const kind: TimelineKind = s.name === 'executeAction' ? 'enforcement' : s.name === 'gatherContext' ? 'context' : 'advice';
-        add(e, kind, `${s.name === 'executeAction' ? 'executor' : s.name} failed after ${s.attempts || 1} attempt(s)`, [attrs?.failure?.message ?? ''], ms(e.eventTime) - ms(s.at));
+        add(
+          e,
+          kind,
+          `${s.name === 'executeAction' ? 'executor' : s.name} failed after ${s.attempts || 1} attempt(s)`,
+          [attrs?.failure?.message ?? ''],
+          ms(e.eventTime) - ms(s.at),
+        );
         break;
       }
       case EVENT.marker: {
@@ -124,7 +147,9 @@ export async function buildTimeline(history: HistoryJson, converter: LoadedDataC
       }
       case EVENT.timerStarted: {
         const deadline = record?.deadline;
-        add(e, 'waiting', 'awaiting decision', [`timeout ${e.timerStartedEventAttributes?.startToFireTimeout ?? '?'}${deadline ? `, deadline ${deadline}` : ''}`]);
+        add(e, 'waiting', 'awaiting decision', [
+          `timeout ${e.timerStartedEventAttributes?.startToFireTimeout ?? '?'}${deadline ? `, deadline ${deadline}` : ''}`,
+        ]);
         break;
       }
       case EVENT.timerFired:
@@ -145,7 +170,11 @@ export async function buildTimeline(history: HistoryJson, converter: LoadedDataC
         const attrs = e.workflowExecutionUpdateCompletedEventAttributes!;
         const d = updates.get(attrs.meta?.updateId ?? '') ?? null;
         const answer = await decode<DecisionResult>(attrs.outcome?.success);
-        const verdict = answer ? (answer.accepted ? `accepted — ${answer.message}` : `refused (${answer.code}): ${answer.message}`) : attrs.outcome?.failure?.message ?? '?';
+        const verdict = answer
+          ? answer.accepted
+            ? `accepted — ${answer.message}`
+            : `refused (${answer.code}): ${answer.message}`
+          : (attrs.outcome?.failure?.message ?? '?');
         add(e, 'decision', `decision via update: ${describeDecision(d)}`, [verdict]);
         break;
       }
@@ -157,7 +186,13 @@ export async function buildTimeline(history: HistoryJson, converter: LoadedDataC
         const last = r?.timeline.at(-1);
         add(e, 'outcome', `outcome: ${r?.status ?? 'completed'}`, [
           ...(last?.note ? [last.note] : []),
-          ...(r?.outcome ? [r.outcome.ok ? `result: ${JSON.stringify(r.outcome.result)}`.slice(0, 500) : `error: ${r.outcome.error.type}: ${r.outcome.error.message}`] : []),
+          ...(r?.outcome
+            ? [
+                r.outcome.ok
+                  ? `result: ${JSON.stringify(r.outcome.result)}`.slice(0, 500)
+                  : `error: ${r.outcome.error.type}: ${r.outcome.error.message}`,
+              ]
+            : []),
           ...(r?.enforcement?.blockedReason ? [`blocked: ${r.enforcement.blockedReason}`] : []),
           ...(r ? [`record digest ${r.digest}`] : []),
         ]);
@@ -165,7 +200,10 @@ export async function buildTimeline(history: HistoryJson, converter: LoadedDataC
       }
       default:
         if (e.eventType.startsWith('EVENT_TYPE_WORKFLOW_EXECUTION_') && e.eventType !== 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED') {
-          if (/FAILED|TIMED_OUT|TERMINATED|CANCELED/.test(e.eventType)) add(e, 'outcome', `workflow ${e.eventType.replace('EVENT_TYPE_WORKFLOW_EXECUTION_', '').toLowerCase()}`, [e.workflowExecutionFailedEventAttributes?.failure?.message ?? '']);
+          if (/FAILED|TIMED_OUT|TERMINATED|CANCELED/.test(e.eventType))
+            add(e, 'outcome', `workflow ${e.eventType.replace('EVENT_TYPE_WORKFLOW_EXECUTION_', '').toLowerCase()}`, [
+              e.workflowExecutionFailedEventAttributes?.failure?.message ?? '',
+            ]);
         }
     }
   }

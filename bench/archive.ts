@@ -118,15 +118,16 @@ const verifyQuick = seconds(t0);
 t0 = performance.now();
 const thorough = await verifyArchive(full.location, { replay: true });
 const verifyReplay = seconds(t0);
-if (!quick.ok || !thorough.ok) throw new Error(`archive did not verify: ${JSON.stringify([...quick.problems, ...thorough.problems].slice(0, 3))}`);
+if (!quick.ok || !thorough.ok)
+  throw new Error(`archive did not verify: ${JSON.stringify([...quick.problems, ...thorough.problems].slice(0, 3))}`);
 
 const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
 console.log(`
 ECP archive figures — ${new Date().toISOString()}, Node ${process.version}, in-memory dev server, ${N} attempts (2/3 auto-allowed, 1/3 approved)
   size per sealed attempt: ${kib((packBytes + indexBytes) / N)} logical (pack ${kib(packBytes / N)} + index entry ${kib(indexBytes / N)}); ${kib((disk.objects + disk.index) / N)} on disk (allocated blocks)
-  export + seal (archiver path, sequential):  ${rate(N, exportAndSeal)}  (${(1000 * exportAndSeal / N).toFixed(1)} ms per attempt)
+  export + seal (archiver path, sequential):  ${rate(N, exportAndSeal)}  (${((1000 * exportAndSeal) / N).toFixed(1)} ms per attempt)
     of which export alone (history fetch + pack build):  ${rate(N, exportOnly)}
-    seal alone (hash + 2 fsynced atomic writes + chain CAS):  ${rate(N, sealOnly)}  (${(1000 * sealOnly / N).toFixed(1)} ms per attempt)
+    seal alone (hash + 2 fsynced atomic writes + chain CAS):  ${rate(N, sealOnly)}  (${((1000 * sealOnly) / N).toFixed(1)} ms per attempt)
   re-seal of archived attempts (idempotent no-op):  ${rate(N, reseal)};  cold index read of ${N} entries: ${(1000 * indexRead).toFixed(0)} ms
   verifyArchive without replay:  ${rate(N, verifyQuick)};  with replay:  ${rate(N, verifyReplay)}  (after ${bundling.toFixed(1)} s bundling the workflow code once)
 `);

@@ -111,7 +111,10 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
   const [plane, baseline] = await Promise.all([spawnWorker(settings('plane'), nodeFlags), spawnWorker(settings('baseline'), nodeFlags)]);
   let stopping = false;
   let death: string | null = null;
-  for (const [role, child] of [['plane', plane], ['baseline', baseline]] as const) {
+  for (const [role, child] of [
+    ['plane', plane],
+    ['baseline', baseline],
+  ] as const) {
     child.once('exit', (code, signal) => {
       if (stopping) return;
       death ??= `${role} worker ${signal ? `killed by ${signal}` : `exited with code ${code}`}`;

@@ -26,7 +26,14 @@ export interface BenchResults {
   quick: boolean;
   argv: string[];
   machine: MachineInfo;
-  settings: { maxCachedWorkflows: number; reuseV8Context: boolean | null; maxOldSpaceMiB: number | null; pendingAttempts: number; latencyRuns: number; concurrencies: number[] };
+  settings: {
+    maxCachedWorkflows: number;
+    reuseV8Context: boolean | null;
+    maxOldSpaceMiB: number | null;
+    pendingAttempts: number;
+    latencyRuns: number;
+    concurrencies: number[];
+  };
   modes: ModeResults[];
   policy?: { description: string; figures: PolicyFigures[]; profile: PolicyProfile };
   verify?: VerifyFigures | { skipped: string };

@@ -64,7 +64,11 @@ const modes: ServerMode[] = server === 'both' ? ['memory', 'file'] : [server as 
 // on 2 cores (draining is bounded by replaying evicted attempts). --pending sets both.
 const pendingAttempts = positiveInt('pending', values.pending, quick ? 300 : 10_000);
 const pendingFor = (mode: ServerMode) => (values.pending !== undefined || quick || mode === 'memory' ? pendingAttempts : 2_000);
-const maxCachedWorkflows = positiveInt('max-cached', values['max-cached'], Number(process.env.ECP_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS));
+const maxCachedWorkflows = positiveInt(
+  'max-cached',
+  values['max-cached'],
+  Number(process.env.ECP_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS),
+);
 // null = leave the SDK default (reuseV8Context: true), exactly as worker/plane.ts runs.
 const reuseV8Context = values['legacy-v8'] ? false : null;
 const maxOldSpaceArg = values['max-old-space'] === undefined ? 512 : positiveInt('max-old-space', values['max-old-space'], 0);
@@ -90,7 +94,9 @@ const results: BenchResults = {
   modes: [],
   errors: [],
 };
-log(`ECP benchmark${quick ? ' (quick)' : ''}: ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.temporalCli}; scenarios ${only.join(', ')}`);
+log(
+  `ECP benchmark${quick ? ' (quick)' : ''}: ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.temporalCli}; scenarios ${only.join(', ')}`,
+);
 
 const needsServer = only.some((s) => s !== 'policy');
 const verifySkip = only.includes('verify') ? verifyUnavailable() : null;
@@ -99,7 +105,14 @@ for (const mode of needsServer ? modes : []) {
   log(`\n[${mode} dev server]`);
   const entry: ModeResults = { mode, sqlitePragmasPassed: sqlitePragmas, errors: [] };
   results.modes.push(entry);
-  const env = await startBenchEnv({ mode, sqlitePragmas, maxCachedWorkflows, reuseV8Context, maxOldSpaceMiB, profileDir: values.profile ?? null });
+  const env = await startBenchEnv({
+    mode,
+    sqlitePragmas,
+    maxCachedWorkflows,
+    reuseV8Context,
+    maxOldSpaceMiB,
+    profileDir: values.profile ?? null,
+  });
   try {
     const step = async (name: Scenario, fn: () => Promise<void>) => {
       if (!only.includes(name)) return;
@@ -123,7 +136,9 @@ for (const mode of needsServer ? modes : []) {
     });
     await step('decision', async () => {
       entry.decision = await runDecision(env, { runs: quick ? 5 : 50 });
-      log(`    decision → action p50: single ${entry.decision.singleApproverMs.p50.toFixed(1)} ms, quorum ${entry.decision.twoApproverQuorumMs.p50.toFixed(1)} ms`);
+      log(
+        `    decision → action p50: single ${entry.decision.singleApproverMs.p50.toFixed(1)} ms, quorum ${entry.decision.twoApproverQuorumMs.p50.toFixed(1)} ms`,
+      );
     });
     await step('verify', async () => {
       // Packs come from the first server mode; verification itself needs no server and is measured once, below.
@@ -132,8 +147,17 @@ for (const mode of needsServer ? modes : []) {
       log(`    exported ${packs.length} evidence packs`);
     });
     await step('pending', async () => {
-      entry.pending = await runPending(env, { attempts: pendingFor(mode), startConcurrency: 32, approveConcurrency: 16, maxCachedWorkflows, reuseV8Context, log });
-      log(`    worker peak RSS ${entry.pending.peakRssMiB} MiB; drained ${entry.pending.drainPerSecond.toFixed(1)}/s; lost ${JSON.stringify(entry.pending.lost)}`);
+      entry.pending = await runPending(env, {
+        attempts: pendingFor(mode),
+        startConcurrency: 32,
+        approveConcurrency: 16,
+        maxCachedWorkflows,
+        reuseV8Context,
+        log,
+      });
+      log(
+        `    worker peak RSS ${entry.pending.peakRssMiB} MiB; drained ${entry.pending.drainPerSecond.toFixed(1)}/s; lost ${JSON.stringify(entry.pending.lost)}`,
+      );
     });
   } finally {
     // A failed teardown must not cost the figures already measured: record it and still write the results.
@@ -152,13 +176,24 @@ if (only.includes('policy')) {
   log('\n[policy advice, in-process]');
   const measured = measurePolicyAdvice([10, 1000], quick ? 1000 : 10_000);
   results.policy = measured;
-  for (const f of measured.figures) log(`  ${f.policies} policies: sliced p50 ${f.slicedUs.p50.toFixed(0)} µs (mean slice ${f.meanSliceSize.toFixed(1)}), unsliced p50 ${f.unslicedUs.p50.toFixed(0)} µs`);
+  for (const f of measured.figures)
+    log(
+      `  ${f.policies} policies: sliced p50 ${f.slicedUs.p50.toFixed(0)} µs (mean slice ${f.meanSliceSize.toFixed(1)}), unsliced p50 ${f.unslicedUs.p50.toFixed(0)} µs`,
+    );
 }
 if (only.includes('verify')) {
   log('\n[replay / verify]');
   try {
-    results.verify = verifySkip ? { skipped: verifySkip } : packs ? await runVerify(packs) : { skipped: 'no evidence packs were exported (see errors)' };
-    log('skipped' in results.verify ? `  skipped: ${results.verify.skipped}` : `  ${results.verify.recordsPerSecond.toFixed(1)} records/s (${results.verify.records} packs, all passed: ${results.verify.allPassed})`);
+    results.verify = verifySkip
+      ? { skipped: verifySkip }
+      : packs
+        ? await runVerify(packs)
+        : { skipped: 'no evidence packs were exported (see errors)' };
+    log(
+      'skipped' in results.verify
+        ? `  skipped: ${results.verify.skipped}`
+        : `  ${results.verify.recordsPerSecond.toFixed(1)} records/s (${results.verify.records} packs, all passed: ${results.verify.allPassed})`,
+    );
   } catch (err) {
     results.errors.push(`verify: ${(err as Error).stack ?? String(err)}`);
     log(`  verify FAILED: ${(err as Error).message}`);

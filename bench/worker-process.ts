@@ -60,7 +60,13 @@ async function main(): Promise<void> {
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'mem') {
       const m = process.memoryUsage();
-      const sample: MemorySample = { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+      const sample: MemorySample = {
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
+        external: m.external,
+        arrayBuffers: m.arrayBuffers,
+      };
       process.send?.({ type: 'mem', sample });
     } else if (message?.type === 'stop') {
       worker.shutdown();

@@ -77,7 +77,11 @@ export class CliContext {
       const { EcpClient } = await import('../client/ecpClient');
       const { ListingSealVerifier } = await import('../client/listingSeal');
       // Listings are checked against the plane's public key in this data dir (or ECP_PLANE_PUBLIC_KEY), read lazily.
-      return EcpClient.connect({ config, dataConverter: await this.dataConverter(), listingSeal: ListingSealVerifier.fromDataDir(this.dataDir) });
+      return EcpClient.connect({
+        config,
+        dataConverter: await this.dataConverter(),
+        listingSeal: ListingSealVerifier.fromDataDir(this.dataDir),
+      });
     })();
     return this.#client;
   }

@@ -28,6 +28,7 @@ export function jsonObjectArg(value: string, field: string): Record<string, unkn
 /** A positive integer option (e.g. --limit). */
 export function positiveInt(value: string, field: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new EcpError('invalid_input', `--${field} must be a positive whole number, not "${value}"`, field);
+  if (!Number.isInteger(n) || n < 1)
+    throw new EcpError('invalid_input', `--${field} must be a positive whole number, not "${value}"`, field);
   return n;
 }

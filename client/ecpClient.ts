@@ -96,9 +96,18 @@ export class EcpClient {
     const dataConverter = options.dataConverter ?? dataConverterFor({ config: options.config });
     let connection: Connection;
     try {
-      connection = await Connection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey, channelArgs: CLIENT_CHANNEL_ARGS, connectTimeout: '5s' });
+      connection = await Connection.connect({
+        address: target.address,
+        tls: target.tls,
+        apiKey: target.apiKey,
+        channelArgs: CLIENT_CHANNEL_ARGS,
+        connectTimeout: '5s',
+      });
     } catch (err) {
-      throw new EcpError('connection', `cannot reach Temporal at ${target.address} (is \`npm start\` running? set TEMPORAL_ADDRESS otherwise): ${(err as Error).message}`);
+      throw new EcpError(
+        'connection',
+        `cannot reach Temporal at ${target.address} (is \`npm start\` running? set TEMPORAL_ADDRESS otherwise): ${(err as Error).message}`,
+      );
     }
     return new EcpClient(new Client({ connection, namespace: target.namespace, dataConverter }), options.config, options.listingSeal);
   }
@@ -117,7 +126,9 @@ export class EcpClient {
       // The plane's own rule (common/admission.ts): what it would deny for these reasons is refused before starting.
       const [problem] = proposalProblems(this.config, proposal);
       if (problem) {
-        const named = problem.message.includes(`field "${problem.field}"`) ? problem.message : `field "${problem.field}": ${problem.message}`;
+        const named = problem.message.includes(`field "${problem.field}"`)
+          ? problem.message
+          : `field "${problem.field}": ${problem.message}`;
         const configured = problem.field === 'actionType' ? ` (configured: ${Object.keys(this.config.actionTypes).join(', ')})` : '';
         throw new EcpError('invalid_input', `invalid proposal: ${named}${configured}`, problem.field);
       }
@@ -260,12 +271,15 @@ export class EcpClient {
   async listPending(options: { human?: string; limit?: number } = {}): Promise<AttemptSummary[]> {
     const filter: AttemptFilter = { status: 'AWAITING_DECISION', running: true };
     if (options.human) {
-      if (!this.config) throw new EcpError('invalid_input', 'listing pending attempts for a human needs the plane configuration (--config)');
+      if (!this.config)
+        throw new EcpError('invalid_input', 'listing pending attempts for a human needs the plane configuration (--config)');
       const human = this.config.directory.humans[options.human];
       if (!human) throw new EcpError('not_found', `"${options.human}" is not a human in the directory`, 'human');
       if (human.groups.length === 0) return [];
       filter.awaitingGroups = human.groups;
-      filter.excludeAgents = Object.entries(this.config.directory.agents).filter(([, a]) => a.owner === options.human).map(([id]) => id);
+      filter.excludeAgents = Object.entries(this.config.directory.agents)
+        .filter(([, a]) => a.owner === options.human)
+        .map(([id]) => id);
     }
     const list = await this.listAttempts(filter, options.limit ?? 500);
     return list.sort((a, b) => (a.deadline ?? '9999').localeCompare(b.deadline ?? '9999'));
@@ -276,7 +290,12 @@ export class EcpClient {
     const signed = await this.prepareDecision(attemptId, options);
     if (options.viaSignal) {
       await this.client.workflow.getHandle(attemptId).signal(decisionSignal, signed);
-      return { accepted: true, code: null, message: 'decision sent as a signal; `ecp show` tells whether it counted', status: 'AWAITING_DECISION' };
+      return {
+        accepted: true,
+        code: null,
+        message: 'decision sent as a signal; `ecp show` tells whether it counted',
+        status: 'AWAITING_DECISION',
+      };
     }
     return this.submitDecision(attemptId, signed);
   }
@@ -312,7 +331,10 @@ export class EcpClient {
   async prepareDecision(attemptId: string, options: DecideOptions): Promise<SignedDecision> {
     const record = await this.getRecord(attemptId);
     if (options.expectedProposalHash && options.expectedProposalHash !== record.proposalHash) {
-      throw new EcpError('refused', `attempt ${attemptId} has proposal ${record.proposalHash}, not the ${options.expectedProposalHash} you reviewed`);
+      throw new EcpError(
+        'refused',
+        `attempt ${attemptId} has proposal ${record.proposalHash}, not the ${options.expectedProposalHash} you reviewed`,
+      );
     }
     return signDecision(
       {
@@ -381,7 +403,11 @@ const UPDATE_TRIES = 8;
  * not admitted, so sending it again is safe; without this, a decision racing another would surface as an error.
  */
 function abortedByWorkflowTaskFailure(err: unknown): boolean {
-  for (let e = err as { cause?: unknown; code?: number; details?: string; message?: string } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { cause?: unknown; code?: number; details?: string; message?: string } | undefined, depth = 0;
+    e && depth < 4;
+    e = e.cause as typeof e, depth++
+  ) {
     if (e.code === 9 && /workflow task (failure|in failed state)/i.test(e.details ?? e.message ?? '')) return true;
   }
   return false;

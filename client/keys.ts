@@ -1,7 +1,15 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decisionSigningBytes, EcpError, humanIdSchema, keyFingerprint, parseOrThrow, type DecisionStatement, type SignedDecision } from '../common';
+import {
+  decisionSigningBytes,
+  EcpError,
+  humanIdSchema,
+  keyFingerprint,
+  parseOrThrow,
+  type DecisionStatement,
+  type SignedDecision,
+} from '../common';
 
 /** Raw Ed25519 public key as 64 hex characters — the form the directory stores. */
 export function publicKeyHex(key: KeyObject): string {
@@ -19,7 +27,10 @@ export function keyPath(keysDir: string, human: string): string {
 export function createHumanKey(keysDir: string, human: string, force = false): { path: string; publicKey: string } {
   const path = keyPath(keysDir, human);
   if (existsSync(path) && !force) {
-    throw new EcpError('conflict', `${path} already exists; pass --force to replace it (the old key stops working once the directory is updated)`);
+    throw new EcpError(
+      'conflict',
+      `${path} already exists; pass --force to replace it (the old key stops working once the directory is updated)`,
+    );
   }
   mkdirSync(keysDir, { recursive: true, mode: 0o700 });
   const { privateKey } = generateKeyPairSync('ed25519');

@@ -116,7 +116,10 @@ export class ListingSealVerifier {
    */
   static fromDataDir(dataDir: string, env: NodeJS.ProcessEnv = process.env): ListingSealVerifier {
     return new ListingSealVerifier(() => {
-      const configured = env[PLANE_PUBLIC_KEY_ENV]?.split(',').map((f) => f.trim()).filter(Boolean) ?? [];
+      const configured =
+        env[PLANE_PUBLIC_KEY_ENV]?.split(',')
+          .map((f) => f.trim())
+          .filter(Boolean) ?? [];
       if (configured.length > 0) return configured.map((file) => readKey(resolve(file), 'public', PLANE_PUBLIC_KEY_ENV));
       const pub = defaultPlanePublicKeyPath(dataDir);
       if (existsSync(pub)) return [readKey(pub, 'public', 'plane public key')];

@@ -10,7 +10,10 @@ export type SummarizedAttempt = AttemptSummary & { summary: string | null };
  * The one-line summary of a proposal by the configuration's template for its action type (common/summary.ts), or
  * null when the action type has none. Read-time presentation: nothing of it is recorded.
  */
-export function proposalSummary(config: Pick<PlaneConfig, 'actionTypes'> | undefined, proposal: Pick<Proposal, 'actionType' | 'agent' | 'resource' | 'parameters'>): string | null {
+export function proposalSummary(
+  config: Pick<PlaneConfig, 'actionTypes'> | undefined,
+  proposal: Pick<Proposal, 'actionType' | 'agent' | 'resource' | 'parameters'>,
+): string | null {
   const type = config && Object.hasOwn(config.actionTypes, proposal.actionType) ? config.actionTypes[proposal.actionType] : undefined;
   return renderSummary(type?.summary, proposal);
 }
@@ -50,7 +53,11 @@ export class SummaryReader {
     this.#maxRows = options.maxRows ?? SUMMARIZED_ROWS;
   }
 
-  async summarize(ecp: EcpClient, rows: readonly AttemptSummary[], config: Pick<PlaneConfig, 'actionTypes'> | undefined): Promise<SummarizedAttempt[]> {
+  async summarize(
+    ecp: EcpClient,
+    rows: readonly AttemptSummary[],
+    config: Pick<PlaneConfig, 'actionTypes'> | undefined,
+  ): Promise<SummarizedAttempt[]> {
     const out: SummarizedAttempt[] = rows.map((row) => ({ ...row, summary: null }));
     const count = Math.min(out.length, this.#maxRows);
     let next = 0;
@@ -62,7 +69,10 @@ export class SummaryReader {
   }
 
   async #one(ecp: EcpClient, row: AttemptSummary, config: Pick<PlaneConfig, 'actionTypes'> | undefined): Promise<string | null> {
-    const template = row.actionType && config && Object.hasOwn(config.actionTypes, row.actionType) ? config.actionTypes[row.actionType]?.summary : undefined;
+    const template =
+      row.actionType && config && Object.hasOwn(config.actionTypes, row.actionType)
+        ? config.actionTypes[row.actionType]?.summary
+        : undefined;
     if (template === undefined) return null;
     const key = `${row.attemptId}\u0000${row.startedAt}`;
     const kept = this.#cache.get(key);

@@ -60,7 +60,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       cipher.setAAD(associatedData(activeKeyId));
       const plain = ProtoPayload.encode(payload).finish();
       const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return { metadata: { encoding: utf8.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8.encode(activeKeyId) }, data: new Uint8Array(data) };
+      return {
+        metadata: { encoding: utf8.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8.encode(activeKeyId) },
+        data: new Uint8Array(data),
+      };
     });
   }
 
@@ -92,7 +95,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       );
     }
     const data = payload.data ?? new Uint8Array();
-    if (data.length < IV_BYTES + TAG_BYTES) throw new EcpError('refused', `encrypted payload (key id "${keyId}") is truncated: ${data.length} bytes`);
+    if (data.length < IV_BYTES + TAG_BYTES)
+      throw new EcpError('refused', `encrypted payload (key id "${keyId}") is truncated: ${data.length} bytes`);
     const iv = data.subarray(0, IV_BYTES);
     const tag = data.subarray(data.length - TAG_BYTES);
     const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
@@ -113,10 +117,15 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   static #check(keyring: PayloadKeyring | null): PayloadKeyring | null {
     if (!keyring) return null;
     for (const [id, key] of keyring.keys) {
-      if (key.length !== 32) throw new EcpError('config_invalid', `payload key "${id}" is ${key.length} bytes; AES-256 needs 32`, 'payloadEncryption.keys');
+      if (key.length !== 32)
+        throw new EcpError('config_invalid', `payload key "${id}" is ${key.length} bytes; AES-256 needs 32`, 'payloadEncryption.keys');
     }
     if (!keyring.keys.has(keyring.activeKeyId)) {
-      throw new EcpError('config_invalid', `active payload key "${keyring.activeKeyId}" is not among the configured keys`, 'payloadEncryption.activeKey');
+      throw new EcpError(
+        'config_invalid',
+        `active payload key "${keyring.activeKeyId}" is not among the configured keys`,
+        'payloadEncryption.activeKey',
+      );
     }
     return keyring;
   }

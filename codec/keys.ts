@@ -16,7 +16,9 @@ const ENV_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
  * relative paths from ecp.yaml's folder). Literal keys are refused so ecp.yaml never contains key material.
  */
 export const keySourceSchema = z.union([
-  z.string().regex(ENV_REF, 'must be a reference like ${env:ECP_PAYLOAD_KEY_K1} (literal keys are refused: ecp.yaml must not hold key material)'),
+  z
+    .string()
+    .regex(ENV_REF, 'must be a reference like ${env:ECP_PAYLOAD_KEY_K1} (literal keys are refused: ecp.yaml must not hold key material)'),
   z.strictObject({ file: z.string().min(1, 'must be a path to a file holding the base64 key') }),
 ]);
 
@@ -32,10 +34,21 @@ export const payloadEncryptionSchema = z
         port: z.number().int().min(1).max(65535).optional(),
         host: z.string().min(1).default('127.0.0.1'),
         /** Browser origins allowed to call it (the Web UI's), exact match, e.g. http://localhost:8080. */
-        allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin like https://temporal-ui.example.com (scheme, host, port; no path)')).default([]),
+        allowedOrigins: z
+          .array(
+            z
+              .string()
+              .regex(/^https?:\/\/[^/\s]+$/, 'must be an origin like https://temporal-ui.example.com (scheme, host, port; no path)'),
+          )
+          .default([]),
         /** SHA-256 (hex) of each bearer token allowed to use it; `${env:NAME}` references are allowed. */
         tokenSha256: z
-          .array(z.union([z.string().regex(/^[0-9a-f]{64}$/, 'must be the lowercase hex SHA-256 of a token'), z.string().regex(ENV_REF, 'must be hex SHA-256 or ${env:NAME}')]))
+          .array(
+            z.union([
+              z.string().regex(/^[0-9a-f]{64}$/, 'must be the lowercase hex SHA-256 of a token'),
+              z.string().regex(ENV_REF, 'must be hex SHA-256 or ${env:NAME}'),
+            ]),
+          )
           .min(1, 'must list at least one token hash: the codec server never runs unauthenticated'),
         /** Temporal namespaces (X-Namespace) it serves; default: the plane's namespace. */
         namespaces: z.array(z.string().min(1)).optional(),
@@ -57,10 +70,15 @@ export interface PayloadKeyring {
 /** Decodes a base64 AES-256 key; the error names the field and never echoes the value. */
 export function decodeKey(text: string, field: string): Buffer {
   const trimmed = text.trim();
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) throw new EcpError('config_invalid', `${field}: the key is not base64 (generate one with \`openssl rand -base64 32\`)`, field);
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed))
+    throw new EcpError('config_invalid', `${field}: the key is not base64 (generate one with \`openssl rand -base64 32\`)`, field);
   const key = Buffer.from(trimmed, 'base64');
   if (key.length !== PAYLOAD_KEY_BYTES) {
-    throw new EcpError('config_invalid', `${field}: the key is ${key.length} bytes; AES-256 needs exactly ${PAYLOAD_KEY_BYTES} (generate one with \`openssl rand -base64 32\`)`, field);
+    throw new EcpError(
+      'config_invalid',
+      `${field}: the key is ${key.length} bytes; AES-256 needs exactly ${PAYLOAD_KEY_BYTES} (generate one with \`openssl rand -base64 32\`)`,
+      field,
+    );
   }
   return key;
 }
@@ -101,7 +119,8 @@ export function keyringFromConfig(section: PayloadEncryptionConfig, baseDir: str
 export function keyringFromEnv(env: NodeJS.ProcessEnv = process.env): PayloadKeyring | null {
   const list = env.ECP_PAYLOAD_KEYS?.trim();
   if (!list) {
-    if (env.ECP_PAYLOAD_ACTIVE_KEY) throw new EcpError('config_invalid', 'ECP_PAYLOAD_ACTIVE_KEY is set but ECP_PAYLOAD_KEYS is not', 'ECP_PAYLOAD_KEYS');
+    if (env.ECP_PAYLOAD_ACTIVE_KEY)
+      throw new EcpError('config_invalid', 'ECP_PAYLOAD_ACTIVE_KEY is set but ECP_PAYLOAD_KEYS is not', 'ECP_PAYLOAD_KEYS');
     return null;
   }
   const keys = new Map<string, Buffer>();
@@ -110,13 +129,27 @@ export function keyringFromEnv(env: NodeJS.ProcessEnv = process.env): PayloadKey
     const id = entry.slice(0, colon).trim();
     const field = `ECP_PAYLOAD_KEYS[${i}]`;
     if (colon < 0 || !keyIdSchema.safeParse(id).success) {
-      throw new EcpError('config_invalid', `${field}: expected "keyId:base64Key" with a key id of A–Z a–z 0–9 . _ - (got "${id || entry.slice(0, 12)}…")`, 'ECP_PAYLOAD_KEYS');
+      throw new EcpError(
+        'config_invalid',
+        `${field}: expected "keyId:base64Key" with a key id of A–Z a–z 0–9 . _ - (got "${id || entry.slice(0, 12)}…")`,
+        'ECP_PAYLOAD_KEYS',
+      );
     }
     if (keys.has(id)) throw new EcpError('config_invalid', `${field}: key id "${id}" is listed twice`, 'ECP_PAYLOAD_KEYS');
     keys.set(id, decodeKey(entry.slice(colon + 1), `ECP_PAYLOAD_KEYS (key "${id}")`));
   }
   const active = env.ECP_PAYLOAD_ACTIVE_KEY?.trim() || (keys.size === 1 ? [...keys.keys()][0]! : undefined);
-  if (!active) throw new EcpError('config_invalid', 'ECP_PAYLOAD_ACTIVE_KEY must name the key that encrypts when ECP_PAYLOAD_KEYS lists several', 'ECP_PAYLOAD_ACTIVE_KEY');
-  if (!keys.has(active)) throw new EcpError('config_invalid', `ECP_PAYLOAD_ACTIVE_KEY "${active}" is not one of the keys in ECP_PAYLOAD_KEYS (${[...keys.keys()].join(', ')})`, 'ECP_PAYLOAD_ACTIVE_KEY');
+  if (!active)
+    throw new EcpError(
+      'config_invalid',
+      'ECP_PAYLOAD_ACTIVE_KEY must name the key that encrypts when ECP_PAYLOAD_KEYS lists several',
+      'ECP_PAYLOAD_ACTIVE_KEY',
+    );
+  if (!keys.has(active))
+    throw new EcpError(
+      'config_invalid',
+      `ECP_PAYLOAD_ACTIVE_KEY "${active}" is not one of the keys in ECP_PAYLOAD_KEYS (${[...keys.keys()].join(', ')})`,
+      'ECP_PAYLOAD_ACTIVE_KEY',
+    );
   return { activeKeyId: active, keys, source: 'ECP_PAYLOAD_KEYS' };
 }

@@ -21,7 +21,8 @@ export function codecRoutesFromConfig(options: {
   const tokenSha256 = settings.tokenSha256.map((h, i) => {
     const field = `payloadEncryption.codecServer.tokenSha256[${i}]`;
     const value = resolveEnvRef(h, field, env).trim().toLowerCase();
-    if (!/^[0-9a-f]{64}$/.test(value)) throw new EcpError('config_invalid', `${field}: must be the hex SHA-256 of a token (\`printf %s "$TOKEN" | sha256sum\`)`, field);
+    if (!/^[0-9a-f]{64}$/.test(value))
+      throw new EcpError('config_invalid', `${field}: must be the hex SHA-256 of a token (\`printf %s "$TOKEN" | sha256sum\`)`, field);
     return value;
   });
   const app = createCodecRoutes({
@@ -52,14 +53,19 @@ export async function startPlaneCodecServer(options: {
   const routes = codecRoutesFromConfig(options);
   if (!routes) {
     if (rawPort) {
-      throw new EcpError('config_invalid', 'ECP_CODEC_PORT is set, but ecp.yaml has no payloadEncryption.codecServer section (its tokenSha256 list authorises callers)', 'ECP_CODEC_PORT');
+      throw new EcpError(
+        'config_invalid',
+        'ECP_CODEC_PORT is set, but ecp.yaml has no payloadEncryption.codecServer section (its tokenSha256 list authorises callers)',
+        'ECP_CODEC_PORT',
+      );
     }
     return null;
   }
   const port = rawPort ? Number(rawPort) : routes.port;
   if (port === undefined) return null;
   const host = env.ECP_CODEC_HOST?.trim() || routes.host;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new EcpError('config_invalid', `ECP_CODEC_PORT "${rawPort}" is not a port number (1-65535), 0 or off`, 'ECP_CODEC_PORT');
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new EcpError('config_invalid', `ECP_CODEC_PORT "${rawPort}" is not a port number (1-65535), 0 or off`, 'ECP_CODEC_PORT');
   try {
     return await serveCodecServer(routes.app, { port, host });
   } catch (err) {

@@ -74,14 +74,22 @@ export function createCodecRoutes(options: CodecRoutesOptions): Hono {
     const form = await c.req.parseBody();
     const token = typeof form.token === 'string' ? form.token : undefined;
     if (!authorised(token)) return c.json({ error: 'unknown token' }, 401);
-    setCookie(c, CODEC_COOKIE, token!, { httpOnly: true, sameSite: 'Strict', path: '/codec', secure: new URL(c.req.url).protocol === 'https:', maxAge: 12 * 3600 });
+    setCookie(c, CODEC_COOKIE, token!, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/codec',
+      secure: new URL(c.req.url).protocol === 'https:',
+      maxAge: 12 * 3600,
+    });
     return c.text('Signed in: the Temporal Web UI in this browser can now decode ECP payloads (for 12 hours).');
   });
 
   const handle = (op: 'encode' | 'decode') => async (c: Context) => {
     const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header('Authorization') ?? '')?.[1]?.trim();
     if (!authorised(bearer ?? getCookie(c, CODEC_COOKIE))) {
-      return c.json({ error: 'authorisation required: a configured bearer token (Authorization header or /codec/login)' }, 401, { 'WWW-Authenticate': 'Bearer' });
+      return c.json({ error: 'authorisation required: a configured bearer token (Authorization header or /codec/login)' }, 401, {
+        'WWW-Authenticate': 'Bearer',
+      });
     }
     const namespace = c.req.header('X-Namespace');
     if (!namespace || !options.namespaces.includes(namespace)) {

@@ -20,7 +20,10 @@ export interface ProposalProblem {
  * rule for both sides: the plane pins these messages in the attempt's context (activities/context.ts; any of them
  * denies), and the client library refuses such a proposal before it starts anything (client/ecpClient.ts).
  */
-export function proposalProblems(rules: AdmissionRules, proposal: Pick<Proposal, 'agent' | 'actionType' | 'parameters'>): ProposalProblem[] {
+export function proposalProblems(
+  rules: AdmissionRules,
+  proposal: Pick<Proposal, 'agent' | 'actionType' | 'parameters'>,
+): ProposalProblem[] {
   const problems: ProposalProblem[] = [];
   // Own properties only: an id such as "constructor" must not find Object.prototype's.
   if (!Object.hasOwn(rules.directory.agents, proposal.agent)) {

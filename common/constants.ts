@@ -49,7 +49,6 @@ export const SERVER_LIMIT_SETTINGS: Readonly<Record<string, number>> = {
   'history.maximumSignalsPerExecution': SERVER_LIMITS.signalsPerAttempt,
 };
 
-
 /** Domain separation for signed decision statements, so a signature over anything else never verifies. */
 export const DECISION_SIGNING_PREFIX = 'ecp.decision.v1:';
 

@@ -32,7 +32,7 @@ export const signedDecisionSchema = z.strictObject({
   signature: z.string().regex(/^[0-9a-f]{128}$/, 'must be an Ed25519 signature: 128 lower-case hex characters'),
   key: z
     .string()
-    .regex(/^[0-9a-f]{16}$/, 'must be the signing key\'s fingerprint: 16 lower-case hex characters')
+    .regex(/^[0-9a-f]{16}$/, "must be the signing key's fingerprint: 16 lower-case hex characters")
     .optional(),
 });
 /** A signed decision as the `decision` signal and `decide` update carry it. */

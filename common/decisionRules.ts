@@ -113,7 +113,15 @@ export type AttemptDecisionState = Omit<DecisionCheckInput, 'decision' | 'requir
  */
 export function deciderCheck(state: AttemptDecisionState, human: string): DecisionCheck {
   const decision: SignedDecision = {
-    statement: { v: 1, attemptId: state.attemptId, proposalHash: state.proposalHash, verdict: 'approve', human, reason: '', decidedAt: new Date(state.nowMs).toISOString() },
+    statement: {
+      v: 1,
+      attemptId: state.attemptId,
+      proposalHash: state.proposalHash,
+      verdict: 'approve',
+      human,
+      reason: '',
+      decidedAt: new Date(state.nowMs).toISOString(),
+    },
     signature: '',
   };
   // The human will sign with a key of their own: any registered key stands in for that signature (none: bad_signature).

@@ -2,9 +2,7 @@ import { z } from 'zod';
 import { agentIdSchema, groupIdSchema, humanIdSchema } from './proposal';
 
 /** Ed25519 public key: 32 bytes as 64 lower-case hex characters. */
-export const publicKeyHexSchema = z
-  .string()
-  .regex(/^[0-9a-f]{64}$/, 'must be an Ed25519 public key: 64 lower-case hex characters');
+export const publicKeyHexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be an Ed25519 public key: 64 lower-case hex characters');
 
 /** A human in the directory: the groups they belong to and their registered Ed25519 public keys (hex). */
 export const humanSchema = z.strictObject({

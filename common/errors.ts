@@ -84,4 +84,8 @@ export const FailureType = {
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 /** Executor failures that are final whatever the action type's retry policy says: retrying cannot fix them. */
-export const FINAL_EXECUTOR_FAILURES: readonly FailureType[] = [FailureType.ConfigurationError, FailureType.HttpStatusError, FailureType.StaleAuthority];
+export const FINAL_EXECUTOR_FAILURES: readonly FailureType[] = [
+  FailureType.ConfigurationError,
+  FailureType.HttpStatusError,
+  FailureType.StaleAuthority,
+];

@@ -109,7 +109,10 @@ export function parseJsonStrict(text: string, field = ''): unknown {
     throw new EcpError('invalid_input', `${where ? `field "${where}"` : 'the JSON text'} ${reason}`, where || undefined);
   };
   const syntax = (expected: string): never =>
-    fail(`is not valid JSON: expected ${expected} at position ${pos}${pos < text.length ? ` (found ${JSON.stringify(text[pos])})` : ' (end of text)'}`, root);
+    fail(
+      `is not valid JSON: expected ${expected} at position ${pos}${pos < text.length ? ` (found ${JSON.stringify(text[pos])})` : ' (end of text)'}`,
+      root,
+    );
   const skipSpace = () => {
     while (pos < text.length) {
       const c = text.charCodeAt(pos);
@@ -220,7 +223,11 @@ export function parseJsonStrict(text: string, field = ''): unknown {
     }
     if (c === '"') return stringToken();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return numberToken();
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(word, pos)) {
         pos += word.length;
         return v;

@@ -97,10 +97,18 @@ export function parseStartProposal(input: unknown): Proposal {
   const given = input as Record<string, unknown>;
   for (const key of Object.keys(proposal) as (keyof Proposal)[]) {
     if (!Object.hasOwn(given, key)) {
-      throw new EcpError('invalid_input', `invalid proposal: field "${key}" is required in a start input (the hash covers the input exactly; send {} for none)`, key);
+      throw new EcpError(
+        'invalid_input',
+        `invalid proposal: field "${key}" is required in a start input (the hash covers the input exactly; send {} for none)`,
+        key,
+      );
     }
     if (canonicalJson(given[key]) !== canonicalJson(proposal[key])) {
-      throw new EcpError('invalid_input', `invalid proposal: field "${key}" would be changed by validation; it must be plain JSON kept exactly`, key);
+      throw new EcpError(
+        'invalid_input',
+        `invalid proposal: field "${key}" would be changed by validation; it must be plain JSON kept exactly`,
+        key,
+      );
     }
   }
   return proposal;

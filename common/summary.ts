@@ -65,7 +65,8 @@ const KEY = /^[A-Za-z0-9_$-]+$/;
 
 /** Parses a template into literal text and placeholders; throws {@link SummaryTemplateError} on bad syntax. */
 export function parseSummaryTemplate(template: string): SummaryPart[] {
-  if (template.length > SUMMARY_MAX_TEMPLATE_LENGTH) throw new SummaryTemplateError(`is longer than ${SUMMARY_MAX_TEMPLATE_LENGTH} characters`);
+  if (template.length > SUMMARY_MAX_TEMPLATE_LENGTH)
+    throw new SummaryTemplateError(`is longer than ${SUMMARY_MAX_TEMPLATE_LENGTH} characters`);
   const parts: SummaryPart[] = [];
   let text = '';
   for (let i = 0; i < template.length; i++) {
@@ -96,12 +97,16 @@ function parsePlaceholder(source: string): SummaryPlaceholder {
   if (!name) throw new SummaryTemplateError(`has an empty placeholder "{${source}}"`);
   for (const helper of helpers) {
     if (!Object.hasOwn(SUMMARY_HELPERS, helper)) {
-      throw new SummaryTemplateError(`placeholder "{${source}}" uses unknown helper "${helper}" (known: ${Object.keys(SUMMARY_HELPERS).join(', ')})`);
+      throw new SummaryTemplateError(
+        `placeholder "{${source}}" uses unknown helper "${helper}" (known: ${Object.keys(SUMMARY_HELPERS).join(', ')})`,
+      );
     }
   }
   const keys = name.split('.');
-  if (keys.some((k) => !KEY.test(k))) throw new SummaryTemplateError(`placeholder "{${source}}" is not a field name (letters, digits, _ - $, dots between keys)`);
-  if (keys.length === 1 && (SUMMARY_FIELDS as readonly string[]).includes(name)) return { source, field: name as SummaryPlaceholder['field'], path: [], helpers };
+  if (keys.some((k) => !KEY.test(k)))
+    throw new SummaryTemplateError(`placeholder "{${source}}" is not a field name (letters, digits, _ - $, dots between keys)`);
+  if (keys.length === 1 && (SUMMARY_FIELDS as readonly string[]).includes(name))
+    return { source, field: name as SummaryPlaceholder['field'], path: [], helpers };
   if (keys[0] === 'parameters') {
     if (keys.length === 1) throw new SummaryTemplateError(`placeholder "{${source}}" must name a parameter, e.g. "{parameters.orderId}"`);
     return { source, field: 'parameters', path: keys.slice(1), helpers };
@@ -136,7 +141,9 @@ export function renderSummary(template: string | null | undefined, subject: Summ
   } catch {
     return null;
   }
-  const out = parts.map((part) => (typeof part === 'string' ? clean(part) : cap(clean(valueText(part, subject)), SUMMARY_MAX_VALUE_LENGTH))).join('');
+  const out = parts
+    .map((part) => (typeof part === 'string' ? clean(part) : cap(clean(valueText(part, subject)), SUMMARY_MAX_VALUE_LENGTH)))
+    .join('');
   return cap(out.replace(/ {2,}/g, ' ').trim(), SUMMARY_MAX_LENGTH);
 }
 

@@ -36,7 +36,13 @@ export function when(iso: string | null | undefined, now = Date.now(), options: 
  * An attempt's deadline for people: a countdown only while the attempt is open; once it is closed the time left
  * means nothing, so say why the deadline no longer matters ("… (not needed: closed SUCCEEDED)").
  */
-export function deadlineText(deadline: string | null | undefined, status: string, closed: boolean, now = Date.now(), options: { seconds?: boolean } = {}): string {
+export function deadlineText(
+  deadline: string | null | undefined,
+  status: string,
+  closed: boolean,
+  now = Date.now(),
+  options: { seconds?: boolean } = {},
+): string {
   if (!deadline) return '—';
   if (!closed) return when(deadline, now, options);
   return `${stamp(deadline)} (${status === 'EXPIRED' ? 'reached: EXPIRED' : `not needed: closed ${status}`})`;

@@ -60,13 +60,17 @@ export function plainIssue(issue: z.core.$ZodIssue | undefined, noun?: string): 
       return small ? 'is too small' : 'is too large';
     }
     case 'invalid_value':
-      return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return issue.values.length === 1
+        ? `must be ${JSON.stringify(issue.values[0])}`
+        : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_format':
       if (issue.format === 'regex') return `must match the pattern ${(issue as { pattern?: string }).pattern ?? ''}`.trim();
       return `must be a valid ${issue.format}`;
     case 'invalid_union': {
       // Every alternative wanted another type: say which types would do.
-      const types = issue.errors.map((alt) => (alt.length === 1 && alt[0]!.code === 'invalid_type' && alt[0]!.path.length === 0 ? alt[0]!.expected : null));
+      const types = issue.errors.map((alt) =>
+        alt.length === 1 && alt[0]!.code === 'invalid_type' && alt[0]!.path.length === 0 ? alt[0]!.expected : null,
+      );
       if (types.every((t): t is string => t !== null)) {
         if (/received undefined/.test(issue.errors[0]?.[0]?.message ?? '')) return 'is required';
         const names = types.map(typeName);

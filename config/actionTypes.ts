@@ -31,14 +31,19 @@ export function readConfigFile(configPath: string) {
     try {
       return readSourceFile(at(path));
     } catch (err) {
-      if (err instanceof EcpError && err.message.startsWith('cannot read')) throw new EcpError('config_invalid', `${file}: field "${field}": ${err.message}`, field);
+      if (err instanceof EcpError && err.message.startsWith('cannot read'))
+        throw new EcpError('config_invalid', `${file}: field "${field}": ${err.message}`, field);
       throw err;
     }
   };
   return { file, raw, at, referenced };
 }
 
-export function actionTypesOf(raw: ConfigFile, referenced: ReturnType<typeof readConfigFile>['referenced']): Record<string, ActionTypeConfig> {
-  return typeof raw.actionTypes === 'string' ? parseSourceFile(referenced('actionTypes', raw.actionTypes), actionTypesFileSchema) : raw.actionTypes;
+export function actionTypesOf(
+  raw: ConfigFile,
+  referenced: ReturnType<typeof readConfigFile>['referenced'],
+): Record<string, ActionTypeConfig> {
+  return typeof raw.actionTypes === 'string'
+    ? parseSourceFile(referenced('actionTypes', raw.actionTypes), actionTypesFileSchema)
+    : raw.actionTypes;
 }
-

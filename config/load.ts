@@ -41,7 +41,8 @@ export function loadPlaneConfig(configPath: string): PlaneConfig {
   try {
     bundle = loadPolicyBundle(at(raw.policies), { defaultDeadlineSeconds: parseDuration(raw.defaults.approvalDeadline) });
   } catch (err) {
-    if (err instanceof EcpError && err.message.startsWith('cannot read')) throw new EcpError(err.code, `${file}: field "policies": ${err.message}`, 'policies');
+    if (err instanceof EcpError && err.message.startsWith('cannot read'))
+      throw new EcpError(err.code, `${file}: field "policies": ${err.message}`, 'policies');
     throw err;
   }
   const problems = crossCheck(directory, actionTypes, bundle);
@@ -89,7 +90,8 @@ function crossCheck(directory: Directory, actionTypes: Record<string, ActionType
     if (id in directory.agents) problems.push(`directory: "${id}" is both a human and an agent`);
   }
   for (const [id, agent] of Object.entries(directory.agents)) {
-    if (!(agent.owner in directory.humans)) problems.push(`directory: agent "${id}" has owner "${agent.owner}", who is not a human in the directory`);
+    if (!(agent.owner in directory.humans))
+      problems.push(`directory: agent "${id}" has owner "${agent.owner}", who is not a human in the directory`);
   }
   for (const [policyId, req] of Object.entries(bundle.requirements)) {
     for (const g of req.groups) {

@@ -40,7 +40,9 @@ export async function assertPortsFree(ports: PlannedPort[]): Promise<void> {
   const hints = [...new Set(busy.map((b) => b.hint))];
   throw new EcpError(
     'connection',
-    [`ports already in use on 127.0.0.1: ${busy.map((b) => `${b.port} (${b.what})`).join(', ')}.`, ...hints.map((h) => `  ${h}`)].join('\n'),
+    [`ports already in use on 127.0.0.1: ${busy.map((b) => `${b.port} (${b.what})`).join(', ')}.`, ...hints.map((h) => `  ${h}`)].join(
+      '\n',
+    ),
   );
 }
 
@@ -49,6 +51,7 @@ export function portFromEnv(name: string, fallback: number, env: NodeJS.ProcessE
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EcpError('config_invalid', `${name} "${raw}" is not a port number (0-65535)`, name);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new EcpError('config_invalid', `${name} "${raw}" is not a port number (0-65535)`, name);
   return port;
 }

@@ -112,7 +112,10 @@ function declaresParameter(schema: unknown, path: readonly string[]): boolean {
  */
 export const consoleSchema = z.strictObject({
   humans: z
-    .record(z.string(), z.strictObject({ secretHash: z.string().regex(/^scrypt\$/, 'must be a hash from `ecp console hash-secret` (scrypt$…)') }))
+    .record(
+      z.string(),
+      z.strictObject({ secretHash: z.string().regex(/^scrypt\$/, 'must be a hash from `ecp console hash-secret` (scrypt$…)') }),
+    )
     .default({}),
   /** A session ends after this long without a request … */
   sessionIdleTimeout: durationSchema.default('30m'),

@@ -46,10 +46,15 @@ export function temporalTargetFromEnv(env: NodeJS.ProcessEnv = process.env, fall
   };
   const crt = pem('cert');
   const key = pem('key');
-  if (Boolean(crt) !== Boolean(key)) throw new EcpError('connection', 'the TLS client certificate and key must be set together (TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY, or their _PATH/_DATA forms)');
+  if (Boolean(crt) !== Boolean(key))
+    throw new EcpError(
+      'connection',
+      'the TLS client certificate and key must be set together (TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY, or their _PATH/_DATA forms)',
+    );
   const ca = pem('ca');
   const tlsFlag = env.TEMPORAL_TLS?.trim().toLowerCase();
-  if (tlsFlag && tlsFlag !== 'true' && tlsFlag !== 'false') throw new EcpError('connection', `TEMPORAL_TLS must be true or false, not "${env.TEMPORAL_TLS}"`, 'TEMPORAL_TLS');
+  if (tlsFlag && tlsFlag !== 'true' && tlsFlag !== 'false')
+    throw new EcpError('connection', `TEMPORAL_TLS must be true or false, not "${env.TEMPORAL_TLS}"`, 'TEMPORAL_TLS');
   if (env.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION?.trim().toLowerCase() === 'true') {
     throw new EcpError(
       'connection',
@@ -59,7 +64,11 @@ export function temporalTargetFromEnv(env: NodeJS.ProcessEnv = process.env, fall
   }
   const serverName = env.TEMPORAL_TLS_SERVER_NAME?.trim();
   if (tlsFlag === 'false' && (crt || ca || serverName)) {
-    throw new EcpError('connection', 'TEMPORAL_TLS=false contradicts the TLS settings also given (client certificate, CA or server name)', 'TEMPORAL_TLS');
+    throw new EcpError(
+      'connection',
+      'TEMPORAL_TLS=false contradicts the TLS settings also given (client certificate, CA or server name)',
+      'TEMPORAL_TLS',
+    );
   }
   if (crt || ca || serverName || tlsFlag === 'true') {
     target.tls = {

@@ -51,5 +51,9 @@ export function parseSourceFile<S extends z.ZodType>(file: SourceFile, schema: S
   const issue = result.error.issues[0]!;
   const line = file.lineOf(issue.path);
   const field = formatPath(issuePath(issue));
-  throw new EcpError('config_invalid', `${file.path}${line ? `:${line}` : ''}: ${field ? `field "${field}" ` : ''}${plainIssue(issue)}`, field || undefined);
+  throw new EcpError(
+    'config_invalid',
+    `${file.path}${line ? `:${line}` : ''}: ${field ? `field "${field}" ` : ''}${plainIssue(issue)}`,
+    field || undefined,
+  );
 }

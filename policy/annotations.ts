@@ -30,7 +30,10 @@ export function requirementFromAnnotations(
   if (groupsText === undefined) {
     return { requirement: null, problems: [`@${present[0]} needs @requires_approval("<group>") on the same policy`] };
   }
-  const groups = groupsText.split(',').map((g) => g.trim()).filter(Boolean);
+  const groups = groupsText
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
   if (groups.length === 0) problems.push('@requires_approval must name at least one group');
 
   const quorumText = annotations.quorum ?? '1';

@@ -56,7 +56,9 @@ export function loadPolicyBundle(dir: string, options: LoadPolicyOptions): Polic
   const sources: Record<string, string> = {};
   const offsets: Record<string, { file: string; text: string; offset: number }> = {};
 
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cedar')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cedar'))
+    .sort();
   for (const name of files) {
     const file = join(dir, name);
     const text = readFileSync(file, 'utf8');
@@ -89,17 +91,20 @@ export function loadPolicyBundle(dir: string, options: LoadPolicyOptions): Polic
     });
   }
 
-  return compileBundle({ schemaText, policies, defaultDeadlineSeconds: options.defaultDeadlineSeconds }, {
-    dir,
-    sources,
-    problems,
-    parsed: policyJson,
-    policyErrors: (id, errors) => {
-      const at = offsets[id];
-      return at ? describeCedarErrors(at.file, at.text, errors, at.offset) : errors.map((e) => `policy "${id}": ${e.message}`);
+  return compileBundle(
+    { schemaText, policies, defaultDeadlineSeconds: options.defaultDeadlineSeconds },
+    {
+      dir,
+      sources,
+      problems,
+      parsed: policyJson,
+      policyErrors: (id, errors) => {
+        const at = offsets[id];
+        return at ? describeCedarErrors(at.file, at.text, errors, at.offset) : errors.map((e) => `policy "${id}": ${e.message}`);
+      },
+      schemaErrors: (errors) => describeCedarErrors(schemaPath, schemaText, errors),
     },
-    schemaErrors: (errors) => describeCedarErrors(schemaPath, schemaText, errors),
-  });
+  );
 }
 
 /**
@@ -118,7 +123,10 @@ export interface PolicyTexts {
  * The bundle version: a digest over the schema and every policy text, pinned in each attempt's context and advice.
  * `digest` must compute `digestOf` (the auditor passes a node:crypto implementation of the same value).
  */
-export function policyBundleVersion(texts: Pick<PolicyTexts, 'schemaText' | 'policies'>, digest: (value: unknown) => string = digestOf): string {
+export function policyBundleVersion(
+  texts: Pick<PolicyTexts, 'schemaText' | 'policies'>,
+  digest: (value: unknown) => string = digestOf,
+): string {
   return digest({ schema: texts.schemaText, policies: texts.policies });
 }
 
@@ -169,13 +177,22 @@ function compileBundle(texts: PolicyTexts, origin: CompileOrigin): PolicyBundle 
       json = answer.json;
     }
     effects[id] = json.effect;
-    const { requirement, problems: annotationProblems } = requirementFromAnnotations(id, json.effect, json.annotations ?? {}, texts.defaultDeadlineSeconds);
+    const { requirement, problems: annotationProblems } = requirementFromAnnotations(
+      id,
+      json.effect,
+      json.annotations ?? {},
+      texts.defaultDeadlineSeconds,
+    );
     problems.push(...annotationProblems.map((p) => `${where(id)}policy "${id}": ${p}`));
     if (requirement) requirements[id] = requirement;
   }
 
   if (problems.length === 0) {
-    const validation = cedar.validate({ schema: texts.schemaText, policies: { staticPolicies: texts.policies }, validationSettings: { mode: 'strict' } });
+    const validation = cedar.validate({
+      schema: texts.schemaText,
+      policies: { staticPolicies: texts.policies },
+      validationSettings: { mode: 'strict' },
+    });
     if (validation.type === 'failure') {
       problems.push(...(origin.schemaErrors ?? ((errors) => errors.map((e) => `the schema: ${e.message}`)))(validation.errors));
     } else {
@@ -189,7 +206,10 @@ function compileBundle(texts: PolicyTexts, origin: CompileOrigin): PolicyBundle 
   const version = policyBundleVersion(texts);
   const preparsed = cedar.preparsePolicySet(version, { staticPolicies: texts.policies });
   if (preparsed.type === 'failure') {
-    throw new EcpError('policy_invalid', `policy bundle ${dir} could not be prepared: ${preparsed.errors.map((e) => e.message).join('; ')}`);
+    throw new EcpError(
+      'policy_invalid',
+      `policy bundle ${dir} could not be prepared: ${preparsed.errors.map((e) => e.message).join('; ')}`,
+    );
   }
   const bundle: PolicyBundle = {
     dir,

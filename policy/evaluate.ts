@@ -58,7 +58,11 @@ export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest, opt
     let sendPrincipal = true;
     let sendResource = true;
     if (options.sliced !== false) {
-      const plan = slicePlan(sliceIndexFor(bundle), bundle.version, bundle.policies, { principal, action, principalAncestors: NO_ANCESTORS });
+      const plan = slicePlan(sliceIndexFor(bundle), bundle.version, bundle.policies, {
+        principal,
+        action,
+        principalAncestors: NO_ANCESTORS,
+      });
       setId = plan.setId;
       // Send only what the slice's policies can read — unless converting the dropped part could fail (policy/reads.ts).
       if (convertsCleanly(context) && convertsCleanly(attrs) && convertsCleanly([principal.id, resource.id])) {
@@ -83,7 +87,11 @@ export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest, opt
     return deny(bundle, ['policy engine error'], [(err as Error).message]);
   }
   if (answer.type === 'failure') {
-    return deny(bundle, ['policy engine could not evaluate the request'], answer.errors.map((e) => e.message));
+    return deny(
+      bundle,
+      ['policy engine could not evaluate the request'],
+      answer.errors.map((e) => e.message),
+    );
   }
   const { decision, diagnostics } = answer.response;
   if (diagnostics.errors.length > 0) {
@@ -93,7 +101,12 @@ export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest, opt
   const policyIds = [...diagnostics.reason].sort();
   if (decision === 'deny') {
     return policyIds.length > 0
-      ? deny(bundle, policyIds.map((id) => `forbidden by ${id}`), [], policyIds)
+      ? deny(
+          bundle,
+          policyIds.map((id) => `forbidden by ${id}`),
+          [],
+          policyIds,
+        )
       : deny(bundle, ['no policy permits this action (default deny)']);
   }
   const requirements = policyIds.flatMap((id) => (bundle.requirements[id] ? [bundle.requirements[id]] : []));
@@ -107,7 +120,14 @@ export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest, opt
       bundleVersion: bundle.version,
     };
   }
-  return { verdict: 'allow', requirements: [], policyIds, reasons: policyIds.map((id) => `permitted by ${id}`), errors: [], bundleVersion: bundle.version };
+  return {
+    verdict: 'allow',
+    requirements: [],
+    policyIds,
+    reasons: policyIds.map((id) => `permitted by ${id}`),
+    errors: [],
+    bundleVersion: bundle.version,
+  };
 }
 
 function findReservedKey(value: unknown, path = 'context'): string | null {

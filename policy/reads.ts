@@ -78,7 +78,10 @@ export function readsOfPolicy(json: cedar.PolicyJson): PolicyReads {
     // An entity literal may name either entity.
     if ('__entity' in record) principal = resource = true;
     const contains = record.contains as { left?: unknown; right?: unknown } | undefined;
-    const receiver = contains && typeof contains === 'object' && contains.left && typeof contains.left === 'object' ? accessParts('.', (contains.left as Record<string, unknown>)['.']) : null;
+    const receiver =
+      contains && typeof contains === 'object' && contains.left && typeof contains.left === 'object'
+        ? accessParts('.', (contains.left as Record<string, unknown>)['.'])
+        : null;
     const literal = contains?.right && typeof contains.right === 'object' ? (contains.right as { Value?: unknown }).Value : undefined;
     if (receiver && typeof receiver.attr === 'string' && ['string', 'number', 'boolean'].includes(typeof literal)) {
       const known = attrs.get(receiver.attr);
@@ -173,7 +176,8 @@ export function pickAttrs(attrs: Record<string, unknown>, reads: AttrReads): Rec
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(attrs)) {
     const keep = reads.get(k);
-    if (keep) out[k] = keep === 'all' || !Array.isArray(v) ? v : v.filter((e) => (e !== null && typeof e === 'object') || keep.has(e as Literal));
+    if (keep)
+      out[k] = keep === 'all' || !Array.isArray(v) ? v : v.filter((e) => (e !== null && typeof e === 'object') || keep.has(e as Literal));
   }
   return out;
 }

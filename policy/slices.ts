@@ -18,10 +18,7 @@ type Uid = { type: string; id: string };
 
 export type ActionScope = { kind: 'all' } | { kind: 'some'; keys: string[] };
 export type PrincipalScope =
-  | { kind: 'all' }
-  | { kind: 'eq'; key: string }
-  | { kind: 'in'; key: string }
-  | { kind: 'is'; type: string; inKey: string | null };
+  { kind: 'all' } | { kind: 'eq'; key: string } | { kind: 'in'; key: string } | { kind: 'is'; type: string; inKey: string | null };
 
 export interface PolicyScope {
   action: ActionScope;
@@ -108,7 +105,13 @@ export function scopeOf(json: cedar.PolicyJson, ancestors: Map<string, Set<strin
   let action: ActionScope = { kind: 'all' };
   const a = json.action;
   const targets =
-    a.op === '==' ? ['entity' in a ? uidOf(a.entity) : null] : a.op === 'in' ? ('entities' in a ? a.entities.map(uidOf) : [uidOf(a.entity)]) : null;
+    a.op === '=='
+      ? ['entity' in a ? uidOf(a.entity) : null]
+      : a.op === 'in'
+        ? 'entities' in a
+          ? a.entities.map(uidOf)
+          : [uidOf(a.entity)]
+        : null;
   if (targets && targets.every((t) => t !== null)) {
     // `action in G` matches G itself and every action the schema makes a member of G (a superset of what the
     // evaluation's entity data can make true); `==` matches exactly.
@@ -148,7 +151,8 @@ export function principalAdmits(scope: PrincipalScope, request: SliceRequest): b
 
 const preparse = (setId: string, policies: Record<string, string>, ids: string[]): void => {
   const answer = cedar.preparsePolicySet(setId, { staticPolicies: Object.fromEntries(ids.map((id) => [id, policies[id]!])) });
-  if (answer.type === 'failure') throw new Error(`could not preparse policy slice ${setId}: ${answer.errors.map((e) => e.message).join('; ')}`);
+  if (answer.type === 'failure')
+    throw new Error(`could not preparse policy slice ${setId}: ${answer.errors.map((e) => e.message).join('; ')}`);
 };
 
 const indexes = new WeakMap<object, SliceIndex>();
@@ -173,7 +177,8 @@ export function buildSliceIndex(version: string, schemaText: string, policies: R
   for (const [id, text] of Object.entries(policies)) {
     const json = cedar.policyToJson(text);
     // A validated bundle always converts; if not, keep the policy in every slice.
-    const scope: PolicyScope = json.type === 'success' ? scopeOf(json.json, ancestors) : { action: { kind: 'all' }, principal: { kind: 'all' } };
+    const scope: PolicyScope =
+      json.type === 'success' ? scopeOf(json.json, ancestors) : { action: { kind: 'all' }, principal: { kind: 'all' } };
     scopes[id] = scope;
     reads[id] = json.type === 'success' ? readsOfPolicy(json.json) : READS_ALL;
     if (scope.action.kind === 'all') anyAction.push(id);
@@ -202,7 +207,13 @@ export function buildSliceIndex(version: string, schemaText: string, policies: R
  */
 export function slicePlan(index: SliceIndex, version: string, policies: Record<string, string>, request: SliceRequest): SlicePlan {
   // The slice depends only on these three; ancestors are sorted so equal sets share an entry.
-  const memoKey = JSON.stringify([request.action.type, request.action.id, request.principal.type, request.principal.id, ...[...request.principalAncestors].sort()]);
+  const memoKey = JSON.stringify([
+    request.action.type,
+    request.action.id,
+    request.principal.type,
+    request.principal.id,
+    ...[...request.principalAncestors].sort(),
+  ]);
   const memoised = index.memo.get(memoKey);
   if (memoised) return memoised;
   const { setId, ids } = computeSlice(index, version, policies, request);
@@ -213,7 +224,12 @@ export function slicePlan(index: SliceIndex, version: string, policies: Record<s
   return plan;
 }
 
-function computeSlice(index: SliceIndex, version: string, policies: Record<string, string>, request: SliceRequest): { setId: string; ids: string[] } {
+function computeSlice(
+  index: SliceIndex,
+  version: string,
+  policies: Record<string, string>,
+  request: SliceRequest,
+): { setId: string; ids: string[] } {
   const actionKey = uidKey(request.action);
   const actionIds = index.byAction.get(actionKey) ?? index.anyAction;
   const actionSetId = index.actionSetIds.get(index.byAction.has(actionKey) ? actionKey : '*')!;

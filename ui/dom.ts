@@ -58,7 +58,13 @@ export function table(head: string[], rows: Node[], caption?: string, options: {
   return h(
     'div',
     { class: options.stack ? 'table-wrap stack' : 'table-wrap' },
-    h('table', {}, caption ? h('caption', { class: 'sr-only' }, caption) : null, h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...rows)),
+    h(
+      'table',
+      {},
+      caption ? h('caption', { class: 'sr-only' }, caption) : null,
+      h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, ...rows),
+    ),
   );
 }
 

@@ -28,7 +28,8 @@ const KEY_CHECK_PREFIX = 'ecp.console.key-check:'; // never a decision: differen
 
 function pemToDer(pem: string): Uint8Array {
   const match = /-----BEGIN PRIVATE KEY-----([\s\S]+?)-----END PRIVATE KEY-----/.exec(pem);
-  if (!match) throw new Error('not a PKCS#8 PEM private key (expected "-----BEGIN PRIVATE KEY-----"); use the .key file `ecp keys new` wrote');
+  if (!match)
+    throw new Error('not a PKCS#8 PEM private key (expected "-----BEGIN PRIVATE KEY-----"); use the .key file `ecp keys new` wrote');
   const bin = atob(match[1]!.replace(/\s+/g, ''));
   return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
 }

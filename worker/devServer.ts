@@ -66,7 +66,17 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
   try {
     log('no Temporal CLI found locally; trying the SDK download …');
     return await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'cached-download' }, ip: '127.0.0.1', port, ui: true, uiPort, ...(dbFilename ? { dbFilename } : {}), searchAttributes: ECP_SEARCH_ATTRIBUTES, extraArgs: serverLimitArgs(), log: { format: 'pretty', level: 'warn' } },
+      server: {
+        executable: { type: 'cached-download' },
+        ip: '127.0.0.1',
+        port,
+        ui: true,
+        uiPort,
+        ...(dbFilename ? { dbFilename } : {}),
+        searchAttributes: ECP_SEARCH_ATTRIBUTES,
+        extraArgs: serverLimitArgs(),
+        log: { format: 'pretty', level: 'warn' },
+      },
     });
   } catch (err) {
     log(`SDK download failed (${(err as Error).message.split('\n')[0]})`);
@@ -78,11 +88,27 @@ const START_TIMEOUT_MS = 60_000;
 
 /** `temporal server start-dev` as a child of this process: its output passed through a filter, stopped after the worker. */
 async function runDevServer(cli: string, o: { port: number; uiPort: number; dbFilename?: string }): Promise<EmbeddedServer> {
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--ui-port', String(o.uiPort), '--namespace', 'default', '--log-format', 'pretty', '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+    '--ui-port',
+    String(o.uiPort),
+    '--namespace',
+    'default',
+    '--log-format',
+    'pretty',
+    '--log-level',
+    'warn',
+  ];
   if (o.dbFilename) args.push('--db-filename', o.dbFilename);
   // ECP controls this server, so it sets the limits that keep any caller from filling an attempt's history.
   args.push(...serverLimitArgs());
-  for (const { name, type } of ECP_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=${TypedSearchAttributes.toMetadataType(type)}`);
+  for (const { name, type } of ECP_SEARCH_ATTRIBUTES)
+    args.push('--search-attribute', `${name}=${TypedSearchAttributes.toMetadataType(type)}`);
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // Once stopping, the server's own shutdown chatter (its internal pollers losing the frontend) is not news. A
   // terminal's Ctrl-C reaches the server at the same moment as this process, so a signal also means "stopping".
@@ -141,7 +167,10 @@ async function connectWhenUp(child: ChildProcess, address: string, output: () =>
   let last: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new EcpError('connection', `the Temporal dev server exited (${child.exitCode ?? child.signalCode}) before it was up:\n${output()}`);
+      throw new EcpError(
+        'connection',
+        `the Temporal dev server exited (${child.exitCode ?? child.signalCode}) before it was up:\n${output()}`,
+      );
     }
     try {
       return await TestWorkflowEnvironment.createFromExistingServer({ address });
@@ -150,7 +179,10 @@ async function connectWhenUp(child: ChildProcess, address: string, output: () =>
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  throw new EcpError('connection', `the Temporal dev server did not answer on ${address} within ${START_TIMEOUT_MS / 1000}s: ${(last as Error)?.message ?? last}\n${output()}`);
+  throw new EcpError(
+    'connection',
+    `the Temporal dev server did not answer on ${address} within ${START_TIMEOUT_MS / 1000}s: ${(last as Error)?.message ?? last}\n${output()}`,
+  );
 }
 
 /** SIGTERM (the dev server flushes SQLite and exits), SIGKILL if it takes longer than 10 s. */

@@ -34,11 +34,18 @@ if (!process.env.TEMPORAL_ADDRESS && !embedded) {
   );
 }
 try {
-  const plane = await runPlane({ configPath: configPath!, dataDir: dataDirFromEnv(), embedded: embedded ? { port: portFromEnv('ECP_TEMPORAL_PORT', 7233) } : undefined });
+  const plane = await runPlane({
+    configPath: configPath!,
+    dataDir: dataDirFromEnv(),
+    embedded: embedded ? { port: portFromEnv('ECP_TEMPORAL_PORT', 7233) } : undefined,
+  });
   console.log(`ECP worker running on task queue "ecp" at ${plane.address} (namespace ${plane.namespace}); Ctrl-C stops it`);
   // The web console, only when asked for (ECP_CONSOLE_PORT); the worker stays headless by default.
   const consolePort = consolePortFromEnv(process.env, null);
-  const webConsole = consolePort === null ? undefined : await startConsole({ port: consolePort, address: plane.address, namespace: plane.namespace, config: () => plane.runtime.config });
+  const webConsole =
+    consolePort === null
+      ? undefined
+      : await startConsole({ port: consolePort, address: plane.address, namespace: plane.namespace, config: () => plane.runtime.config });
   if (webConsole) console.log(`ECP web console on ${webConsole.url} (ECP_CONSOLE_HOST sets the interface)`);
   const stop = () => void (webConsole?.close() ?? Promise.resolve()).then(() => plane.shutdown()).then(() => process.exit(0));
   process.once('SIGINT', stop);

@@ -54,14 +54,19 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   const log = options.log ?? ((line: string) => console.log(line));
   installRuntimeLogger();
   if (!process.env.TEMPORAL_ADDRESS && !options.embedded) {
-    throw new EcpError('connection', 'no Temporal server: set TEMPORAL_ADDRESS=host:port, or ask for the embedded dev server (--embedded or ECP_EMBEDDED_SERVER=1)', 'TEMPORAL_ADDRESS');
+    throw new EcpError(
+      'connection',
+      'no Temporal server: set TEMPORAL_ADDRESS=host:port, or ask for the embedded dev server (--embedded or ECP_EMBEDDED_SERVER=1)',
+      'TEMPORAL_ADDRESS',
+    );
   }
   const runtime = new PlaneRuntime(options.configPath, options.extensions);
   rememberPolicyBundle(options.dataDir, runtime.config.bundle, log);
   rememberDirectory(options.dataDir, runtime.config, log);
   // Payload keys are part of the configuration: an unresolvable key stops the plane before it starts (fail closed).
   const payloadCodec = payloadCodecFor({ config: runtime.config });
-  if (payloadCodec.activeKeyId) log(`payload encryption on: active key "${payloadCodec.activeKeyId}" (configured: ${payloadCodec.keyIds.join(', ')})`);
+  if (payloadCodec.activeKeyId)
+    log(`payload encryption on: active key "${payloadCodec.activeKeyId}" (configured: ${payloadCodec.keyIds.join(', ')})`);
   // The key that seals attempts for listing: readers drop every row without a valid seal (client/listingSeal.ts).
   const planeKey = loadOrCreatePlaneKey(options.dataDir);
   const archiveSettings = options.archive ?? archiveSettingsFromEnv(options.dataDir);
@@ -108,9 +113,12 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   if (archive) {
     // The archiver is a singleton workflow: every plane asks for it, the first one starts it.
     try {
-      const started = await ensureArchiver(new Client({ connection, namespace: target.namespace, dataConverter: dataConverterWith(payloadCodec) }), {
-        intervalSeconds: archiveSettings.intervalSeconds,
-      });
+      const started = await ensureArchiver(
+        new Client({ connection, namespace: target.namespace, dataConverter: dataConverterWith(payloadCodec) }),
+        {
+          intervalSeconds: archiveSettings.intervalSeconds,
+        },
+      );
       log(`evidence archive: ${archive.location} (archiver workflow ${started ? 'started' : 'already running'})`);
     } catch (err) {
       log(`warning: could not start the archiver workflow (${(err as Error).message}); closed attempts are not archived until it runs`);
@@ -126,7 +134,9 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
       } catch (err) {
         log(`payload keys not reloaded; keeping the running ones: ${(err as Error).message}`);
       }
-      log(`configuration reloaded (policy bundle ${config.bundle.version.slice(0, 19)}…, directory ${config.directoryVersion.slice(0, 19)}…)`);
+      log(
+        `configuration reloaded (policy bundle ${config.bundle.version.slice(0, 19)}…, directory ${config.directoryVersion.slice(0, 19)}…)`,
+      );
     } catch (err) {
       log(`configuration reload refused; keeping the running one:\n${(err as Error).message}`);
     }
@@ -164,7 +174,9 @@ async function warnOnMissingServerLimits(client: Client, log: (line: string) => 
   try {
     const missing = await missingServerLimits(client);
     if (missing.length > 0) {
-      log(`warning: this Temporal server lacks ECP's record protection — a caller with signal access can fill an attempt's history: ${missing.join('; ')}. See docs/production.md ("Server limits").`);
+      log(
+        `warning: this Temporal server lacks ECP's record protection — a caller with signal access can fill an attempt's history: ${missing.join('; ')}. See docs/production.md ("Server limits").`,
+      );
     }
   } catch (err) {
     log(`warning: could not check the server's payload and signal limits (${(err as Error).message})`);
@@ -176,7 +188,9 @@ function rememberPolicyBundle(dataDir: string, bundle: PolicyBundle, log: (line:
   try {
     storePolicyBundle(dataDir, bundle);
   } catch (err) {
-    log(`warning: could not keep policy bundle ${bundle.version} in ${policyBundleStoreDir(dataDir)} (${(err as Error).message}); evidence packs of its attempts need the policy files then`);
+    log(
+      `warning: could not keep policy bundle ${bundle.version} in ${policyBundleStoreDir(dataDir)} (${(err as Error).message}); evidence packs of its attempts need the policy files then`,
+    );
   }
 }
 
@@ -188,7 +202,9 @@ function rememberDirectory(dataDir: string, config: PlaneConfig, log: (line: str
   try {
     storeDirectoryVersion(dataDir, config.directory);
   } catch (err) {
-    log(`warning: could not keep directory ${config.directoryVersion} in ${directoryStoreDir(dataDir)} (${(err as Error).message}); evidence packs of its attempts verify against it only while it is the configured one`);
+    log(
+      `warning: could not keep directory ${config.directoryVersion} in ${directoryStoreDir(dataDir)} (${(err as Error).message}); evidence packs of its attempts verify against it only while it is the configured one`,
+    );
   }
 }
 
@@ -197,7 +213,9 @@ function rememberCodeIdentity(dataDir: string, buildId: string, log: (line: stri
   try {
     storeCodeIdentity(dataDir, buildId);
   } catch (err) {
-    log(`warning: could not keep code identity ${buildId} in ${dataDir} (${(err as Error).message}); its packs verify only where the local workflow code is the same`);
+    log(
+      `warning: could not keep code identity ${buildId} in ${dataDir} (${(err as Error).message}); its packs verify only where the local workflow code is the same`,
+    );
   }
 }
 

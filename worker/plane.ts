@@ -51,4 +51,3 @@ export async function createPlaneWorker(options: PlaneWorkerOptions): Promise<Wo
     ...options.workerOptions,
   });
 }
-

@@ -44,7 +44,9 @@ export async function missingServerLimits(client: Client): Promise<string[]> {
       }
     }
     if (accepted > SERVER_LIMITS.signalsPerAttempt) {
-      missing.push(`more than ${SERVER_LIMITS.signalsPerAttempt} signals per execution are accepted (set history.maximumSignalsPerExecution=${SERVER_LIMITS.signalsPerAttempt})`);
+      missing.push(
+        `more than ${SERVER_LIMITS.signalsPerAttempt} signals per execution are accepted (set history.maximumSignalsPerExecution=${SERVER_LIMITS.signalsPerAttempt})`,
+      );
     }
   } finally {
     await handle.terminate('ECP limits probe done').catch(() => {});

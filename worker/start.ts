@@ -29,8 +29,18 @@ async function main(): Promise<void> {
   // Every port first, all busy ones named in one message, and nothing written (demo data, keys) when refusing.
   const planned: PlannedPort[] = [
     ...(process.env.TEMPORAL_ADDRESS ? [] : embeddedServerPorts(temporalPort)),
-    ...(configPath ? [] : [{ port: targetPort, what: 'demo target service', hint: 'Stop what uses it, or choose another port with DEMO_TARGET_PORT.' }]),
-    ...(consolePort === null ? [] : [{ port: consolePort, what: 'web console', hint: 'Stop what uses it, or choose another port with ECP_CONSOLE_PORT (0 or off disables it).' }]),
+    ...(configPath
+      ? []
+      : [{ port: targetPort, what: 'demo target service', hint: 'Stop what uses it, or choose another port with DEMO_TARGET_PORT.' }]),
+    ...(consolePort === null
+      ? []
+      : [
+          {
+            port: consolePort,
+            what: 'web console',
+            hint: 'Stop what uses it, or choose another port with ECP_CONSOLE_PORT (0 or off disables it).',
+          },
+        ]),
   ];
   await assertPortsFree(planned);
   if (!configPath) {
@@ -46,7 +56,14 @@ async function main(): Promise<void> {
   plane = await runPlane({ configPath, dataDir, log, embedded: { port: temporalPort } });
   if (consolePort !== null) {
     const running = plane;
-    webConsole = await startConsole({ port: consolePort, address: running.address, namespace: running.namespace, config: () => running.runtime.config, dataDir, log });
+    webConsole = await startConsole({
+      port: consolePort,
+      address: running.address,
+      namespace: running.namespace,
+      config: () => running.runtime.config,
+      dataDir,
+      log,
+    });
     log(`web console on ${webConsole.url}`);
   }
   const stop = () => {
@@ -76,7 +93,10 @@ function consoleSteps(): string {
 
 function printNextSteps(running: RunningPlane, configPath: string): void {
   const ui = running.uiUrl ? `\n  Temporal Web UI: ${running.uiUrl}` : '';
-  const address = running.address.replace('127.0.0.1', 'localhost') === 'localhost:7233' ? '' : `\n  First point the CLI at this plane: export TEMPORAL_ADDRESS=${running.address}`;
+  const address =
+    running.address.replace('127.0.0.1', 'localhost') === 'localhost:7233'
+      ? ''
+      : `\n  First point the CLI at this plane: export TEMPORAL_ADDRESS=${running.address}`;
   console.log(`
 ECP is running — Temporal at ${running.address}, task queue "ecp", config ${configPath}${ui}
 

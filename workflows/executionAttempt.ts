@@ -174,7 +174,11 @@ function startState(input: ExecutionAttemptInput): AttemptState {
     const proposal = integrity ? parseStartProposal(input?.proposal) : parseProposalShape(input?.proposal);
     const expectedId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
     if (workflowInfo().workflowId !== expectedId) {
-      throw new EcpError('invalid_input', `workflow ID must be the attempt ID derived from agent and idempotency key: ${expectedId}`, 'workflowId');
+      throw new EcpError(
+        'invalid_input',
+        `workflow ID must be the attempt ID derived from agent and idempotency key: ${expectedId}`,
+        'workflowId',
+      );
     }
     return new AttemptState(expectedId, proposal, proposalHash(proposal), { bounded: integrity });
   } catch (err) {

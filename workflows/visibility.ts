@@ -1,4 +1,11 @@
-import { ApplicationFailure, CancellationScope, patched, proxyLocalActivities, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  patched,
+  proxyLocalActivities,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { PlaneActivities } from '../activities';
 import {
   actionTypeKey,
@@ -17,7 +24,10 @@ import {
 /** The listing seal came with the integrity rules; attempts started before them replay without the seal. */
 export const LISTING_SEAL_PATCH = INTEGRITY_PATCH;
 
-const { listingSeal } = proxyLocalActivities<PlaneActivities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 5, initialInterval: '200ms' } });
+const { listingSeal } = proxyLocalActivities<PlaneActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 5, initialInterval: '200ms' },
+});
 
 // Per workflow run: the SDK gives every workflow its own instance of this module.
 let sealing = false;
@@ -52,7 +62,11 @@ export function startListingSeal(proposal: Proposal): Promise<void> {
  * for approvers who cannot see it, or to run unseen (fail closed).
  */
 export function assertListingSeal(): void {
-  if (sealFailure !== null) throw ApplicationFailure.nonRetryable(`the plane could not seal the attempt for listing: ${sealFailure}`, FailureType.ListingSealUnavailable);
+  if (sealFailure !== null)
+    throw ApplicationFailure.nonRetryable(
+      `the plane could not seal the attempt for listing: ${sealFailure}`,
+      FailureType.ListingSealUnavailable,
+    );
 }
 
 /**

@@ -29,7 +29,13 @@ export class SessionStore {
   create(identity: Identity): Session {
     this.#sweep();
     const at = this.now();
-    const session: Session = { ...identity, id: randomBytes(32).toString('base64url'), csrfToken: randomBytes(32).toString('base64url'), createdAt: at, lastSeenAt: at };
+    const session: Session = {
+      ...identity,
+      id: randomBytes(32).toString('base64url'),
+      csrfToken: randomBytes(32).toString('base64url'),
+      createdAt: at,
+      lastSeenAt: at,
+    };
     this.#sessions.set(session.id, session);
     return session;
   }

@@ -5,7 +5,14 @@ import type { ConsoleDeps, ConsoleEnv } from '../deps';
 import { errorBodySchema } from '../errors';
 import { EcpError } from '../../common/errors';
 import { attemptView } from '../view';
-import { attemptIdParamSchema, attemptListSchema, attemptQuerySchema, attemptViewSchema, decisionRequestSchema, decisionResultSchema } from '../schemas';
+import {
+  attemptIdParamSchema,
+  attemptListSchema,
+  attemptQuerySchema,
+  attemptViewSchema,
+  decisionRequestSchema,
+  decisionResultSchema,
+} from '../schemas';
 
 const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((code) => [code, { description: 'error', content: { 'application/json': { schema: errorBodySchema } } }]));
@@ -33,7 +40,10 @@ const show = createRoute({
   tags: ['attempts'],
   summary: 'The whole decision context of one attempt: its record, claims vs facts, whether you may decide',
   request: { params: attemptIdParamSchema },
-  responses: { 200: { description: 'the attempt', content: { 'application/json': { schema: attemptViewSchema } } }, ...errors(400, 401, 404, 503) },
+  responses: {
+    200: { description: 'the attempt', content: { 'application/json': { schema: attemptViewSchema } } },
+    ...errors(400, 401, 404, 503),
+  },
 });
 
 const decide = createRoute({
@@ -81,20 +91,35 @@ export function registerAttemptRoutes(app: OpenAPIHono<ConsoleEnv>, deps: Consol
     const { statement } = decision;
     const human = c.get('session').human;
     if (statement.human !== human) {
-      throw new EcpError('forbidden', `the statement is made as "${statement.human}" but you are signed in as "${human}"`, 'statement.human');
+      throw new EcpError(
+        'forbidden',
+        `the statement is made as "${statement.human}" but you are signed in as "${human}"`,
+        'statement.human',
+      );
     }
-    if (statement.attemptId !== attemptId) throw new EcpError('invalid_input', `the statement names attempt ${statement.attemptId}, not ${attemptId}`, 'statement.attemptId');
-    if (statement.verdict === 'reject' && statement.reason.trim() === '') throw new EcpError('invalid_input', 'a reject needs a reason', 'statement.reason');
+    if (statement.attemptId !== attemptId)
+      throw new EcpError('invalid_input', `the statement names attempt ${statement.attemptId}, not ${attemptId}`, 'statement.attemptId');
+    if (statement.verdict === 'reject' && statement.reason.trim() === '')
+      throw new EcpError('invalid_input', 'a reject needs a reason', 'statement.reason');
     const record = await ecp().getRecord(attemptId);
     if (statement.proposalHash !== record.proposalHash) {
-      throw new EcpError('stale', `this page showed proposal ${statement.proposalHash}; the attempt's is ${record.proposalHash} — reload and review again`, 'statement.proposalHash');
+      throw new EcpError(
+        'stale',
+        `this page showed proposal ${statement.proposalHash}; the attempt's is ${record.proposalHash} — reload and review again`,
+        'statement.proposalHash',
+      );
     }
     const result = await ecp().submitDecision(attemptId, decision);
     if (!result.accepted) throw new EcpError('refused', result.message, undefined, result.code ?? undefined);
     if (deps.log) {
       // The update answers before the workflow acts on the decision (result.status is still AWAITING_DECISION):
       // log the status after it took effect, from a fresh read.
-      const after = await ecp().getRecord(attemptId).then((r) => r.status, () => result.status);
+      const after = await ecp()
+        .getRecord(attemptId)
+        .then(
+          (r) => r.status,
+          () => result.status,
+        );
       deps.log(`console: ${human} ${statement.verdict}d ${attemptId} (now ${after})`);
     }
     return c.json({ accepted: true as const, code: null, message: result.message, status: result.status }, 200);

@@ -19,7 +19,8 @@ export function registerEventRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleD
     method: 'get',
     path: '/api/events',
     tags: ['attempts'],
-    summary: 'Live inbox (Server-Sent Events): `inbox` events with the body of GET /api/inbox when it changes; `signed-out` when the session ends',
+    summary:
+      'Live inbox (Server-Sent Events): `inbox` events with the body of GET /api/inbox when it changes; `signed-out` when the session ends',
     responses: {
       200: { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
       401: { description: 'error', content: { 'application/json': { schema: errorBodySchema } } },

@@ -17,7 +17,10 @@ const signIn = createRoute({
   tags: ['session'],
   summary: 'Sign in as a human from the directory; sets the HttpOnly session cookie',
   request: { body: { required: true, content: { 'application/json': { schema: signInSchema } } } },
-  responses: { 200: { description: 'signed in', content: { 'application/json': { schema: sessionSchema } } }, ...errors(400, 401, 403, 429) },
+  responses: {
+    200: { description: 'signed in', content: { 'application/json': { schema: sessionSchema } } },
+    ...errors(400, 401, 403, 429),
+  },
 });
 
 const current = createRoute({

@@ -59,9 +59,13 @@ export class Archive {
   /** The sealed pack bytes of an entry, checked against the entry's object hash. */
   async packBytesOf(entry: IndexEntry): Promise<Uint8Array> {
     const bytes = await this.store.getObject(entry.object.sha256);
-    if (!bytes) throw new EcpError('not_found', `archive ${this.location}: pack of ${entry.attemptId} (object ${entry.object.sha256}) is missing`);
+    if (!bytes)
+      throw new EcpError('not_found', `archive ${this.location}: pack of ${entry.attemptId} (object ${entry.object.sha256}) is missing`);
     if (bytesToHex(sha256(bytes)) !== entry.object.sha256) {
-      throw new EcpError('refused', `archive ${this.location}: pack of ${entry.attemptId} does not hash to its name ${entry.object.sha256} (altered)`);
+      throw new EcpError(
+        'refused',
+        `archive ${this.location}: pack of ${entry.attemptId} does not hash to its name ${entry.object.sha256} (altered)`,
+      );
     }
     return bytes;
   }
@@ -118,10 +122,16 @@ export class Archive {
       try {
         entry = parseOrThrow(indexEntrySchema, JSON.parse(new TextDecoder().decode(stored.bytes)), `archive index entry ${stored.seq}`);
       } catch (err) {
-        throw new EcpError('refused', `archive ${this.location}: index entry ${stored.seq} is unreadable (${(err as Error).message}); run \`ecp audit verify --archive\``);
+        throw new EcpError(
+          'refused',
+          `archive ${this.location}: index entry ${stored.seq} is unreadable (${(err as Error).message}); run \`ecp audit verify --archive\``,
+        );
       }
       if (entry.seq !== stored.seq) {
-        throw new EcpError('refused', `archive ${this.location}: index entry ${stored.seq} claims seq ${entry.seq}; run \`ecp audit verify --archive\``);
+        throw new EcpError(
+          'refused',
+          `archive ${this.location}: index entry ${stored.seq} claims seq ${entry.seq}; run \`ecp audit verify --archive\``,
+        );
       }
       this.#add(entry);
     }

@@ -3,7 +3,14 @@ import { resolve } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { TASK_QUEUE } from '../../common/constants';
 import { EcpError } from '../../common/errors';
-import { ARCHIVER_WORKFLOW_ID, ARCHIVER_WORKFLOW_TYPE, archiveNowSignal, archiverStatusQuery, type ArchiverInput, type ArchiverStatus } from '../../workflows/archiver';
+import {
+  ARCHIVER_WORKFLOW_ID,
+  ARCHIVER_WORKFLOW_TYPE,
+  archiveNowSignal,
+  archiverStatusQuery,
+  type ArchiverInput,
+  type ArchiverStatus,
+} from '../../workflows/archiver';
 import { defaultArchiveDir } from './archive';
 
 export interface ArchiveSettings {
@@ -23,7 +30,11 @@ export function archiveSettingsFromEnv(dataDir: string, env: NodeJS.ProcessEnv =
   }
   const interval = Number(env.ECP_ARCHIVE_INTERVAL_SECONDS ?? 30);
   if (!Number.isInteger(interval) || interval < 1) {
-    throw new EcpError('config_invalid', `ECP_ARCHIVE_INTERVAL_SECONDS must be a positive whole number, not "${env.ECP_ARCHIVE_INTERVAL_SECONDS}"`, 'ECP_ARCHIVE_INTERVAL_SECONDS');
+    throw new EcpError(
+      'config_invalid',
+      `ECP_ARCHIVE_INTERVAL_SECONDS must be a positive whole number, not "${env.ECP_ARCHIVE_INTERVAL_SECONDS}"`,
+      'ECP_ARCHIVE_INTERVAL_SECONDS',
+    );
   }
   return {
     enabled: ['on', 'true', '1'].includes(flag),

@@ -30,7 +30,12 @@ export class ExportFailed extends Error {
 }
 
 /** Seals one closed attempt's evidence pack (exported only if it is not archived yet). */
-export function sealAttempt(archive: Archive, ecp: EcpClient, attemptId: string, exportOptions: ExportPackOptions = {}): Promise<SealResult> {
+export function sealAttempt(
+  archive: Archive,
+  ecp: EcpClient,
+  attemptId: string,
+  exportOptions: ExportPackOptions = {},
+): Promise<SealResult> {
   return archive.seal(attemptId, async () => {
     try {
       return await exportEvidencePack(ecp, attemptId, exportOptions);

@@ -85,7 +85,8 @@ export async function verifyArchive(dir: string, options: VerifyArchiveOptions =
   const checkpoint = parseCheckpoint(options.checkpoint);
   const problems: ArchiveProblem[] = [];
   const notes: string[] = [];
-  const problem = (kind: ArchiveProblemKind, seq: number | null, attemptId: string | null, message: string) => problems.push({ kind, seq, attemptId, message });
+  const problem = (kind: ArchiveProblemKind, seq: number | null, attemptId: string | null, message: string) =>
+    problems.push({ kind, seq, attemptId, message });
 
   const stored = await store.readEntries(1);
   // Parse every entry first, so links can be checked by the seq each entry claims (a swap of two files is then
@@ -103,10 +104,20 @@ export async function verifyArchive(dir: string, options: VerifyArchiveOptions =
       continue;
     }
     if (entry.seq !== position) {
-      problem('entry_misplaced', position, entry.attemptId, `index position ${position} holds entry ${entry.seq} (${entry.attemptId}): entries were reordered or moved`);
+      problem(
+        'entry_misplaced',
+        position,
+        entry.attemptId,
+        `index position ${position} holds entry ${entry.seq} (${entry.attemptId}): entries were reordered or moved`,
+      );
     }
     if (entryHash(entry) !== entry.hash) {
-      problem('entry_altered', position, entry.attemptId, `index entry ${position} (${entry.attemptId}) does not hash to its recorded hash: it was altered after sealing`);
+      problem(
+        'entry_altered',
+        position,
+        entry.attemptId,
+        `index entry ${position} (${entry.attemptId}) does not hash to its recorded hash: it was altered after sealing`,
+      );
     }
     if (!byClaimedSeq.has(entry.seq)) byClaimedSeq.set(entry.seq, entry);
     parsed.push({ position, entry });
@@ -117,7 +128,12 @@ export async function verifyArchive(dir: string, options: VerifyArchiveOptions =
   for (let seq = 1; seq <= maxSeq; seq++) {
     if (!byClaimedSeq.has(seq) && !positions.has(seq)) {
       const next = byClaimedSeq.get(seq + 1);
-      problem('entry_missing', seq, null, `index entry ${seq} is missing: it was deleted${next ? ` (entry ${seq + 1}, ${next.attemptId}, links to it)` : ''}`);
+      problem(
+        'entry_missing',
+        seq,
+        null,
+        `index entry ${seq} is missing: it was deleted${next ? ` (entry ${seq + 1}, ${next.attemptId}, links to it)` : ''}`,
+      );
     }
   }
 
@@ -127,34 +143,65 @@ export async function verifyArchive(dir: string, options: VerifyArchiveOptions =
   // Packs are verified in batches: one replay worker per batch instead of one per pack.
   let batch: Array<{ position: number; entry: IndexEntry; pack: EvidencePack; clean: boolean }> = [];
   const flush = async () => {
-    const results = await verifyPacks(batch.map((b) => b.pack), { dataConverter: options.dataConverter, replay, trust: options.trust ?? null });
+    const results = await verifyPacks(
+      batch.map((b) => b.pack),
+      { dataConverter: options.dataConverter, replay, trust: options.trust ?? null },
+    );
     for (const [i, { position, entry, clean }] of batch.entries()) {
       const failed = results[i]!.checks.filter((c) => !c.ok && !c.advisory);
       if (failed.length === 0 && clean) packsVerified++;
-      else problem('pack_invalid', position, entry.attemptId, `the evidence pack of ${entry.attemptId} (entry ${entry.seq}) fails verification: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
+      else
+        problem(
+          'pack_invalid',
+          position,
+          entry.attemptId,
+          `the evidence pack of ${entry.attemptId} (entry ${entry.seq}) fails verification: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`,
+        );
     }
     batch = [];
   };
   for (const [i, { position, entry }] of parsed.entries()) {
     options.onEntry?.(i + 1, parsed.length);
     const previous = byClaimedSeq.get(entry.seq - 1);
-    if (entry.seq === 1 && entry.prev !== null) problem('chain_broken', position, entry.attemptId, `entry 1 (${entry.attemptId}) claims a predecessor; the chain was re-rooted`);
+    if (entry.seq === 1 && entry.prev !== null)
+      problem('chain_broken', position, entry.attemptId, `entry 1 (${entry.attemptId}) claims a predecessor; the chain was re-rooted`);
     if (entry.seq > 1 && previous && entry.prev !== previous.hash) {
-      problem('chain_broken', position, entry.attemptId, `entry ${entry.seq} (${entry.attemptId}) does not link to entry ${entry.seq - 1} (${previous.attemptId}) as it is now: that entry was replaced or rewritten, or one was inserted`);
+      problem(
+        'chain_broken',
+        position,
+        entry.attemptId,
+        `entry ${entry.seq} (${entry.attemptId}) does not link to entry ${entry.seq - 1} (${previous.attemptId}) as it is now: that entry was replaced or rewritten, or one was inserted`,
+      );
     }
     const first = seenAttempts.get(entry.attemptId);
-    if (first !== undefined) problem('duplicate_attempt', position, entry.attemptId, `attempt ${entry.attemptId} is sealed twice (entries ${first} and ${entry.seq})`);
+    if (first !== undefined)
+      problem(
+        'duplicate_attempt',
+        position,
+        entry.attemptId,
+        `attempt ${entry.attemptId} is sealed twice (entries ${first} and ${entry.seq})`,
+      );
     else seenAttempts.set(entry.attemptId, entry.seq);
 
     referenced.add(entry.object.sha256);
     const bytes = await store.getObject(entry.object.sha256);
     if (!bytes) {
-      problem('object_missing', position, entry.attemptId, `the evidence pack of ${entry.attemptId} (entry ${entry.seq}, object ${entry.object.sha256}) is missing: it was deleted`);
+      problem(
+        'object_missing',
+        position,
+        entry.attemptId,
+        `the evidence pack of ${entry.attemptId} (entry ${entry.seq}, object ${entry.object.sha256}) is missing: it was deleted`,
+      );
       continue;
     }
     const actual = bytesToHex(sha256(bytes));
     if (actual !== entry.object.sha256 || bytes.length !== entry.object.bytes) {
-      problem('object_altered', position, entry.attemptId, `the evidence pack of ${entry.attemptId} (entry ${entry.seq}) was altered: object ${entry.object.sha256} now hashes to ${actual} (${bytes.length} bytes, sealed ${entry.object.bytes})`);
+      problem(
+        'object_altered',
+        position,
+        entry.attemptId,
+        `the evidence pack of ${entry.attemptId} (entry ${entry.seq}) was altered: object ${entry.object.sha256} now hashes to ${actual} (${bytes.length} bytes, sealed ${entry.object.bytes})`,
+      );
       continue;
     }
     const checked = parseSealedPack(bytes, entry);
@@ -173,17 +220,46 @@ export async function verifyArchive(dir: string, options: VerifyArchiveOptions =
   const head = last ? { seq: last.seq, hash: last.hash } : null;
   if (checkpoint) {
     const at = byClaimedSeq.get(checkpoint.seq);
-    if (!at) problem('checkpoint_mismatch', checkpoint.seq, null, `the checkpoint names entry ${checkpoint.seq}, but the index ends at ${maxSeq}: its tail was cut off`);
-    else if (at.hash !== checkpoint.hash) problem('checkpoint_mismatch', checkpoint.seq, at.attemptId, `entry ${checkpoint.seq} now hashes to ${at.hash}, not the checkpoint's ${checkpoint.hash}: the chain was rewritten`);
+    if (!at)
+      problem(
+        'checkpoint_mismatch',
+        checkpoint.seq,
+        null,
+        `the checkpoint names entry ${checkpoint.seq}, but the index ends at ${maxSeq}: its tail was cut off`,
+      );
+    else if (at.hash !== checkpoint.hash)
+      problem(
+        'checkpoint_mismatch',
+        checkpoint.seq,
+        at.attemptId,
+        `entry ${checkpoint.seq} now hashes to ${at.hash}, not the checkpoint's ${checkpoint.hash}: the chain was rewritten`,
+      );
   }
   const ok = problems.length === 0;
   const trustRoot = options.trust ? summarizeTrustRoot(options.trust) : null;
-  if (!options.trust) notes.push('no trust root: only internal consistency was checked (every pack\'s directory and code identity were taken from the pack itself)');
-  return { ok, verdict: !ok ? 'FAIL' : trustRoot ? 'PASS' : 'CONSISTENT', trustRoot, location: store.location, entries: stored.length, packsVerified, replayed: replay, head, problems, notes };
+  if (!options.trust)
+    notes.push(
+      "no trust root: only internal consistency was checked (every pack's directory and code identity were taken from the pack itself)",
+    );
+  return {
+    ok,
+    verdict: !ok ? 'FAIL' : trustRoot ? 'PASS' : 'CONSISTENT',
+    trustRoot,
+    location: store.location,
+    entries: stored.length,
+    packsVerified,
+    replayed: replay,
+    head,
+    problems,
+    notes,
+  };
 }
 
 /** Parses a sealed pack and checks it is the one its entry describes (attempt and index summary). */
-function parseSealedPack(bytes: Uint8Array, entry: IndexEntry): { pack: EvidencePack | null; problems: Array<{ kind: ArchiveProblemKind; message: string }> } {
+function parseSealedPack(
+  bytes: Uint8Array,
+  entry: IndexEntry,
+): { pack: EvidencePack | null; problems: Array<{ kind: ArchiveProblemKind; message: string }> } {
   const where = `the evidence pack of ${entry.attemptId} (entry ${entry.seq})`;
   let raw: unknown;
   try {
@@ -194,7 +270,15 @@ function parseSealedPack(bytes: Uint8Array, entry: IndexEntry): { pack: Evidence
   const parsed = evidencePackSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { pack: null, problems: [{ kind: 'pack_invalid', message: `${where} is not an evidence pack: field "${formatPath(issuePath(issue))}" ${issue?.message ?? 'is invalid'}` }] };
+    return {
+      pack: null,
+      problems: [
+        {
+          kind: 'pack_invalid',
+          message: `${where} is not an evidence pack: field "${formatPath(issuePath(issue))}" ${issue?.message ?? 'is invalid'}`,
+        },
+      ],
+    };
   }
   const pack = parsed.data;
   const problems: Array<{ kind: ArchiveProblemKind; message: string }> = [];
@@ -215,6 +299,11 @@ function parseCheckpoint(value: VerifyArchiveOptions['checkpoint']): { seq: numb
   if (value === undefined) return null;
   if (typeof value !== 'string') return value;
   const match = /^(\d+):(sha256:[0-9a-f]{64})$/.exec(value.trim());
-  if (!match) throw new EcpError('invalid_input', `checkpoint must look like <seq>:sha256:<64 hex> (as \`ecp audit archive-status\` prints it), not "${value}"`, 'checkpoint');
+  if (!match)
+    throw new EcpError(
+      'invalid_input',
+      `checkpoint must look like <seq>:sha256:<64 hex> (as \`ecp audit archive-status\` prints it), not "${value}"`,
+      'checkpoint',
+    );
   return { seq: Number(match[1]), hash: match[2]! };
 }

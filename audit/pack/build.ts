@@ -47,12 +47,21 @@ export async function packFromHistoryJson(input: unknown, options: BuildPackOpti
   const last = events.at(-1)!;
   const workflowId = historyWorkflowId(history);
   const name = workflowId ?? 'the attempt';
-  if (events[0]?.eventType !== EVENT.started) throw new EcpError('invalid_input', 'invalid history: the first event is not the workflow start', 'history.events[0]');
+  if (events[0]?.eventType !== EVENT.started)
+    throw new EcpError('invalid_input', 'invalid history: the first event is not the workflow start', 'history.events[0]');
   if (!CLOSE_EVENTS.includes(last.eventType)) {
-    throw new EcpError('invalid_input', `${name} is still open; evidence packs are for closed attempts (wait for its outcome, or cancel it)`, 'attempt');
+    throw new EcpError(
+      'invalid_input',
+      `${name} is still open; evidence packs are for closed attempts (wait for its outcome, or cancel it)`,
+      'attempt',
+    );
   }
   if (last.eventType !== EVENT.completed) {
-    throw new EcpError('invalid_input', `${name} closed as ${last.eventType.replace('EVENT_TYPE_WORKFLOW_EXECUTION_', '')} without an execution record; nothing to pack`, 'attempt');
+    throw new EcpError(
+      'invalid_input',
+      `${name} closed as ${last.eventType.replace('EVENT_TYPE_WORKFLOW_EXECUTION_', '')} without an execution record; nothing to pack`,
+      'attempt',
+    );
   }
   let result: unknown;
   try {

@@ -16,7 +16,11 @@ export function parsePack(input: unknown, source = 'evidence pack'): EvidencePac
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = formatPath(issuePath(issue));
-  throw new EcpError('invalid_input', `${source} is not a valid evidence pack: ${path ? `field "${path}" ` : ''}${plainIssue(issue)}`, path || undefined);
+  throw new EcpError(
+    'invalid_input',
+    `${source} is not a valid evidence pack: ${path ? `field "${path}" ` : ''}${plainIssue(issue)}`,
+    path || undefined,
+  );
 }
 
 export function readPack(path: string): EvidencePack {

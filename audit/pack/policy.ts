@@ -21,7 +21,10 @@ export function bundleFromPack(part: PackPolicyBundle): PolicyBundle {
   const key = fastDigestOf(part);
   const cached = prepared.get(key);
   if (cached) return cached;
-  const bundle = bundleFromTexts({ schemaText: part.schemaText, policies: part.policies, defaultDeadlineSeconds: part.defaultDeadlineSeconds }, { dir: '(evidence pack)' });
+  const bundle = bundleFromTexts(
+    { schemaText: part.schemaText, policies: part.policies, defaultDeadlineSeconds: part.defaultDeadlineSeconds },
+    { dir: '(evidence pack)' },
+  );
   if (prepared.size >= PREPARED_KEPT) prepared.delete(prepared.keys().next().value!);
   prepared.set(key, bundle);
   return bundle;

@@ -6,7 +6,6 @@ import { recordSchemas } from '../../common/record';
 /** Format id of an evidence pack; a change to the layout gets a new id, never a silent reinterpretation. */
 export const EVIDENCE_PACK_FORMAT = 'ecp.evidence-pack.v1';
 
-
 /**
  * The policy bundle that produced the advice: Cedar schema and policies exactly as the plane loaded them (policy id →
  * policy text). `version` is the digest the plane pins in history (`digestOf({ schema, policies })`);
@@ -36,7 +35,9 @@ export type PackCode = z.output<typeof packCodeSchema>;
 
 /** A history in proto3 JSON, as `temporal workflow show --output json` prints it. Payloads stay as encoded. */
 export const historyJsonSchema = z.looseObject({
-  events: z.array(z.looseObject({ eventId: z.union([z.string(), z.number()]), eventType: z.string() })).min(1, 'must hold at least one event'),
+  events: z
+    .array(z.looseObject({ eventId: z.union([z.string(), z.number()]), eventType: z.string() }))
+    .min(1, 'must hold at least one event'),
 });
 export type HistoryJson = z.output<typeof historyJsonSchema>;
 

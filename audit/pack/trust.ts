@@ -163,7 +163,12 @@ export function trustDirectoryCheck(pack: EvidencePack, trust: TrustRoot): Check
   if (trusted) {
     const where = `trusted directory version ${slice.version}`;
     problems.push(...sliceProblems(slice, record, trusted, where));
-    if (problems.length === 0) return { name, ok: true, detail: `the pinned directory slice (${Object.keys(slice.humans).length} humans, agent ${slice.agent?.id ?? 'none'}) is exactly as in ${where}` };
+    if (problems.length === 0)
+      return {
+        name,
+        ok: true,
+        detail: `the pinned directory slice (${Object.keys(slice.humans).length} humans, agent ${slice.agent?.id ?? 'none'}) is exactly as in ${where}`,
+      };
   } else if (trust.keys) {
     const where = trust.source;
     for (const d of accepted) {
@@ -174,17 +179,27 @@ export function trustDirectoryCheck(pack: EvidencePack, trust: TrustRoot): Check
         continue;
       }
       const signingKey = pinned?.publicKeys.find((k) => fp(k) === d.keyFingerprint);
-      if (!signingKey || !real.publicKeys.includes(signingKey)) problems.push(`human "${d.human}" key ${d.keyFingerprint} is not registered to ${d.human} in ${where}`);
+      if (!signingKey || !real.publicKeys.includes(signingKey))
+        problems.push(`human "${d.human}" key ${d.keyFingerprint} is not registered to ${d.human} in ${where}`);
       const extra = (pinned?.groups ?? []).filter((g) => !real.groups.includes(g));
       if (extra.length > 0) problems.push(`human "${d.human}" is not in group(s) [${extra.join(', ')}] in ${where}`);
     }
-    if (slice.agent && slice.agent.id !== agentId) problems.push(`the pack pins agent "${slice.agent.id}", the proposal's agent is "${agentId}"`);
+    if (slice.agent && slice.agent.id !== agentId)
+      problems.push(`the pack pins agent "${slice.agent.id}", the proposal's agent is "${agentId}"`);
     if (accepted.length > 0) {
       const realAgent = agentId ? trust.keys.agents[agentId] : undefined;
       if (!realAgent) problems.push(`the owner of agent "${agentId ?? '?'}" is not in ${where} (separation of duties needs it)`);
-      else if (slice.agent?.owner !== realAgent.owner) problems.push(`agent "${agentId}" is owned by "${slice.agent?.owner ?? 'nobody'}" in the pack but by "${realAgent.owner}" in ${where}`);
+      else if (slice.agent?.owner !== realAgent.owner)
+        problems.push(
+          `agent "${agentId}" is owned by "${slice.agent?.owner ?? 'nobody'}" in the pack but by "${realAgent.owner}" in ${where}`,
+        );
     }
-    if (problems.length === 0) return { name, ok: true, detail: `every decider's signing key and groups${accepted.length > 0 ? ' and the agent\'s owner' : ''} are as in ${where} (directory version ${slice.version || 'none'} itself is not in it)` };
+    if (problems.length === 0)
+      return {
+        name,
+        ok: true,
+        detail: `every decider's signing key and groups${accepted.length > 0 ? " and the agent's owner" : ''} are as in ${where} (directory version ${slice.version || 'none'} itself is not in it)`,
+      };
   } else {
     problems.push(`directory version ${slice.version || '(none)'} is not a trusted directory version (${trust.source})`);
     // Name what differs from the directory in force, so the auditor sees which keys or owners are foreign.
@@ -204,18 +219,23 @@ function sliceProblems(slice: PinnedDirectory, record: AttemptRecord, trusted: D
       problems.push(`human "${id}" is not in ${where}`);
       continue;
     }
-    for (const key of human.publicKeys) if (!real.publicKeys.includes(key)) problems.push(`human "${id}" key ${fp(key)} is not registered to ${id} in ${where}`);
-    if (canonicalJson(sorted(human.groups)) !== canonicalJson(sorted(real.groups))) problems.push(`human "${id}" is in groups [${human.groups.join(', ')}] in the pack but [${real.groups.join(', ')}] in ${where}`);
+    for (const key of human.publicKeys)
+      if (!real.publicKeys.includes(key)) problems.push(`human "${id}" key ${fp(key)} is not registered to ${id} in ${where}`);
+    if (canonicalJson(sorted(human.groups)) !== canonicalJson(sorted(real.groups)))
+      problems.push(`human "${id}" is in groups [${human.groups.join(', ')}] in the pack but [${real.groups.join(', ')}] in ${where}`);
   }
   if (slice.agent) {
     const real = trusted.agents[slice.agent.id];
     if (!real) problems.push(`agent "${slice.agent.id}" is not in ${where}`);
-    else if (slice.agent.owner !== real.owner) problems.push(`agent "${slice.agent.id}" is owned by "${slice.agent.owner}" in the pack but by "${real.owner}" in ${where}`);
-    if (agentId !== undefined && slice.agent.id !== agentId) problems.push(`the pack pins agent "${slice.agent.id}", the proposal's agent is "${agentId}"`);
+    else if (slice.agent.owner !== real.owner)
+      problems.push(`agent "${slice.agent.id}" is owned by "${slice.agent.owner}" in the pack but by "${real.owner}" in ${where}`);
+    if (agentId !== undefined && slice.agent.id !== agentId)
+      problems.push(`the pack pins agent "${slice.agent.id}", the proposal's agent is "${agentId}"`);
   } else if (agentId && trusted.agents[agentId]) {
     problems.push(`the pack pins no agent, but "${agentId}" is an agent (owner "${trusted.agents[agentId].owner}") in ${where}`);
   }
-  for (const d of record.decisions?.accepted ?? []) if (!slice.humans[d.human]) problems.push(`decider "${d.human}" is not in the pinned slice`);
+  for (const d of record.decisions?.accepted ?? [])
+    if (!slice.humans[d.human]) problems.push(`decider "${d.human}" is not in the pinned slice`);
   return problems;
 }
 
@@ -231,7 +251,10 @@ export function trustCodeCheck(pack: EvidencePack, trust: TrustRoot, localDigest
   for (const id of ids) {
     const digest = bundleDigestFromBuildId(id);
     if (!digest) problems.push(`build ID "${id}" names no workflow code digest`);
-    else if (digest !== localDigest && !trust.codeDigests.has(digest)) problems.push(`workflow code ${digest} (build ID "${id}") is neither a code identity of the trust root (${trust.source}) nor the local workflow code ${localDigest}`);
+    else if (digest !== localDigest && !trust.codeDigests.has(digest))
+      problems.push(
+        `workflow code ${digest} (build ID "${id}") is neither a code identity of the trust root (${trust.source}) nor the local workflow code ${localDigest}`,
+      );
   }
   return problems.length === 0
     ? { name, ok: true, detail: `the history's workflow code (${ids.join(', ')}) is trusted` }

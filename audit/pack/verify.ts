@@ -140,23 +140,34 @@ async function checkPack(pack: EvidencePack, options: VerifyOptions): Promise<{ 
   for (const part of PACK_PARTS) {
     const { text, digest: computed } = canonicalDigest(parts[part]);
     texts[part] = text;
-    checks.push(computed === pack.digests[part] ? pass(`digest.${part}`, computed) : fail(`digest.${part}`, `the ${part} part hashes to ${computed}, the pack says ${pack.digests[part]}`));
+    checks.push(
+      computed === pack.digests[part]
+        ? pass(`digest.${part}`, computed)
+        : fail(`digest.${part}`, `the ${part} part hashes to ${computed}, the pack says ${pack.digests[part]}`),
+    );
   }
   const packDigest = packDigestOf(pack);
-  checks.push(packDigest === pack.packDigest ? pass('digest.pack', packDigest) : fail('digest.pack', `the pack hashes to ${packDigest}, it says ${pack.packDigest}`));
+  checks.push(
+    packDigest === pack.packDigest
+      ? pass('digest.pack', packDigest)
+      : fail('digest.pack', `the pack hashes to ${packDigest}, it says ${pack.packDigest}`),
+  );
 
   // A pack read with parsePack already fits; one built or edited in memory may not, and every check below reads it.
   await run('record.schema', () => recordSchemaCheck(record));
   await run('record.digest', () => recordDigestCheck(record));
   await run('record.attempt', () => {
     const fromHistory = historyWorkflowId(parts.history);
-    if (record.attemptId !== pack.attemptId) return fail('record.attempt', `the record is of ${record.attemptId}, the pack of ${pack.attemptId}`);
-    if (fromHistory !== undefined && fromHistory !== pack.attemptId) return fail('record.attempt', `the history is of workflow ${fromHistory}, the pack of ${pack.attemptId}`);
+    if (record.attemptId !== pack.attemptId)
+      return fail('record.attempt', `the record is of ${record.attemptId}, the pack of ${pack.attemptId}`);
+    if (fromHistory !== undefined && fromHistory !== pack.attemptId)
+      return fail('record.attempt', `the history is of workflow ${fromHistory}, the pack of ${pack.attemptId}`);
     return pass('record.attempt', `record, history and pack name attempt ${pack.attemptId}`);
   });
   await run('record.history', async () => {
     const last = events.at(-1);
-    if (last?.eventType !== EVENT.completed) return fail('record.history', `the history does not end with the workflow's completion (last event: ${last?.eventType ?? 'none'})`);
+    if (last?.eventType !== EVENT.completed)
+      return fail('record.history', `the history does not end with the workflow's completion (last event: ${last?.eventType ?? 'none'})`);
     let result: unknown;
     try {
       result = await decodeFirst(last.workflowExecutionCompletedEventAttributes?.result, converter);
@@ -176,8 +187,10 @@ async function checkPack(pack: EvidencePack, options: VerifyOptions): Promise<{ 
     }
     const proposal = parseProposal(input?.proposal);
     const hash = proposalHash(proposal);
-    if (hash !== record.proposalHash) return fail('proposal.hash', `the proposal in history's start input hashes to ${hash}, the record says ${record.proposalHash}`);
-    if (!same(proposal, record.proposal)) return fail('proposal.hash', 'the record\'s proposal differs from the one in history\'s start input');
+    if (hash !== record.proposalHash)
+      return fail('proposal.hash', `the proposal in history's start input hashes to ${hash}, the record says ${record.proposalHash}`);
+    if (!same(proposal, record.proposal))
+      return fail('proposal.hash', "the record's proposal differs from the one in history's start input");
     const derived = attemptIdFor(proposal.agent, proposal.idempotencyKey);
     if (derived !== pack.attemptId) return fail('proposal.hash', `the proposal derives attempt ID ${derived}, not ${pack.attemptId}`);
     return pass('proposal.hash', `${hash} recomputes from the start input`);
@@ -217,12 +230,19 @@ async function checkPack(pack: EvidencePack, options: VerifyOptions): Promise<{ 
       name: 'trust',
       ok: false,
       advisory: true,
-      detail: 'no trust root: only the pack\'s internal consistency was checked — its directory and code identity were taken from the pack itself, so a forged pack would look the same (give the plane\'s configuration or --trust <file>)',
+      detail:
+        "no trust root: only the pack's internal consistency was checked — its directory and code identity were taken from the pack itself, so a forged pack would look the same (give the plane's configuration or --trust <file>)",
     });
   }
   const trustRoot = options.trust ? summarizeTrustRoot(options.trust) : null;
   return {
-    verification: { ok: checks.every((c) => c.ok || c.advisory), verdict: verdictOf(checks, Boolean(options.trust)), trustRoot, attemptId: pack.attemptId, checks },
+    verification: {
+      ok: checks.every((c) => c.ok || c.advisory),
+      verdict: verdictOf(checks, Boolean(options.trust)),
+      trustRoot,
+      attemptId: pack.attemptId,
+      checks,
+    },
     recordText: texts.record,
   };
 }
@@ -242,9 +262,13 @@ type VersionOf = (part: PackPolicyBundle) => string;
 function policyVersionCheck(pack: EvidencePack, record: AttemptRecord, versionOf: VersionOf): CheckResult {
   const part = pack.parts.policyBundle;
   const pinned = record.advice?.bundleVersion ?? record.context?.bundleVersion ?? null;
-  if (!part) return pinned ? fail('policy.version', `the record pins bundle ${pinned} but the pack holds no policy bundle`) : pass('policy.version', 'the attempt pinned no policy bundle (closed before evaluation)');
+  if (!part)
+    return pinned
+      ? fail('policy.version', `the record pins bundle ${pinned} but the pack holds no policy bundle`)
+      : pass('policy.version', 'the attempt pinned no policy bundle (closed before evaluation)');
   const computed = versionOf(part);
-  if (computed !== part.version) return fail('policy.version', `the policy texts hash to ${computed}, not to the version ${part.version} they claim`);
+  if (computed !== part.version)
+    return fail('policy.version', `the policy texts hash to ${computed}, not to the version ${part.version} they claim`);
   if (part.version !== pinned) return fail('policy.version', `the pack's bundle is ${part.version}, the record pins ${pinned}`);
   return pass('policy.version', `the policy texts hash to ${computed}, the version pinned in history`);
 }
@@ -258,22 +282,35 @@ function policyAdviceCheck(pack: EvidencePack, record: AttemptRecord, versionOf:
   const bundle = bundleFromPack(part);
   const inputs = adviceInputs(record.proposal, record.context);
   const advice = adviceFromInputs(bundle, inputs);
-  if (!same(advice, record.advice)) return fail('policy.advice', `re-evaluating the pinned facts gives ${advice.verdict} (${advice.policyIds.join(', ') || '—'}), the record says ${record.advice.verdict} (${record.advice.policyIds.join(', ') || '—'})`);
+  if (!same(advice, record.advice))
+    return fail(
+      'policy.advice',
+      `re-evaluating the pinned facts gives ${advice.verdict} (${advice.policyIds.join(', ') || '—'}), the record says ${record.advice.verdict} (${record.advice.policyIds.join(', ') || '—'})`,
+    );
   const e = record.enforcement;
   if (e?.recheckAdvice && e.recheckContext && e.recheckAdvice.bundleVersion === part.version) {
     // The re-check usually saw the same facts: equal inputs give equal advice, so Cedar runs once for both.
     const recheckInputs = adviceInputs(record.proposal, e.recheckContext);
     const recheck = same(recheckInputs, inputs) ? advice : adviceFromInputs(bundle, recheckInputs);
-    if (!same(recheck, e.recheckAdvice)) return fail('policy.advice', `re-evaluating the re-check facts gives ${recheck.verdict}, the record says ${e.recheckAdvice.verdict}`);
+    if (!same(recheck, e.recheckAdvice))
+      return fail('policy.advice', `re-evaluating the re-check facts gives ${recheck.verdict}, the record says ${e.recheckAdvice.verdict}`);
   }
-  return pass('policy.advice', `re-evaluating the policies on the pinned facts gives the recorded advice: ${advice.verdict} (${advice.policyIds.join(', ') || '—'})`);
+  return pass(
+    'policy.advice',
+    `re-evaluating the policies on the pinned facts gives the recorded advice: ${advice.verdict} (${advice.policyIds.join(', ') || '—'})`,
+  );
 }
 
 function codeHistoryCheck(pack: EvidencePack): CheckResult {
   const { code, history } = pack.parts;
   const ids = historyBuildIds(history);
-  if (!same(ids, code.buildIds)) return fail('code.history', `the pack names build IDs ${code.buildIds.join(', ') || 'none'}, the history records ${ids.join(', ') || 'none'}`);
+  if (!same(ids, code.buildIds))
+    return fail(
+      'code.history',
+      `the pack names build IDs ${code.buildIds.join(', ') || 'none'}, the history records ${ids.join(', ') || 'none'}`,
+    );
   const digest = ids.length > 0 ? bundleDigestFromBuildId(ids.at(-1)!) : null;
-  if (digest !== code.workflowBundleDigest) return fail('code.history', `the pack names workflow code ${code.workflowBundleDigest}, the history's last build ID says ${digest}`);
+  if (digest !== code.workflowBundleDigest)
+    return fail('code.history', `the pack names workflow code ${code.workflowBundleDigest}, the history's last build ID says ${digest}`);
   return pass('code.history', `the history records the workflow code identity ${ids.at(-1) ?? '(none)'}`);
 }

@@ -27,15 +27,17 @@ export function decisionChecks(record: AttemptRecord, attemptId: string, directo
     const s = d.statement;
     if (!s) return fail('the record keeps no signed statement for this decision');
     if (s.attemptId !== attemptId) return fail(`the signed statement names attempt ${s.attemptId}, not ${attemptId}`);
-    if (s.proposalHash !== record.proposalHash) return fail(`the signed statement approves proposal ${s.proposalHash}, not ${record.proposalHash}`);
+    if (s.proposalHash !== record.proposalHash)
+      return fail(`the signed statement approves proposal ${s.proposalHash}, not ${record.proposalHash}`);
     const mirrored = { human: s.human, verdict: s.verdict, reason: s.reason, decidedAt: s.decidedAt };
     const recorded = { human: d.human, verdict: d.verdict, reason: d.reason, decidedAt: d.decidedAt };
-    if (canonicalJson(mirrored) !== canonicalJson(recorded)) return fail('the record\'s decision fields differ from the signed statement');
+    if (canonicalJson(mirrored) !== canonicalJson(recorded)) return fail("the record's decision fields differ from the signed statement");
     const human = directory.humans[s.human];
     if (!human) return fail(`"${s.human}" is not in the pinned directory`);
     const key = findSigningKeyNode(s, d.signature, human.publicKeys);
     if (!key) return fail(`the Ed25519 signature does not verify against any key the pinned directory registers to "${s.human}"`);
-    if (keyFingerprint(key) !== d.keyFingerprint) return fail(`signed with key ${keyFingerprint(key)}, but the record names key ${d.keyFingerprint}`);
+    if (keyFingerprint(key) !== d.keyFingerprint)
+      return fail(`signed with key ${keyFingerprint(key)}, but the record names key ${d.keyFingerprint}`);
     return { name, ok: true, detail: `signature by ${s.human} (key ${d.keyFingerprint}) over this attempt and proposal hash verifies` };
   });
 }
@@ -66,18 +68,25 @@ export function authorityCheck(record: AttemptRecord, directory: PinnedDirectory
   for (const d of accepted) {
     if (agent && d.human === agent.id) problems.push(`the agent "${agent.id}" decided on its own attempt`);
     if (agent && d.human === agent.owner) problems.push(`"${d.human}" owns the agent "${agent.id}" and decided on its attempt`);
-    if (!(directory.humans[d.human]?.groups ?? []).some((g) => requiredGroups.has(g))) problems.push(`"${d.human}" is in none of the required groups`);
+    if (!(directory.humans[d.human]?.groups ?? []).some((g) => requiredGroups.has(g)))
+      problems.push(`"${d.human}" is in none of the required groups`);
     if (seen.has(d.human)) problems.push(`"${d.human}" counted twice`);
     seen.add(d.human);
   }
   const progress = requirementProgress(requirements, accepted, directory);
   const met = requirements.length > 0 && allRequirementsMet(progress);
   const rejected = accepted.some((d) => d.verdict === 'reject');
-  if (canonicalJson(progress) !== canonicalJson(record.requirements)) problems.push('the record\'s requirement progress differs from the one recomputed from its decisions');
+  if (canonicalJson(progress) !== canonicalJson(record.requirements))
+    problems.push("the record's requirement progress differs from the one recomputed from its decisions");
   const ran = executorRan(history);
   const executed = record.status === 'SUCCEEDED' || record.status === 'FAILED';
   const verdict = record.advice?.verdict ?? null;
-  if (ran !== executed) problems.push(ran ? `the executor ran, but the record's status is ${record.status}` : `the record says ${record.status}, but the executor never ran`);
+  if (ran !== executed)
+    problems.push(
+      ran
+        ? `the executor ran, but the record's status is ${record.status}`
+        : `the record says ${record.status}, but the executor never ran`,
+    );
   if (executed) {
     if (record.enforcement?.verdict !== 'execute') problems.push('the action ran without an "execute" enforcement verdict');
     if (verdict === 'deny' || verdict === null) problems.push(`the action ran although the advice was ${verdict ?? 'missing'}`);
@@ -88,11 +97,20 @@ export function authorityCheck(record: AttemptRecord, directory: PinnedDirectory
   if (record.status === 'EXPIRED' && (met || rejected)) problems.push('the status is EXPIRED although the decision was made');
   if (problems.length > 0) return { name, ok: false, detail: problems.join('; ') };
   const summary = requirements.length === 0 ? `no approval required (advice ${verdict ?? 'none'})` : describe(progress);
-  return { name, ok: true, detail: `${record.status}: ${summary}; ${accepted.length} accepted decision(s) from distinct humans, none by the agent or its owner` };
+  return {
+    name,
+    ok: true,
+    detail: `${record.status}: ${summary}; ${accepted.length} accepted decision(s) from distinct humans, none by the agent or its owner`,
+  };
 }
 
 function describe(progress: ReturnType<typeof requirementProgress>): string {
-  return progress.map((p) => `${p.policyId} ${p.approvedBy.length}/${p.quorum} from ${p.groups.join(' or ')}${p.approvedBy.length ? ` (${p.approvedBy.join(', ')})` : ''}`).join('; ');
+  return progress
+    .map(
+      (p) =>
+        `${p.policyId} ${p.approvedBy.length}/${p.quorum} from ${p.groups.join(' or ')}${p.approvedBy.length ? ` (${p.approvedBy.join(', ')})` : ''}`,
+    )
+    .join('; ');
 }
 
 /** The record's own digest: SHA-256 over the canonical JSON of everything but `digest`. */

@@ -135,12 +135,17 @@ async function replayStream(
     }
   }
   try {
-    const results = Worker.runReplayHistories({ workflowBundle, sinks, dataConverter, replayName: `ecp-audit-${process.pid}-${replaySeq++}` }, histories());
+    const results = Worker.runReplayHistories(
+      { workflowBundle, sinks, dataConverter, replayName: `ecp-audit-${process.pid}-${replaySeq++}` },
+      histories(),
+    );
     for await (const result of results) {
-      if (inFlight[0] === undefined || items[inFlight[0]]!.workflowId !== result.workflowId) throw new Error(`replay result for an unexpected workflow ${result.workflowId}`);
+      if (inFlight[0] === undefined || items[inFlight[0]]!.workflowId !== result.workflowId)
+        throw new Error(`replay result for an unexpected workflow ${result.workflowId}`);
       const index = inFlight.shift()!;
       if (result.error) outcomes[index] = { ok: false, error: `${result.error.name}: ${result.error.message}` };
-      else if (!captured.has(result.workflowId)) outcomes[index] = { ok: false, error: 'the workflow code did not complete when replaying this history' };
+      else if (!captured.has(result.workflowId))
+        outcomes[index] = { ok: false, error: 'the workflow code did not complete when replaying this history' };
       else outcomes[index] = { ok: true, result: captured.get(result.workflowId) };
       captured.clear();
     }

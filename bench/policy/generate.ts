@@ -139,7 +139,12 @@ export function benchRequests(n: number, seed = 7): AdviceRequest[] {
         count: Math.floor(rand() * 120),
       },
       claims: (rand() < 0.5 ? { reason: 'customer request' } : {}) as AdviceRequest['claims'],
-      facts: { total: 10_000 + Math.floor(rand() * 100_000), risk: Math.floor(rand() * 100), frozen: rand() < 0.05, tier: pick(['gold', 'silver', 'bronze']) },
+      facts: {
+        total: 10_000 + Math.floor(rand() * 100_000),
+        risk: Math.floor(rand() * 100),
+        frozen: rand() < 0.05,
+        tier: pick(['gold', 'silver', 'bronze']),
+      },
     };
   });
 }

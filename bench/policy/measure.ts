@@ -39,7 +39,10 @@ function timeUs(iterations: number, fn: (i: number) => unknown): Summary {
 }
 
 /** Advice latency in-process, µs, sliced and unsliced, for each bundle size in `counts`. */
-export function measurePolicyAdvice(counts: number[], iterations: number): { figures: PolicyFigures[]; profile: PolicyProfile; description: string } {
+export function measurePolicyAdvice(
+  counts: number[],
+  iterations: number,
+): { figures: PolicyFigures[]; profile: PolicyProfile; description: string } {
   const requests = benchRequests(1000);
   const figures: PolicyFigures[] = [];
   const root = mkdtempSync(join(tmpdir(), 'ecp-bench-policy-'));
@@ -80,7 +83,11 @@ export function measurePolicyAdvice(counts: number[], iterations: number): { fig
     context: { parameters: r.parameters, claims: r.claims, facts: r.facts } as cedar.Context,
     preparsedPolicySetId: 'ecp-bench-empty',
     entities: [
-      { uid: { type: 'Agent', id: r.agent.id }, attrs: { owner: r.agent.owner, scopes: r.agent.scopes as cedar.CedarValueJson }, parents: [] },
+      {
+        uid: { type: 'Agent', id: r.agent.id },
+        attrs: { owner: r.agent.owner, scopes: r.agent.scopes as cedar.CedarValueJson },
+        parents: [],
+      },
       { uid: { type: 'Resource', id: r.resource }, attrs: {}, parents: [] },
     ],
   };

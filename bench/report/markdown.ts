@@ -3,12 +3,16 @@ import type { Summary } from '../stats';
 
 const f1 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(1));
 const lat = (s: Summary | undefined) => (s ? `${f1(s.p50)} / ${f1(s.p95)} / ${f1(s.p99)}` : '—');
-const ratio = (x: number | undefined, target: number) => (x === undefined ? '—' : `${x.toFixed(2)}× ${x <= target ? '✅' : '❌'} (≤ ${target}×)`);
+const ratio = (x: number | undefined, target: number) =>
+  x === undefined ? '—' : `${x.toFixed(2)}× ${x <= target ? '✅' : '❌'} (≤ ${target}×)`;
 
 function modeSection(m: ModeResults): string[] {
   const out: string[] = [`### ${m.mode === 'memory' ? 'In-memory' : 'File-backed (SQLite)'} dev server`, ''];
   if (m.mode === 'file') {
-    out.push(`SQLite pragmas passed: ${m.sqlitePragmasPassed.length ? m.sqlitePragmasPassed.join(', ') : 'none (SQLite defaults)'}; file after the run: \`${JSON.stringify(m.sqliteFile ?? {})}\``, '');
+    out.push(
+      `SQLite pragmas passed: ${m.sqlitePragmasPassed.length ? m.sqlitePragmasPassed.join(', ') : 'none (SQLite defaults)'}; file after the run: \`${JSON.stringify(m.sqliteFile ?? {})}\``,
+      '',
+    );
   }
   const o = m.overhead;
   if (o) {
@@ -18,16 +22,24 @@ function modeSection(m: ModeResults): string[] {
       '| | latency ms p50 / p95 / p99 (c=1) | ' + o.throughput.ecp.map((p) => `attempts/s c=${p.concurrency}`).join(' | ') + ' |',
       '|---|---|' + o.throughput.ecp.map(() => '---|').join(''),
     );
-    for (const [c, label] of [['ecp', 'ECP attempt'], ['bareShape', '(a) bare, same shape'], ['ungoverned', '(b) ungoverned, one HTTP activity']] as const) {
+    for (const [c, label] of [
+      ['ecp', 'ECP attempt'],
+      ['bareShape', '(a) bare, same shape'],
+      ['ungoverned', '(b) ungoverned, one HTTP activity'],
+    ] as const) {
       out.push(`| ${label} | ${lat(o.latencyMs[c])} | ${o.throughput[c].map((p) => f1(p.perSecond)).join(' | ')} |`);
     }
     out.push(
       '',
       `Ratios (ECP ÷ baseline; throughput: baseline ÷ ECP — above 1 means ECP costs more): latency p50 vs (a) ${ratio(o.ratios.latencyP50VsBare, 1.1)}, vs (b) ${ratio(o.ratios.latencyP50VsUngoverned, 1.5)}; ` +
         `p95 vs (a) ${o.ratios.latencyP95VsBare.toFixed(2)}×, vs (b) ${o.ratios.latencyP95VsUngoverned.toFixed(2)}×; throughput vs (a) ` +
-        Object.entries(o.ratios.throughputVsBare).map(([c, x]) => `c=${c} ${ratio(x, 1.1)}`).join(', ') +
+        Object.entries(o.ratios.throughputVsBare)
+          .map(([c, x]) => `c=${c} ${ratio(x, 1.1)}`)
+          .join(', ') +
         '; vs (b) ' +
-        Object.entries(o.ratios.throughputVsUngoverned).map(([c, x]) => `c=${c} ${ratio(x, 1.5)}`).join(', ') +
+        Object.entries(o.ratios.throughputVsUngoverned)
+          .map(([c, x]) => `c=${c} ${ratio(x, 1.5)}`)
+          .join(', ') +
         '.',
       '',
     );
@@ -67,15 +79,39 @@ export function renderMarkdown(r: BenchResults): string {
   ];
   for (const mode of r.modes) out.push(...modeSection(mode));
   if (r.policy) {
-    out.push('### Policy advice (in-process)', '', `Bundle: ${r.policy.description}`, '', '| policies | mean slice | sliced µs p50 / p95 / p99 | unsliced µs p50 / p95 / p99 | verdicts |', '|---|---|---|---|---|');
+    out.push(
+      '### Policy advice (in-process)',
+      '',
+      `Bundle: ${r.policy.description}`,
+      '',
+      '| policies | mean slice | sliced µs p50 / p95 / p99 | unsliced µs p50 / p95 / p99 | verdicts |',
+      '|---|---|---|---|---|',
+    );
     for (const p of r.policy.figures) {
-      out.push(`| ${p.policies} | ${f1(p.meanSliceSize)} | ${lat(p.slicedUs)} ${p.slicedUs.p50 <= 200 ? '✅' : '❌'} | ${lat(p.unslicedUs)} | ${Object.entries(p.verdicts).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
+      out.push(
+        `| ${p.policies} | ${f1(p.meanSliceSize)} | ${lat(p.slicedUs)} ${p.slicedUs.p50 <= 200 ? '✅' : '❌'} | ${lat(p.unslicedUs)} | ${Object.entries(
+          p.verdicts,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} |`,
+      );
     }
     const pr = r.policy.profile;
-    out.push('', `Fixed cost per Cedar call (p50): bare wasm call ${f1(pr.bareCallUs.p50)} µs, + entities ${f1(pr.entitiesOnlyUs.p50)} µs, + context (empty policy set) ${f1(pr.emptySetUs.p50)} µs.`, '');
+    out.push(
+      '',
+      `Fixed cost per Cedar call (p50): bare wasm call ${f1(pr.bareCallUs.p50)} µs, + entities ${f1(pr.entitiesOnlyUs.p50)} µs, + context (empty policy set) ${f1(pr.emptySetUs.p50)} µs.`,
+      '',
+    );
   }
   if (r.verify) {
-    out.push('### Replay / verify', '', 'skipped' in r.verify ? `Skipped: ${r.verify.skipped}` : `${f1(r.verify.recordsPerSecond)} records/s verified (${r.verify.records} records) ${r.verify.recordsPerSecond >= 200 ? '✅' : '❌'} (≥ 200/s)`, '');
+    out.push(
+      '### Replay / verify',
+      '',
+      'skipped' in r.verify
+        ? `Skipped: ${r.verify.skipped}`
+        : `${f1(r.verify.recordsPerSecond)} records/s verified (${r.verify.records} records) ${r.verify.recordsPerSecond >= 200 ? '✅' : '❌'} (≥ 200/s)`,
+      '',
+    );
   }
   for (const e of r.errors) out.push(`> ⚠️ ${e}`, '');
   return `${out.join('\n')}\n`;

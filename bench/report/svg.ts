@@ -25,7 +25,10 @@ function latencyPanel(y0: number, rows: Array<{ label: string; s: Summary }>): {
   const top = y0 + 30;
   for (let i = 0; i <= 5; i++) {
     const v = (max / 5) * i;
-    parts.push(`<line x1="${x(v)}" y1="${top}" x2="${x(v)}" y2="${top + rows.length * rowH}" stroke="#e5e7eb"/>`, text(x(v), top + rows.length * rowH + 14, String(Math.round(v * 10) / 10), 'text-anchor="middle" fill="#6b7280"'));
+    parts.push(
+      `<line x1="${x(v)}" y1="${top}" x2="${x(v)}" y2="${top + rows.length * rowH}" stroke="#e5e7eb"/>`,
+      text(x(v), top + rows.length * rowH + 14, String(Math.round(v * 10) / 10), 'text-anchor="middle" fill="#6b7280"'),
+    );
   }
   rows.forEach((r, i) => {
     const cy = top + i * rowH + rowH / 2;
@@ -41,7 +44,13 @@ function latencyPanel(y0: number, rows: Array<{ label: string; s: Summary }>): {
 }
 
 /** Lines over numeric x values (category-spaced), one per series. */
-function linePanel(y0: number, title: string, xLabel: string, series: Array<{ label: string; points: Array<[number, number]> }>, categorical: boolean): { svg: string; height: number } {
+function linePanel(
+  y0: number,
+  title: string,
+  xLabel: string,
+  series: Array<{ label: string; points: Array<[number, number]> }>,
+  categorical: boolean,
+): { svg: string; height: number } {
   const left = 70;
   const right = W - 240;
   const top = y0 + 30;
@@ -49,12 +58,19 @@ function linePanel(y0: number, title: string, xLabel: string, series: Array<{ la
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
   const maxY = niceMax(Math.max(...series.flatMap((s) => s.points.map((p) => p[1]))));
   const maxX = Math.max(...xs, 1);
-  const px = (v: number) => (categorical ? left + ((xs.indexOf(v) + 0.5) / xs.length) * (right - left) : left + (v / maxX) * (right - left));
+  const px = (v: number) =>
+    categorical ? left + ((xs.indexOf(v) + 0.5) / xs.length) * (right - left) : left + (v / maxX) * (right - left);
   const py = (v: number) => top + h - (v / maxY) * h;
-  const parts = [text(20, y0 + 16, title, 'font-weight="bold"'), `<rect x="${left}" y="${top}" width="${right - left}" height="${h}" fill="none" stroke="#d1d5db"/>`];
+  const parts = [
+    text(20, y0 + 16, title, 'font-weight="bold"'),
+    `<rect x="${left}" y="${top}" width="${right - left}" height="${h}" fill="none" stroke="#d1d5db"/>`,
+  ];
   for (let i = 0; i <= 4; i++) {
     const v = (maxY / 4) * i;
-    parts.push(`<line x1="${left}" y1="${py(v)}" x2="${right}" y2="${py(v)}" stroke="#f3f4f6"/>`, text(left - 6, py(v) + 4, String(Math.round(v * 10) / 10), 'text-anchor="end" fill="#6b7280"'));
+    parts.push(
+      `<line x1="${left}" y1="${py(v)}" x2="${right}" y2="${py(v)}" stroke="#f3f4f6"/>`,
+      text(left - 6, py(v) + 4, String(Math.round(v * 10) / 10), 'text-anchor="end" fill="#6b7280"'),
+    );
   }
   const ticks = categorical ? xs : [0, maxX / 2, maxX];
   for (const v of ticks) parts.push(text(px(v), top + h + 16, String(Math.round(v)), 'text-anchor="middle" fill="#6b7280"'));
@@ -64,7 +80,10 @@ function linePanel(y0: number, title: string, xLabel: string, series: Array<{ la
     const d = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(' ');
     parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
     if (s.points.length < 20) for (const p of s.points) parts.push(`<circle cx="${px(p[0])}" cy="${py(p[1])}" r="3" fill="${color}"/>`);
-    parts.push(`<rect x="${right + 16}" y="${top + i * 18}" width="12" height="12" fill="${color}"/>`, text(right + 34, top + i * 18 + 10, s.label));
+    parts.push(
+      `<rect x="${right + 16}" y="${top + i * 18}" width="12" height="12" fill="${color}"/>`,
+      text(right + 34, top + i * 18 + 10, s.label),
+    );
   });
   return { svg: parts.join('\n'), height: 30 + h + 50 };
 }
@@ -75,8 +94,17 @@ export function renderSvg(r: BenchResults): string {
   const rows: Array<{ label: string; s: Summary }> = [];
   for (const m of r.modes) {
     const o = m.overhead;
-    if (o) rows.push({ label: `${m.mode}: ECP attempt`, s: o.latencyMs.ecp }, { label: `${m.mode}: (a) bare same shape`, s: o.latencyMs.bareShape }, { label: `${m.mode}: (b) ungoverned`, s: o.latencyMs.ungoverned });
-    if (m.decision) rows.push({ label: `${m.mode}: decision→action, 1 approver`, s: m.decision.singleApproverMs }, { label: `${m.mode}: decision→action, quorum 2`, s: m.decision.twoApproverQuorumMs });
+    if (o)
+      rows.push(
+        { label: `${m.mode}: ECP attempt`, s: o.latencyMs.ecp },
+        { label: `${m.mode}: (a) bare same shape`, s: o.latencyMs.bareShape },
+        { label: `${m.mode}: (b) ungoverned`, s: o.latencyMs.ungoverned },
+      );
+    if (m.decision)
+      rows.push(
+        { label: `${m.mode}: decision→action, 1 approver`, s: m.decision.singleApproverMs },
+        { label: `${m.mode}: decision→action, quorum 2`, s: m.decision.twoApproverQuorumMs },
+      );
   }
   if (rows.length > 0) {
     const p = latencyPanel(y, rows);
@@ -84,14 +112,26 @@ export function renderSvg(r: BenchResults): string {
     y += p.height;
   }
   const tput = r.modes.flatMap((m) =>
-    m.overhead ? (['ecp', 'bareShape', 'ungoverned'] as const).map((c) => ({ label: `${m.mode}: ${c}`, points: m.overhead!.throughput[c].map((p) => [p.concurrency, p.perSecond] as [number, number]) })) : [],
+    m.overhead
+      ? (['ecp', 'bareShape', 'ungoverned'] as const).map((c) => ({
+          label: `${m.mode}: ${c}`,
+          points: m.overhead!.throughput[c].map((p) => [p.concurrency, p.perSecond] as [number, number]),
+        }))
+      : [],
   );
   if (tput.length > 0) {
     const p = linePanel(y, 'Throughput, attempts/s, vs concurrency (closed loop)', 'concurrency', tput, true);
     panels.push(p.svg);
     y += p.height;
   }
-  const rss = r.modes.flatMap((m) => (m.pending ? [{ label: `${m.mode}: worker RSS MiB`, points: m.pending.memory.map((s) => [s.t, s.rss / 2 ** 20] as [number, number]) }, { label: `${m.mode}: heap used MiB`, points: m.pending.memory.map((s) => [s.t, s.heapUsed / 2 ** 20] as [number, number]) }] : []));
+  const rss = r.modes.flatMap((m) =>
+    m.pending
+      ? [
+          { label: `${m.mode}: worker RSS MiB`, points: m.pending.memory.map((s) => [s.t, s.rss / 2 ** 20] as [number, number]) },
+          { label: `${m.mode}: heap used MiB`, points: m.pending.memory.map((s) => [s.t, s.heapUsed / 2 ** 20] as [number, number]) },
+        ]
+      : [],
+  );
   if (rss.length > 0) {
     const n = r.modes.find((m) => m.pending)?.pending?.attempts ?? 0;
     const p = linePanel(y, `Worker memory while ${n.toLocaleString('en')} attempts wait and are then approved`, 'seconds', rss, false);

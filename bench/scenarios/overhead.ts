@@ -42,13 +42,17 @@ async function historyOf(env: BenchEnv, workflowId: string) {
     const name = String(EventType[e.eventType ?? 0] ?? e.eventType).replace(/^EVENT_TYPE_/, '');
     byType[name] = (byType[name] ?? 0) + 1;
     if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) shape.push('regular');
-    if (e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes?.markerName === 'core_local_activity') shape.push('local');
+    if (e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+      shape.push('local');
   }
   return { events: events.length, byType, shape };
 }
 
 /** Scenario 1: an auto-allowed ECP attempt against baseline (a) bare same-shape and (b) ungoverned, same server and run. */
-export async function runOverhead(env: BenchEnv, options: { latencyRuns: number; concurrencies: number[]; throughputAttempts: (c: number) => number; log: (s: string) => void }): Promise<OverheadResult> {
+export async function runOverhead(
+  env: BenchEnv,
+  options: { latencyRuns: number; concurrencies: number[]; throughputAttempts: (c: number) => number; log: (s: string) => void },
+): Promise<OverheadResult> {
   const ecpRun = async () => {
     const { attemptId } = await env.ecp.propose(benchRefund(100, 'auto'));
     const record = await env.ecp.awaitOutcome(attemptId);
@@ -63,7 +67,11 @@ export async function runOverhead(env: BenchEnv, options: { latencyRuns: number;
 
   const bareRun = async () => {
     const workflowId = benchKey('bare');
-    await env.client.workflow.execute('bareShape', { workflowId, taskQueue: BASELINE_TASK_QUEUE, args: [{ shape, payload: { orderId: 'x', amount: 100 } }] });
+    await env.client.workflow.execute('bareShape', {
+      workflowId,
+      taskQueue: BASELINE_TASK_QUEUE,
+      args: [{ shape, payload: { orderId: 'x', amount: 100 } }],
+    });
     return workflowId;
   };
   const ungovernedRun = async () => {
@@ -71,7 +79,14 @@ export async function runOverhead(env: BenchEnv, options: { latencyRuns: number;
     await env.client.workflow.execute('ungoverned', {
       workflowId,
       taskQueue: BASELINE_TASK_QUEUE,
-      args: [{ url: `${env.targetUrl}/refunds`, token: env.targetToken, idempotencyKey: workflowId, body: { orderId: 'order-bench', amount: 100, reason: 'bench' } }],
+      args: [
+        {
+          url: `${env.targetUrl}/refunds`,
+          token: env.targetToken,
+          idempotencyKey: workflowId,
+          body: { orderId: 'order-bench', amount: 100, reason: 'bench' },
+        },
+      ],
     });
     return workflowId;
   };
@@ -96,7 +111,9 @@ export async function runOverhead(env: BenchEnv, options: { latencyRuns: number;
     }
   }
   for (const c of ['ecp', 'bareShape', 'ungoverned'] as const) latencyMs[c] = summarize(samples[c]);
-  options.log(`    latency c=1 p50: ecp ${latencyMs.ecp.p50.toFixed(1)} ms, bare ${latencyMs.bareShape.p50.toFixed(1)} ms, ungoverned ${latencyMs.ungoverned.p50.toFixed(1)} ms`);
+  options.log(
+    `    latency c=1 p50: ecp ${latencyMs.ecp.p50.toFixed(1)} ms, bare ${latencyMs.bareShape.p50.toFixed(1)} ms, ungoverned ${latencyMs.ungoverned.p50.toFixed(1)} ms`,
+  );
 
   for (const concurrency of options.concurrencies) {
     for (const c of ['ecp', 'bareShape', 'ungoverned'] as const) {

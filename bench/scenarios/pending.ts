@@ -40,7 +40,14 @@ const count = async (env: BenchEnv, query: string) =>
 /** Scenario 3: N attempts awaiting a decision — start rate, worker memory over time, list latency, approve all, nothing lost. */
 export async function runPending(
   env: BenchEnv,
-  options: { attempts: number; startConcurrency: number; approveConcurrency: number; maxCachedWorkflows: number; reuseV8Context: boolean | null; log: (s: string) => void },
+  options: {
+    attempts: number;
+    startConcurrency: number;
+    approveConcurrency: number;
+    maxCachedWorkflows: number;
+    reuseV8Context: boolean | null;
+    log: (s: string) => void;
+  },
 ): Promise<PendingResult> {
   const t0 = performance.now();
   const memory: MemoryPoint[] = [];

@@ -24,6 +24,11 @@ export async function bareShape(input: { shape: ActivityKind[]; payload: Record<
 }
 
 /** Baseline (b): an ungoverned workflow that makes the same HTTP call to the same target in one activity. */
-export async function ungoverned(input: { url: string; token: string; idempotencyKey: string; body: Record<string, unknown> }): Promise<unknown> {
+export async function ungoverned(input: {
+  url: string;
+  token: string;
+  idempotencyKey: string;
+  body: Record<string, unknown>;
+}): Promise<unknown> {
   return regular.postJson(input);
 }

@@ -58,7 +58,15 @@ export function registerAttemptLists(program: Command): void {
         print(
           table(
             ['attempt', 'summary', 'agent', 'action', 'resource', 'awaiting', 'deadline'],
-            pending.map((a) => [a.attemptId, a.summary ?? '—', a.agent ?? '—', a.actionType ?? '—', a.resource ?? '—', a.awaitingGroups.join(', ') || '—', relative(a.deadline)]),
+            pending.map((a) => [
+              a.attemptId,
+              a.summary ?? '—',
+              a.agent ?? '—',
+              a.actionType ?? '—',
+              a.resource ?? '—',
+              a.awaitingGroups.join(', ') || '—',
+              relative(a.deadline),
+            ]),
           ),
         );
         print(`Decide with: ecp show <attempt>, then ecp approve|reject <attempt> --as ${o.as ?? '<human>'}`);
@@ -90,5 +98,13 @@ export function registerAttemptLists(program: Command): void {
 }
 
 function row(a: AttemptSummary): string[] {
-  return [a.attemptId, status(a.status), a.agent ?? '—', a.actionType ?? '—', a.resource ?? '—', relative(a.startedAt), a.closedAt ? relative(a.closedAt) : '—'];
+  return [
+    a.attemptId,
+    status(a.status),
+    a.agent ?? '—',
+    a.actionType ?? '—',
+    a.resource ?? '—',
+    relative(a.startedAt),
+    a.closedAt ? relative(a.closedAt) : '—',
+  ];
 }

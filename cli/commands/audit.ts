@@ -14,7 +14,9 @@ import { registerAuditArchiveCommands } from './auditArchive';
 
 /** `ecp audit …`: evidence packs (export, verify) plus the archive commands registered by auditArchive.ts. */
 export function registerAuditCommands(program: Command): Command {
-  const audit = program.command('audit').description('evidence for auditors: export an attempt as an evidence pack, verify packs offline, the archive');
+  const audit = program
+    .command('audit')
+    .description('evidence for auditors: export an attempt as an evidence pack, verify packs offline, the archive');
   registerExport(audit);
   registerVerify(audit);
   registerAuditArchiveCommands(audit);
@@ -50,10 +52,15 @@ interface ExportOptions {
 function registerExport(audit: Command): void {
   audit
     .command('export')
-    .description('write the evidence pack of a closed attempt: record, full history (payloads as encoded), pinned directory, policy bundle, code identity, digests')
+    .description(
+      'write the evidence pack of a closed attempt: record, full history (payloads as encoded), pinned directory, policy bundle, code identity, digests',
+    )
     .argument('[attempt]', 'the attempt ID (optional with --history)')
     .option('-o, --output <file>', 'where to write the pack (default: <attempt>.ecp-pack.json)')
-    .option('--history <file>', 'build the pack from a history file instead of Temporal: `temporal workflow show --output json -w <attempt>` output')
+    .option(
+      '--history <file>',
+      'build the pack from a history file instead of Temporal: `temporal workflow show --output json -w <attempt>` output',
+    )
     .addHelpText(
       'after',
       `${examples('ecp audit export att-0123456789abcdef0123456789abcdef', 'temporal workflow show -w att-… --output json > h.json && ecp audit export --history h.json')}
@@ -68,8 +75,13 @@ The policy texts come from the configured bundle or <data-dir>/policy-bundles/ (
         let pack: EvidencePack;
         if (o.history) {
           const { packFromHistoryJson } = await import('../../audit/pack/build');
-          pack = await packFromHistoryJson(readJsonFile(o.history, 'history file'), { policyBundles, dataDir: ctx.dataDir, dataConverter: await dataConverterOf(ctx) });
-          if (attemptId && attemptId !== pack.attemptId) throw new EcpError('invalid_input', `${o.history} is the history of ${pack.attemptId}, not ${attemptId}`, 'attempt');
+          pack = await packFromHistoryJson(readJsonFile(o.history, 'history file'), {
+            policyBundles,
+            dataDir: ctx.dataDir,
+            dataConverter: await dataConverterOf(ctx),
+          });
+          if (attemptId && attemptId !== pack.attemptId)
+            throw new EcpError('invalid_input', `${o.history} is the history of ${pack.attemptId}, not ${attemptId}`, 'attempt');
         } else {
           if (!attemptId) throw new EcpError('invalid_input', 'name the attempt to export, or pass --history <file>', 'attempt');
           const { exportEvidencePack } = await import('../../audit/pack/export');
@@ -78,7 +90,9 @@ The policy texts come from the configured bundle or <data-dir>/policy-bundles/ (
         const { packBytes, writePack } = await import('../../audit/pack/io');
         const file = resolve(o.output ?? `${pack.attemptId}.ecp-pack.json`);
         writePack(file, pack);
-        print(`wrote ${file} (${packBytes(pack).length} bytes; ${pack.parts.history.events.length} history events; pack digest ${pack.packDigest})`);
+        print(
+          `wrote ${file} (${packBytes(pack).length} bytes; ${pack.parts.history.events.length} history events; pack digest ${pack.packDigest})`,
+        );
       }),
     );
 }
@@ -97,11 +111,16 @@ type PackReport = { file: string } & (PackVerification | { ok: false; invalid: s
 function registerVerify(audit: Command): void {
   audit
     .command('verify')
-    .description('verify evidence packs offline (no Temporal server): digests, signatures, quorum and separation of duties, policy, replay against the workflow code')
+    .description(
+      'verify evidence packs offline (no Temporal server): digests, signatures, quorum and separation of duties, policy, replay against the workflow code',
+    )
     .argument('[packs...]', 'evidence pack files')
     .option('--archive <dir>', 'verify a whole evidence archive (hash chain + every pack) instead')
     .option('--checkpoint <head>', 'with --archive: a head recorded earlier (<seq>:sha256:<hex>) that must still be there')
-    .option('--trust <file>', 'verify against this trust file (ecp.trust.v1: humans\' keys and groups, agents\' owners, directories, code identities) instead of the plane\'s configuration')
+    .option(
+      '--trust <file>',
+      "verify against this trust file (ecp.trust.v1: humans' keys and groups, agents' owners, directories, code identities) instead of the plane's configuration",
+    )
     .option('--no-replay', 'skip replaying histories (faster; the record is then not shown to follow from the history)')
     .option('-v, --verbose', 'list every check, not only the failed ones')
     .option('--json', 'print the results as JSON')
@@ -173,7 +192,10 @@ async function verifyFiles(ctx: CliContext, files: string[], o: VerifyOptions): 
     }
   }
   // One batch: the histories replay on one replay worker.
-  const results = await verifyPacks(valid.map((v) => v.pack), { dataConverter, replay: o.replay, trust });
+  const results = await verifyPacks(
+    valid.map((v) => v.pack),
+    { dataConverter, replay: o.replay, trust },
+  );
   valid.forEach((v, i) => (reports[v.at] = { file: v.file, ...results[i]! }));
   if (o.json) printJson(reports);
   else {
@@ -192,7 +214,9 @@ function printVerification(file: string, result: PackVerification, verbose = fal
   const failed = result.checks.filter((c) => !c.ok && !c.advisory);
   const notes = result.checks.filter((c) => !c.ok && c.advisory);
   const verdict = result.verdict === 'PASS' ? green('PASS') : result.verdict === 'FAIL' ? red('FAIL') : yellow(NOT_VERIFIED);
-  const against = result.trustRoot ? `, against ${result.trustRoot.kind === 'plane' ? 'the plane\'s configuration + kept directory versions' : result.trustRoot.source}` : '';
+  const against = result.trustRoot
+    ? `, against ${result.trustRoot.kind === 'plane' ? "the plane's configuration + kept directory versions" : result.trustRoot.source}`
+    : '';
   print(`${verdict} ${file}  ${dim(`${result.attemptId}, ${result.checks.length} checks${against}`)}`);
   for (const c of verbose ? result.checks : failed) {
     const mark = c.ok ? green('ok  ') : c.advisory ? yellow('note') : red('FAIL');
@@ -210,13 +234,21 @@ async function verifyArchiveCommand(ctx: CliContext, o: VerifyOptions): Promise<
   }
   try {
     const trust = await trustRootOf(ctx, o);
-    const result = await verifyArchive(resolve(o.archive!), { replay: o.replay, checkpoint: o.checkpoint, dataConverter: await dataConverterOf(ctx), trust });
+    const result = await verifyArchive(resolve(o.archive!), {
+      replay: o.replay,
+      checkpoint: o.checkpoint,
+      dataConverter: await dataConverterOf(ctx),
+      trust,
+    });
     if (o.json) printJson(result);
     else {
       printTrustRoot(trust);
       const verdict = result.verdict === 'PASS' ? green('PASS') : result.verdict === 'FAIL' ? red('FAIL') : yellow(NOT_VERIFIED);
-      print(`${verdict} archive ${result.location}  ${dim(`${result.entries} entries, ${result.packsVerified} packs checked${result.replayed ? '' : ' (no replay)'}${trust ? `, against ${trust.kind === 'plane' ? 'the plane\'s configuration + kept directory versions' : trust.source}` : ''}`)}`);
-      for (const p of result.problems) print(`  ${red('FAIL')} ${p.kind}${p.seq !== null ? ` #${p.seq}` : ''}${p.attemptId ? ` ${p.attemptId}` : ''}: ${p.message}`);
+      print(
+        `${verdict} archive ${result.location}  ${dim(`${result.entries} entries, ${result.packsVerified} packs checked${result.replayed ? '' : ' (no replay)'}${trust ? `, against ${trust.kind === 'plane' ? "the plane's configuration + kept directory versions" : trust.source}` : ''}`)}`,
+      );
+      for (const p of result.problems)
+        print(`  ${red('FAIL')} ${p.kind}${p.seq !== null ? ` #${p.seq}` : ''}${p.attemptId ? ` ${p.attemptId}` : ''}: ${p.message}`);
       for (const n of result.notes) print(`  ${yellow('note')} ${n}`);
       if (result.head) note(dim(`head (record it as a checkpoint): ${result.head.seq}:${result.head.hash}`));
     }

@@ -17,7 +17,9 @@ interface ArchiveOptions {
 export function registerAuditArchiveCommands(audit: Command): void {
   audit
     .command('archive')
-    .description('seal closed attempts\' evidence packs into the archive now (the archiver workflow does this on its own for attempts that close while it runs)')
+    .description(
+      "seal closed attempts' evidence packs into the archive now (the archiver workflow does this on its own for attempts that close while it runs)",
+    )
     .argument('[attempt...]', 'attempt IDs to archive')
     .option('--all-retained', 'every closed attempt Temporal still retains (e.g. those closed before archiving was on)')
     .option('--archive <dir>', 'archive directory (default: $ECP_ARCHIVE_DIR, else <data-dir>/archive)')
@@ -26,12 +28,14 @@ export function registerAuditArchiveCommands(audit: Command): void {
     .action(
       action<ArchiveOptions>(async (ctx, o, [ids]) => {
         const attemptIds = (ids as unknown as string[] | undefined) ?? [];
-        if (attemptIds.length === 0 && !o.allRetained) throw new EcpError('invalid_input', 'name attempts to archive, or pass --all-retained', 'attempt');
+        if (attemptIds.length === 0 && !o.allRetained)
+          throw new EcpError('invalid_input', 'name attempts to archive, or pass --all-retained', 'attempt');
         const archive = await archiveFor(ctx, o.archive);
         const ecp = await ctx.client();
         const { sealAttempt, listClosedAttempts, ExportFailed } = await import('../../audit/archive/sealer');
         const targets = [...attemptIds];
-        if (o.allRetained) for (const c of await listClosedAttempts(ecp.client, null)) if (!targets.includes(c.attemptId)) targets.push(c.attemptId);
+        if (o.allRetained)
+          for (const c of await listClosedAttempts(ecp.client, null)) if (!targets.includes(c.attemptId)) targets.push(c.attemptId);
         const results: Array<{ attemptId: string; outcome: string; seq: number | null; object: string | null; error: string | null }> = [];
         let exit: ExitCode = EXIT.ok;
         for (const attemptId of targets) {
@@ -52,7 +56,13 @@ export function registerAuditArchiveCommands(audit: Command): void {
           return exit;
         }
         if (results.length === 0) print('No closed attempts to archive.');
-        else print(table(['attempt', 'outcome', 'entry', 'pack object', 'note'], results.map((r) => [r.attemptId, r.outcome, r.seq ?? '—', r.object ? `${r.object.slice(0, 16)}…` : '—', r.error ?? ''])));
+        else
+          print(
+            table(
+              ['attempt', 'outcome', 'entry', 'pack object', 'note'],
+              results.map((r) => [r.attemptId, r.outcome, r.seq ?? '—', r.object ? `${r.object.slice(0, 16)}…` : '—', r.error ?? '']),
+            ),
+          );
         const sealed = results.filter((r) => r.outcome === 'sealed').length;
         const already = results.filter((r) => r.outcome === 'already').length;
         print(`${sealed} sealed, ${already} already archived, ${results.length - sealed - already} not archived — ${archive.location}`);
@@ -62,9 +72,11 @@ export function registerAuditArchiveCommands(audit: Command): void {
 
   audit
     .command('archive-status')
-    .description('the archive\'s size and head (record the head elsewhere: `ecp audit verify --archive <dir> --checkpoint <head>` then detects a cut-off tail), and the archiver workflow\'s progress')
+    .description(
+      "the archive's size and head (record the head elsewhere: `ecp audit verify --archive <dir> --checkpoint <head>` then detects a cut-off tail), and the archiver workflow's progress",
+    )
     .option('--archive <dir>', 'archive directory (default: $ECP_ARCHIVE_DIR, else <data-dir>/archive)')
-    .option('--offline', 'do not ask Temporal for the archiver workflow\'s status')
+    .option('--offline', "do not ask Temporal for the archiver workflow's status")
     .option('--json', 'print JSON')
     .action(
       action<{ archive?: string; offline?: boolean; json?: boolean }>(async (ctx, o) => {
@@ -81,18 +93,31 @@ export function registerAuditArchiveCommands(audit: Command): void {
         const status = {
           archive: archive.location,
           entries: entries.length,
-          head: head ? { seq: head.seq, hash: head.hash, checkpoint: `${head.seq}:${head.hash}`, attemptId: head.attemptId, sealedAt: head.sealedAt } : null,
+          head: head
+            ? { seq: head.seq, hash: head.hash, checkpoint: `${head.seq}:${head.hash}`, attemptId: head.attemptId, sealedAt: head.sealedAt }
+            : null,
           bytesOnDisk: size,
           bytesPerAttempt: entries.length ? Math.round((size.objects + size.index) / entries.length) : null,
           archiver,
         };
         if (o.json) return printJson(status);
         if (notice) note(`ecp: ${notice}`);
-        print(`Archive ${archive.location}: ${entries.length} sealed attempt(s), ${((size.objects + size.index) / 1024).toFixed(1)} KiB on disk${status.bytesPerAttempt ? ` (${(status.bytesPerAttempt / 1024).toFixed(1)} KiB per attempt)` : ''}`);
+        print(
+          `Archive ${archive.location}: ${entries.length} sealed attempt(s), ${((size.objects + size.index) / 1024).toFixed(1)} KiB on disk${status.bytesPerAttempt ? ` (${(status.bytesPerAttempt / 1024).toFixed(1)} KiB per attempt)` : ''}`,
+        );
         print(head ? `Head (checkpoint): ${status.head!.checkpoint}  ${dim(`sealed ${head.sealedAt}`)}` : 'Empty.');
         if (ecp) {
-          const a = archiver as { watermark?: string | null; passes?: number; totals?: { sealed: number; skipped: number }; lastFailed?: unknown[] } | null;
-          print(a && 'passes' in a ? `Archiver workflow ecp-archiver: running, ${a.passes} pass(es), ${a.totals?.sealed ?? 0} sealed, watermark ${a.watermark ?? '—'}${a.lastFailed?.length ? `, ${a.lastFailed.length} failing` : ''}` : 'Archiver workflow ecp-archiver: not running');
+          const a = archiver as {
+            watermark?: string | null;
+            passes?: number;
+            totals?: { sealed: number; skipped: number };
+            lastFailed?: unknown[];
+          } | null;
+          print(
+            a && 'passes' in a
+              ? `Archiver workflow ecp-archiver: running, ${a.passes} pass(es), ${a.totals?.sealed ?? 0} sealed, watermark ${a.watermark ?? '—'}${a.lastFailed?.length ? `, ${a.lastFailed.length} failing` : ''}`
+              : 'Archiver workflow ecp-archiver: not running',
+          );
         }
       }),
     );

@@ -31,13 +31,13 @@ export function registerAuditBacktest(audit: Command): void {
   audit
     .command('backtest')
     .description(
-      'what a candidate policy bundle would have advised for real attempts (archived and still retained): each attempt\'s exact proposal in the ' +
+      "what a candidate policy bundle would have advised for real attempts (archived and still retained): each attempt's exact proposal in the " +
         'context it pinned (verified facts, directory), compared with the advice it got — allowed ↔ denied ↔ needs approval, and changed approval requirements',
     )
     .requiredOption('--policies <dir>', 'the candidate bundle (*.cedar + schema.cedarschema)')
     .option('--since <time>', 'attempts proposed at or after this (ISO 8601, or an age like 7d)')
     .option('--until <time>', 'attempts proposed before this')
-    .option('--agent <id>', 'only this agent\'s attempts')
+    .option('--agent <id>', "only this agent's attempts")
     .option('--action <type>', 'only attempts of this action type')
     .option('--archive <dir>', 'archive directory (default: $ECP_ARCHIVE_DIR, else <data-dir>/archive)')
     .option('--offline', 'use the archive only (do not contact Temporal)')
@@ -45,7 +45,13 @@ export function registerAuditBacktest(audit: Command): void {
     .option('--all', 'list unchanged attempts too')
     .option('--json', 'print JSON')
     .option('--fail-on-change', `exit ${EXIT.verificationFailed} when any advice would change (for CI)`)
-    .addHelpText('after', examples('ecp audit backtest --policies ./policies-next --since 30d', 'ecp audit backtest --policies ./policies-next --action payments.refund --json --fail-on-change'))
+    .addHelpText(
+      'after',
+      examples(
+        'ecp audit backtest --policies ./policies-next --since 30d',
+        'ecp audit backtest --policies ./policies-next --action payments.refund --json --fail-on-change',
+      ),
+    )
     .action(
       action<BacktestOptions>(async (ctx, o) => {
         const { loadPolicyBundle } = await import('../../policy/bundle');
@@ -70,14 +76,26 @@ function printReport(report: BacktestReport, all: boolean): void {
     print(
       table(
         ['attempt', 'agent', 'action', 'resource', 'status', 'recorded advice', 'candidate advice', 'change'],
-        rows.map((r) => [r.attemptId, r.agent, r.actionType, r.resource, r.status, advice(r.recorded), advice(r.candidate), r.change ? bold(r.change) : '—']),
+        rows.map((r) => [
+          r.attemptId,
+          r.agent,
+          r.actionType,
+          r.resource,
+          r.status,
+          advice(r.recorded),
+          advice(r.candidate),
+          r.change ? bold(r.change) : '—',
+        ]),
       ),
     );
   }
-  const kinds = Object.entries(report.byKind).map(([k, n]) => `${k}: ${n}`).join(', ');
+  const kinds = Object.entries(report.byKind)
+    .map(([k, n]) => `${k}: ${n}`)
+    .join(', ');
   print(
     `Back-tested ${report.evaluated} attempt(s) against ${report.candidate.dir} (${report.candidate.version.slice(0, 19)}…): ` +
       (report.changed === 0 ? 'no advice would change.' : `${report.changed} would change (${kinds}).`),
   );
-  if (report.skipped.length > 0) print(`${report.skipped.length} attempt(s) skipped (no advice to compare, or unreadable); --json lists them.`);
+  if (report.skipped.length > 0)
+    print(`${report.skipped.length} attempt(s) skipped (no advice to compare, or unreadable); --json lists them.`);
 }

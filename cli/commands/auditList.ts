@@ -22,7 +22,9 @@ interface ListOptions {
 export function registerAuditList(audit: Command): void {
   audit
     .command('list')
-    .description('attempts in the archive and in Temporal (merged; `source` says where each was found), newest first — for auditors and SIEM ingestion')
+    .description(
+      'attempts in the archive and in Temporal (merged; `source` says where each was found), newest first — for auditors and SIEM ingestion',
+    )
     .option('--agent <id>', 'proposed by this agent')
     .option('--action <type>', 'of this action type')
     .option('--status <status>', 'with this status (SUCCEEDED, FAILED, DENIED, REJECTED, EXPIRED, CANCELLED, AWAITING_DECISION …)')
@@ -34,7 +36,10 @@ export function registerAuditList(audit: Command): void {
     .option('--limit <n>', 'at most this many', '500')
     .option('--json', 'print a JSON array')
     .option('--jsonl', 'print JSON Lines, one attempt per line (SIEM ingestion)')
-    .addHelpText('after', examples('ecp audit list --approver alice --since 7d', 'ecp audit list --status DENIED --jsonl >> siem/ecp.jsonl'))
+    .addHelpText(
+      'after',
+      examples('ecp audit list --approver alice --since 7d', 'ecp audit list --status DENIED --jsonl >> siem/ecp.jsonl'),
+    )
     .action(
       action<ListOptions>(async (ctx, o) => {
         const { listArchived, listRetained, mergeListings, parseStatus, parseTime } = await import('../../audit/listSources');
@@ -68,6 +73,21 @@ export function registerAuditList(audit: Command): void {
 }
 
 function row(a: ListedAttempt): string[] {
-  const approvers = a.decisions === null ? '?' : a.decisions.filter((d) => d.verdict === 'approve').map((d) => d.human).join(', ') || '—';
-  return [a.attemptId, status(a.status), a.agent ?? '—', a.actionType ?? '—', a.resource ?? '—', approvers, a.startedAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '—', a.source];
+  const approvers =
+    a.decisions === null
+      ? '?'
+      : a.decisions
+          .filter((d) => d.verdict === 'approve')
+          .map((d) => d.human)
+          .join(', ') || '—';
+  return [
+    a.attemptId,
+    status(a.status),
+    a.agent ?? '—',
+    a.actionType ?? '—',
+    a.resource ?? '—',
+    approvers,
+    a.startedAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '—',
+    a.source,
+  ];
 }

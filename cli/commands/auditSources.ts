@@ -17,13 +17,19 @@ export async function archiveFor(ctx: CliContext, explicit: string | undefined) 
  * Connects to Temporal for commands that can also work from the archive alone: on failure (or with `offline`) they
  * go on without it, and say so on stderr.
  */
-export async function optionalClient(ctx: CliContext, offline: boolean | undefined): Promise<{ ecp: EcpClient | null; notice: string | null }> {
+export async function optionalClient(
+  ctx: CliContext,
+  offline: boolean | undefined,
+): Promise<{ ecp: EcpClient | null; notice: string | null }> {
   if (offline) return { ecp: null, notice: 'offline: using the archive only' };
   try {
     return { ecp: await ctx.client({ withConfig: false }), notice: null };
   } catch (err) {
     if (err instanceof EcpError && err.code === 'connection') {
-      return { ecp: null, notice: `Temporal is not reachable (${err.message.split(':')[0]}); using the archive only — attempts it still retains are missing` };
+      return {
+        ecp: null,
+        notice: `Temporal is not reachable (${err.message.split(':')[0]}); using the archive only — attempts it still retains are missing`,
+      };
     }
     throw err;
   }

@@ -38,7 +38,7 @@ export function registerDecide(program: Command): void {
         verdict === 'approve'
           ? examples(
               'ecp approve att-… --as alice --reason "photos check out"',
-              "temporal workflow signal --workflow-id att-… --name decision --input \"$(ecp approve att-… --as alice --print)\"",
+              'temporal workflow signal --workflow-id att-… --name decision --input "$(ecp approve att-… --as alice --print)"',
             )
           : examples('ecp reject att-… --as alice --reason "order was already refunded"'),
       )

@@ -14,11 +14,19 @@ interface HistoryOptions {
 export function registerHistory(program: Command): void {
   program
     .command('history')
-    .description('the timeline of one attempt from its Temporal history: proposal, context, advice, decisions (accepted or refused, and why), re-check, enforcement, outcome')
+    .description(
+      'the timeline of one attempt from its Temporal history: proposal, context, advice, decisions (accepted or refused, and why), re-check, enforcement, outcome',
+    )
     .argument('[attempt]', 'the attempt ID (optional with --history)')
     .option('--history <file>', 'read the history from a file (`temporal workflow show --output json`) instead of Temporal')
     .option('--json', 'print the timeline as JSON')
-    .addHelpText('after', examples('ecp history att-0123456789abcdef0123456789abcdef', 'ecp history att-… --json | jq \'.steps[] | select(.kind == "decision")\''))
+    .addHelpText(
+      'after',
+      examples(
+        'ecp history att-0123456789abcdef0123456789abcdef',
+        'ecp history att-… --json | jq \'.steps[] | select(.kind == "decision")\'',
+      ),
+    )
     .action(
       action<HistoryOptions>(async (ctx, o, [attemptId]) => {
         const { buildTimeline } = await import('../../audit/timeline');

@@ -47,7 +47,12 @@ export function registerPolicy(program: Command): void {
         }));
         if (o.json) return printJson({ ok: true, dir: bundle.dir, version: bundle.version, policies, config: summary });
         print(`Policy bundle OK: ${bundle.dir}`);
-        print(fields([['version', bundle.version], ['actions', bundle.actions.join(', ') || '—']]));
+        print(
+          fields([
+            ['version', bundle.version],
+            ['actions', bundle.actions.join(', ') || '—'],
+          ]),
+        );
         print(
           table(
             ['policy', 'effect', 'approval', 'source'],
@@ -62,7 +67,9 @@ export function registerPolicy(program: Command): void {
           ),
         );
         if (summary) {
-          print(`Configuration OK: ${String(summary.file)} — ${String(summary.agents)} agents, ${String(summary.humans)} humans, action types ${(summary.actionTypes as string[]).join(', ')}`);
+          print(
+            `Configuration OK: ${String(summary.file)} — ${String(summary.agents)} agents, ${String(summary.humans)} humans, action types ${(summary.actionTypes as string[]).join(', ')}`,
+          );
         }
       }),
     );

@@ -78,7 +78,14 @@ export function registerPropose(program: Command): void {
             ['attempt', result.attemptId],
             ['proposal hash', result.proposalHash],
             ['status', status(record.status)],
-            ['outcome', record.outcome ? (record.outcome.ok ? JSON.stringify(record.outcome.result) : `${record.outcome.error.type}: ${record.outcome.error.message}`) : '—'],
+            [
+              'outcome',
+              record.outcome
+                ? record.outcome.ok
+                  ? JSON.stringify(record.outcome.result)
+                  : `${record.outcome.error.type}: ${record.outcome.error.message}`
+                : '—',
+            ],
           ]),
         );
       }),

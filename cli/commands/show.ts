@@ -70,7 +70,13 @@ export function renderRecord(r: AttemptRecord, now = Date.now(), summary: string
     out.push(
       table(
         ['policy', 'groups', 'approvals', 'approved by', 'met'],
-        r.requirements.map((q) => [q.policyId, q.groups.join(' or '), `${q.approvedBy.length}/${q.quorum}`, q.approvedBy.join(', ') || '—', q.met ? 'yes' : 'no']),
+        r.requirements.map((q) => [
+          q.policyId,
+          q.groups.join(' or '),
+          `${q.approvedBy.length}/${q.quorum}`,
+          q.approvedBy.join(', ') || '—',
+          q.met ? 'yes' : 'no',
+        ]),
       ),
     );
   }
@@ -101,7 +107,13 @@ export function renderRecord(r: AttemptRecord, now = Date.now(), summary: string
   if (!e) out.push('  not yet');
   else {
     const recheck = e.recheckAdvice ? `${e.recheckAdvice.verdict} (${e.recheckAdvice.policyIds.join(', ') || '—'})` : '—';
-    out.push(fields([['verdict', e.verdict === 'blocked' ? red('blocked') : e.verdict], ['re-check', recheck], ['at', when(e.at, now)]]));
+    out.push(
+      fields([
+        ['verdict', e.verdict === 'blocked' ? red('blocked') : e.verdict],
+        ['re-check', recheck],
+        ['at', when(e.at, now)],
+      ]),
+    );
     if (e.blockedReason) out.push(red(`  blocked: ${e.blockedReason}`));
   }
 
@@ -122,9 +134,16 @@ function renderClaims(claims: Record<string, JsonValue>, facts: Record<string, J
   const checks = compareClaims(claims, facts);
   if (checks.length === 0) return '  no claims, no facts';
   const mismatches = checks.filter((c) => c.mismatch).length;
-  const rows = checks.map((c) => [c.key, c.claimed ? compact(c.claim) : '—', c.verified ? compact(c.fact) : '—', c.mismatch ? red('MISMATCH') : '']);
+  const rows = checks.map((c) => [
+    c.key,
+    c.claimed ? compact(c.claim) : '—',
+    c.verified ? compact(c.fact) : '—',
+    c.mismatch ? red('MISMATCH') : '',
+  ]);
   const t = table(['key', 'agent claims', 'verified fact', 'check'], rows);
-  return mismatches > 0 ? `${t}\n${yellow(`  ${mismatches === 1 ? '1 claim disagrees' : `${mismatches} claims disagree`} with verified facts`)}` : t;
+  return mismatches > 0
+    ? `${t}\n${yellow(`  ${mismatches === 1 ? '1 claim disagrees' : `${mismatches} claims disagree`} with verified facts`)}`
+    : t;
 }
 
 function indent(text: string): string {

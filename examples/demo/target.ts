@@ -54,7 +54,12 @@ export function createDemoTarget(token: string): DemoTarget {
       const order = orders.get(String(body.orderId));
       if (!order) return new Response(JSON.stringify({ error: 'no such order' }), { status: 404 });
       order.refunded += Number(body.amount);
-      return { refundId: `rf-${effects.filter((e) => e.kind === 'refund').length + 1}`, orderId: body.orderId, amount: body.amount, refundedTotal: order.refunded };
+      return {
+        refundId: `rf-${effects.filter((e) => e.kind === 'refund').length + 1}`,
+        orderId: body.orderId,
+        amount: body.amount,
+        refundedTotal: order.refunded,
+      };
     }),
   );
   app.post(
@@ -67,7 +72,13 @@ export function createDemoTarget(token: string): DemoTarget {
       }
       const previous = service.currentVersion;
       service.currentVersion = String(body.version);
-      return { deployId: `dp-${effects.filter((e) => e.kind === 'deploy').length + 1}`, service: body.service, from: previous, to: body.version, environment: body.environment };
+      return {
+        deployId: `dp-${effects.filter((e) => e.kind === 'deploy').length + 1}`,
+        service: body.service,
+        from: previous,
+        to: body.version,
+        environment: body.environment,
+      };
     }),
   );
   app.get('/effects', (c) => c.json(effects));

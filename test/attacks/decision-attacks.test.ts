@@ -26,11 +26,25 @@ function proposalFor(shape: Shape): ProposalInput {
   const id = `atk-${++serial}`;
   if (shape === 'deploy') {
     plane.target.services.set(id, { currentVersion: '1.0.0', frozen: false });
-    return { agent: 'deploy-bot', actionType: 'deploys.release', resource: id, parameters: { service: id, version: '2.0.0', environment: 'production' }, justification: 'attack suite', idempotencyKey: uniqueKey('atk') };
+    return {
+      agent: 'deploy-bot',
+      actionType: 'deploys.release',
+      resource: id,
+      parameters: { service: id, version: '2.0.0', environment: 'production' },
+      justification: 'attack suite',
+      idempotencyKey: uniqueKey('atk'),
+    };
   }
   plane.target.orders.set(id, { total: 12_000, refunded: 0, currency: 'EUR', customer: 'Attack' });
   const amount = shape === 'expiring' ? EXPIRING_AMOUNT : 7_500;
-  return { agent: 'refund-bot', actionType: 'payments.refund', resource: id, parameters: { orderId: id, amount, reason: 'attack suite' }, justification: 'attack suite', idempotencyKey: uniqueKey('atk') };
+  return {
+    agent: 'refund-bot',
+    actionType: 'payments.refund',
+    resource: id,
+    parameters: { orderId: id, amount, reason: 'attack suite' },
+    justification: 'attack suite',
+    idempotencyKey: uniqueKey('atk'),
+  };
 }
 
 type Fate = { reached: true; code: string | null } | { reached: false; code: 'attempt_closed' };
@@ -45,7 +59,8 @@ async function send(attemptId: string, step: Step): Promise<Fate> {
     const result = await plane.ecp.submitDecision(attemptId, step.decision);
     return { reached: true, code: result.accepted ? null : result.code };
   } catch (err) {
-    if ((err instanceof EcpError && err.code === 'not_found') || /already completed/i.test((err as Error).message)) return { reached: false, code: 'attempt_closed' };
+    if ((err instanceof EcpError && err.code === 'not_found') || /already completed/i.test((err as Error).message))
+      return { reached: false, code: 'attempt_closed' };
     throw err;
   }
 }
@@ -76,8 +91,13 @@ describe(`attack suite: ${ATTEMPTS} attempts awaiting approval, a seeded mix of 
     const fates: Fate[][] = [];
     const records: AttemptRecord[] = [];
     for (let from = 0; from < ATTEMPTS; from += BATCH) {
-      const batch: Target[] = await pool(shapes.slice(from, from + BATCH), 16, async (shape) => ({ shape, ...(await plane.ecp.propose(proposalFor(shape))) }));
-      await pool(batch, 16, (a) => (a.shape === 'expiring' ? plane.ecp.awaitOutcome(a.attemptId) : waitForStatus(plane.ecp, a.attemptId, 'AWAITING_DECISION', 300_000)));
+      const batch: Target[] = await pool(shapes.slice(from, from + BATCH), 16, async (shape) => ({
+        shape,
+        ...(await plane.ecp.propose(proposalFor(shape))),
+      }));
+      await pool(batch, 16, (a) =>
+        a.shape === 'expiring' ? plane.ecp.awaitOutcome(a.attemptId) : waitForStatus(plane.ecp, a.attemptId, 'AWAITING_DECISION', 300_000),
+      );
       const batchPlans = batch.map((a, i) => planFor(a, batch[(i + 1) % batch.length]!, (h) => plane.key(h), r));
       fates.push(
         ...(await pool(batch, 12, async (a, i) => {
@@ -96,7 +116,20 @@ describe(`attack suite: ${ATTEMPTS} attempts awaiting approval, a seeded mix of 
       let found = rows.get(kind);
       if (!found) {
         const expected = kind === 'genuine' ? 'counted' : ATTACKS[kind].expect.join(' | ');
-        found = { kind, what: kind === 'genuine' ? 'the required approvers, signed with their registered keys' : ATTACKS[kind].what, expected, sent: 0, bySignal: 0, byUpdate: 0, refusedAsExpected: 0, refusedOtherwise: 0, wronglyAccepted: 0, counted: 0, lost: 0, codes: {} };
+        found = {
+          kind,
+          what: kind === 'genuine' ? 'the required approvers, signed with their registered keys' : ATTACKS[kind].what,
+          expected,
+          sent: 0,
+          bySignal: 0,
+          byUpdate: 0,
+          refusedAsExpected: 0,
+          refusedOtherwise: 0,
+          wronglyAccepted: 0,
+          counted: 0,
+          lost: 0,
+          codes: {},
+        };
         rows.set(kind, found);
       }
       return found;
@@ -135,16 +168,24 @@ describe(`attack suite: ${ATTEMPTS} attempts awaiting approval, a seeded mix of 
         else tally.refusedOtherwise++;
       });
       const genuine = plans[i]!.filter((s) => s.kind === 'genuine');
-      const expected: AttemptStatus = a.shape === 'expiring' ? 'EXPIRED' : genuine.some((s) => s.verdict === 'reject') ? 'REJECTED' : 'SUCCEEDED';
+      const expected: AttemptStatus =
+        a.shape === 'expiring' ? 'EXPIRED' : genuine.some((s) => s.verdict === 'reject') ? 'REJECTED' : 'SUCCEEDED';
       const effects = plane.target.effects.filter((e) => e.idempotencyKey === a.attemptId).length;
-      if (record.status !== expected || effects !== (expected === 'SUCCEEDED' ? 1 : 0)) wrongOutcomes.push(`${a.attemptId} ${a.shape}: ${record.status} (expected ${expected}), ${effects} effects`);
+      if (record.status !== expected || effects !== (expected === 'SUCCEEDED' ? 1 : 0))
+        wrongOutcomes.push(`${a.attemptId} ${a.shape}: ${record.status} (expected ${expected}), ${effects} effects`);
     });
 
     // Workflow task failures other than Temporal's UnhandledCommand would mean a decision broke the workflow code.
     const taskTrouble = await pool(targets, 16, async (a) => {
       const events = (await plane.ecp.client.workflow.getHandle(a.attemptId).fetchHistory()).events ?? [];
-      const failures = events.filter((e) => e.workflowTaskFailedEventAttributes && e.workflowTaskFailedEventAttributes.failure?.message !== 'UnhandledCommand');
-      return { failed: failures.length, timedOut: events.filter((e) => e.workflowTaskTimedOutEventAttributes).length, unhandledCommand: events.filter((e) => e.workflowTaskFailedEventAttributes?.failure?.message === 'UnhandledCommand').length };
+      const failures = events.filter(
+        (e) => e.workflowTaskFailedEventAttributes && e.workflowTaskFailedEventAttributes.failure?.message !== 'UnhandledCommand',
+      );
+      return {
+        failed: failures.length,
+        timedOut: events.filter((e) => e.workflowTaskTimedOutEventAttributes).length,
+        unhandledCommand: events.filter((e) => e.workflowTaskFailedEventAttributes?.failure?.message === 'UnhandledCommand').length,
+      };
     });
     const table = [...rows.values()].sort((x, y) => (x.kind === 'genuine' ? 1 : y.kind === 'genuine' ? -1 : x.kind.localeCompare(y.kind)));
     const illegitimate = table.filter((t) => t.kind !== 'genuine');
@@ -154,7 +195,11 @@ describe(`attack suite: ${ATTEMPTS} attempts awaiting approval, a seeded mix of 
       command: 'npm run test:attacks',
       seed: SEED,
       attempts: ATTEMPTS,
-      shapes: { refund: shapes.filter((s) => s === 'refund').length, deploy: shapes.filter((s) => s === 'deploy').length, expiring: shapes.filter((s) => s === 'expiring').length },
+      shapes: {
+        refund: shapes.filter((s) => s === 'refund').length,
+        deploy: shapes.filter((s) => s === 'deploy').length,
+        expiring: shapes.filter((s) => s === 'expiring').length,
+      },
       decisionsSent: table.reduce((n, t) => n + t.sent, 0),
       illegitimateSent: illegitimate.reduce((n, t) => n + t.sent, 0),
       illegitimateAccepted: illegitimate.reduce((n, t) => n + t.wronglyAccepted, 0),

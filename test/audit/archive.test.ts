@@ -44,7 +44,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await plane?.ecp.client.workflow.getHandle(ARCHIVER_WORKFLOW_ID).terminate('test over').catch(() => {});
+  await plane?.ecp.client.workflow
+    .getHandle(ARCHIVER_WORKFLOW_ID)
+    .terminate('test over')
+    .catch(() => {});
   worker?.shutdown();
   await running?.catch(() => {});
   await plane?.teardown();
@@ -87,9 +90,15 @@ describe('archiver workflow', () => {
     expect(byId[scenario.denied]).toMatchObject({ status: 'DENIED', adviceVerdict: 'deny' });
     expect(byId[scenario.rejected]).toMatchObject({ status: 'REJECTED', decisions: [{ human: 'alice', verdict: 'reject' }] });
     expect(byId[scenario.production]?.decisions.map((d) => d.human).sort()).toEqual(['bob', 'erin']);
-    expect(byId[scenario.autoAllowed]).toMatchObject({ status: 'SUCCEEDED', adviceVerdict: 'allow', recordDigest: scenario.records[scenario.autoAllowed]!.digest });
+    expect(byId[scenario.autoAllowed]).toMatchObject({
+      status: 'SUCCEEDED',
+      adviceVerdict: 'allow',
+      recordDigest: scenario.records[scenario.autoAllowed]!.digest,
+    });
 
-    const status = await eventually('archiver status', async () => ((await archiverStatus(plane.ecp.client))?.totals.sealed ?? 0) >= 6 ? archiverStatus(plane.ecp.client) : undefined);
+    const status = await eventually('archiver status', async () =>
+      ((await archiverStatus(plane.ecp.client))?.totals.sealed ?? 0) >= 6 ? archiverStatus(plane.ecp.client) : undefined,
+    );
     expect(status?.watermark).not.toBeNull();
 
     const verified = await verifyArchive(archiveDir);
@@ -116,7 +125,9 @@ describe('sealing', () => {
     const ids = allIds();
     // Independent Archive instances = independent index caches, like separate processes on one directory.
     const sealers = [Archive.local(dir), Archive.local(dir), Archive.local(dir)];
-    const results = await Promise.all(sealers.flatMap((a, i) => [...ids].sort(() => (i % 2 ? 1 : -1)).map((id) => sealAttempt(a, plane.ecp, id))));
+    const results = await Promise.all(
+      sealers.flatMap((a, i) => [...ids].sort(() => (i % 2 ? 1 : -1)).map((id) => sealAttempt(a, plane.ecp, id))),
+    );
     expect(results.filter((r) => r.outcome === 'sealed')).toHaveLength(ids.length);
     const again = await sealAttempt(Archive.local(dir), plane.ecp, scenario.denied);
     expect(again.outcome).toBe('already');
@@ -215,7 +226,14 @@ describe('verifyArchive detects tampering precisely', () => {
     pack.parts.record.proposal.parameters.amount = 750;
     await Archive.local(dir).seal(scenario.approved, async () => pack);
     const v = await verifyArchive(dir, { replay: false });
-    expect(v.problems).toEqual([expect.objectContaining({ kind: 'pack_invalid', seq: 1, attemptId: scenario.approved, message: expect.stringMatching(/digest\.record/) })]);
+    expect(v.problems).toEqual([
+      expect.objectContaining({
+        kind: 'pack_invalid',
+        seq: 1,
+        attemptId: scenario.approved,
+        message: expect.stringMatching(/digest\.record/),
+      }),
+    ]);
   });
 
   it("the archiver's own history replays deterministically against the workflow code", async () => {

@@ -54,7 +54,8 @@ export async function runAuditScenario(plane: TestPlane): Promise<AuditScenario>
   };
   for (const [name, id] of Object.entries(ids)) {
     const status = records[id]!.status;
-    if (status !== expected[name as keyof typeof ids]) throw new Error(`scenario attempt ${name} ended ${status}, expected ${expected[name as keyof typeof ids]}`);
+    if (status !== expected[name as keyof typeof ids])
+      throw new Error(`scenario attempt ${name} ended ${status}, expected ${expected[name as keyof typeof ids]}`);
   }
   return { ...ids, midpoint, records };
 }

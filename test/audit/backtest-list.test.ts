@@ -45,7 +45,10 @@ beforeAll(async () => {
   archive = Archive.local(join(plane.dataDir, 'archive'));
   for (const id of [scenario.autoAllowed, scenario.denied, scenario.approved, scenario.rejected]) await sealAttempt(archive, plane.ecp, id);
   // Retention ends for one archived attempt: only the archive still has it.
-  await plane.ecp.client.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: scenario.denied } });
+  await plane.ecp.client.workflowService.deleteWorkflowExecution({
+    namespace: 'default',
+    workflowExecution: { workflowId: scenario.denied },
+  });
   stricter = candidate('stricter', {
     'refunds.cedar': [
       ['context.parameters.amount <= 5000', 'context.parameters.amount <= 500'],
@@ -97,7 +100,10 @@ describe('backtest', () => {
   it('a looser bundle: exactly the two refunds that needed finance become automatic', async () => {
     const report = await backtest(bundle(looser), {}, { archive, ecp: plane.ecp });
     expect(changedIds(report)).toEqual(new Set([scenario.approved, scenario.rejected]));
-    expect(row(report, scenario.rejected)).toMatchObject({ recorded: { verdict: 'require_approval' }, candidate: { verdict: 'allow', policyIds: ['refunds.small-automatic'] } });
+    expect(row(report, scenario.rejected)).toMatchObject({
+      recorded: { verdict: 'require_approval' },
+      candidate: { verdict: 'allow', policyIds: ['refunds.small-automatic'] },
+    });
   });
 
   it('the current bundle changes nothing; filters narrow the attempts; the archive alone still works', async () => {
@@ -137,7 +143,9 @@ describe('audit list', () => {
 
   it('filters by agent, action type, status, approver and time range', async () => {
     expect(await ids({ agent: 'deploy-bot' })).toEqual(new Set([scenario.staging, scenario.production]));
-    expect(await ids({ actionType: 'payments.refund' })).toEqual(new Set([scenario.autoAllowed, scenario.denied, scenario.approved, scenario.rejected]));
+    expect(await ids({ actionType: 'payments.refund' })).toEqual(
+      new Set([scenario.autoAllowed, scenario.denied, scenario.approved, scenario.rejected]),
+    );
     expect(await ids({ status: 'DENIED' })).toEqual(new Set([scenario.denied]));
     expect(await ids({ status: 'REJECTED' })).toEqual(new Set([scenario.rejected]));
     expect(await ids({ approver: 'alice' })).toEqual(new Set([scenario.approved])); // her rejection is not an approval
@@ -156,8 +164,28 @@ describe('the ecp audit commands', () => {
     const lines = out.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const item = JSON.parse(lines[0]!) as Record<string, unknown>;
-    expect(Object.keys(item).sort()).toEqual(['actionType', 'adviceVerdict', 'agent', 'archive', 'attemptId', 'closedAt', 'decisions', 'proposalHash', 'resource', 'source', 'startedAt', 'status'].sort());
-    expect(item).toMatchObject({ attemptId: scenario.approved, status: 'SUCCEEDED', source: 'archive+temporal', decisions: [{ human: 'alice', verdict: 'approve' }] });
+    expect(Object.keys(item).sort()).toEqual(
+      [
+        'actionType',
+        'adviceVerdict',
+        'agent',
+        'archive',
+        'attemptId',
+        'closedAt',
+        'decisions',
+        'proposalHash',
+        'resource',
+        'source',
+        'startedAt',
+        'status',
+      ].sort(),
+    );
+    expect(item).toMatchObject({
+      attemptId: scenario.approved,
+      status: 'SUCCEEDED',
+      source: 'archive+temporal',
+      decisions: [{ human: 'alice', verdict: 'approve' }],
+    });
     const json = await ecp(['audit', 'list', '--json', '--agent', 'deploy-bot']);
     expect((JSON.parse(json.stdout) as unknown[]).length).toBe(2);
   });
@@ -166,9 +194,9 @@ describe('the ecp audit commands', () => {
     const out = await ecp(['audit', 'list', '--json'], { TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
     expect(out.code).toBe(0);
     expect(out.stderr).toMatch(/not reachable.*archive only/);
-    expect(new Set((JSON.parse(out.stdout) as Array<{ attemptId: string; source: string }>).map((r) => `${r.attemptId}:${r.source}`))).toEqual(
-      new Set([scenario.autoAllowed, scenario.denied, scenario.approved, scenario.rejected].map((id) => `${id}:archive`)),
-    );
+    expect(
+      new Set((JSON.parse(out.stdout) as Array<{ attemptId: string; source: string }>).map((r) => `${r.attemptId}:${r.source}`)),
+    ).toEqual(new Set([scenario.autoAllowed, scenario.denied, scenario.approved, scenario.rejected].map((id) => `${id}:archive`)));
   });
 
   it('backtest prints the changes as JSON, exits 0, and 7 with --fail-on-change', async () => {
@@ -186,8 +214,13 @@ describe('the ecp audit commands', () => {
     const out = await ecp(['audit', 'archive', '--all-retained', '--json']);
     expect(out.code).toBe(0);
     const results = (JSON.parse(out.stdout) as { results: Array<{ attemptId: string; outcome: string }> }).results;
-    expect(new Set(results.filter((r) => r.outcome === 'sealed').map((r) => r.attemptId))).toEqual(new Set([scenario.staging, scenario.production]));
-    const status = JSON.parse((await ecp(['audit', 'archive-status', '--json', '--offline'])).stdout) as { entries: number; head: { checkpoint: string } };
+    expect(new Set(results.filter((r) => r.outcome === 'sealed').map((r) => r.attemptId))).toEqual(
+      new Set([scenario.staging, scenario.production]),
+    );
+    const status = JSON.parse((await ecp(['audit', 'archive-status', '--json', '--offline'])).stdout) as {
+      entries: number;
+      head: { checkpoint: string };
+    };
     expect(status.entries).toBe(6);
     expect(status.head.checkpoint).toMatch(/^6:sha256:[0-9a-f]{64}$/);
   });

@@ -15,7 +15,6 @@ import { SCENARIOS } from '../replay/scenarios';
 /** Nothing listens here: verify must not need Temporal. */
 const NO_SERVER = '127.0.0.1:1';
 
-
 let plane: TestPlane;
 let scratch: string;
 let attemptId: string;
@@ -70,7 +69,9 @@ describe('ecp audit export / verify', () => {
     expect(exported.stdout).toMatch(/wrote .*pack\.json \(\d+ bytes/);
 
     // The same pack built from the plain Temporal CLI's history output, offline.
-    const shown = await runCommand('temporal', ['workflow', 'show', '-w', attemptId, '--output', 'json', '--address', plane.address], { cwd: scratch });
+    const shown = await runCommand('temporal', ['workflow', 'show', '-w', attemptId, '--output', 'json', '--address', plane.address], {
+      cwd: scratch,
+    });
     expect(shown.code).toBe(0);
     writeFileSync(join(scratch, 'history.json'), shown.stdout);
     const fromFile = await offline('audit', 'export', '--history', 'history.json', '-o', 'from-cli.json');
@@ -85,7 +86,6 @@ describe('ecp audit export / verify', () => {
     expect(verified.stdout).toMatch(/^trust root: plane configuration .*ecp\.yaml \+ \d+ kept directory version/m);
     expect(verified.stdout).toMatch(/^PASS .*pack\.json .*against the plane's configuration \+ kept directory versions/m);
     expect(verified.code).toBe(0);
-
   });
 
   it('history works offline from the temporal CLI file', async () => {
@@ -114,7 +114,9 @@ describe('ecp audit export / verify', () => {
     expect(code).toBe(2);
     const json = await offline('audit', 'verify', 'broken.json', '--json');
     expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout)).toEqual([{ file: 'broken.json', ok: false, invalid: expect.stringContaining('field "digests"') as string }]);
+    expect(JSON.parse(json.stdout)).toEqual([
+      { file: 'broken.json', ok: false, invalid: expect.stringContaining('field "digests"') as string },
+    ]);
   });
 
   it('refuses to export an unknown attempt (exit 4)', async () => {

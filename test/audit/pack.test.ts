@@ -17,7 +17,15 @@ import { SCENARIOS, SHORT_DEADLINE_POLICY } from '../replay/scenarios';
 import { localActivityType } from '../../audit/history';
 import { clone, editPayload, eventsOf, failedChecks, recordOf, redigestRecord, reseal } from './helpers';
 
-const STATUSES = { 'succeeded-quorum': 'SUCCEEDED', 'succeeded-auto': 'SUCCEEDED', failed: 'FAILED', denied: 'DENIED', rejected: 'REJECTED', expired: 'EXPIRED', cancelled: 'CANCELLED' } as const;
+const STATUSES = {
+  'succeeded-quorum': 'SUCCEEDED',
+  'succeeded-auto': 'SUCCEEDED',
+  failed: 'FAILED',
+  denied: 'DENIED',
+  rejected: 'REJECTED',
+  expired: 'EXPIRED',
+  cancelled: 'CANCELLED',
+} as const;
 type Scenario = keyof typeof STATUSES;
 
 let plane: TestPlane;
@@ -43,7 +51,9 @@ describe('export → verify', () => {
     expect(failedChecks(result)).toEqual([]);
     expect(result.ok).toBe(true);
     const names = result.checks.map((c) => c.name);
-    expect(names).toEqual(expect.arrayContaining(['digest.history', 'record.history', 'proposal.hash', 'policy.version', 'policy.advice', 'replay']));
+    expect(names).toEqual(
+      expect.arrayContaining(['digest.history', 'record.history', 'proposal.hash', 'policy.version', 'policy.advice', 'replay']),
+    );
     expect(result.checks.find((c) => c.name === 'code.local')?.ok).toBe(true);
   });
 
@@ -64,7 +74,7 @@ describe('export → verify', () => {
     await plane.ecp.client.workflow.getHandle(attemptId).cancel();
   });
 
-  it('finds the policy texts in the data dir\'s bundle store when the configuration no longer has them', async () => {
+  it("finds the policy texts in the data dir's bundle store when the configuration no longer has them", async () => {
     const attemptId = packs.denied.attemptId;
     const unconfigured = new EcpClient(plane.ecp.client);
     const err = await exportEvidencePack(unconfigured, attemptId, { dataDir: plane.dataDir }).catch((e: unknown) => e);
@@ -78,7 +88,10 @@ describe('export → verify', () => {
 
   it('builds the same pack from the fetched history JSON without a server', async () => {
     const pack = packs['succeeded-quorum'];
-    const rebuilt = await packFromHistoryJson(pack.parts.history, { policyBundles: [pack.parts.policyBundle!], exportedAt: pack.exportedAt });
+    const rebuilt = await packFromHistoryJson(pack.parts.history, {
+      policyBundles: [pack.parts.policyBundle!],
+      exportedAt: pack.exportedAt,
+    });
     expect(rebuilt).toEqual(pack);
   });
 });
@@ -102,7 +115,12 @@ describe('tampered packs FAIL naming what broke', () => {
   it('one changed byte in the parameters of the record', async () => {
     const pack = quorum();
     recordOf(pack).proposal.parameters.version = '3.0.1';
-    expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual(['digest.record', 'record.digest', 'record.history', 'proposal.hash']);
+    expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual([
+      'digest.record',
+      'record.digest',
+      'record.history',
+      'proposal.hash',
+    ]);
     redigestRecord(recordOf(pack));
     const failed = failedChecks(await verifyPack(reseal(pack)));
     expect(failed).toEqual(expect.arrayContaining(['record.history', 'proposal.hash', 'replay']));
@@ -117,7 +135,9 @@ describe('tampered packs FAIL naming what broke', () => {
     expect(failedChecks(verification)).toEqual(expect.arrayContaining(['record.schema', 'record.history']));
     expect(verification.checks.find((c) => c.name === 'record.schema')?.detail).toMatch(/field "decisions\.accepted\[0\]\.role"/);
     // Read from a file, the same pack is refused before any check, naming the field.
-    expect(() => parsePack(JSON.parse(new TextDecoder().decode(packBytes(reseal(pack)))))).toThrow(/field "parts\.record\.decisions\.accepted\[0\]\.role"/);
+    expect(() => parsePack(JSON.parse(new TextDecoder().decode(packBytes(reseal(pack)))))).toThrow(
+      /field "parts\.record\.decisions\.accepted\[0\]\.role"/,
+    );
   });
 
   it('a decision: a field of the signed statement', async () => {
@@ -135,7 +155,12 @@ describe('tampered packs FAIL naming what broke', () => {
     const pack = quorum();
     const decision = recordOf(pack).decisions.accepted[1]!;
     decision.signature = `${decision.signature.slice(0, -1)}${decision.signature.endsWith('0') ? '1' : '0'}`;
-    expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual(['digest.record', 'record.digest', 'record.history', 'decision[1] erin approve']);
+    expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual([
+      'digest.record',
+      'record.digest',
+      'record.history',
+      'decision[1] erin approve',
+    ]);
     redigestRecord(recordOf(pack));
     expect(failedChecks(await verifyPack(reseal(pack)))).toEqual(expect.arrayContaining(['decision[1] erin approve', 'replay']));
   });
@@ -146,7 +171,9 @@ describe('tampered packs FAIL naming what broke', () => {
     const marker = events.find((e) => localActivityType(e) === 'gatherContext');
     const completed = events.find((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED');
     // The facts the plane pinned: an edit must not survive replay.
-    const result = marker ? marker.markerRecordedEventAttributes!.details!.result!.payloads![0] : completed!.activityTaskCompletedEventAttributes!.result!.payloads![0];
+    const result = marker
+      ? marker.markerRecordedEventAttributes!.details!.result!.payloads![0]
+      : completed!.activityTaskCompletedEventAttributes!.result!.payloads![0];
     editPayload(result, (context) => {
       (context.directory as { version: string }).version = 'sha256:0000';
     });
@@ -175,7 +202,11 @@ describe('tampered packs FAIL naming what broke', () => {
     const pack = quorum();
     const bob = pack.parts.directory.humans.bob!;
     bob.publicKeys = [bob.publicKeys[0]!.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'))];
-    expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual(['digest.directory', 'directory.pinned', 'decision[0] bob approve']);
+    expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual([
+      'digest.directory',
+      'directory.pinned',
+      'decision[0] bob approve',
+    ]);
     expect(failedChecks(await verifyPack(reseal(pack), { replay: false }))).toEqual(['directory.pinned', 'decision[0] bob approve']);
   });
 });

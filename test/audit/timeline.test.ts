@@ -34,7 +34,10 @@ describe('timeline from regular-activity histories', () => {
     ]);
     const step = (title: string) => timeline.steps.find((s) => s.title === title)!;
     expect(step('decision via update: dave approve').details[0]).toMatch(/^refused \(self_approval\)/);
-    expect(timeline.steps.filter((s) => s.title === 'decision via update: bob approve').map((s) => s.details[0]!.split(' ')[0])).toEqual(['accepted', 'refused']);
+    expect(timeline.steps.filter((s) => s.title === 'decision via update: bob approve').map((s) => s.details[0]!.split(' ')[0])).toEqual([
+      'accepted',
+      'refused',
+    ]);
     // Without the record, a signal's answer is not in history: the timeline says so instead of guessing.
     expect(step('decision via signal: erin approve').details).toEqual(['outcome not known without the record']);
     expect(step('context captured').tookMs).toBeGreaterThanOrEqual(0);

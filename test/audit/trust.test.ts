@@ -55,7 +55,12 @@ beforeAll(async () => {
   const previous = process.env.TEMPORAL_ADDRESS;
   process.env.TEMPORAL_ADDRESS = real.address;
   try {
-    running = await runPlane({ configPath: real.configPath, dataDir: real.dataDir, archive: { enabled: false, dir: join(real.dataDir, 'archive'), intervalSeconds: 30 }, log: () => {} });
+    running = await runPlane({
+      configPath: real.configPath,
+      dataDir: real.dataDir,
+      archive: { enabled: false, dir: join(real.dataDir, 'archive'), intervalSeconds: 30 },
+      log: () => {},
+    });
   } finally {
     if (previous === undefined) delete process.env.TEMPORAL_ADDRESS;
     else process.env.TEMPORAL_ADDRESS = previous;
@@ -65,13 +70,19 @@ beforeAll(async () => {
   // The real plane: bob rejects.
   const genuine = await real.ecp.propose(proposal);
   await waitForStatus(real.ecp, genuine.attemptId, 'AWAITING_DECISION');
-  await real.ecp.decide(genuine.attemptId, { human: 'bob', verdict: 'reject', reason: 'not during the freeze', privateKey: real.key('bob') });
+  await real.ecp.decide(genuine.attemptId, {
+    human: 'bob',
+    verdict: 'reject',
+    reason: 'not during the freeze',
+    privateKey: real.key('bob'),
+  });
   await real.ecp.awaitOutcome(genuine.attemptId);
   realPack = await exportEvidencePack(real.ecp, genuine.attemptId);
   // The forger's plane, with its own keys for bob and erin: "approved".
   const forged = await forger.ecp.propose(proposal);
   await waitForStatus(forger.ecp, forged.attemptId, 'AWAITING_DECISION');
-  for (const human of ['bob', 'erin']) await forger.ecp.decide(forged.attemptId, { human, verdict: 'approve', privateKey: forger.key(human) });
+  for (const human of ['bob', 'erin'])
+    await forger.ecp.decide(forged.attemptId, { human, verdict: 'approve', privateKey: forger.key(human) });
   await forger.ecp.awaitOutcome(forged.attemptId);
   forgedPack = await exportEvidencePack(forger.ecp, forged.attemptId);
   approvedPack = await exportEvidencePack(real.ecp, await SCENARIOS['succeeded-quorum']!(real));
@@ -114,14 +125,20 @@ describe('the wholesale forgery', () => {
     expect(unanchored.checks.find((c) => c.name === 'trust')).toMatchObject({ ok: false, advisory: true });
   });
 
-  it('FAILs against the real plane\'s trust root, naming the untrusted directory version and the foreign key', async () => {
+  it("FAILs against the real plane's trust root, naming the untrusted directory version and the foreign key", async () => {
     const v = await verifyPack(forgedPack, { replay: false, trust: planeTrust() });
     expect(v.verdict).toBe('FAIL');
     expect(failedChecks(v)).toEqual(['trust.directory']);
     const detail = detailOf(v, 'trust.directory');
-    expect(detail).toMatch(new RegExp(`^directory_untrusted: directory version ${forgedPack.parts.directory.version} is not a trusted directory version \\(plane configuration `));
+    expect(detail).toMatch(
+      new RegExp(
+        `^directory_untrusted: directory version ${forgedPack.parts.directory.version} is not a trusted directory version \\(plane configuration `,
+      ),
+    );
     const forgedBobKey = forgedPack.parts.directory.humans.bob!.publicKeys[0]!;
-    expect(detail).toContain(`human "bob" key ${keyFingerprint(forgedBobKey)} is not registered to bob in the plane's current directory version`);
+    expect(detail).toContain(
+      `human "bob" key ${keyFingerprint(forgedBobKey)} is not registered to bob in the plane's current directory version`,
+    );
     expect(v.trustRoot).toMatchObject({ kind: 'plane' });
   });
 
@@ -144,7 +161,9 @@ describe('the wholesale forgery', () => {
     const v = await verifyPack(forgedPack, { replay: false, trust: trustRootFromFile(trustFile) });
     expect(v.verdict).toBe('FAIL');
     expect(failedChecks(v)).toEqual(['trust.directory']);
-    expect(detailOf(v, 'trust.directory')).toContain(`human "bob" key ${recordOf(forgedPack).decisions.accepted[0]!.keyFingerprint} is not registered to bob in trust file ${trustFile}`);
+    expect(detailOf(v, 'trust.directory')).toContain(
+      `human "bob" key ${recordOf(forgedPack).decisions.accepted[0]!.keyFingerprint} is not registered to bob in trust file ${trustFile}`,
+    );
     expect(v.trustRoot).toMatchObject({ kind: 'file', source: `trust file ${trustFile}` });
   });
 
@@ -156,12 +175,14 @@ describe('the wholesale forgery', () => {
     record.context!.directory.agent!.owner = 'carol';
     redigestRecord(record);
     const v = await verifyPack(reseal(pack), { replay: false, trust: trustRootFromFile(trustFile) });
-    expect(detailOf(v, 'trust.directory')).toContain(`agent "deploy-bot" is owned by "carol" in the pack but by "dave" in trust file ${trustFile}`);
+    expect(detailOf(v, 'trust.directory')).toContain(
+      `agent "deploy-bot" is owned by "carol" in the pack but by "dave" in trust file ${trustFile}`,
+    );
   });
 });
 
 describe('genuine packs', () => {
-  it.each(['real', 'approved'] as const)('%s: PASS against the plane\'s trust root and against the keys file', async (which) => {
+  it.each(['real', 'approved'] as const)("%s: PASS against the plane's trust root and against the keys file", async (which) => {
     const pack = which === 'real' ? realPack : approvedPack;
     const plane = await verifyPack(pack, { trust: planeTrust() });
     expect(failedChecks(plane)).toEqual([]);
@@ -184,7 +205,9 @@ describe('code identity', () => {
   function withForeignCode(pack: EvidencePack, digestHex: string): EvidencePack {
     const out = clone(pack);
     const buildId = `ecp@9.9.9+${digestHex}`;
-    for (const e of out.parts.history.events as Array<{ workflowTaskCompletedEventAttributes?: { workerVersion?: { buildId?: string } } }>) {
+    for (const e of out.parts.history.events as Array<{
+      workflowTaskCompletedEventAttributes?: { workerVersion?: { buildId?: string } };
+    }>) {
       const v = e.workflowTaskCompletedEventAttributes?.workerVersion;
       if (v?.buildId) v.buildId = buildId;
     }
@@ -197,10 +220,17 @@ describe('code identity', () => {
     const pack = withForeignCode(approvedPack, hex);
     const v = await verifyPack(pack, { replay: false, trust: planeTrust() });
     expect(failedChecks(v)).toEqual(['trust.code']);
-    expect(detailOf(v, 'trust.code')).toMatch(new RegExp(`^code_untrusted: workflow code sha256:${hex} \\(build ID "ecp@9\\.9\\.9\\+${hex}"\\) is neither a code identity of the trust root`));
+    expect(detailOf(v, 'trust.code')).toMatch(
+      new RegExp(
+        `^code_untrusted: workflow code sha256:${hex} \\(build ID "ecp@9\\.9\\.9\\+${hex}"\\) is neither a code identity of the trust root`,
+      ),
+    );
     const file = join(scratch, 'trust-code.yaml');
     const { directory } = loadPlaneConfig(real.configPath);
-    writeFileSync(file, `format: ${TRUST_FILE_FORMAT}\ndirectories:\n  - ${JSON.stringify(directory)}\ncode:\n  workflowBundleDigests: ["sha256:${hex}"]\n`);
+    writeFileSync(
+      file,
+      `format: ${TRUST_FILE_FORMAT}\ndirectories:\n  - ${JSON.stringify(directory)}\ncode:\n  workflowBundleDigests: ["sha256:${hex}"]\n`,
+    );
     const trusted = await verifyPack(pack, { replay: false, trust: trustRootFromFile(file) });
     expect(failedChecks(trusted)).toEqual([]);
     expect(trusted.verdict).toBe('PASS');
@@ -216,16 +246,19 @@ describe('code identity', () => {
 });
 
 describe('ecp audit verify (CLI)', () => {
-  const offline = (args: string[], env: Record<string, string> = {}) => runEcp(real, args, { cwd: scratch, env: { TEMPORAL_ADDRESS: '127.0.0.1:1', ...env }, timeoutMs: 120_000 });
+  const offline = (args: string[], env: Record<string, string> = {}) =>
+    runEcp(real, args, { cwd: scratch, env: { TEMPORAL_ADDRESS: '127.0.0.1:1', ...env }, timeoutMs: 120_000 });
 
-  it('with the plane\'s configuration: genuine PASS (exit 0), forged FAIL (exit 7), each saying which trust root', async () => {
+  it("with the plane's configuration: genuine PASS (exit 0), forged FAIL (exit 7), each saying which trust root", async () => {
     const genuine = await offline(['audit', 'verify', 'real.json', 'approved.json', '--no-replay']);
     expect(genuine.stdout).toMatch(/^trust root: plane configuration .*kept directory version/m);
     expect(genuine.stdout).toMatch(/^PASS real\.json .*against the plane's configuration \+ kept directory versions/m);
     expect(genuine.code).toBe(0);
     const forged = await offline(['audit', 'verify', 'forged.json', '--no-replay']);
     expect(forged.stdout).toMatch(/^FAIL forged\.json/m);
-    expect(forged.stdout).toMatch(/FAIL trust\.directory: directory_untrusted: directory version sha256:[0-9a-f]{64} is not a trusted directory version/);
+    expect(forged.stdout).toMatch(
+      /FAIL trust\.directory: directory_untrusted: directory version sha256:[0-9a-f]{64} is not a trusted directory version/,
+    );
     expect(forged.code).toBe(7);
   });
 
@@ -280,13 +313,19 @@ describe('the archive', () => {
     await archive.seal(forgedPack.attemptId, () => Promise.resolve(forgedPack));
     const bad = await verifyArchive(dir, { replay: false, trust: planeTrust() });
     expect(bad.verdict).toBe('FAIL');
-    expect(bad.problems).toEqual([expect.objectContaining({ kind: 'pack_invalid', attemptId: forgedPack.attemptId, message: expect.stringContaining('directory_untrusted') as string })]);
+    expect(bad.problems).toEqual([
+      expect.objectContaining({
+        kind: 'pack_invalid',
+        attemptId: forgedPack.attemptId,
+        message: expect.stringContaining('directory_untrusted') as string,
+      }),
+    ]);
   });
 });
 
 // Last: it rotates bob's key in the real plane.
 describe('a directory changed after the attempt', () => {
-  it('an old pack still PASSes via the kept directory version after bob\'s key is rotated; without the kept versions it FAILs', async () => {
+  it("an old pack still PASSes via the kept directory version after bob's key is rotated; without the kept versions it FAILs", async () => {
     const before = running.runtime.config.directoryVersion;
     const rotated = publicKeyHex(generateKeyPairSync('ed25519').privateKey);
     real.editDirectory((d) => {
@@ -307,7 +346,9 @@ describe('a directory changed after the attempt', () => {
     try {
       const unkept = await verifyPack(approvedPack, { replay: false, trust: planeTrustRoot(loadPlaneConfig(real.configPath), bare) });
       expect(unkept.verdict).toBe('FAIL');
-      expect(detailOf(unkept, 'trust.directory')).toContain(`human "bob" key ${keyFingerprint(approvedPack.parts.directory.humans.bob!.publicKeys[0]!)} is not registered to bob in the plane's current directory version`);
+      expect(detailOf(unkept, 'trust.directory')).toContain(
+        `human "bob" key ${keyFingerprint(approvedPack.parts.directory.humans.bob!.publicKeys[0]!)} is not registered to bob in the plane's current directory version`,
+      );
     } finally {
       rmSync(bare, { recursive: true, force: true });
     }

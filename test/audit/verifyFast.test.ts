@@ -85,7 +85,10 @@ describe('the cached policy bundle', () => {
     // One policy's text changed (a different quorum): a fresh bundle with the new requirement, not the cached one.
     const [id, text] = Object.entries(part.policies).find(([, t]) => /@quorum\("\d+"\)/.test(t))!;
     const quorum = Number(/@quorum\("(\d+)"\)/.exec(text)![1]);
-    const edited = withVersion({ ...part, policies: { ...part.policies, [id]: text.replace(/@quorum\("\d+"\)/, `@quorum("${quorum + 1}")`) } });
+    const edited = withVersion({
+      ...part,
+      policies: { ...part.policies, [id]: text.replace(/@quorum\("\d+"\)/, `@quorum("${quorum + 1}")`) },
+    });
     const rebuilt = bundleFromPack(edited);
     expect(rebuilt).not.toBe(first);
     expect(rebuilt.version).toBe(edited.version);

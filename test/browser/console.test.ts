@@ -68,7 +68,11 @@ describe('web console in Chromium', () => {
       const nav = await p.evaluate(() => {
         const [n] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
         const [view] = performance.getEntriesByName('ecp:first-view');
-        return { firstViewMs: Math.round(view!.startTime), domContentLoadedMs: Math.round(n!.domContentLoadedEventEnd), loadMs: Math.round(n!.loadEventEnd) };
+        return {
+          firstViewMs: Math.round(view!.startTime),
+          domContentLoadedMs: Math.round(n!.domContentLoadedEventEnd),
+          loadMs: Math.round(n!.loadEventEnd),
+        };
       });
       return { usableMs, ...nav };
     };
@@ -77,7 +81,9 @@ describe('web console in Chromium', () => {
     const warm = await measure(fresh);
     await fresh.context().close();
     writeFileSync(join(ARTIFACTS, 'console-metrics.json'), JSON.stringify({ firstPageUsable: { cold, warm } }, null, 2));
-    console.log(`[console] first page usable (in-page mark / seen by the test): cold ${cold.firstViewMs}/${cold.usableMs} ms, warm ${warm.firstViewMs}/${warm.usableMs} ms`);
+    console.log(
+      `[console] first page usable (in-page mark / seen by the test): cold ${cold.firstViewMs}/${cold.usableMs} ms, warm ${warm.firstViewMs}/${warm.usableMs} ms`,
+    );
 
     const { attemptId, hash } = await pendingRefund(7500, { total: 15_000, customer: 'Ada' }, 'order-1001');
     await signIn(page, 'alice');
@@ -139,12 +145,19 @@ describe('web console in Chromium', () => {
     const answer = await bob.evaluate(
       async ({ id, body }) => {
         const session = (await (await fetch('/api/session')).json()) as { csrfToken: string };
-        const res = await fetch(`/api/attempts/${id}/decisions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken }, body: JSON.stringify(body) });
+        const res = await fetch(`/api/attempts/${id}/decisions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+          body: JSON.stringify(body),
+        });
         return { status: res.status, body: (await res.json()) as { error: { code: string; refusal?: string } } };
       },
       { id: attemptId, body: decision },
     );
-    expect(answer).toEqual({ status: 403, body: { error: expect.objectContaining({ code: 'refused', refusal: 'not_in_required_group' }) } });
+    expect(answer).toEqual({
+      status: 403,
+      body: { error: expect.objectContaining({ code: 'refused', refusal: 'not_in_required_group' }) },
+    });
     await bob.context().close();
 
     const alice = await newPage();
@@ -169,7 +182,10 @@ describe('web console in Chromium', () => {
     await signIn(page, 'alice');
     await page.goto(`${web.url}/attempts/${attemptId}`);
     await page.locator('#key-file').setInputFiles(join(plane.keysDir, 'bob.key'));
-    await page.locator('#decide-result').getByText(/not registered to alice/).waitFor();
+    await page
+      .locator('#decide-result')
+      .getByText(/not registered to alice/)
+      .waitFor();
     expect(await page.locator('#approve').isDisabled()).toBe(true);
     // Responsive: nothing forces the page wider than the phone (wide tables scroll inside their own box).
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
@@ -197,7 +213,9 @@ describe('web console in Chromium', () => {
     await signIn(page, 'alice');
     expect(await page.locator('#nav').isVisible()).toBe(true);
     // The inbox row says what the action does, from the action type's summary template.
-    await expect.poll(() => page.locator(`tr[data-attempt="${attemptId}"] .summary`).textContent(), { timeout: 15_000 }).toBe('Refund 70.00 EUR on order-1003');
+    await expect
+      .poll(() => page.locator(`tr[data-attempt="${attemptId}"] .summary`).textContent(), { timeout: 15_000 })
+      .toBe('Refund 70.00 EUR on order-1003');
     await page.locator(`tr[data-attempt="${attemptId}"]`).getByRole('link').click();
     await page.locator('#decide-panel').waitFor();
     expect(await page.locator('#attempt-summary').textContent()).toBe('Refund 70.00 EUR on order-1003');
@@ -207,7 +225,12 @@ describe('web console in Chromium', () => {
     // requirements table are filled, then viewed on a 420 px wide screen.
     const hash = (await page.locator('#proposal-hash').textContent())!;
     await plane.ecp.submitDecision(attemptId, forgeDecision(plane.key('bob'), { attemptId, proposalHash: hash, human: 'bob' }));
-    await plane.ecp.decide(attemptId, { human: 'alice', verdict: 'approve', privateKey: plane.key('alice'), reason: 'Verified against the order history and the customer ticket; the goods came back damaged in transit.' });
+    await plane.ecp.decide(attemptId, {
+      human: 'alice',
+      verdict: 'approve',
+      privateKey: plane.key('alice'),
+      reason: 'Verified against the order history and the customer ticket; the goods came back damaged in transit.',
+    });
     await waitForStatus(plane.ecp, attemptId, 'SUCCEEDED');
     await page.context().close();
     const narrow = await (await browser.newContext({ viewport: { width: 420, height: 900 } })).newPage();
@@ -242,10 +265,20 @@ describe('web console in Chromium', () => {
       new Promise<number>((resolve, reject) => {
         const url = new URL('/api/session', web.url);
         const body = JSON.stringify({ human: 'alice', secret });
-        const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: '127.0.0.2', headers: { 'content-type': 'application/json' } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const req = httpRequest(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            method: 'POST',
+            localAddress: '127.0.0.2',
+            headers: { 'content-type': 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });

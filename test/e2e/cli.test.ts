@@ -12,7 +12,6 @@ import { ECP_BIN, planeCliEnv, ROOT, runCommand } from '../helpers/cli';
 import { freePort } from '../helpers/temporalServers';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 
-
 let plane: TestPlane;
 let scratch: string;
 
@@ -47,12 +46,18 @@ const untilStatus = (attemptId: string, status: string) =>
 function refundArgs(order: string, amount: number | string, key: string): string[] {
   return [
     'propose',
-    '--agent', 'refund-bot',
-    '--action', 'payments.refund',
-    '--resource', order,
-    '--params', JSON.stringify({ orderId: order, amount, reason: 'damaged in transit' }),
-    '--justification', 'Customer sent photos of the damage',
-    '--idempotency-key', key,
+    '--agent',
+    'refund-bot',
+    '--action',
+    'payments.refund',
+    '--resource',
+    order,
+    '--params',
+    JSON.stringify({ orderId: order, amount, reason: 'damaged in transit' }),
+    '--justification',
+    'Customer sent photos of the damage',
+    '--idempotency-key',
+    key,
   ];
 }
 
@@ -152,7 +157,11 @@ describe('ecp CLI', () => {
 
   it('refuses JSON it cannot keep exactly (numbers that do not round-trip, duplicate and __proto__ keys), naming the field', async () => {
     const cases: Array<[string, string, RegExp]> = [
-      ['--params', '{"orderId":"order-1002","amount":12345678901234567890,"reason":"x"}', /field "parameters\.amount" has the number 12345678901234567890/],
+      [
+        '--params',
+        '{"orderId":"order-1002","amount":12345678901234567890,"reason":"x"}',
+        /field "parameters\.amount" has the number 12345678901234567890/,
+      ],
       ['--params', '{"orderId":"order-1002","amount":1e400,"reason":"x"}', /field "parameters\.amount" has the number 1e400/],
       ['--params', '{"orderId":"order-1002","amount":0.10000000000000000001,"reason":"x"}', /field "parameters\.amount"/],
       ['--params', '{"orderId":"order-1002","amount":700,"amount":7500000,"reason":"x"}', /field "parameters\.amount" appears twice/],
@@ -200,7 +209,9 @@ describe('ecp CLI', () => {
 
   it('rejects with a required reason → REJECTED, nothing runs', async () => {
     const attemptId = await proposeRefund('order-1003', 8000, 'reject-1');
-    await eventually('the attempt to await a decision', async () => ((await showJson(attemptId)).status === 'AWAITING_DECISION' ? true : undefined));
+    await eventually('the attempt to await a decision', async () =>
+      (await showJson(attemptId)).status === 'AWAITING_DECISION' ? true : undefined,
+    );
 
     const noReason = await ecp('reject', attemptId, '--as', 'alice');
     expect(noReason.code).toBe(2);

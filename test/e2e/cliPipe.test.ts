@@ -4,7 +4,11 @@ import { ECP_BIN, ROOT } from '../helpers/cli';
 
 /** Runs `ecp <args>` with stdout read by someone who stops early; returns the exit code and stderr. */
 async function runWithEarlyClose(args: string[], closeAt: 'first-chunk' | 'at-once'): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [ECP_BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [ECP_BIN, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   // `| head -1`: read the first line, then close the pipe while the CLI may still be writing.

@@ -17,7 +17,11 @@ async function call(path: string, init: { method?: string; body?: unknown; cooki
   if (init.cookie) headers.cookie = init.cookie;
   if (init.csrf) headers['x-csrf-token'] = init.csrf;
   if (init.origin) headers.origin = init.origin;
-  const res = await web.app.request(`${BASE}${path}`, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  const res = await web.app.request(`${BASE}${path}`, {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
 }
@@ -43,8 +47,19 @@ describe('console API', () => {
     const { status, body: doc } = await call('/api/openapi.json');
     expect(status).toBe(200);
     expect(doc.openapi).toBe('3.1.0');
-    const expected = ['get /api/events', 'post /api/session', 'get /api/session', 'delete /api/session', 'get /api/inbox', 'get /api/attempts', 'get /api/attempts/{attemptId}', 'post /api/attempts/{attemptId}/decisions'];
-    const operations = Object.entries(doc.paths as Record<string, Record<string, { responses: object }>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
+    const expected = [
+      'get /api/events',
+      'post /api/session',
+      'get /api/session',
+      'delete /api/session',
+      'get /api/inbox',
+      'get /api/attempts',
+      'get /api/attempts/{attemptId}',
+      'post /api/attempts/{attemptId}/decisions',
+    ];
+    const operations = Object.entries(doc.paths as Record<string, Record<string, { responses: object }>>).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m} ${p}`),
+    );
     expect(operations.sort()).toEqual(expected.sort());
     for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)) {
       for (const [method, op] of Object.entries(ops)) expect(Object.keys(op.responses).length, `${method} ${path}`).toBeGreaterThan(0);
@@ -54,7 +69,9 @@ describe('console API', () => {
     expect(refs.length).toBeGreaterThan(0);
     for (const ref of refs) expect(doc.components.schemas[ref], ref).toBeDefined();
     expect(doc.components.schemas.Error.properties.error.required).toEqual(expect.arrayContaining(['code', 'message']));
-    expect(doc.paths['/api/attempts'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['status', 'agent', 'actionType']));
+    expect(doc.paths['/api/attempts'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['status', 'agent', 'actionType']),
+    );
   });
 
   it('refuses everything but sign-in without a session, with the one error body', async () => {
@@ -139,20 +156,34 @@ describe('console API', () => {
     const summary = `Refund 75.00 EUR on ${(proposal.parameters as { orderId: string }).orderId}`;
     expect(inbox.body.attempts.find((a: { attemptId: string }) => a.attemptId === attemptId)).toMatchObject({ summary });
     expect((await call(`/api/attempts/${attemptId}`, { cookie: alice.cookie })).body.summary).toBe(summary);
-    expect((await call('/api/inbox', { cookie: bob.cookie })).body.attempts.map((a: { attemptId: string }) => a.attemptId)).not.toContain(attemptId);
+    expect((await call('/api/inbox', { cookie: bob.cookie })).body.attempts.map((a: { attemptId: string }) => a.attemptId)).not.toContain(
+      attemptId,
+    );
     const view = await call(`/api/attempts/${attemptId}`, { cookie: bob.cookie });
     expect(view.body.viewer).toEqual({ mayDecide: false, why: expect.stringMatching(/none of the required groups/) });
     expect(view.body.claims).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'total', mismatch: false })]));
 
     const path = `/api/attempts/${attemptId}/decisions`;
     const signed = (human: string, extra: { proposalHash?: string; verdict?: 'approve' | 'reject'; reason?: string } = {}) =>
-      forgeDecision(plane.key(human), { attemptId, proposalHash: extra.proposalHash ?? hash, human, verdict: extra.verdict, reason: extra.reason });
+      forgeDecision(plane.key(human), {
+        attemptId,
+        proposalHash: extra.proposalHash ?? hash,
+        human,
+        verdict: extra.verdict,
+        reason: extra.reason,
+      });
 
     // CSRF: no token, then a foreign Origin.
     let res = await call(path, { method: 'POST', cookie: alice.cookie, body: signed('alice') });
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('csrf');
-    res = await call(path, { method: 'POST', cookie: alice.cookie, csrf: alice.csrf, origin: 'https://evil.example', body: signed('alice') });
+    res = await call(path, {
+      method: 'POST',
+      cookie: alice.cookie,
+      csrf: alice.csrf,
+      origin: 'https://evil.example',
+      body: signed('alice'),
+    });
     expect(res.body.error.code).toBe('csrf');
     // Not authenticated at all.
     expect((await call(path, { method: 'POST', body: signed('alice') })).status).toBe(401);
@@ -165,7 +196,12 @@ describe('console API', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.field).toBe('signature');
     // A stale page (another hash).
-    res = await call(path, { method: 'POST', cookie: alice.cookie, csrf: alice.csrf, body: signed('alice', { proposalHash: `sha256:${'0'.repeat(64)}` }) });
+    res = await call(path, {
+      method: 'POST',
+      cookie: alice.cookie,
+      csrf: alice.csrf,
+      body: signed('alice', { proposalHash: `sha256:${'0'.repeat(64)}` }),
+    });
     expect(res.status).toBe(409);
     expect(res.body.error).toMatchObject({ code: 'stale', field: 'statement.proposalHash' });
     // Reject without a reason.
@@ -184,7 +220,9 @@ describe('console API', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ accepted: true });
     // The log line tells the status after the approval took effect, not the AWAITING_DECISION it answered from.
-    expect(web.logs).toContainEqual(expect.stringMatching(new RegExp(`^console: alice approved ${attemptId} \\(now (EXECUTING|SUCCEEDED)\\)$`)));
+    expect(web.logs).toContainEqual(
+      expect.stringMatching(new RegExp(`^console: alice approved ${attemptId} \\(now (EXECUTING|SUCCEEDED)\\)$`)),
+    );
     await waitForStatus(plane.ecp, attemptId, 'SUCCEEDED');
     const list = await call(`/api/attempts?status=SUCCEEDED&agent=refund-bot&actionType=payments.refund`, { cookie: bob.cookie });
     expect(list.body.attempts.map((a: { attemptId: string }) => a.attemptId)).toContain(attemptId);
@@ -205,7 +243,14 @@ function signInFrom(console: TestConsole, localAddress: string, human: string, s
   const body = JSON.stringify({ human, secret });
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -240,7 +285,11 @@ describe('console API: integrity under attack', () => {
 
   it('refuses JSON bodies that JSON.parse would silently change, naming the field', async () => {
     const post = async (text: string) => {
-      const res = await web.app.request(`${BASE}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+      const res = await web.app.request(`${BASE}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: text,
+      });
       return { status: res.status, body: (await res.json()) as { error: { code: string; field?: string; message: string } } };
     };
     let res = await post(`{"human":"mallory","human":"alice","secret":${JSON.stringify(web.secrets.alice)}}`);
@@ -259,9 +308,16 @@ describe('console API: integrity under attack', () => {
     const { cookie } = await signIn('alice');
     let view = await call(`/api/attempts/${attemptId}`, { cookie });
     expect(view.status).toBe(200);
-    expect(view.body.textWarnings).toEqual([{ path: 'claims.merchant', kind: 'not_nfc', message: expect.stringMatching(/not NFC-normalised/) }]);
-    const other = await plane.ecp.propose({ ...refund(300), parameters: { orderId: 'order-1001', amount: 300, reason: `refund via ${lookalike}` } });
+    expect(view.body.textWarnings).toEqual([
+      { path: 'claims.merchant', kind: 'not_nfc', message: expect.stringMatching(/not NFC-normalised/) },
+    ]);
+    const other = await plane.ecp.propose({
+      ...refund(300),
+      parameters: { orderId: 'order-1001', amount: 300, reason: `refund via ${lookalike}` },
+    });
     view = await call(`/api/attempts/${other.attemptId}`, { cookie });
-    expect(view.body.textWarnings).toEqual([{ path: 'parameters.reason', kind: 'mixed_scripts', message: expect.stringContaining('mixes Cyrillic and Latin') }]);
+    expect(view.body.textWarnings).toEqual([
+      { path: 'parameters.reason', kind: 'mixed_scripts', message: expect.stringContaining('mixes Cyrillic and Latin') },
+    ]);
   });
 });

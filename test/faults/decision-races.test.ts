@@ -30,8 +30,12 @@ async function send(attemptId: string, d: SignedDecision, via: Via): Promise<Fat
   } catch (err) {
     // Only a closed attempt may refuse at the Temporal level; anything else is a lost decision.
     if (/already completed|not found|no running attempt/i.test((err as Error).message)) return 'rpc-refused';
-    const failed = (await handle.fetchHistory()).events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes;
-    throw new Error(`${via} on ${attemptId} failed: ${String((err as Error).cause ?? err)}; workflow task failure: ${JSON.stringify(failed?.failure ?? null).slice(0, 2000)}`);
+    const failed = (await handle.fetchHistory()).events?.find(
+      (e) => e.workflowTaskFailedEventAttributes,
+    )?.workflowTaskFailedEventAttributes;
+    throw new Error(
+      `${via} on ${attemptId} failed: ${String((err as Error).cause ?? err)}; workflow task failure: ${JSON.stringify(failed?.failure ?? null).slice(0, 2000)}`,
+    );
   }
 }
 
@@ -40,25 +44,52 @@ function accounted(record: AttemptRecord, sent: number, rpcRefused: number) {
   return record.decisions.accepted.length + record.decisions.refusedTotal + rpcRefused === sent;
 }
 
-const waitAwaiting = (a: Started) => until(async () => (await plane.ecp.getRecord(a.attemptId)).status === 'AWAITING_DECISION', 120_000, 'awaiting');
+const waitAwaiting = (a: Started) =>
+  until(async () => (await plane.ecp.getRecord(a.attemptId)).status === 'AWAITING_DECISION', 120_000, 'awaiting');
 
 describe('duplicate, reordered and racing decisions', () => {
   it('duplicates and reorderings of a quorum, over signal and update at once → exactly one outcome, every decision accounted for', async () => {
     const started0 = Date.now();
     // Deploys need bob + erin; each is sent 2–4 times. Refunds get alice's approve and reject concurrently.
-    const rng = fc.sample(fc.array(fc.tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 4 }), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 })), { minLength: DUPLICATE_ATTEMPTS, maxLength: DUPLICATE_ATTEMPTS }), { seed: SEED, numRuns: 1 })[0]!;
-    const deploys = await pool(rng, 8, async () => ({ kind: 'deploy', expected: 'SUCCEEDED' as const, ...(await plane.ecp.propose(deployOn(plane))) }));
-    const refunds = await pool(rng, 8, async () => ({ kind: 'refund', expected: 'SUCCEEDED' as const, ...(await plane.ecp.propose(refundOn(plane, 7_500))) }));
+    const rng = fc.sample(
+      fc.array(
+        fc.tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 4 }), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 })),
+        { minLength: DUPLICATE_ATTEMPTS, maxLength: DUPLICATE_ATTEMPTS },
+      ),
+      { seed: SEED, numRuns: 1 },
+    )[0]!;
+    const deploys = await pool(rng, 8, async () => ({
+      kind: 'deploy',
+      expected: 'SUCCEEDED' as const,
+      ...(await plane.ecp.propose(deployOn(plane))),
+    }));
+    const refunds = await pool(rng, 8, async () => ({
+      kind: 'refund',
+      expected: 'SUCCEEDED' as const,
+      ...(await plane.ecp.propose(refundOn(plane, 7_500))),
+    }));
     await pool([...deploys, ...refunds], 8, waitAwaiting);
 
     const results = await pool([...deploys, ...refunds], 10, async (a, i) => {
       const [bobTimes, erinTimes, vias] = rng[i % rng.length]!;
       const batch: Array<[SignedDecision, Via]> =
         a.kind === 'deploy'
-          ? [...Array.from({ length: bobTimes }, () => decision(plane, a, 'bob')), ...Array.from({ length: erinTimes }, () => decision(plane, a, 'erin'))].map((d, k) => [d, vias[k % 8] ? 'signal' : 'update'])
-          : [[decision(plane, a, 'alice', i % 2 ? 'reject' : 'approve'), 'update'], [decision(plane, a, 'alice', i % 2 ? 'approve' : 'reject'), 'signal']];
+          ? [
+              ...Array.from({ length: bobTimes }, () => decision(plane, a, 'bob')),
+              ...Array.from({ length: erinTimes }, () => decision(plane, a, 'erin')),
+            ].map((d, k) => [d, vias[k % 8] ? 'signal' : 'update'])
+          : [
+              [decision(plane, a, 'alice', i % 2 ? 'reject' : 'approve'), 'update'],
+              [decision(plane, a, 'alice', i % 2 ? 'approve' : 'reject'), 'signal'],
+            ];
       // Reordered: the same batch, shuffled by the seed, all in flight at once.
-      const order = fc.sample(fc.shuffledSubarray(batch.map((_, k) => k), { minLength: batch.length, maxLength: batch.length }), { seed: SEED + i, numRuns: 1 })[0]!;
+      const order = fc.sample(
+        fc.shuffledSubarray(
+          batch.map((_, k) => k),
+          { minLength: batch.length, maxLength: batch.length },
+        ),
+        { seed: SEED + i, numRuns: 1 },
+      )[0]!;
       const fates = await Promise.all(order.map((k) => send(a.attemptId, batch[k]![0], batch[k]![1])));
       const record = await plane.ecp.awaitOutcome(a.attemptId);
       return { a, record, sent: batch.length, rpcRefused: fates.filter((f) => f === 'rpc-refused').length };
@@ -75,7 +106,10 @@ describe('duplicate, reordered and racing decisions', () => {
         return verdicts.length === 1 && record.status === status && effectsOf(plane, a.attemptId) === (status === 'SUCCEEDED' ? 1 : 0);
       });
       return {
-        fault: kind === 'deploy' ? 'quorum of 2, each approval duplicated 2–4× (signal+update, shuffled)' : "approve and reject by the same human, concurrently",
+        fault:
+          kind === 'deploy'
+            ? 'quorum of 2, each approval duplicated 2–4× (signal+update, shuffled)'
+            : 'approve and reject by the same human, concurrently',
         tried: mine.length,
         decisionsSent: mine.reduce((n, r) => n + r.sent, 0),
         counted: mine.reduce((n, r) => n + r.record.decisions.accepted.length, 0),
@@ -88,14 +122,23 @@ describe('duplicate, reordered and racing decisions', () => {
       };
     };
     const rows = [check('deploy'), check('refund')];
-    writeReliability('decision-duplicates', { command: 'npm run test:faults -- test/faults/decision-races.test.ts', seed: SEED, seconds: Math.round((Date.now() - started0) / 1000), kinds: rows });
+    writeReliability('decision-duplicates', {
+      command: 'npm run test:faults -- test/faults/decision-races.test.ts',
+      seed: SEED,
+      seconds: Math.round((Date.now() - started0) / 1000),
+      kinds: rows,
+    });
     for (const row of rows) expect(row, row.fault).toMatchObject({ exactlyOneOutcome: row.tried, lostDecisions: 0 });
   });
 
   it('approvals racing the deadline (deadline ± up to 250 ms) → approved and ran, or expired and nothing ran; never both, never lost', async () => {
     const started0 = Date.now();
     const offsets = fc.sample(fc.tuple(fc.integer({ min: -250, max: 250 }), fc.boolean()), { seed: SEED, numRuns: DEADLINE_ATTEMPTS });
-    const attempts = await pool(offsets, 8, async () => ({ kind: 'race', expected: 'SUCCEEDED' as const, ...(await plane.ecp.propose(op('ok', 'race'))) }));
+    const attempts = await pool(offsets, 8, async () => ({
+      kind: 'race',
+      expected: 'SUCCEEDED' as const,
+      ...(await plane.ecp.propose(op('ok', 'race'))),
+    }));
     const results = await pool(attempts, DEADLINE_ATTEMPTS, async (a, i) => {
       const [offset, viaSignal] = offsets[i]!;
       const live = await plane.ecp.getRecord(a.attemptId).catch(() => null);
@@ -128,7 +171,12 @@ describe('duplicate, reordered and racing decisions', () => {
       exactlyOneOutcome: consistent.length,
       lostDecisions: results.filter((r) => !accounted(r.final, 1, r.rpcRefused)).length,
     };
-    writeReliability('decision-deadline-races', { command: 'npm run test:faults -- test/faults/decision-races.test.ts', seed: SEED, seconds: Math.round((Date.now() - started0) / 1000), kinds: [row] });
+    writeReliability('decision-deadline-races', {
+      command: 'npm run test:faults -- test/faults/decision-races.test.ts',
+      seed: SEED,
+      seconds: Math.round((Date.now() - started0) / 1000),
+      kinds: [row],
+    });
     expect(row).toMatchObject({ exactlyOneOutcome: row.tried, lostDecisions: 0 });
     // A decision sent after the deadline never counts (the workflow judges by its task time, which is later still).
     // Before the deadline it counts unless the loaded machine delivered it late, so that side is reported, not asserted.

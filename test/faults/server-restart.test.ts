@@ -72,11 +72,17 @@ describe('stop and restart of the file-backed dev server mid-wait', () => {
         `${a.attemptId} readable after the restart`,
       );
       const was = before.get(a.attemptId)!;
-      return record!.status === 'AWAITING_DECISION' && record!.deadline === was.deadline && JSON.stringify(record!.decisions.accepted) === JSON.stringify(was.decisions.accepted);
+      return (
+        record!.status === 'AWAITING_DECISION' &&
+        record!.deadline === was.deadline &&
+        JSON.stringify(record!.decisions.accepted) === JSON.stringify(was.decisions.accepted)
+      );
     });
 
     await pool(of('pending, approved after restart'), 8, (a) => plane.ecp.submitDecision(a.attemptId, decision(plane, a, 'alice')));
-    await pool(of('pending, rejected after restart'), 8, (a) => plane.ecp.submitDecision(a.attemptId, decision(plane, a, 'alice', 'reject')));
+    await pool(of('pending, rejected after restart'), 8, (a) =>
+      plane.ecp.submitDecision(a.attemptId, decision(plane, a, 'alice', 'reject')),
+    );
     await pool(deploys, 8, (a) => plane.ecp.submitDecision(a.attemptId, decision(plane, a, 'erin')));
 
     const records = new Map<string, AttemptRecord>();

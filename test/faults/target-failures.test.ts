@@ -28,11 +28,42 @@ interface Case {
 
 // Expectations follow the fault action type: 3 tries, 1 s apart, 5 s start-to-close timeout, no heartbeats.
 const cases: Case[] = [
-  { fault: 'target answers 5xx every time', proposal: () => op('500', 'auto'), status: 'FAILED', requests: TRIES, abandoned: 0, reason: /answered 503/, errorType: 'Error' },
+  {
+    fault: 'target answers 5xx every time',
+    proposal: () => op('500', 'auto'),
+    status: 'FAILED',
+    requests: TRIES,
+    abandoned: 0,
+    reason: /answered 503/,
+    errorType: 'Error',
+  },
   { fault: 'target answers 5xx twice, then succeeds', proposal: () => op('flaky', 'auto'), status: 'SUCCEEDED', requests: 3, abandoned: 0 },
-  { fault: 'target answers 4xx (non-retryable)', proposal: () => op('400', 'auto'), status: 'FAILED', requests: 1, abandoned: 0, reason: /answered 400/, errorType: 'HttpStatusError' },
-  { fault: 'connection refused', proposal: refused, status: 'FAILED', requests: null, abandoned: 0, reason: /ECONNREFUSED/, errorType: 'Error' },
-  { fault: `target never answers (timeout ${FAULT_TIMEOUT_SECONDS}s)`, proposal: () => op('hang', 'auto'), status: 'FAILED', requests: TRIES, abandoned: TRIES, reason: /timeout/i },
+  {
+    fault: 'target answers 4xx (non-retryable)',
+    proposal: () => op('400', 'auto'),
+    status: 'FAILED',
+    requests: 1,
+    abandoned: 0,
+    reason: /answered 400/,
+    errorType: 'HttpStatusError',
+  },
+  {
+    fault: 'connection refused',
+    proposal: refused,
+    status: 'FAILED',
+    requests: null,
+    abandoned: 0,
+    reason: /ECONNREFUSED/,
+    errorType: 'Error',
+  },
+  {
+    fault: `target never answers (timeout ${FAULT_TIMEOUT_SECONDS}s)`,
+    proposal: () => op('hang', 'auto'),
+    status: 'FAILED',
+    requests: TRIES,
+    abandoned: TRIES,
+    reason: /timeout/i,
+  },
   { fault: 'slow target within the timeout (2.5 s)', proposal: () => op('slowok', 'auto'), status: 'SUCCEEDED', requests: 1, abandoned: 0 },
 ];
 

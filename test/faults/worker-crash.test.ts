@@ -46,7 +46,9 @@ describe('kill -9 of the worker process', () => {
     const started0 = Date.now();
     // Attempts that wait for a human first, so decisions can be sent while the worker is dead.
     const awaiting = await propose(waiting);
-    await pool(awaiting, 8, (a) => until(async () => (await plane.ecp.getRecord(a.attemptId)).status === 'AWAITING_DECISION', 120_000, `${a.attemptId} awaiting`));
+    await pool(awaiting, 8, (a) =>
+      until(async () => (await plane.ecp.getRecord(a.attemptId)).status === 'AWAITING_DECISION', 120_000, `${a.attemptId} awaiting`),
+    );
     const running = await propose(immediate);
 
     // Kill 1: while executors are in flight (the slow executor holds its request for 2.5 s after applying the effect).
@@ -55,7 +57,7 @@ describe('kill -9 of the worker process', () => {
     await plane.killWorker();
 
     const of = (kind: string) => awaiting.filter((a) => a.kind === kind);
-    const half = <T,>(list: T[]) => [list.slice(0, list.length / 2), list.slice(list.length / 2)] as const;
+    const half = <T>(list: T[]) => [list.slice(0, list.length / 2), list.slice(list.length / 2)] as const;
     const handle = (a: Started) => plane.ecp.client.workflow.getHandle(a.attemptId);
     const [approveEarly, approveLate] = half(of('refund approved'));
     const [rejectEarly, rejectLate] = half(of('refund rejected'));
@@ -84,7 +86,9 @@ describe('kill -9 of the worker process', () => {
     const records = new Map<string, AttemptRecord>();
     await pool(all, 16, async (a) => void records.set(a.attemptId, await plane.ecp.awaitOutcome(a.attemptId)));
     const rows = tally(all, records, plane);
-    const reExecuted = [...running, ...slow].filter((a) => a.kind.includes('slow') && (plane.faults.requests.get(a.attemptId) ?? 0) > 1).length;
+    const reExecuted = [...running, ...slow].filter(
+      (a) => a.kind.includes('slow') && (plane.faults.requests.get(a.attemptId) ?? 0) > 1,
+    ).length;
     writeReliability('worker-crash', {
       fault: 'kill -9 of the worker process (twice), restart',
       command: 'npm run test:faults -- test/faults/worker-crash.test.ts',
@@ -103,6 +107,7 @@ describe('kill -9 of the worker process', () => {
     expect(inFlightAtKill2).toBeGreaterThan(0);
     for (const row of rows) expect(row, row.kind).toMatchObject({ survived: row.tried, lost: 0, duplicatedEffects: 0, missingEffects: 0 });
     // Accepted decisions are exactly the ones sent: none lost in the crashes, none counted twice.
-    for (const a of of('deploy, 2 approvals')) expect(records.get(a.attemptId)!.decisions.accepted.map((d) => d.human)).toEqual(['bob', 'erin']);
+    for (const a of of('deploy, 2 approvals'))
+      expect(records.get(a.attemptId)!.decisions.accepted.map((d) => d.human)).toEqual(['bob', 'erin']);
   });
 });

@@ -38,7 +38,8 @@ const executable = (path: string) => {
 export function ensureChromium(options: ChromiumOptions = {}): string {
   const env = options.env ?? process.env;
   if (env.CHROMIUM_PATH) {
-    if (!executable(env.CHROMIUM_PATH)) throw new Error(`CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable file. ${HOW_TO_GET_CHROMIUM}`);
+    if (!executable(env.CHROMIUM_PATH))
+      throw new Error(`CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable file. ${HOW_TO_GET_CHROMIUM}`);
     return env.CHROMIUM_PATH;
   }
   const defaultPath = options.defaultPath ?? DEFAULT_CHROMIUM;
@@ -47,7 +48,10 @@ export function ensureChromium(options: ChromiumOptions = {}): string {
   if (existing) return existing;
   const isRoot = options.isRoot ?? process.getuid?.() === 0;
   if (!isRoot) throw new Error(`no Chromium at ${defaultPath} or on PATH. ${HOW_TO_GET_CHROMIUM}`);
-  const run = options.run ?? ((file: string, args: string[]) => void execFileSync(file, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } }));
+  const run =
+    options.run ??
+    ((file: string, args: string[]) =>
+      void execFileSync(file, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } }));
   options.log?.('no Chromium found; installing it with apt-get (running as root) …');
   try {
     run('apt-get', ['update', '-qq']);

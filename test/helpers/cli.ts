@@ -28,8 +28,14 @@ export function runCommand(file: string, args: string[], options: CommandOptions
     execFile(
       file,
       args,
-      { cwd: options.cwd ?? ROOT, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, env: { ...base, NO_COLOR: '1', ...options.env } },
-      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout: String(stdout), stderr: String(stderr) }),
+      {
+        cwd: options.cwd ?? ROOT,
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...base, NO_COLOR: '1', ...options.env },
+      },
+      (err, stdout, stderr) =>
+        done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout: String(stdout), stderr: String(stderr) }),
     );
   });
 }

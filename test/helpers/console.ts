@@ -24,8 +24,14 @@ export interface TestConsole {
  * The console over a test plane: secret sign-in against the demo secrets' hashes, optionally the browser app and a
  * real HTTP server on a free port (for the browser tests). `now` lets tests move session time.
  */
-export async function startTestConsole(plane: TestPlane, options: { serve?: boolean; ui?: boolean; now?: () => number; livePollMs?: number } = {}): Promise<TestConsole> {
-  const file = JSON.parse(readFileSync(join(plane.dataDir, 'demo', 'console-secrets.json'), 'utf8')) as Record<string, { secret: string; secretHash: string }>;
+export async function startTestConsole(
+  plane: TestPlane,
+  options: { serve?: boolean; ui?: boolean; now?: () => number; livePollMs?: number } = {},
+): Promise<TestConsole> {
+  const file = JSON.parse(readFileSync(join(plane.dataDir, 'demo', 'console-secrets.json'), 'utf8')) as Record<
+    string,
+    { secret: string; secretHash: string }
+  >;
   const hashes = Object.fromEntries(Object.entries(file).map(([h, v]) => [h, { secretHash: v.secretHash }]));
   const logs: string[] = [];
   const deps = consoleDeps({

@@ -88,14 +88,20 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
   process.env.DEMO_TARGET_TOKEN = demo.targetToken;
   process.env.DEMO_TARGET_URL = `http://127.0.0.1:${targetPort}`;
 
-  const server = options.env ? { env: options.env, address: options.address ?? '' } : await startDevServer({ limits: options.serverLimits });
+  const server = options.env
+    ? { env: options.env, address: options.address ?? '' }
+    : await startDevServer({ limits: options.serverLimits });
   const { env } = server;
   // The time-skipping test server has no operator service; it accepts search attributes without registration.
   if (!options.env) await ensureSearchAttributes(env.connection, 'default');
   const runtime = new PlaneRuntime(configPath, options.extensions);
   // The plane key in this plane's data dir, as `npm start` makes it: the CLI (ECP_DATA_DIR) finds its public key there.
   const planeKey = loadOrCreatePlaneKey(dataDir, {});
-  const ecp = new EcpClient(new Client({ connection: env.connection, namespace: 'default' }), runtime.config, new ListingSealVerifier(planeKey));
+  const ecp = new EcpClient(
+    new Client({ connection: env.connection, namespace: 'default' }),
+    runtime.config,
+    new ListingSealVerifier(planeKey),
+  );
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
@@ -120,7 +126,13 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
     },
     key: (human) => loadHumanKey(demo.keysDir, human),
     async startWorker() {
-      worker = await createPlaneWorker({ connection: env.nativeConnection, namespace: 'default', runtime, planeKey, workerOptions: options.workerOptions });
+      worker = await createPlaneWorker({
+        connection: env.nativeConnection,
+        namespace: 'default',
+        runtime,
+        planeKey,
+        workerOptions: options.workerOptions,
+      });
       running = worker.run();
     },
     async stopWorker() {

@@ -19,7 +19,8 @@ export function logLineText(message: string, meta?: LogMetadata): string {
   if (!meta) return message;
   try {
     // Errors keep their message out of JSON.stringify; spell them out so a pattern can name the expected failure.
-    const plain = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Error ? { name: v.name, message: v.message } : v);
+    const plain = (_k: string, v: unknown) =>
+      typeof v === 'bigint' ? v.toString() : v instanceof Error ? { name: v.name, message: v.message } : v;
     return `${message} ${JSON.stringify(meta, plain)}`;
   } catch {
     return message;

@@ -14,7 +14,10 @@ const dir = join(here, 'histories');
 const legacyDir = join(here, 'histories-v0.1');
 /** Histories written by ECP 0.2 (local-activity evaluation, before the integrity rules: no `ecp-integrity` marker). */
 const v02Dir = join(here, 'histories-v0.2');
-const historyFiles = (d: string) => readdirSync(d).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json').sort();
+const historyFiles = (d: string) =>
+  readdirSync(d)
+    .filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json')
+    .sort();
 const files = historyFiles(dir);
 const legacyFiles = historyFiles(legacyDir);
 const v02Files = historyFiles(v02Dir);
@@ -26,7 +29,6 @@ interface SavedEvent {
   workflowExecutionCompletedEventAttributes?: { result: { payloads: Array<{ data: string }> } };
 }
 const load = (file: string, from = dir) => JSON.parse(readFileSync(join(from, file), 'utf8')) as { events: SavedEvent[] };
-
 
 let workflowBundle: Awaited<ReturnType<typeof prebundleWorkflows>>;
 beforeAll(async () => {
@@ -91,6 +93,8 @@ describe('saved histories replay against the current workflow code', () => {
     // Core warns about the failed workflow task this test provokes; keep that expected warning out of the output. Core's
     // log lines are forwarded in batches, possibly after the test: the expectation waits for the line, however late.
     expectLogLine(/^Failing workflow task .*\[TMPRL1100\] Nondeterminism error/);
-    await expect(Worker.runReplayHistory({ workflowBundle }, history, workflowIds['succeeded-auto.json'])).rejects.toBeInstanceOf(DeterminismViolationError);
+    await expect(Worker.runReplayHistory({ workflowBundle }, history, workflowIds['succeeded-auto.json'])).rejects.toBeInstanceOf(
+      DeterminismViolationError,
+    );
   });
 });

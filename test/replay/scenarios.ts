@@ -19,34 +19,36 @@ export const SCENARIOS: Record<string, (plane: TestPlane) => Promise<string>> = 
     await plane.ecp.decide(attemptId, { human: 'dave', verdict: 'approve', privateKey: plane.key('dave') });
     await plane.ecp.decide(attemptId, { human: 'bob', verdict: 'approve', privateKey: plane.key('bob') });
     await plane.ecp.decide(attemptId, { human: 'bob', verdict: 'approve', privateKey: plane.key('bob') });
-    await plane.ecp.client.workflow.getHandle(attemptId).signal(decisionSignal, forgeDecision(plane.key('erin'), { attemptId, proposalHash, human: 'erin' }));
+    await plane.ecp.client.workflow
+      .getHandle(attemptId)
+      .signal(decisionSignal, forgeDecision(plane.key('erin'), { attemptId, proposalHash, human: 'erin' }));
     await plane.ecp.awaitOutcome(attemptId);
     return attemptId;
   },
-  async 'failed'(plane) {
+  async failed(plane) {
     // The target refuses to deploy the version already running (409): a final failure, not retried.
     const { attemptId } = await plane.ecp.propose(deploy('staging', 'checkout', plane.target.services.get('checkout')!.currentVersion));
     await plane.ecp.awaitOutcome(attemptId);
     return attemptId;
   },
-  async 'denied'(plane) {
+  async denied(plane) {
     const { attemptId } = await plane.ecp.propose(refund(5_000, 'order-1002'));
     await plane.ecp.awaitOutcome(attemptId);
     return attemptId;
   },
-  async 'rejected'(plane) {
+  async rejected(plane) {
     const { attemptId } = await plane.ecp.propose(refund(6_500));
     await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
     await plane.ecp.decide(attemptId, { human: 'alice', verdict: 'reject', reason: 'duplicate request', privateKey: plane.key('alice') });
     await plane.ecp.awaitOutcome(attemptId);
     return attemptId;
   },
-  async 'expired'(plane) {
+  async expired(plane) {
     const { attemptId } = await plane.ecp.propose(refund(9_999));
     await plane.ecp.awaitOutcome(attemptId);
     return attemptId;
   },
-  async 'cancelled'(plane) {
+  async cancelled(plane) {
     const { attemptId } = await plane.ecp.propose(refund(6_600));
     await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
     await plane.ecp.client.workflow.getHandle(attemptId).cancel();
@@ -62,7 +64,9 @@ export const SCENARIOS: Record<string, (plane: TestPlane) => Promise<string>> = 
     const handle = plane.ecp.client.workflow.getHandle(attemptId);
     const stranger = forgeDecision(strangerKey(), { attemptId, proposalHash, human: 'alice' });
     for (let i = 0; i < 600; i += 50) {
-      await Promise.all(Array.from({ length: 50 }, (_, j) => handle.signal(decisionSignal, (i + j) % 2 ? stranger : ({ junk: i + j } as never))));
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) => handle.signal(decisionSignal, (i + j) % 2 ? stranger : ({ junk: i + j } as never))),
+      );
     }
     await plane.startWorker();
     await plane.ecp.decide(attemptId, { human: 'alice', verdict: 'approve', privateKey: plane.key('alice') });

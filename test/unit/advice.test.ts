@@ -32,8 +32,20 @@ describe('Cedar advice semantics', () => {
     ['default deny: nothing permits', [P.smallAuto], request(500), 'deny', []],
     ['allow: a plain permit applies', [P.smallAuto, P.largeFinance], request(50), 'allow', ['small']],
     ['approval: an annotated permit applies', [P.smallAuto, P.largeFinance], request(500), 'require_approval', ['large-finance']],
-    ['approval beats a plain permit that also applies', [P.anyAuto, P.largeFinance], request(500), 'require_approval', ['any', 'large-finance']],
-    ['all approval requirements apply together', [P.largeFinance, P.hugeTwoSre], request(5000), 'require_approval', ['huge-sre', 'large-finance']],
+    [
+      'approval beats a plain permit that also applies',
+      [P.anyAuto, P.largeFinance],
+      request(500),
+      'require_approval',
+      ['any', 'large-finance'],
+    ],
+    [
+      'all approval requirements apply together',
+      [P.largeFinance, P.hugeTwoSre],
+      request(5000),
+      'require_approval',
+      ['huge-sre', 'large-finance'],
+    ],
     ['forbid wins over permit', [P.anyAuto, P.overTotal], request(500, 100), 'deny', ['over-total']],
     ['forbid wins over an approval requirement', [P.largeFinance, P.overTotal], request(500, 100), 'deny', ['over-total']],
     ['scope missing → forbidden', [P.anyAuto, P.needsScope], request(5, 10_000, []), 'deny', ['needs-scope']],
@@ -69,7 +81,10 @@ describe('Cedar advice semantics', () => {
   });
 
   it('applies the configured default deadline when @deadline is absent', () => {
-    const bundle = loadPolicyBundle(policyDir({ 'a.cedar': `@id("a") @requires_approval("finance") permit (principal, action, resource);` }), { defaultDeadlineSeconds: 7200 });
+    const bundle = loadPolicyBundle(
+      policyDir({ 'a.cedar': `@id("a") @requires_approval("finance") permit (principal, action, resource);` }),
+      { defaultDeadlineSeconds: 7200 },
+    );
     expect(bundle.requirements.a?.deadlineSeconds).toBe(7200);
   });
 });

@@ -18,10 +18,22 @@ const context = (version: string): AttemptContext => ({
   factsError: null,
   directory: { version: 'd1', agent: null, humans: {} },
   bundleVersion: 'b1',
-  actionType: { name: 'payments.refund', version, retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 }, timeout: '30s' },
+  actionType: {
+    name: 'payments.refund',
+    version,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+    timeout: '30s',
+  },
   problems: [],
 });
-const allow: Advice = { verdict: 'allow', requirements: [], policyIds: ['p1'], reasons: ['allowed by p1'], errors: [], bundleVersion: 'b1' };
+const allow: Advice = {
+  verdict: 'allow',
+  requirements: [],
+  policyIds: ['p1'],
+  reasons: ['allowed by p1'],
+  errors: [],
+  bundleVersion: 'b1',
+};
 const deny: Advice = { ...allow, verdict: 'deny', reasons: ['forbidden by p2'] };
 
 const evaluatedState = () => {

@@ -70,8 +70,13 @@ describe('codec server', () => {
 
   it('answers 422 naming the key id for a payload under an unknown key, and for tampering', async () => {
     const other = new AesGcmPayloadCodec({ activeKeyId: 'k7', keys: new Map([['k7', randomBytes(32)]]), source: 'test' });
-    const [p] = await other.encode([{ metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode('1') }]);
-    const json = { metadata: Object.fromEntries(Object.entries(p!.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])), data: Buffer.from(p!.data!).toString('base64') };
+    const [p] = await other.encode([
+      { metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode('1') },
+    ]);
+    const json = {
+      metadata: Object.fromEntries(Object.entries(p!.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
+      data: Buffer.from(p!.data!).toString('base64'),
+    };
     const res = await post('/decode', { payloads: [json] });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { error: string }).error).toMatch(/key id "k7", which is not configured/);
@@ -81,7 +86,11 @@ describe('codec server', () => {
     const preflight = (origin: string) =>
       fetch(`${server.url}/decode`, {
         method: 'OPTIONS',
-        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-namespace,authorization' },
+        headers: {
+          Origin: origin,
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'content-type,x-namespace,authorization',
+        },
       });
     const ok = await preflight(UI);
     expect(ok.status).toBe(204);
@@ -111,24 +120,49 @@ describe('the plane’s codec server (startPlaneCodecServer)', () => {
   const section = (port?: number) => ({
     activeKey: 'k1',
     keys: { k1: '${env:UNUSED}' },
-    codecServer: { host: '127.0.0.1', allowedOrigins: [], tokenSha256: [createHash('sha256').update(TOKEN).digest('hex')], ...(port ? { port } : {}) },
+    codecServer: {
+      host: '127.0.0.1',
+      allowedOrigins: [],
+      tokenSha256: [createHash('sha256').update(TOKEN).digest('hex')],
+      ...(port ? { port } : {}),
+    },
   });
 
   it('is off without configuration, and refuses ECP_CODEC_PORT without a codecServer section (no tokens)', async () => {
     expect(await startPlaneCodecServer({ config: {}, codec, namespace: 'default', env: {} })).toBeNull();
-    await expect(startPlaneCodecServer({ config: {}, codec, namespace: 'default', env: { ECP_CODEC_PORT: '8089' } })).rejects.toThrow(/no payloadEncryption\.codecServer section/);
-    await expect(startPlaneCodecServer({ config: { payloadEncryption: section() }, codec, namespace: 'default', env: { ECP_CODEC_PORT: 'x' } })).rejects.toThrow(/ECP_CODEC_PORT "x" is not a port/);
+    await expect(startPlaneCodecServer({ config: {}, codec, namespace: 'default', env: { ECP_CODEC_PORT: '8089' } })).rejects.toThrow(
+      /no payloadEncryption\.codecServer section/,
+    );
+    await expect(
+      startPlaneCodecServer({ config: { payloadEncryption: section() }, codec, namespace: 'default', env: { ECP_CODEC_PORT: 'x' } }),
+    ).rejects.toThrow(/ECP_CODEC_PORT "x" is not a port/);
     const badHash = { ...section(), codecServer: { ...section().codecServer, tokenSha256: ['${env:H}'] } };
-    await expect(startPlaneCodecServer({ config: { payloadEncryption: badHash }, codec, namespace: 'default', env: { ECP_CODEC_PORT: '1', H: 'abc' } })).rejects.toThrow(/tokenSha256\[0\]: must be the hex SHA-256/);
+    await expect(
+      startPlaneCodecServer({
+        config: { payloadEncryption: badHash },
+        codec,
+        namespace: 'default',
+        env: { ECP_CODEC_PORT: '1', H: 'abc' },
+      }),
+    ).rejects.toThrow(/tokenSha256\[0\]: must be the hex SHA-256/);
   });
 
   it('serves on ECP_CODEC_PORT (overriding codecServer.port) for the plane’s namespace', async () => {
     const port = await freePort();
-    const running = (await startPlaneCodecServer({ config: { payloadEncryption: section(1) }, codec, namespace: 'ecp-prod', env: { ECP_CODEC_PORT: String(port) } }))!;
+    const running = (await startPlaneCodecServer({
+      config: { payloadEncryption: section(1) },
+      codec,
+      namespace: 'ecp-prod',
+      env: { ECP_CODEC_PORT: String(port) },
+    }))!;
     try {
       expect(running.url).toBe(`http://127.0.0.1:${port}/codec`);
       const call = (ns: string) =>
-        fetch(`${running.url}/encode`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Namespace': ns, Authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ payloads: [] }) });
+        fetch(`${running.url}/encode`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-Namespace': ns, Authorization: `Bearer ${TOKEN}` },
+          body: JSON.stringify({ payloads: [] }),
+        });
       expect((await call('ecp-prod')).status).toBe(200);
       expect((await call('default')).status).toBe(403);
     } finally {

@@ -22,7 +22,10 @@ function configDir(edit: { config?: string; directory?: string; actionTypes?: (t
   const types = readFileSync('examples/demo/action-types.yaml', 'utf8');
   writeFileSync(join(dir, 'action-types.yaml'), edit.actionTypes ? edit.actionTypes(types) : types);
   writeFileSync(join(dir, 'directory.yaml'), edit.directory ?? DIRECTORY);
-  writeFileSync(join(dir, 'ecp.yaml'), edit.config ?? 'policies: ./policies\nactionTypes: ./action-types.yaml\ndirectory: ./directory.yaml\n');
+  writeFileSync(
+    join(dir, 'ecp.yaml'),
+    edit.config ?? 'policies: ./policies\nactionTypes: ./action-types.yaml\ndirectory: ./directory.yaml\n',
+  );
   return join(dir, 'ecp.yaml');
 }
 
@@ -41,9 +44,18 @@ describe('configuration', () => {
     const config = loadPlaneConfig(configDir());
     expect(Object.keys(config.actionTypes)).toEqual(['payments.refund', 'deploys.release']);
     expect(config.validateParameters({ actionType: 'payments.refund', parameters: { orderId: 'o', amount: 5, reason: 'r' } })).toBeNull();
-    expect(config.validateParameters({ actionType: 'payments.refund', parameters: { orderId: 'o', amount: 'five', reason: 'r' } })).toBe('field "parameters.amount" must be integer');
-    expect(config.validateParameters({ actionType: 'payments.refund', parameters: { orderId: 'o', reason: 'r' } })).toMatch(/must have required property 'amount'/);
-    expect(config.actionTypes['payments.refund']?.retry).toEqual({ maximumAttempts: 5, initialInterval: '1s', maximumInterval: '10s', backoffCoefficient: 2 });
+    expect(config.validateParameters({ actionType: 'payments.refund', parameters: { orderId: 'o', amount: 'five', reason: 'r' } })).toBe(
+      'field "parameters.amount" must be integer',
+    );
+    expect(config.validateParameters({ actionType: 'payments.refund', parameters: { orderId: 'o', reason: 'r' } })).toMatch(
+      /must have required property 'amount'/,
+    );
+    expect(config.actionTypes['payments.refund']?.retry).toEqual({
+      maximumAttempts: 5,
+      initialInterval: '1s',
+      maximumInterval: '10s',
+      backoffCoefficient: 2,
+    });
   });
 
   it('names file, line and field for a bad value', () => {
@@ -56,15 +68,28 @@ describe('configuration', () => {
   });
 
   it('refuses a directory key that is not an Ed25519 public key', () => {
-    expect(failure(configDir({ directory: DIRECTORY.replace(`alice: { groups: [finance], publicKeys: [${KEY}] }`, 'alice: { groups: [finance], publicKeys: [nope] }') }))).toMatch(
-      /directory\.yaml:\d+: field "humans\.alice\.publicKeys\[0\]" must be an Ed25519 public key/,
-    );
+    expect(
+      failure(
+        configDir({
+          directory: DIRECTORY.replace(
+            `alice: { groups: [finance], publicKeys: [${KEY}] }`,
+            'alice: { groups: [finance], publicKeys: [nope] }',
+          ),
+        }),
+      ),
+    ).toMatch(/directory\.yaml:\d+: field "humans\.alice\.publicKeys\[0\]" must be an Ed25519 public key/);
   });
 
   it('cross-checks owners, groups and actions', () => {
-    expect(failure(configDir({ directory: DIRECTORY.replace('owner: carol', 'owner: nobody') }))).toMatch(/agent "refund-bot" has owner "nobody", who is not a human/);
-    expect(failure(configDir({ directory: DIRECTORY.replace('sre: {}', '') }))).toMatch(/human "bob" is in undeclared group "sre"[\s\S]*requires approval from undeclared group "sre"/);
-    expect(failure(configDir({ actionTypes: (t) => `${t}\nbilling.charge:\n  executor: { custom: charge }\n` }))).toMatch(/action type "billing.charge" has no action in/);
+    expect(failure(configDir({ directory: DIRECTORY.replace('owner: carol', 'owner: nobody') }))).toMatch(
+      /agent "refund-bot" has owner "nobody", who is not a human/,
+    );
+    expect(failure(configDir({ directory: DIRECTORY.replace('sre: {}', '') }))).toMatch(
+      /human "bob" is in undeclared group "sre"[\s\S]*requires approval from undeclared group "sre"/,
+    );
+    expect(failure(configDir({ actionTypes: (t) => `${t}\nbilling.charge:\n  executor: { custom: charge }\n` }))).toMatch(
+      /action type "billing.charge" has no action in/,
+    );
   });
 
   it('refuses an invalid policy bundle before anything starts', () => {

@@ -83,7 +83,14 @@ describe('console configuration', () => {
     const port = (taken.address() as { port: number }).port;
     try {
       await expect(
-        startConsole({ port, address: '127.0.0.1:1', namespace: 'default', config: () => { throw new Error('not reached'); } }),
+        startConsole({
+          port,
+          address: '127.0.0.1:1',
+          namespace: 'default',
+          config: () => {
+            throw new Error('not reached');
+          },
+        }),
       ).rejects.toThrow(new RegExp(`port ${port} \\(web console\\) is already in use.*ECP_CONSOLE_PORT`));
     } finally {
       taken.close();
@@ -100,7 +107,10 @@ describe('console configuration', () => {
     // Keeps the same secrets on the next start.
     expect(prepareDemo(dataDir).consoleSecrets).toEqual(demo.consoleSecrets);
     const bad = join(dataDir, 'demo', 'bad.yaml');
-    writeFileSync(bad, `policies: ${join(process.cwd(), 'examples/demo/policies')}\nactionTypes: ${join(process.cwd(), 'examples/demo/action-types.yaml')}\ndirectory: ./directory.yaml\nconsole:\n  humans:\n    mallory: { secretHash: "${config.console!.humans.alice!.secretHash}" }\n`);
+    writeFileSync(
+      bad,
+      `policies: ${join(process.cwd(), 'examples/demo/policies')}\nactionTypes: ${join(process.cwd(), 'examples/demo/action-types.yaml')}\ndirectory: ./directory.yaml\nconsole:\n  humans:\n    mallory: { secretHash: "${config.console!.humans.alice!.secretHash}" }\n`,
+    );
     expect(() => loadPlaneConfig(bad)).toThrow(/console: "mallory" has a sign-in secret but is not a human in the directory/);
   }, 30_000);
 });
@@ -114,7 +124,9 @@ describe('claims vs facts (shared by ecp show and the console)', () => {
       { key: 'total', claimed: true, claim: 15000, verified: true, fact: 12000, mismatch: true },
     ]);
     expect(compareClaims({ a: { x: 1, y: 2 } }, { a: { y: 2, x: 1 } })[0]!.mismatch).toBe(false); // canonical comparison
-    expect(compareClaims({ total: 1 }, null)).toEqual([{ key: 'total', claimed: true, claim: 1, verified: false, fact: null, mismatch: false }]);
+    expect(compareClaims({ total: 1 }, null)).toEqual([
+      { key: 'total', claimed: true, claim: 1, verified: false, fact: null, mismatch: false },
+    ]);
   });
 });
 

@@ -38,8 +38,15 @@ const directory: PinnedDirectory = {
 };
 const finance: ApprovalRequirement = { policyId: 'p', groups: ['finance'], quorum: 1, deadlineSeconds: 60, onExpiry: 'expire' };
 
-const decision = (human: string, key = alice.privateKey, over: Partial<{ attemptId: string; proposalHash: string; verdict: 'approve' | 'reject' }> = {}) =>
-  signDecision({ v: 1, attemptId: 'att-1', proposalHash: HASH, verdict: 'approve', human, reason: '', decidedAt: '2026-01-01T00:00:00.000Z', ...over }, key);
+const decision = (
+  human: string,
+  key = alice.privateKey,
+  over: Partial<{ attemptId: string; proposalHash: string; verdict: 'approve' | 'reject' }> = {},
+) =>
+  signDecision(
+    { v: 1, attemptId: 'att-1', proposalHash: HASH, verdict: 'approve', human, reason: '', decidedAt: '2026-01-01T00:00:00.000Z', ...over },
+    key,
+  );
 
 const withoutKey = ({ key: _key, ...rest }: SignedDecision): SignedDecision => rest;
 
@@ -67,12 +74,16 @@ describe('Ed25519 decision signatures', () => {
   it('do not verify after any change to the statement', () => {
     const signed = decision('alice');
     expect(findSigningKey({ ...signed, statement: { ...signed.statement, verdict: 'reject' } }, [alice.publicKey])).toBeNull();
-    expect(findSigningKey({ ...signed, statement: { ...signed.statement, decidedAt: '2026-01-01T00:00:01.000Z' } }, [alice.publicKey])).toBeNull();
+    expect(
+      findSigningKey({ ...signed, statement: { ...signed.statement, decidedAt: '2026-01-01T00:00:01.000Z' } }, [alice.publicKey]),
+    ).toBeNull();
   });
 
   it('sign a domain-separated canonical statement', () => {
     const bytes = new TextDecoder().decode(decisionSigningBytes(decision('alice').statement));
-    expect(bytes).toBe(`ecp.decision.v1:{"attemptId":"att-1","decidedAt":"2026-01-01T00:00:00.000Z","human":"alice","proposalHash":"${HASH}","reason":"","v":1,"verdict":"approve"}`);
+    expect(bytes).toBe(
+      `ecp.decision.v1:{"attemptId":"att-1","decidedAt":"2026-01-01T00:00:00.000Z","human":"alice","proposalHash":"${HASH}","reason":"","v":1,"verdict":"approve"}`,
+    );
   });
 
   it('never throw on garbage keys or signatures', () => {
@@ -91,13 +102,25 @@ describe('decision rules', () => {
     ['when not awaiting', { status: 'EXECUTING' }, 'not_awaiting'],
     ['once the wait is over (requirements met, re-check running)', { accepting: false }, 'not_awaiting'],
     ['for another attempt', { decision: decision('alice', alice.privateKey, { attemptId: 'att-2' }) }, 'wrong_attempt'],
-    ['for another proposal', { decision: decision('alice', alice.privateKey, { proposalHash: `sha256:${'b'.repeat(64)}` }) }, 'wrong_proposal_hash'],
+    [
+      'for another proposal',
+      { decision: decision('alice', alice.privateKey, { proposalHash: `sha256:${'b'.repeat(64)}` }) },
+      'wrong_proposal_hash',
+    ],
     ['from the agent', { decision: decision('bot', alice.privateKey) }, 'agent_cannot_decide'],
     ['from an unknown human', { decision: decision('mallory', alice.privateKey) }, 'unknown_human'],
     ['naming a key not registered to the human', { decision: decision('alice', bob.privateKey) }, 'unknown_key'],
-    ['signed with another key than the one it names', { decision: { ...decision('alice', bob.privateKey), key: keyFingerprint(alice.publicKey) } }, 'bad_signature'],
+    [
+      'signed with another key than the one it names',
+      { decision: { ...decision('alice', bob.privateKey), key: keyFingerprint(alice.publicKey) } },
+      'bad_signature',
+    ],
     ['naming no key, where the attempt requires one', { decision: withoutKey(decision('alice')), requireKey: true }, 'malformed'],
-    ['naming no key, signed with an unregistered key (older attempts)', { decision: withoutKey(decision('alice', bob.privateKey)) }, 'bad_signature'],
+    [
+      'naming no key, signed with an unregistered key (older attempts)',
+      { decision: withoutKey(decision('alice', bob.privateKey)) },
+      'bad_signature',
+    ],
     ["from the agent's owner, even in the group", { decision: decision('carol', carol.privateKey) }, 'self_approval'],
     ['from outside the required groups', { decision: decision('bob', bob.privateKey) }, 'not_in_required_group'],
     ['twice from the same human', { accepted: [{ human: 'alice', verdict: 'approve' } as AcceptedDecision] }, 'duplicate_approver'],
@@ -123,7 +146,10 @@ describe('decision rules', () => {
     ];
     for (const over of cheap) expect(checkDecision(input(over), finder).ok).toBe(false);
     expect(tried).toEqual([]);
-    const twoKeys = { ...directory, humans: { ...directory.humans, alice: { groups: ['finance'], publicKeys: [bob.publicKey, alice.publicKey] } } };
+    const twoKeys = {
+      ...directory,
+      humans: { ...directory.humans, alice: { groups: ['finance'], publicKeys: [bob.publicKey, alice.publicKey] } },
+    };
     expect(checkDecision(input({ directory: twoKeys }), finder)).toMatchObject({ ok: true });
     expect(tried).toEqual([1]);
     expect(screenDecision(input({ directory: twoKeys }))).toEqual({ ok: true, candidateKeys: [alice.publicKey] });
@@ -135,7 +161,10 @@ describe('decision rules', () => {
 
   it('counts distinct approvers per requirement and lists groups still awaited', () => {
     const sre: ApprovalRequirement = { ...finance, policyId: 'q', groups: ['sre'], quorum: 2 };
-    const accepted = [{ human: 'alice', verdict: 'approve' }, { human: 'bob', verdict: 'approve' }] as AcceptedDecision[];
+    const accepted = [
+      { human: 'alice', verdict: 'approve' },
+      { human: 'bob', verdict: 'approve' },
+    ] as AcceptedDecision[];
     const progress = requirementProgress([finance, sre], accepted, directory);
     expect(progress.map((p) => [p.policyId, p.approvedBy, p.met])).toEqual([
       ['p', ['alice'], true],

@@ -92,7 +92,12 @@ function withoutCodeBlocksOnly(markdown: string): string[] {
  * The broken relative links of one Markdown text, as `file:line: target — reason`. `read` returns another file's
  * text (for its anchors) or undefined if it does not exist.
  */
-function brokenLinks(file: string, markdown: string, exists: (path: string) => boolean, read: (path: string) => string | undefined): string[] {
+function brokenLinks(
+  file: string,
+  markdown: string,
+  exists: (path: string) => boolean,
+  read: (path: string) => string | undefined,
+): string[] {
   const problems: string[] = [];
   for (const { line, target } of linksIn(markdown)) {
     // External links and e-mail addresses are not checked (no network in unit tests).

@@ -51,8 +51,20 @@ describe('parseOrThrow speaks in sentences a person understands', () => {
 
 describe('EcpError is the one error type on every surface', () => {
   const codes: EcpErrorCode[] = [
-    'invalid_input', 'too_large', 'conflict', 'not_found', 'config_invalid', 'policy_invalid', 'connection', 'refused', 'internal',
-    'unauthenticated', 'forbidden', 'csrf', 'rate_limited', 'stale',
+    'invalid_input',
+    'too_large',
+    'conflict',
+    'not_found',
+    'config_invalid',
+    'policy_invalid',
+    'connection',
+    'refused',
+    'internal',
+    'unauthenticated',
+    'forbidden',
+    'csrf',
+    'rate_limited',
+    'stale',
   ];
 
   it('every code has an HTTP status and a CLI exit code', () => {
@@ -66,7 +78,12 @@ describe('EcpError is the one error type on every surface', () => {
 
   it('puts code, message, field and refusal on the wire, and nothing empty', () => {
     expect(new EcpError('refused', 'the approver is not in group finance', 'statement.human', 'not_in_required_group').body()).toEqual({
-      error: { code: 'refused', message: 'the approver is not in group finance', field: 'statement.human', refusal: 'not_in_required_group' },
+      error: {
+        code: 'refused',
+        message: 'the approver is not in group finance',
+        field: 'statement.human',
+        refusal: 'not_in_required_group',
+      },
     });
     expect(new EcpError('not_found', 'no such attempt').body()).toEqual({ error: { code: 'not_found', message: 'no such attempt' } });
   });
@@ -87,7 +104,8 @@ describe('Temporal failure types are named in one place', () => {
       for (const file of sources(dir)) {
         if (file === join('common', 'errors.ts')) continue;
         const text = readFileSync(join(root, file), 'utf8');
-        for (const type of Object.values(FailureType)) if (text.includes(`'${type}'`) || text.includes(`"${type}"`)) offenders.push(`${file}: ${type}`);
+        for (const type of Object.values(FailureType))
+          if (text.includes(`'${type}'`) || text.includes(`"${type}"`)) offenders.push(`${file}: ${type}`);
       }
     }
     expect(offenders).toEqual([]);

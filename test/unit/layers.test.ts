@@ -26,7 +26,11 @@ const config = createRequire(import.meta.url)(CONFIG) as { forbidden: Rule[] };
 
 /** Runs depcruise with the project's config in `cwd` and returns its violations. */
 function cruise(cwd: string): Violation[] {
-  const run = spawnSync(process.execPath, [DEPCRUISE, '--config', CONFIG, '--output-type', 'json', '.'], { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const run = spawnSync(process.execPath, [DEPCRUISE, '--config', CONFIG, '--output-type', 'json', '.'], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (!run.stdout) throw new Error(`depcruise produced no report (exit ${run.status}): ${run.stderr}`);
   return (JSON.parse(run.stdout) as { summary: { violations: Violation[] } }).summary.violations;
 }

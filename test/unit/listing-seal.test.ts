@@ -3,7 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultPlaneKeyPath, defaultPlanePublicKeyPath, ListingSealVerifier, loadOrCreatePlaneKey, signListingSeal } from '../../client/listingSeal';
+import {
+  defaultPlaneKeyPath,
+  defaultPlanePublicKeyPath,
+  ListingSealVerifier,
+  loadOrCreatePlaneKey,
+  signListingSeal,
+} from '../../client/listingSeal';
 
 const dirs: string[] = [];
 const scratch = () => {
@@ -46,7 +52,9 @@ describe('listing seal', () => {
 
   it('a configured key (ECP_PLANE_KEY) must exist, and its public key is what local readers use', () => {
     const dataDir = scratch();
-    expect(() => loadOrCreatePlaneKey(dataDir, { ECP_PLANE_KEY: join(dataDir, 'missing.key') })).toThrow(/ECP_PLANE_KEY: no plane key file at/);
+    expect(() => loadOrCreatePlaneKey(dataDir, { ECP_PLANE_KEY: join(dataDir, 'missing.key') })).toThrow(
+      /ECP_PLANE_KEY: no plane key file at/,
+    );
     const file = join(dataDir, 'prod.key');
     const { privateKey } = generateKeyPairSync('ed25519');
     writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }));
@@ -55,7 +63,9 @@ describe('listing seal', () => {
     const seal = signListingSeal(privateKey, 'default', 'att-1', 'run-1');
     expect(ListingSealVerifier.fromDataDir(dataDir, {}).verify('default', 'att-1', 'run-1', seal)).toBe(true);
     writeFileSync(join(dataDir, 'bad.key'), 'not a key');
-    expect(() => loadOrCreatePlaneKey(dataDir, { ECP_PLANE_KEY: join(dataDir, 'bad.key') })).toThrow(/ECP_PLANE_KEY: .* is not a PEM private key/);
+    expect(() => loadOrCreatePlaneKey(dataDir, { ECP_PLANE_KEY: join(dataDir, 'bad.key') })).toThrow(
+      /ECP_PLANE_KEY: .* is not a PEM private key/,
+    );
   });
 
   it('during a rotation, readers accept seals of every key listed in ECP_PLANE_PUBLIC_KEY', () => {
@@ -63,7 +73,9 @@ describe('listing seal', () => {
     const [oldKey, newKey] = [generateKeyPairSync('ed25519'), generateKeyPairSync('ed25519')];
     writeFileSync(join(dataDir, 'old.pub'), oldKey.publicKey.export({ format: 'pem', type: 'spki' }));
     writeFileSync(join(dataDir, 'new.pub'), newKey.publicKey.export({ format: 'pem', type: 'spki' }));
-    const both = ListingSealVerifier.fromDataDir(dataDir, { ECP_PLANE_PUBLIC_KEY: `${join(dataDir, 'new.pub')}, ${join(dataDir, 'old.pub')}` });
+    const both = ListingSealVerifier.fromDataDir(dataDir, {
+      ECP_PLANE_PUBLIC_KEY: `${join(dataDir, 'new.pub')}, ${join(dataDir, 'old.pub')}`,
+    });
     const onlyNew = ListingSealVerifier.fromDataDir(dataDir, { ECP_PLANE_PUBLIC_KEY: join(dataDir, 'new.pub') });
     const oldSeal = signListingSeal(oldKey.privateKey, 'default', 'att-1', 'run-1');
     expect(both.verify('default', 'att-1', 'run-1', oldSeal)).toBe(true);
@@ -74,9 +86,13 @@ describe('listing seal', () => {
   it('readers fail closed, naming where the key was expected, when there is no plane public key', () => {
     const dataDir = scratch();
     const verifier = ListingSealVerifier.fromDataDir(dataDir, {});
-    expect(() => verifier.verify('default', 'att-1', 'run-1', 'v1:x')).toThrow(`no plane public key at ${defaultPlanePublicKeyPath(dataDir)}`);
+    expect(() => verifier.verify('default', 'att-1', 'run-1', 'v1:x')).toThrow(
+      `no plane public key at ${defaultPlanePublicKeyPath(dataDir)}`,
+    );
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
     writeFileSync(join(dataDir, 'rsa.pub'), rsa.export({ format: 'pem', type: 'spki' }));
-    expect(() => ListingSealVerifier.fromDataDir(dataDir, { ECP_PLANE_PUBLIC_KEY: join(dataDir, 'rsa.pub') }).publicKeys).toThrow(/ECP_PLANE_PUBLIC_KEY: .* is not an Ed25519 public key/);
+    expect(() => ListingSealVerifier.fromDataDir(dataDir, { ECP_PLANE_PUBLIC_KEY: join(dataDir, 'rsa.pub') }).publicKeys).toThrow(
+      /ECP_PLANE_PUBLIC_KEY: .* is not an Ed25519 public key/,
+    );
   });
 });

@@ -12,7 +12,11 @@ import { EcpError } from '../../common';
 
 const k1 = randomBytes(32);
 const k2 = randomBytes(32);
-const ring = (active: string, keys: Record<string, Buffer>): PayloadKeyring => ({ activeKeyId: active, keys: new Map(Object.entries(keys)), source: 'test' });
+const ring = (active: string, keys: Record<string, Buffer>): PayloadKeyring => ({
+  activeKeyId: active,
+  keys: new Map(Object.entries(keys)),
+  source: 'test',
+});
 const text = (b: Uint8Array | null | undefined) => new TextDecoder().decode(b ?? new Uint8Array());
 const payload = (value: unknown): Payload => defaultPayloadConverter.toPayload(value);
 const secretParams = { orderId: 'order-4711', amount: 987654, reason: 'very-secret-reason' };
@@ -127,13 +131,18 @@ describe('payload key configuration', () => {
     it('resolves ${env:NAME} and key files (relative to ecp.yaml), and wins over the env form', () => {
       writeFileSync(join(dir, 'k2.key'), `${b64(k2)}\n`);
       const file = join(dir, 'ecp.yaml');
-      writeFileSync(file, `directory: x\nactionTypes: y\npayloadEncryption:\n  activeKey: k2\n  keys:\n    k1: \${env:TEST_K1}\n    k2: { file: ./k2.key }\n`);
+      writeFileSync(
+        file,
+        `directory: x\nactionTypes: y\npayloadEncryption:\n  activeKey: k2\n  keys:\n    k1: \${env:TEST_K1}\n    k2: { file: ./k2.key }\n`,
+      );
       const env = { TEST_K1: b64(k1), ECP_PAYLOAD_KEYS: `zz:${b64(k1)}` };
       const r = resolvePayloadKeyring(payloadKeySourcesFromFile(file, env))!;
       expect(r.activeKeyId).toBe('k2');
       expect([...r.keys.keys()]).toEqual(['k1', 'k2']);
       expect(r.keys.get('k2')!.equals(k2)).toBe(true);
-      expect(() => resolvePayloadKeyring(payloadKeySourcesFromFile(file, {}))).toThrow(/payloadEncryption\.keys\.k1: environment variable TEST_K1 is not set/);
+      expect(() => resolvePayloadKeyring(payloadKeySourcesFromFile(file, {}))).toThrow(
+        /payloadEncryption\.keys\.k1: environment variable TEST_K1 is not set/,
+      );
     });
 
     it('refuses literal keys, an unknown active key and a codec server without tokens, naming the field and line', () => {
@@ -142,7 +151,9 @@ describe('payload key configuration', () => {
       expect(literal.error!.issues[0]!.message).toMatch(/literal keys are refused/);
       const file = join(dir, 'bad.yaml');
       writeFileSync(file, 'directory: x\npayloadEncryption:\n  activeKey: k3\n  keys:\n    k1: ${env:A}\n');
-      expect(() => payloadKeySourcesFromFile(file)).toThrow(/bad\.yaml:3: field "payloadEncryption\.activeKey" must name one of the configured keys/);
+      expect(() => payloadKeySourcesFromFile(file)).toThrow(
+        /bad\.yaml:3: field "payloadEncryption\.activeKey" must name one of the configured keys/,
+      );
       const noTokens = payloadEncryptionSchema.safeParse({ activeKey: 'k1', keys: { k1: '${env:A}' }, codecServer: { tokenSha256: [] } });
       expect(noTokens.error!.issues[0]!.message).toMatch(/never runs unauthenticated/);
     });

@@ -64,8 +64,19 @@ const condition = fc.constantFrom(
   'when { principal.scopes.containsAny(["ops", "y"]) }',
   'unless { principal.scopes == ["pay"] }',
 );
-const annotations = fc.constantFrom('', '@requires_approval("finance")\n', '@requires_approval("sre,finance")\n@quorum("2")\n@deadline("2h")\n');
-const policy = fc.record({ effect: fc.constantFrom('permit', 'forbid'), principal: principalScope, action: actionScope, resource: resourceScope, condition, annotations });
+const annotations = fc.constantFrom(
+  '',
+  '@requires_approval("finance")\n',
+  '@requires_approval("sre,finance")\n@quorum("2")\n@deadline("2h")\n',
+);
+const policy = fc.record({
+  effect: fc.constantFrom('permit', 'forbid'),
+  principal: principalScope,
+  action: actionScope,
+  resource: resourceScope,
+  condition,
+  annotations,
+});
 type PolicySpec = typeof policy extends fc.Arbitrary<infer T> ? T : never;
 
 function bundleOf(specs: PolicySpec[]) {
@@ -73,7 +84,10 @@ function bundleOf(specs: PolicySpec[]) {
   dirs.push(dir);
   writeFileSync(join(dir, 'schema.cedarschema'), SCHEMA);
   const text = specs
-    .map((s, i) => `@id("p${i}")\n${s.effect === 'permit' ? s.annotations : ''}${s.effect} (${s.principal}, ${s.action}, ${s.resource})\n${s.condition};`)
+    .map(
+      (s, i) =>
+        `@id("p${i}")\n${s.effect === 'permit' ? s.annotations : ''}${s.effect} (${s.principal}, ${s.action}, ${s.resource})\n${s.condition};`,
+    )
     .join('\n\n');
   writeFileSync(join(dir, 'policies.cedar'), text);
   return loadPolicyBundle(dir, { defaultDeadlineSeconds: 3600 });
@@ -83,10 +97,14 @@ const amount = fc.oneof(fc.integer({ min: -10, max: 1000 }), fc.constant('lots')
 /** Keys no policy reads, with values Cedar may fail to convert: dropping them must not hide that failure. */
 const extra = fc.dictionary(
   fc.constantFrom('region', 'note', 'frozen', 'x', '', 'nested'),
-  fc.oneof(fc.constantFrom('eu', 'us', 3, true, null, 1.5, 2 ** 70, 'a\ud800', [], { deep: [1, 'x'] }, [null]), fc.jsonValue({ maxDepth: 2 })),
+  fc.oneof(
+    fc.constantFrom('eu', 'us', 3, true, null, 1.5, 2 ** 70, 'a\ud800', [], { deep: [1, 'x'] }, [null]),
+    fc.jsonValue({ maxDepth: 2 }),
+  ),
   { maxKeys: 2 },
 );
-const withExtra = <T extends object>(base: fc.Arbitrary<T>) => fc.tuple(base, fc.option(extra, { nil: undefined })).map(([b, e]) => ({ ...e, ...b }));
+const withExtra = <T extends object>(base: fc.Arbitrary<T>) =>
+  fc.tuple(base, fc.option(extra, { nil: undefined })).map(([b, e]) => ({ ...e, ...b }));
 const request: fc.Arbitrary<AdviceRequest> = fc.record({
   agent: fc.record({
     id: fc.constantFrom(...AGENTS, 'stranger'),
@@ -97,16 +115,22 @@ const request: fc.Arbitrary<AdviceRequest> = fc.record({
   resource: fc.constantFrom('r1', 'r2'),
   parameters: withExtra(fc.record({ amount })) as fc.Arbitrary<AdviceRequest['parameters']>,
   claims: withExtra(fc.constantFrom({}, { note: 'x' }, { note: 7 })) as fc.Arbitrary<AdviceRequest['claims']>,
-  facts: withExtra(fc.oneof(fc.record({ total: fc.integer({ min: 0, max: 1000 }), frozen: fc.boolean() }), fc.constant({}))) as fc.Arbitrary<AdviceRequest['facts']>,
+  facts: withExtra(
+    fc.oneof(fc.record({ total: fc.integer({ min: 0, max: 1000 }), frozen: fc.boolean() }), fc.constant({})),
+  ) as fc.Arbitrary<AdviceRequest['facts']>,
 });
 
 describe('policy slicing gives the same advice as evaluating the whole bundle', () => {
   it('random bundles × random requests', () => {
     fc.assert(
-      fc.property(fc.array(policy, { minLength: 0, maxLength: 14 }), fc.array(request, { minLength: 1, maxLength: 12 }), (specs, requests) => {
-        const bundle = bundleOf(specs);
-        for (const r of requests) expect(evaluateAdvice(bundle, r)).toStrictEqual(evaluateAdvice(bundle, r, { sliced: false }));
-      }),
+      fc.property(
+        fc.array(policy, { minLength: 0, maxLength: 14 }),
+        fc.array(request, { minLength: 1, maxLength: 12 }),
+        (specs, requests) => {
+          const bundle = bundleOf(specs);
+          for (const r of requests) expect(evaluateAdvice(bundle, r)).toStrictEqual(evaluateAdvice(bundle, r, { sliced: false }));
+        },
+      ),
       { numRuns: 120 },
     );
   }, 180_000);
@@ -117,13 +141,24 @@ describe('policy slicing gives the same advice as evaluating the whole bundle', 
       'when { Agent::"a2".owner == "dave" }',
       'when { {c: context}.c.facts.frozen }',
       'when { context.parameters has region && context.parameters.region == "eu" }',
-    ].map((condition) => bundleOf([{ effect: 'permit', principal: 'principal', action: 'action', resource: 'resource', condition, annotations: '' } as PolicySpec]));
+    ].map((condition) =>
+      bundleOf([
+        { effect: 'permit', principal: 'principal', action: 'action', resource: 'resource', condition, annotations: '' } as PolicySpec,
+      ]),
+    );
     const verdicts = new Set<string>();
     for (const bundle of bundles) {
       for (const owner of ['carol', 'dave']) {
         for (const facts of [{ total: 1, frozen: true }, {}]) {
           for (const parameters of [{ amount: 1 }, { amount: 1, region: 'eu' }, { amount: 1, region: null }]) {
-            const r = { agent: { id: 'a2', owner, scopes: [] }, actionType: 'pay.refund', resource: 'r1', parameters, claims: { x: 1 }, facts } as AdviceRequest;
+            const r = {
+              agent: { id: 'a2', owner, scopes: [] },
+              actionType: 'pay.refund',
+              resource: 'r1',
+              parameters,
+              claims: { x: 1 },
+              facts,
+            } as AdviceRequest;
             const sliced = evaluateAdvice(bundle, r);
             verdicts.add(sliced.verdict);
             expect(sliced).toStrictEqual(evaluateAdvice(bundle, r, { sliced: false }));
@@ -135,14 +170,26 @@ describe('policy slicing gives the same advice as evaluating the whole bundle', 
   });
 
   it('the demo policies', () => {
-    const bundle = loadPolicyBundle(join(import.meta.dirname, '..', '..', 'examples', 'demo', 'policies'), { defaultDeadlineSeconds: 3600 });
+    const bundle = loadPolicyBundle(join(import.meta.dirname, '..', '..', 'examples', 'demo', 'policies'), {
+      defaultDeadlineSeconds: 3600,
+    });
     const demoRequest = fc.record({
-      agent: fc.record({ id: fc.constantFrom('refund-bot', 'deploy-bot'), owner: fc.constantFrom('carol', 'dave'), scopes: fc.subarray(['payments:refund', 'deploys:release']) }),
+      agent: fc.record({
+        id: fc.constantFrom('refund-bot', 'deploy-bot'),
+        owner: fc.constantFrom('carol', 'dave'),
+        scopes: fc.subarray(['payments:refund', 'deploys:release']),
+      }),
       actionType: fc.constantFrom('payments.refund', 'deploys.release', 'other'),
       resource: fc.constantFrom('order-1001', 'checkout'),
-      parameters: fc.record({ amount: fc.oneof(fc.integer({ min: 0, max: 20_000 }), fc.constant('x')), environment: fc.constantFrom('staging', 'production') }),
+      parameters: fc.record({
+        amount: fc.oneof(fc.integer({ min: 0, max: 20_000 }), fc.constant('x')),
+        environment: fc.constantFrom('staging', 'production'),
+      }),
       claims: fc.constant({}),
-      facts: fc.oneof(fc.record({ total: fc.integer({ min: 0, max: 20_000 }), refunded: fc.integer({ min: 0, max: 5000 }), frozen: fc.boolean() }), fc.constant({})),
+      facts: fc.oneof(
+        fc.record({ total: fc.integer({ min: 0, max: 20_000 }), refunded: fc.integer({ min: 0, max: 5000 }), frozen: fc.boolean() }),
+        fc.constant({}),
+      ),
     }) as fc.Arbitrary<AdviceRequest>;
     const verdicts = new Set<string>();
     fc.assert(

@@ -46,13 +46,16 @@ describe('the record schema (ecp.record.v1)', () => {
     expect(new Set(statuses)).toEqual(new Set(['CANCELLED', 'DENIED', 'EXPIRED', 'FAILED', 'REJECTED', 'SUCCEEDED']));
   });
 
-  it.each(saved.map((s) => [`${basename(s.file)} (${s.file.split('/').at(-2)})`, s] as const))('accepts %s, exactly as saved', (_name, s) => {
-    const record = parseRecord(s.raw);
-    // Nothing defaulted, dropped or transformed: the parsed record is the saved one, so its digest still verifies.
-    expect(canonicalJson(record)).toBe(canonicalJson(s.raw));
-    const { digest, ...body } = record;
-    expect(digestOf(body)).toBe(digest);
-  });
+  it.each(saved.map((s) => [`${basename(s.file)} (${s.file.split('/').at(-2)})`, s] as const))(
+    'accepts %s, exactly as saved',
+    (_name, s) => {
+      const record = parseRecord(s.raw);
+      // Nothing defaulted, dropped or transformed: the parsed record is the saved one, so its digest still verifies.
+      expect(canonicalJson(record)).toBe(canonicalJson(s.raw));
+      const { digest, ...body } = record;
+      expect(digestOf(body)).toBe(digest);
+    },
+  );
 
   it.each<[string, Path, unknown]>([
     ['another format', ['schema'], 'ecp.record.v2'],
@@ -105,7 +108,9 @@ describe('an evidence pack is read with the record schema', () => {
   it('refuses a pack whose record does not fit, naming the field inside the pack', () => {
     const json = JSON.parse(JSON.stringify(pack()));
     json.parts.record.decisions.accepted[0].keyFingerprint = 'alice';
-    expect(() => parsePack(json, 'tampered.json')).toThrow(/^tampered\.json is not a valid evidence pack: field "parts\.record\.decisions\.accepted\[0\]\.keyFingerprint" /);
+    expect(() => parsePack(json, 'tampered.json')).toThrow(
+      /^tampered\.json is not a valid evidence pack: field "parts\.record\.decisions\.accepted\[0\]\.keyFingerprint" /,
+    );
     const extra = JSON.parse(JSON.stringify(pack()));
     extra.parts.directory.humans.mallory = { groups: ['sre'], publicKeys: ['00'.repeat(32)], note: 'x' };
     expect(() => parsePack(extra)).toThrow(/field "parts\.directory\.humans\.mallory\.note"/);
@@ -119,7 +124,11 @@ describe('the console API documents the record with the record schema itself', (
     const { OpenAPIHono, createRoute } = await import('@hono/zod-openapi');
     const { attemptViewSchema } = await import('../../api/schemas');
     const app = new OpenAPIHono();
-    const route = createRoute({ method: 'get', path: '/view', responses: { 200: { description: 'view', content: { 'application/json': { schema: attemptViewSchema } } } } });
+    const route = createRoute({
+      method: 'get',
+      path: '/view',
+      responses: { 200: { description: 'view', content: { 'application/json': { schema: attemptViewSchema } } } },
+    });
     app.openapi(route, (c) => c.json(null as never));
     const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'test', version: '1' } });
     const schemas = doc.components!.schemas as Record<string, { properties: Record<string, unknown>; required?: string[] }>;

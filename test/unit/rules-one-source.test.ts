@@ -38,16 +38,25 @@ const root = join(import.meta.dirname, '..', '..');
 const DEMO_POLICIES = join(root, 'examples', 'demo', 'policies');
 
 /** Every saved history that ends with a record: the replay suite's (current, ECP 0.2 and 0.1) and the audit fixtures. */
-const HISTORY_DIRS = ['histories', 'histories-v0.2', 'histories-v0.1'].map((d) => join(root, 'test', 'replay', d)).concat(join(root, 'test', 'audit', 'fixtures'));
+const HISTORY_DIRS = ['histories', 'histories-v0.2', 'histories-v0.1']
+  .map((d) => join(root, 'test', 'replay', d))
+  .concat(join(root, 'test', 'audit', 'fixtures'));
 
 function savedRecords(): Array<[string, AttemptRecord]> {
   const out: Array<[string, AttemptRecord]> = [];
   for (const dir of HISTORY_DIRS) {
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json').sort()) {
-      const history = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { events: Array<{ workflowExecutionCompletedEventAttributes?: { result: { payloads: Array<{ data: string }> } } }> };
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json')
+      .sort()) {
+      const history = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+        events: Array<{ workflowExecutionCompletedEventAttributes?: { result: { payloads: Array<{ data: string }> } } }>;
+      };
       const done = history.events.at(-1)?.workflowExecutionCompletedEventAttributes;
       if (!done) continue; // a workflow that failed (an invalid proposal) has no record
-      out.push([`${dir.slice(root.length + 1)}/${file}`, JSON.parse(Buffer.from(done.result.payloads[0]!.data, 'base64').toString('utf8')) as AttemptRecord]);
+      out.push([
+        `${dir.slice(root.length + 1)}/${file}`,
+        JSON.parse(Buffer.from(done.result.payloads[0]!.data, 'base64').toString('utf8')) as AttemptRecord,
+      ]);
     }
   }
   return out;
@@ -65,7 +74,14 @@ function runtimeWith(name: string, editSchema: (schema: string) => string = (s) 
   writeFileSync(join(policies, 'zz-short-deadline.cedar'), SHORT_DEADLINE_POLICY);
   writeFileSync(join(policies, 'schema.cedarschema'), editSchema(readFileSync(join(policies, 'schema.cedarschema'), 'utf8')));
   const configPath = join(work, name, 'ecp.yaml');
-  writeFileSync(configPath, stringify({ policies: './policies', actionTypes: join(root, 'examples', 'demo', 'action-types.yaml'), directory: join(work, 'demo', 'directory.yaml') }));
+  writeFileSync(
+    configPath,
+    stringify({
+      policies: './policies',
+      actionTypes: join(root, 'examples', 'demo', 'action-types.yaml'),
+      directory: join(work, 'demo', 'directory.yaml'),
+    }),
+  );
   return new PlaneRuntime(configPath);
 }
 
@@ -110,7 +126,9 @@ describe('advice: the auditor re-derives what the plane recorded, with the plane
     expect(adviceFor(auditorBundle, record.proposal, record.context!)).toEqual(record.advice);
     const e = record.enforcement;
     if (e?.recheckContext && e.recheckAdvice) {
-      expect(await createPolicyActivities(runtime).evaluatePolicy({ proposal: record.proposal, context: e.recheckContext })).toEqual(e.recheckAdvice);
+      expect(await createPolicyActivities(runtime).evaluatePolicy({ proposal: record.proposal, context: e.recheckContext })).toEqual(
+        e.recheckAdvice,
+      );
       expect(adviceFor(auditorBundle, record.proposal, e.recheckContext)).toEqual(e.recheckAdvice);
     }
   });
@@ -182,12 +200,40 @@ describe('who may decide: the console API applies the workflow’s decision rule
   }
   /** An accepted decision of `human`, as the workflow records it. */
   const accepted = (record: AttemptRecord, human: string, verdict: 'approve' | 'reject' = 'approve') => {
-    const signed = signDecision({ v: 1, attemptId: record.attemptId, proposalHash: record.proposalHash, verdict, human, reason: '', decidedAt: new Date(NOW - 60_000).toISOString() }, keyOf(human).privateKey);
-    return { human, verdict, reason: '', decidedAt: signed.statement.decidedAt, receivedAt: signed.statement.decidedAt, via: 'update' as const, keyFingerprint: keyFingerprint(keyOf(human).publicKey), signature: signed.signature, statement: signed.statement };
+    const signed = signDecision(
+      {
+        v: 1,
+        attemptId: record.attemptId,
+        proposalHash: record.proposalHash,
+        verdict,
+        human,
+        reason: '',
+        decidedAt: new Date(NOW - 60_000).toISOString(),
+      },
+      keyOf(human).privateKey,
+    );
+    return {
+      human,
+      verdict,
+      reason: '',
+      decidedAt: signed.statement.decidedAt,
+      receivedAt: signed.statement.decidedAt,
+      via: 'update' as const,
+      keyFingerprint: keyFingerprint(keyOf(human).publicKey),
+      signature: signed.signature,
+      statement: signed.statement,
+    };
   };
 
   /** `legacy`: the workflow input of an attempt started before decisions named their key (a keyless human's decision is then refused as bad_signature). */
-  type Case = { human: string; code: RefusalCode | null; record: (r: AttemptRecord) => AttemptRecord; accepting?: boolean; now?: number; legacy?: true };
+  type Case = {
+    human: string;
+    code: RefusalCode | null;
+    record: (r: AttemptRecord) => AttemptRecord;
+    accepting?: boolean;
+    now?: number;
+    legacy?: true;
+  };
   const cases: Record<string, Case> = {
     'an sre member, before anyone decided': { human: 'bob', code: null, record: (r) => r },
     'after the deadline': { human: 'bob', code: 'deadline_passed', record: (r) => r, now: NOW + 7_200_000 },
@@ -196,10 +242,19 @@ describe('who may decide: the console API applies the workflow’s decision rule
     'once the requirements are met (the re-check runs)': {
       human: 'erin',
       code: 'not_awaiting',
-      record: (r) => ({ ...r, requirements: r.requirements.map((q) => ({ ...q, approvedBy: ['bob', 'frank'], met: true })), decisions: { ...r.decisions, accepted: [accepted(r, 'bob'), accepted(r, 'frank')] } }),
+      record: (r) => ({
+        ...r,
+        requirements: r.requirements.map((q) => ({ ...q, approvedBy: ['bob', 'frank'], met: true })),
+        decisions: { ...r.decisions, accepted: [accepted(r, 'bob'), accepted(r, 'frank')] },
+      }),
       accepting: false,
     },
-    'once a rejection counted': { human: 'erin', code: 'not_awaiting', record: (r) => ({ ...r, decisions: { ...r.decisions, accepted: [accepted(r, 'bob', 'reject')] } }), accepting: false },
+    'once a rejection counted': {
+      human: 'erin',
+      code: 'not_awaiting',
+      record: (r) => ({ ...r, decisions: { ...r.decisions, accepted: [accepted(r, 'bob', 'reject')] } }),
+      accepting: false,
+    },
     'the proposing agent': { human: 'deploy-bot', code: 'agent_cannot_decide', record: (r) => r },
     'a human outside the pinned directory': { human: 'mallory', code: 'unknown_human', record: (r) => r },
     'the agent’s owner': { human: 'dave', code: 'self_approval', record: (r) => r },
@@ -207,7 +262,11 @@ describe('who may decide: the console API applies the workflow’s decision rule
     'a human who already approved': {
       human: 'bob',
       code: 'duplicate_approver',
-      record: (r) => ({ ...r, requirements: r.requirements.map((q) => ({ ...q, approvedBy: ['bob'] })), decisions: { ...r.decisions, accepted: [accepted(r, 'bob')] } }),
+      record: (r) => ({
+        ...r,
+        requirements: r.requirements.map((q) => ({ ...q, approvedBy: ['bob'] })),
+        decisions: { ...r.decisions, accepted: [accepted(r, 'bob')] },
+      }),
     },
     'a required-group member with no registered key': { human: 'frank', code: 'bad_signature', record: (r) => r, legacy: true },
   };
@@ -215,7 +274,20 @@ describe('who may decide: the console API applies the workflow’s decision rule
   it('covers every refusal that depends on the attempt and the human, not on the decision sent', () => {
     const decisionOnly: RefusalCode[] = ['malformed', 'wrong_attempt', 'wrong_proposal_hash', 'unknown_key'];
     const covered = new Set(Object.values(cases).map((c) => c.code));
-    const all: RefusalCode[] = ['malformed', 'not_awaiting', 'deadline_passed', 'wrong_attempt', 'wrong_proposal_hash', 'agent_cannot_decide', 'unknown_human', 'unknown_key', 'bad_signature', 'self_approval', 'not_in_required_group', 'duplicate_approver'];
+    const all: RefusalCode[] = [
+      'malformed',
+      'not_awaiting',
+      'deadline_passed',
+      'wrong_attempt',
+      'wrong_proposal_hash',
+      'agent_cannot_decide',
+      'unknown_human',
+      'unknown_key',
+      'bad_signature',
+      'self_approval',
+      'not_in_required_group',
+      'duplicate_approver',
+    ];
     expect(all.filter((c) => !decisionOnly.includes(c) && !covered.has(c))).toEqual([]);
   });
 
@@ -224,7 +296,15 @@ describe('who may decide: the console API applies the workflow’s decision rule
     const now = c.now ?? NOW;
     // The workflow's input for the decision this human signs (workflows/attemptState.ts #checkInput).
     const signed = signDecision(
-      { v: 1, attemptId: record.attemptId, proposalHash: record.proposalHash, verdict: 'approve', human: c.human, reason: '', decidedAt: new Date(now).toISOString() },
+      {
+        v: 1,
+        attemptId: record.attemptId,
+        proposalHash: record.proposalHash,
+        verdict: 'approve',
+        human: c.human,
+        reason: '',
+        decidedAt: new Date(now).toISOString(),
+      },
       keyOf(c.human).privateKey,
     );
     const workflowSees: DecisionCheckInput = {
@@ -242,7 +322,9 @@ describe('who may decide: the console API applies the workflow’s decision rule
     };
     const workflow = checkDecision(workflowSees);
     expect(workflow.ok ? null : workflow.code).toBe(c.code);
-    expect(attemptView(record, c.human, now).viewer).toEqual(workflow.ok ? { mayDecide: true, why: null } : { mayDecide: false, why: workflow.message });
+    expect(attemptView(record, c.human, now).viewer).toEqual(
+      workflow.ok ? { mayDecide: true, why: null } : { mayDecide: false, why: workflow.message },
+    );
   });
 });
 
@@ -250,16 +332,32 @@ describe('admission: the client refuses what the plane would deny for its config
   let ecp: EcpClient;
   beforeAll(() => {
     // A lazy connection never dials unless a call reaches Temporal: a refused proposal must not.
-    ecp = new EcpClient(new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '100ms' }) }), runtimes[0]!.config, new ListingSealVerifier(generateKeyPairSync('ed25519').privateKey));
+    ecp = new EcpClient(
+      new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '100ms' }) }),
+      runtimes[0]!.config,
+      new ListingSealVerifier(generateKeyPairSync('ed25519').privateKey),
+    );
   });
   const refund = (over: Partial<ProposalInput> & { parameters?: Record<string, unknown> } = {}): ProposalInput =>
-    ({ agent: 'refund-bot', actionType: 'payments.refund', resource: 'order-1', idempotencyKey: 'k1', justification: 'test', parameters: { orderId: 'order-1', amount: 100, reason: 'damaged' }, ...over }) as ProposalInput;
+    ({
+      agent: 'refund-bot',
+      actionType: 'payments.refund',
+      resource: 'order-1',
+      idempotencyKey: 'k1',
+      justification: 'test',
+      parameters: { orderId: 'order-1', amount: 100, reason: 'damaged' },
+      ...over,
+    }) as ProposalInput;
 
   it.each([
     ['an agent not in the directory', refund({ agent: 'rogue-bot' }), 'agent'],
     ['an agent id that only Object.prototype knows', refund({ agent: 'constructor' }), 'agent'],
     ['an action type not configured', refund({ actionType: 'payments.wire' }), 'actionType'],
-    ['parameters that fail the action type’s schema', refund({ parameters: { orderId: 'order-1', amount: -5, reason: 'damaged' } }), 'parameters.amount'],
+    [
+      'parameters that fail the action type’s schema',
+      refund({ parameters: { orderId: 'order-1', amount: -5, reason: 'damaged' } }),
+      'parameters.amount',
+    ],
   ] as const)('%s: refused before anything starts, for the reason the plane records', async (_what, input, field) => {
     const problems = proposalProblems(runtimes[0]!.config, parseProposal(input));
     expect(problems[0]?.field).toBe(field);

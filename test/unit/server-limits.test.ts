@@ -18,7 +18,8 @@ describe("ECP's server limits", () => {
       configs: Record<string, { content: string }>;
     };
     const dynamic = parse(compose.configs['temporal-dynamic-config']!.content) as Record<string, Array<{ value: unknown }>>;
-    for (const [key, value] of Object.entries(SERVER_LIMIT_SETTINGS)) expect({ key, value: dynamic[key]?.[0]?.value }).toEqual({ key, value });
+    for (const [key, value] of Object.entries(SERVER_LIMIT_SETTINGS))
+      expect({ key, value: dynamic[key]?.[0]?.value }).toEqual({ key, value });
   });
 
   it('are what the embedded dev server is started with', () => {

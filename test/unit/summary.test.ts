@@ -3,16 +3,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EcpError } from '../../common';
-import { parseSummaryTemplate, renderSummary, SUMMARY_MAX_LENGTH, SUMMARY_MAX_VALUE_LENGTH, SummaryTemplateError } from '../../common/summary';
+import {
+  parseSummaryTemplate,
+  renderSummary,
+  SUMMARY_MAX_LENGTH,
+  SUMMARY_MAX_VALUE_LENGTH,
+  SummaryTemplateError,
+} from '../../common/summary';
 import { proposalSummary } from '../../client/summaries';
 import { loadPlaneConfig } from '../../config/load';
 
-const refund = { agent: 'refund-bot', actionType: 'payments.refund', resource: 'order-1003', parameters: { orderId: 'order-1003', amount: 7000, reason: 'damaged' } };
+const refund = {
+  agent: 'refund-bot',
+  actionType: 'payments.refund',
+  resource: 'order-1003',
+  parameters: { orderId: 'order-1003', amount: 7000, reason: 'damaged' },
+};
 
 describe('summary templates (common/summary.ts)', () => {
   it('renders parameters, proposal fields and helpers', () => {
     expect(renderSummary('Refund {amount|cents} EUR on {orderId}', refund)).toBe('Refund 70.00 EUR on order-1003');
-    expect(renderSummary('{parameters.orderId} by {agent} ({actionType}, {resource})', refund)).toBe('order-1003 by refund-bot (payments.refund, order-1003)');
+    expect(renderSummary('{parameters.orderId} by {agent} ({actionType}, {resource})', refund)).toBe(
+      'order-1003 by refund-bot (payments.refund, order-1003)',
+    );
     expect(renderSummary('{reason|upper}/{reason|upper|lower}', refund)).toBe('DAMAGED/damaged');
     expect(renderSummary('{{literal}} {amount}', refund)).toBe('{literal} 7000');
     expect(renderSummary('{customer.name}', { parameters: { customer: { name: 'Ada' } } })).toBe('Ada');
@@ -20,7 +33,14 @@ describe('summary templates (common/summary.ts)', () => {
 
   it('formats cents with integer arithmetic, and leaves values a helper does not fit as written', () => {
     const cents = (amount: unknown) => renderSummary('{amount|cents}', { parameters: { amount } });
-    expect([cents(7000), cents(1005), cents(5), cents(0), cents(-250), cents(123456789012)]).toEqual(['70.00', '10.05', '0.05', '0.00', '-2.50', '1234567890.12']);
+    expect([cents(7000), cents(1005), cents(5), cents(0), cents(-250), cents(123456789012)]).toEqual([
+      '70.00',
+      '10.05',
+      '0.05',
+      '0.00',
+      '-2.50',
+      '1234567890.12',
+    ]);
     expect([cents(12.5), cents('70'), cents(true)]).toEqual(['12.5', '70', 'true']);
   });
 
@@ -106,9 +126,14 @@ describe('summary templates in the action types config', () => {
   it('the demo templates render from the loaded configuration', () => {
     const config = loadPlaneConfig(configWith((t) => t));
     expect(proposalSummary(config, refund)).toBe('Refund 70.00 EUR on order-1003');
-    expect(proposalSummary(config, { agent: 'deploy-bot', actionType: 'deploys.release', resource: 'svc', parameters: { service: 'checkout', version: 'v1.2.3', environment: 'production' } })).toBe(
-      'Release checkout v1.2.3 to production',
-    );
+    expect(
+      proposalSummary(config, {
+        agent: 'deploy-bot',
+        actionType: 'deploys.release',
+        resource: 'svc',
+        parameters: { service: 'checkout', version: 'v1.2.3', environment: 'production' },
+      }),
+    ).toBe('Release checkout v1.2.3 to production');
     expect(proposalSummary(config, { ...refund, actionType: 'no.such.type' })).toBeNull();
   });
 
@@ -116,14 +141,18 @@ describe('summary templates in the action types config', () => {
     const message = refusal(configWith((t) => t.replace(demoSummary, 'summary: Refund {amont|cents} EUR on {orderId}')));
     expect(message).toMatch(/action-types\.yaml:\d+: field "payments\.refund\.summary" names unknown placeholder "\{amont\|cents\}"/);
     expect(message).toMatch(/declared: orderId, amount, reason/);
-    expect(refusal(configWith((t) => t.replace(demoSummary, 'summary: Refund {parameters.amount.value}')))).toMatch(/"parameters\.amount\.value" is not declared/);
+    expect(refusal(configWith((t) => t.replace(demoSummary, 'summary: Refund {parameters.amount.value}')))).toMatch(
+      /"parameters\.amount\.value" is not declared/,
+    );
   });
 
   it('bad syntax and unknown helpers are config errors naming file, line and field', () => {
     expect(refusal(configWith((t) => t.replace(demoSummary, 'summary: "Refund {amount|euros}"')))).toMatch(
       /action-types\.yaml:\d+: field "payments\.refund\.summary" placeholder "\{amount\|euros\}" uses unknown helper "euros"/,
     );
-    expect(refusal(configWith((t) => t.replace(demoSummary, 'summary: "Refund {amount"')))).toMatch(/field "payments\.refund\.summary" has a "\{" at position 8 that is never closed/);
+    expect(refusal(configWith((t) => t.replace(demoSummary, 'summary: "Refund {amount"')))).toMatch(
+      /field "payments\.refund\.summary" has a "\{" at position 8 that is never closed/,
+    );
   });
 
   it('editing only the summary does not change the action type version an approval pinned', () => {

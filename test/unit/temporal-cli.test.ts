@@ -27,6 +27,8 @@ describe('Temporal CLI resolution order', () => {
   });
 
   it('says which variable is wrong when TEMPORAL_CLI_PATH is not executable', () => {
-    expect(() => resolveTemporalCli(dataDir, { TEMPORAL_CLI_PATH: join(root, 'missing') })).toThrow(/TEMPORAL_CLI_PATH=.*missing is not an executable file/);
+    expect(() => resolveTemporalCli(dataDir, { TEMPORAL_CLI_PATH: join(root, 'missing') })).toThrow(
+      /TEMPORAL_CLI_PATH=.*missing is not an executable file/,
+    );
   });
 });

@@ -31,18 +31,33 @@ describe('temporalTargetFromEnv', () => {
     });
     expect(t.address).toBe('temporal.internal:7233');
     expect(t.namespace).toBe('ecp-prod');
-    expect(t.tls).toEqual({ clientCertPair: { crt: Buffer.from(CERT), key: Buffer.from(KEY) }, serverRootCACertificate: Buffer.from(CA), serverNameOverride: 'frontend.temporal.internal' });
+    expect(t.tls).toEqual({
+      clientCertPair: { crt: Buffer.from(CERT), key: Buffer.from(KEY) },
+      serverRootCACertificate: Buffer.from(CA),
+      serverNameOverride: 'frontend.temporal.internal',
+    });
   });
 
   it('mTLS from PEM text (_DATA), e.g. injected from a secret store, and the temporal CLI’s variable names', () => {
-    const t = temporalTargetFromEnv({ TEMPORAL_TLS_CLIENT_CERT_DATA: CERT, TEMPORAL_TLS_CLIENT_KEY_DATA: KEY, TEMPORAL_TLS_SERVER_CA_CERT_DATA: CA });
+    const t = temporalTargetFromEnv({
+      TEMPORAL_TLS_CLIENT_CERT_DATA: CERT,
+      TEMPORAL_TLS_CLIENT_KEY_DATA: KEY,
+      TEMPORAL_TLS_SERVER_CA_CERT_DATA: CA,
+    });
     expect(t.tls).toEqual({ clientCertPair: { crt: Buffer.from(CERT), key: Buffer.from(KEY) }, serverRootCACertificate: Buffer.from(CA) });
-    const cli = temporalTargetFromEnv({ TEMPORAL_TLS_CLIENT_CERT_PATH: file('c3.pem', CERT), TEMPORAL_TLS_CLIENT_KEY_PATH: file('k3.pem', KEY), TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('ca3.pem', CA) });
+    const cli = temporalTargetFromEnv({
+      TEMPORAL_TLS_CLIENT_CERT_PATH: file('c3.pem', CERT),
+      TEMPORAL_TLS_CLIENT_KEY_PATH: file('k3.pem', KEY),
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('ca3.pem', CA),
+    });
     expect(cli.tls).toEqual(t.tls);
   });
 
   it('Temporal Cloud API key implies TLS with system roots; TEMPORAL_TLS=false opts out', () => {
-    expect(temporalTargetFromEnv({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'secret' })).toMatchObject({ apiKey: 'secret', tls: true });
+    expect(temporalTargetFromEnv({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'secret' })).toMatchObject({
+      apiKey: 'secret',
+      tls: true,
+    });
     const plain = temporalTargetFromEnv({ TEMPORAL_API_KEY: 'secret', TEMPORAL_TLS: 'false' });
     expect(plain.tls).toBeUndefined();
     expect(temporalTargetFromEnv({ TEMPORAL_TLS: 'true' }).tls).toEqual({});
@@ -51,8 +66,14 @@ describe('temporalTargetFromEnv', () => {
   it('refuses inconsistent settings, naming the variable', () => {
     const cases: [NodeJS.ProcessEnv, RegExp][] = [
       [{ TEMPORAL_TLS_CERT: file('c2.pem', CERT) }, /client certificate and key must be set together/],
-      [{ TEMPORAL_TLS_CERT: '/nonexistent/c.pem', TEMPORAL_TLS_KEY: '/nonexistent/k.pem' }, /TEMPORAL_TLS_CERT=\/nonexistent\/c.pem cannot be read/],
-      [{ TEMPORAL_TLS_CA: file('ca2.pem', CA), TEMPORAL_TLS_SERVER_CA_CERT_DATA: CA }, /set only one of TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_CA_CERT_DATA/],
+      [
+        { TEMPORAL_TLS_CERT: '/nonexistent/c.pem', TEMPORAL_TLS_KEY: '/nonexistent/k.pem' },
+        /TEMPORAL_TLS_CERT=\/nonexistent\/c.pem cannot be read/,
+      ],
+      [
+        { TEMPORAL_TLS_CA: file('ca2.pem', CA), TEMPORAL_TLS_SERVER_CA_CERT_DATA: CA },
+        /set only one of TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_CA_CERT_DATA/,
+      ],
       [{ TEMPORAL_TLS_CLIENT_CERT_DATA: 'not pem', TEMPORAL_TLS_CLIENT_KEY_DATA: KEY }, /TEMPORAL_TLS_CLIENT_CERT_DATA must hold PEM text/],
       [{ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' }, /not supported .* set TEMPORAL_TLS_SERVER_NAME/],
       [{ TEMPORAL_TLS: 'yes' }, /TEMPORAL_TLS must be true or false/],

@@ -21,19 +21,36 @@ describe('text warnings: values that may look like a different value', () => {
   });
 
   it('does not flag ordinary text: one script per word, digits, Japanese and Korean with Latin', () => {
-    for (const text of ['paypal', 'Müller & Søn', 'order-1001', 'Привет мир', 'Ελλάδα', '東京タワーとTokyo', '서울Seoul', 'x2', '', 'ok 123 ПАО Sber']) {
+    for (const text of [
+      'paypal',
+      'Müller & Søn',
+      'order-1001',
+      'Привет мир',
+      'Ελλάδα',
+      '東京タワーとTokyo',
+      '서울Seoul',
+      'x2',
+      '',
+      'ok 123 ПАО Sber',
+    ]) {
       expect(textWarningsFor(text, 'p'), text).toEqual([]);
     }
   });
 
   it('never flags single-script ASCII text (property)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme-ascii' }), (s) => {
-      expect(textWarningsFor(s, 'p')).toEqual([]);
-    }), { numRuns: 300, seed: 39 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme-ascii' }), (s) => {
+        expect(textWarningsFor(s, 'p')).toEqual([]);
+      }),
+      { numRuns: 300, seed: 39 },
+    );
   });
 
   it('walks nested parameters, arrays and keys, naming each path', () => {
-    const warnings = textWarnings({ payee: '\u0440aypal', items: [{ name: 'ok' }, { name: 'cafe\u0301' }], ['\u0430dmin']: 1 }, 'parameters');
+    const warnings = textWarnings(
+      { payee: '\u0440aypal', items: [{ name: 'ok' }, { name: 'cafe\u0301' }], ['\u0430dmin']: 1 },
+      'parameters',
+    );
     expect(warnings.map((w) => [w.path, w.kind])).toEqual([
       ['parameters.payee', 'mixed_scripts'],
       ['parameters.items[1].name', 'not_nfc'],

@@ -35,9 +35,21 @@ async function startInputProposal(workflowId: string): Promise<unknown> {
 describe('a start input that cannot be kept exactly fails the workflow at once; nothing runs', () => {
   const base = () => refund(700, 'order-1002');
   it.each([
-    ['a __proto__ key in parameters', (p: object) => JSON.stringify(p).replace('"parameters":{', '"parameters":{"__proto__":{"amount":999999},'), 'parameters.__proto__'],
-    ['a constructor key nested in claims', (p: object) => JSON.stringify({ ...p, claims: { order: { constructor: 'x' } } }), 'claims.order.constructor'],
-    ['a number beyond 2^53', (p: object) => JSON.stringify({ ...p, parameters: { ...(p as { parameters: object }).parameters, amount: 2 ** 60 } }), 'parameters.amount'],
+    [
+      'a __proto__ key in parameters',
+      (p: object) => JSON.stringify(p).replace('"parameters":{', '"parameters":{"__proto__":{"amount":999999},'),
+      'parameters.__proto__',
+    ],
+    [
+      'a constructor key nested in claims',
+      (p: object) => JSON.stringify({ ...p, claims: { order: { constructor: 'x' } } }),
+      'claims.order.constructor',
+    ],
+    [
+      'a number beyond 2^53',
+      (p: object) => JSON.stringify({ ...p, parameters: { ...(p as { parameters: object }).parameters, amount: 2 ** 60 } }),
+      'parameters.amount',
+    ],
     ['no claims (validation would add them, changing the hash)', (p: object) => JSON.stringify({ ...p, claims: undefined }), 'claims'],
   ])('%s', async (_, build, field) => {
     const text = build(base());
@@ -48,7 +60,9 @@ describe('a start input that cannot be kept exactly fails the workflow at once; 
     expect(cause.type).toBe('InvalidProposal');
     expect(cause.message).toContain(`field "${field}"`);
     const history = await plane.env.client.workflow.getHandle(workflowId).fetchHistory();
-    const ran = history.events!.filter((e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    const ran = history.events!.filter(
+      (e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+    );
     expect(ran).toEqual([]);
     expect(plane.target.effects.filter((e) => e.idempotencyKey === workflowId)).toEqual([]);
   });

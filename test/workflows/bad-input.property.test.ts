@@ -23,13 +23,18 @@ function malformedDecisions(attemptId: string, proposalHash: string, n: number):
   const broken = fc.oneof(
     fc.jsonValue({ maxDepth: 3 }),
     fc.record({ statement: fc.jsonValue({ maxDepth: 2 }), signature: fc.jsonValue({ maxDepth: 1 }) }),
-    fc.tuple(fc.constantFrom(...Object.keys(genuine.statement)), fc.jsonValue({ maxDepth: 1 })).map(([field, value]) => ({ ...genuine, statement: { ...genuine.statement, [field]: value } })),
+    fc
+      .tuple(fc.constantFrom(...Object.keys(genuine.statement)), fc.jsonValue({ maxDepth: 1 }))
+      .map(([field, value]) => ({ ...genuine, statement: { ...genuine.statement, [field]: value } })),
     fc.jsonValue({ maxDepth: 1 }).map((signature) => ({ ...genuine, signature })),
     fc.constant({ ...genuine, statement: { ...genuine.statement, reason: 'x'.repeat(20_000) } }),
     fc.constant({ ...genuine, extra: true }),
   );
   // Keep only payloads that really are malformed (a mutation can reproduce a valid value by chance).
-  return fc.sample(broken, { seed: SEED, numRuns: n * 2 }).filter((p) => JSON.stringify(p) !== JSON.stringify(genuine)).slice(0, n);
+  return fc
+    .sample(broken, { seed: SEED, numRuns: n * 2 })
+    .filter((p) => JSON.stringify(p) !== JSON.stringify(genuine))
+    .slice(0, n);
 }
 
 /** Workflow task failures other than Temporal's own UnhandledCommand (a signal arriving while a task completes). */
@@ -94,9 +99,17 @@ describe('invalid and oversized proposals start nothing', () => {
     const base = refund(7_500);
     const invalid = fc.sample(
       fc.oneof(
-        fc.tuple(fc.constantFrom(...Object.keys(base)), fc.jsonValue({ maxDepth: 1 })).map(([field, value]) => ({ ...base, [field]: value })),
-        fc.tuple(fc.constantFrom('orderId', 'amount', 'reason', 'extra'), fc.jsonValue({ maxDepth: 1 })).map(([field, value]) => ({ ...base, parameters: { ...base.parameters, [field]: value } })),
-        fc.constantFrom({ ...base, agent: 'mallory-bot' }, { ...base, actionType: 'payments.steal' }, { ...base, parameters: { ...base.parameters, amount: -5 } }),
+        fc
+          .tuple(fc.constantFrom(...Object.keys(base)), fc.jsonValue({ maxDepth: 1 }))
+          .map(([field, value]) => ({ ...base, [field]: value })),
+        fc
+          .tuple(fc.constantFrom('orderId', 'amount', 'reason', 'extra'), fc.jsonValue({ maxDepth: 1 }))
+          .map(([field, value]) => ({ ...base, parameters: { ...base.parameters, [field]: value } })),
+        fc.constantFrom(
+          { ...base, agent: 'mallory-bot' },
+          { ...base, actionType: 'payments.steal' },
+          { ...base, parameters: { ...base.parameters, amount: -5 } },
+        ),
       ),
       { seed: SEED, numRuns: 120 },
     );
@@ -123,7 +136,9 @@ describe('invalid and oversized proposals start nothing', () => {
     const before = await count();
     for (const size of [LIMITS.proposalBytes + 1, 1_000_000, 3_000_000]) {
       const big = refund(7_500, 'order-1001', {});
-      const error = await plane.ecp.propose({ ...big, parameters: { ...big.parameters, reason: 'x'.repeat(size) } }).catch((e: unknown) => e);
+      const error = await plane.ecp
+        .propose({ ...big, parameters: { ...big.parameters, reason: 'x'.repeat(size) } })
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'too_large', field: 'parameters' });
       expect((error as Error).message).toContain(String(LIMITS.proposalBytes));
     }

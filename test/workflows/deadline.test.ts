@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { attemptIdFor, decideUpdate, proposalHash, parseProposal, TASK_QUEUE, WORKFLOW_TYPE, type AttemptRecord, type ProposalInput } from '../../common';
+import {
+  attemptIdFor,
+  decideUpdate,
+  proposalHash,
+  parseProposal,
+  TASK_QUEUE,
+  WORKFLOW_TYPE,
+  type AttemptRecord,
+  type ProposalInput,
+} from '../../common';
 import { forgeDecision, refund } from '../helpers/attempts';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { bundleWithoutVisibility, startTimeSkippingServer } from '../helpers/temporalServers';
@@ -45,7 +54,9 @@ describe('deadline (time-skipping server)', () => {
   it('counts a decision made 59 minutes into a one-hour wait', async () => {
     const { handle, attemptId, proposalHash } = await start(refund(7_600));
     await env.sleep('59m');
-    const result = await handle.executeUpdate(decideUpdate, { args: [forgeDecision(plane.key('alice'), { attemptId, proposalHash, human: 'alice' })] });
+    const result = await handle.executeUpdate(decideUpdate, {
+      args: [forgeDecision(plane.key('alice'), { attemptId, proposalHash, human: 'alice' })],
+    });
     expect(result.accepted).toBe(true);
     const record = (await handle.result()) as AttemptRecord;
     expect(record.status).toBe('SUCCEEDED');

@@ -60,9 +60,15 @@ describe('awaiting a decision is a durable state', () => {
     const { attemptId } = await plane.ecp.propose(deploy('production', 'checkout', '2.6.0'));
     await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
     await expect
-      .poll(async () => (await plane.ecp.listAttempts({ status: 'AWAITING_DECISION', awaitingGroups: ['sre'] })).find((a) => a.attemptId === attemptId), { timeout: 10_000 })
+      .poll(
+        async () =>
+          (await plane.ecp.listAttempts({ status: 'AWAITING_DECISION', awaitingGroups: ['sre'] })).find((a) => a.attemptId === attemptId),
+        { timeout: 10_000 },
+      )
       .toMatchObject({ agent: 'deploy-bot', actionType: 'deploys.release', awaitingGroups: ['sre'], resource: 'checkout' });
-    const [summary] = (await plane.ecp.listAttempts({ agent: 'deploy-bot', status: 'AWAITING_DECISION' })).filter((a) => a.attemptId === attemptId);
+    const [summary] = (await plane.ecp.listAttempts({ agent: 'deploy-bot', status: 'AWAITING_DECISION' })).filter(
+      (a) => a.attemptId === attemptId,
+    );
     expect(Date.parse(summary!.deadline!) - Date.parse(summary!.startedAt)).toBeGreaterThan(3.9 * 3600_000);
     await plane.ecp.client.workflow.getHandle(attemptId).cancel();
   });
@@ -76,7 +82,9 @@ describe('deadline on the real dev server', () => {
     const record = await plane.ecp.awaitOutcome(attemptId);
     expect(record.status).toBe('EXPIRED');
     await expect(
-      plane.ecp.client.workflow.getHandle(attemptId).signal(decisionSignal, forgeDecision(plane.key('alice'), { attemptId, proposalHash, human: 'alice' })),
+      plane.ecp.client.workflow
+        .getHandle(attemptId)
+        .signal(decisionSignal, forgeDecision(plane.key('alice'), { attemptId, proposalHash, human: 'alice' })),
     ).rejects.toThrow(/completed/);
     expect((await plane.ecp.getRecord(attemptId)).status).toBe('EXPIRED');
     expect(plane.target.effects.filter((e) => e.idempotencyKey === attemptId)).toHaveLength(0);

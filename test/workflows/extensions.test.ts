@@ -18,7 +18,11 @@ beforeAll(async () => {
   plane = await startTestPlane({
     actionTypes: {
       'tickets.close': {
-        parameters: { type: 'object', required: ['ticket', 'mode'], properties: { ticket: { type: 'string' }, mode: { enum: ['ok', 'flaky', 'broken', 'escalated'] } } },
+        parameters: {
+          type: 'object',
+          required: ['ticket', 'mode'],
+          properties: { ticket: { type: 'string' }, mode: { enum: ['ok', 'flaky', 'broken', 'escalated'] } },
+        },
         context: { custom: 'ticketFacts' },
         executor: { custom: 'closeTicket' },
         retry: { maximumAttempts: 3, initialInterval: '1s', maximumInterval: '1s' },
@@ -98,7 +102,10 @@ describe('custom context providers and executors', () => {
     const { attemptId } = await propose('T-3', 'broken');
     const record = await plane.ecp.awaitOutcome(attemptId);
     expect(record.status).toBe('FAILED');
-    expect(record.outcome).toMatchObject({ ok: false, error: { type: 'TicketLocked', message: 'ticket system refuses: ticket is locked' } });
+    expect(record.outcome).toMatchObject({
+      ok: false,
+      error: { type: 'TicketLocked', message: 'ticket system refuses: ticket is locked' },
+    });
     expect(record.timeline.at(-1)).toMatchObject({ status: 'FAILED', note: 'ticket system refuses: ticket is locked' });
     expect(calls.filter((c) => c.attemptId === attemptId)).toHaveLength(1);
   });
@@ -107,7 +114,12 @@ describe('custom context providers and executors', () => {
     const { attemptId } = await propose('T-slow', 'escalated');
     await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
     // Signed up front so that sending it during the re-check needs no query (which would wait for the re-check).
-    const lateDecision = await plane.ecp.prepareDecision(attemptId, { human: 'alice', verdict: 'reject', reason: 'changed my mind', privateKey: plane.key('alice') });
+    const lateDecision = await plane.ecp.prepareDecision(attemptId, {
+      human: 'alice',
+      verdict: 'reject',
+      reason: 'changed my mind',
+      privateKey: plane.key('alice'),
+    });
     expect((await plane.ecp.decide(attemptId, { human: 'alice', verdict: 'approve', privateKey: plane.key('alice') })).accepted).toBe(true);
     await expect.poll(() => factFetches.get('T-slow'), { timeout: 5000, interval: 20 }).toBe(2);
     // Temporal delivers the update after the re-check's workflow task; if the executor has finished by then, the

@@ -60,7 +60,11 @@ describe('deny', () => {
   it('denies a proposal from an agent the directory does not know, even when started around the client checks', async () => {
     const proposal = { ...refund(100), agent: 'rogue-bot' };
     const attemptId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
-    const handle = await plane.env.client.workflow.start(WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId: attemptId, args: [{ proposal }] });
+    const handle = await plane.env.client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: TASK_QUEUE,
+      workflowId: attemptId,
+      args: [{ proposal }],
+    });
     const record = await handle.result();
     expect(record.status).toBe('DENIED');
     expect(record.advice.reasons).toContain('agent "rogue-bot" is not in the directory');
@@ -80,7 +84,12 @@ describe('quorum approval', () => {
     expect(halfway.requirements[0]).toMatchObject({ approvedBy: ['bob'], met: false });
     expect(effectsFor(attemptId)).toHaveLength(0);
 
-    const second = await plane.ecp.decide(attemptId, { human: 'erin', verdict: 'approve', reason: 'looks good', privateKey: plane.key('erin') });
+    const second = await plane.ecp.decide(attemptId, {
+      human: 'erin',
+      verdict: 'approve',
+      reason: 'looks good',
+      privateKey: plane.key('erin'),
+    });
     expect(second.accepted).toBe(true);
     const record = await plane.ecp.awaitOutcome(attemptId);
     expect(record.status).toBe('SUCCEEDED');
@@ -91,7 +100,12 @@ describe('quorum approval', () => {
   it('ends REJECTED on one authorised rejection, and nothing runs', async () => {
     const { attemptId } = await plane.ecp.propose(refund(7_500));
     await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
-    const result = await plane.ecp.decide(attemptId, { human: 'alice', verdict: 'reject', reason: 'no photos attached', privateKey: plane.key('alice') });
+    const result = await plane.ecp.decide(attemptId, {
+      human: 'alice',
+      verdict: 'reject',
+      reason: 'no photos attached',
+      privateKey: plane.key('alice'),
+    });
     expect(result.accepted).toBe(true);
     const record = await plane.ecp.awaitOutcome(attemptId);
     expect(record.status).toBe('REJECTED');
@@ -165,7 +179,11 @@ describe('bad input starts nothing', () => {
     const workflowId = `att-malformed-${uniqueKey()}`;
     // The worker warns "Workflow failed" for exactly the failure this test provokes: expected, so kept out of the output.
     const warning = expectLogLine(new RegExp(`^Workflow failed .*"workflowId":"${workflowId}".*invalid proposal`));
-    const handle = await plane.env.client.workflow.start(WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId, args: [{ proposal: { agent: 'x' } }] });
+    const handle = await plane.env.client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: [{ proposal: { agent: 'x' } }],
+    });
     const error = await handle.result().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect((error as WorkflowFailedError).cause?.message).toMatch(/invalid proposal: field "actionType"/);

@@ -42,13 +42,23 @@ describe('refused decisions change nothing; attributable refusals stay in the re
       ['signed with bob key as alice', forgeDecision(plane.key('bob'), { ...a, human: 'alice' }), 'unknown_key', false],
       ['unregistered key as alice', forgeDecision(stranger, { ...a, human: 'alice' }), 'unknown_key', false],
       // An unregistered key that claims to be alice's registered one: the one signature check fails.
-      ['unregistered key naming alice key', { ...forgeDecision(stranger, { ...a, human: 'alice' }), key: keyFingerprint(publicKeyHex(plane.key('alice'))) }, 'bad_signature', false],
+      [
+        'unregistered key naming alice key',
+        { ...forgeDecision(stranger, { ...a, human: 'alice' }), key: keyFingerprint(publicKeyHex(plane.key('alice'))) },
+        'bad_signature',
+        false,
+      ],
       ['unknown human', forgeDecision(stranger, { ...a, human: 'mallory' }), 'unknown_human', false],
       ['human outside the required group', forgeDecision(plane.key('bob'), { ...a, human: 'bob' }), 'not_in_required_group', true],
       // Alice's genuine approval of attempt B, replayed on attempt A.
       ['decision copied from another attempt', forgeDecision(plane.key('alice'), { ...b, human: 'alice' }), 'wrong_attempt', false],
       // Alice signs for attempt A but for another proposal (edited arguments).
-      ['different proposal hash', forgeDecision(plane.key('alice'), { attemptId: a.attemptId, proposalHash: b.proposalHash, human: 'alice' }), 'wrong_proposal_hash', false],
+      [
+        'different proposal hash',
+        forgeDecision(plane.key('alice'), { attemptId: a.attemptId, proposalHash: b.proposalHash, human: 'alice' }),
+        'wrong_proposal_hash',
+        false,
+      ],
     ];
     for (const [label, decision, code] of attempts) {
       const result = await plane.ecp.submitDecision(a.attemptId, decision as SignedDecision);
@@ -59,7 +69,9 @@ describe('refused decisions change nothing; attributable refusals stay in the re
     const flipped = { ...genuine, signature: (genuine.signature[0] === '0' ? '1' : '0') + genuine.signature.slice(1) };
     expect((await plane.ecp.submitDecision(a.attemptId, flipped)).code).toBe('bad_signature');
     // A genuine statement with edited fields after signing.
-    expect((await plane.ecp.submitDecision(a.attemptId, { ...genuine, statement: { ...genuine.statement, reason: 'edited' } })).code).toBe('bad_signature');
+    expect((await plane.ecp.submitDecision(a.attemptId, { ...genuine, statement: { ...genuine.statement, reason: 'edited' } })).code).toBe(
+      'bad_signature',
+    );
 
     const record = await plane.ecp.getRecord(a.attemptId);
     expect(record.status).toBe('AWAITING_DECISION');
@@ -80,7 +92,9 @@ describe('refused decisions change nothing; attributable refusals stay in the re
     const again = await send(attemptId, forgeDecision(plane.key('bob'), { attemptId, proposalHash, human: 'bob', reason: 'really' }));
     expect(again).toMatchObject({ accepted: false, code: 'duplicate_approver' });
     // dave is an SRE but owns deploy-bot.
-    expect((await send(attemptId, forgeDecision(plane.key('dave'), { attemptId, proposalHash, human: 'dave' }))).code).toBe('self_approval');
+    expect((await send(attemptId, forgeDecision(plane.key('dave'), { attemptId, proposalHash, human: 'dave' }))).code).toBe(
+      'self_approval',
+    );
     const record = await plane.ecp.getRecord(attemptId);
     expect(record.status).toBe('AWAITING_DECISION');
     expect(record.requirements[0]).toMatchObject({ approvedBy: ['bob'], met: false });
@@ -92,10 +106,12 @@ describe('refused decisions change nothing; attributable refusals stay in the re
     const handle = plane.ecp.client.workflow.getHandle(a.attemptId);
     await handle.signal(decisionSignal, forgeDecision(strangerKey(), { ...a, human: 'refund-bot' }));
     await handle.signal(decisionSignal, { statement: { human: 'refund-bot', verdict: 'approve' } } as never);
-    await expect.poll(async () => (await plane.ecp.getRecord(a.attemptId)).decisions.refused.map((r) => [r.code, r.via]), { timeout: 10_000 }).toEqual([
-      ['agent_cannot_decide', 'signal'],
-      ['malformed', 'signal'],
-    ]);
+    await expect
+      .poll(async () => (await plane.ecp.getRecord(a.attemptId)).decisions.refused.map((r) => [r.code, r.via]), { timeout: 10_000 })
+      .toEqual([
+        ['agent_cannot_decide', 'signal'],
+        ['malformed', 'signal'],
+      ]);
     await handle.signal(decisionSignal, forgeDecision(plane.key('alice'), { ...a, human: 'alice' }));
     expect((await plane.ecp.awaitOutcome(a.attemptId)).status).toBe('SUCCEEDED');
   });
@@ -129,13 +145,18 @@ describe('stale authority never runs', () => {
 
   it('does not execute when policy tightens after approval (now needs approvals that were not given)', async () => {
     const a = await pendingRefund(8_100);
-    plane.setPolicy('zz-tighter.cedar', `@id("refunds.large-needs-two-finance")\n@requires_approval("finance")\n@quorum("2")\npermit (principal, action == Action::"payments.refund", resource) when { context.parameters.amount > 8000 };\n`);
+    plane.setPolicy(
+      'zz-tighter.cedar',
+      `@id("refunds.large-needs-two-finance")\n@requires_approval("finance")\n@quorum("2")\npermit (principal, action == Action::"payments.refund", resource) when { context.parameters.amount > 8000 };\n`,
+    );
     plane.runtime.reload();
     try {
       expect((await send(a.attemptId, forgeDecision(plane.key('alice'), { ...a, human: 'alice' }))).accepted).toBe(true);
       const record = await plane.ecp.awaitOutcome(a.attemptId);
       expect(record.status).toBe('DENIED');
-      expect(record.enforcement?.blockedReason).toMatch(/approvals now required that were not given: refunds.large-needs-two-finance needs 2/);
+      expect(record.enforcement?.blockedReason).toMatch(
+        /approvals now required that were not given: refunds.large-needs-two-finance needs 2/,
+      );
       expect(record.enforcement?.recheckAdvice?.bundleVersion).not.toBe(record.advice?.bundleVersion);
     } finally {
       plane.setPolicy('zz-tighter.cedar', null);

@@ -34,7 +34,11 @@ export function renderAttempt(app: App, attemptId: string): void {
       view = next;
       if (first || changed) draw(app, next, () => void load(false), first);
     } catch (err) {
-      if (first) render(h('h1', {}, `Attempt ${attemptId}`), h('p', { class: 'error', role: 'alert' }, err instanceof ApiFailure ? err.message : String(err)));
+      if (first)
+        render(
+          h('h1', {}, `Attempt ${attemptId}`),
+          h('p', { class: 'error', role: 'alert' }, err instanceof ApiFailure ? err.message : String(err)),
+        );
     }
     window.clearTimeout(timer); // one refresh chain, however many reloads were asked for
     if (!stopped && view && !TERMINAL_STATUSES.includes(view.record.status)) timer = window.setTimeout(() => void load(false), 2000);
@@ -71,17 +75,37 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
         ['Resource', p.resource],
         ['Proposal hash', h('span', { class: 'hash', id: 'proposal-hash' }, r.proposalHash)],
         // Closed: the deadline without a countdown, and why it no longer matters.
-        ['Deadline', !r.deadline ? '—' : closed ? h('span', { id: 'deadline' }, deadlineText(r.deadline, r.status, true)) : h('span', { id: 'deadline' }, when(r.deadline), ' — ', h('span', { class: 'countdown', id: 'countdown' }, countdown(r.deadline)))],
+        [
+          'Deadline',
+          !r.deadline
+            ? '—'
+            : closed
+              ? h('span', { id: 'deadline' }, deadlineText(r.deadline, r.status, true))
+              : h(
+                  'span',
+                  { id: 'deadline' },
+                  when(r.deadline),
+                  ' — ',
+                  h('span', { class: 'countdown', id: 'countdown' }, countdown(r.deadline)),
+                ),
+        ],
       ]),
     ),
     decide ? h('p', {}, h('a', { href: '#decide-panel' }, 'Review what follows, then decide at the end of the page')) : null,
-    !decide && r.status === 'AWAITING_DECISION' && view.viewer.why ? h('p', { class: 'muted', id: 'cannot-decide' }, `You cannot decide on this attempt: ${view.viewer.why}.`) : null,
+    !decide && r.status === 'AWAITING_DECISION' && view.viewer.why
+      ? h('p', { class: 'muted', id: 'cannot-decide' }, `You cannot decide on this attempt: ${view.viewer.why}.`)
+      : null,
     h('h2', {}, 'Parameters — exactly what will run'),
     table(
       ['Parameter', 'Value'],
       Object.entries(p.parameters).map(([k, v]) => {
         const flags = warningsAt(paramWarnings, `parameters.${k}`);
-        return h('tr', { class: flags.length ? 'text-warning' : '', 'data-key': k }, h('th', { scope: 'row' }, k), h('td', {}, h('code', {}, compact(v)), ...flags));
+        return h(
+          'tr',
+          { class: flags.length ? 'text-warning' : '', 'data-key': k },
+          h('th', { scope: 'row' }, k),
+          h('td', {}, h('code', {}, compact(v)), ...flags),
+        );
       }),
       'Parameters',
     ),
@@ -99,7 +123,12 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
     h('h2', {}, 'Enforcement and outcome'),
     outcome(r),
     h('h2', {}, 'Timeline'),
-    table(['Status', 'At', 'Note'], r.timeline.map((t) => h('tr', {}, h('td', {}, t.status), h('td', {}, when(t.at)), h('td', {}, t.note ?? ''))), 'Timeline', { stack: true }),
+    table(
+      ['Status', 'At', 'Note'],
+      r.timeline.map((t) => h('tr', {}, h('td', {}, t.status), h('td', {}, when(t.at)), h('td', {}, t.note ?? ''))),
+      'Timeline',
+      { stack: true },
+    ),
     h('p', { class: 'muted' }, 'Record digest ', h('span', { class: 'mono' }, r.digest)),
   ];
   const scroll = window.scrollY;
@@ -133,7 +162,13 @@ function claims(view: AttemptView, r: AttemptRecord): HTMLElement {
       ),
       "Agent's claims beside verified facts",
     ),
-    mismatches > 0 ? h('p', { class: 'error', id: 'mismatch-summary' }, `${mismatches === 1 ? '1 claim disagrees' : `${mismatches} claims disagree`} with verified facts. Decide on the facts.`) : null,
+    mismatches > 0
+      ? h(
+          'p',
+          { class: 'error', id: 'mismatch-summary' },
+          `${mismatches === 1 ? '1 claim disagrees' : `${mismatches} claims disagree`} with verified facts. Decide on the facts.`,
+        )
+      : null,
     r.context?.factsError ? h('p', { class: 'error' }, `Facts unavailable: ${r.context.factsError}`) : null,
     ...(r.context?.problems ?? []).map((problem) => h('p', { class: 'error' }, `Problem: ${problem}`)),
   );
@@ -154,7 +189,12 @@ function advice(r: AttemptRecord): HTMLElement {
     { class: 'panel', id: 'advice' },
     fields([
       ['Verdict', h('strong', {}, a.verdict)],
-      ['Policies', a.policyIds.length ? h('span', { id: 'policy-ids' }, ...a.policyIds.flatMap((id, i) => [i ? ', ' : '', h('code', {}, id)])) : '— (nothing permits it: default deny)'],
+      [
+        'Policies',
+        a.policyIds.length
+          ? h('span', { id: 'policy-ids' }, ...a.policyIds.flatMap((id, i) => [i ? ', ' : '', h('code', {}, id)]))
+          : '— (nothing permits it: default deny)',
+      ],
       ['Bundle', h('span', { class: 'mono' }, a.bundleVersion)],
     ]),
     a.reasons.length ? h('ul', {}, ...a.reasons.map((x) => h('li', {}, x))) : null,
@@ -171,7 +211,15 @@ function requirements(r: AttemptRecord): HTMLElement | null {
     table(
       ['Policy', 'Groups', 'Approvals', 'Approved by', 'Met'],
       r.requirements.map((q) =>
-        h('tr', {}, h('td', {}, h('code', {}, q.policyId)), h('td', {}, q.groups.join(' or ')), h('td', {}, `${q.approvedBy.length} of ${q.quorum}`), h('td', {}, q.approvedBy.join(', ') || '—'), h('td', {}, q.met ? 'yes' : 'no')),
+        h(
+          'tr',
+          {},
+          h('td', {}, h('code', {}, q.policyId)),
+          h('td', {}, q.groups.join(' or ')),
+          h('td', {}, `${q.approvedBy.length} of ${q.quorum}`),
+          h('td', {}, q.approvedBy.join(', ') || '—'),
+          h('td', {}, q.met ? 'yes' : 'no'),
+        ),
       ),
       'Approval requirements',
       { stack: true },
@@ -188,7 +236,18 @@ function decisions(r: AttemptRecord): HTMLElement {
     accepted.length
       ? table(
           ['Accepted', 'Verdict', 'Decided', 'Key', 'Via', 'Reason'],
-          accepted.map((d) => h('tr', {}, h('td', {}, d.human), h('td', {}, d.verdict), h('td', {}, when(d.decidedAt)), h('td', { class: 'mono' }, d.keyFingerprint), h('td', {}, d.via), h('td', {}, d.reason || '—'))),
+          accepted.map((d) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, d.human),
+              h('td', {}, d.verdict),
+              h('td', {}, when(d.decidedAt)),
+              h('td', { class: 'mono' }, d.keyFingerprint),
+              h('td', {}, d.via),
+              h('td', {}, d.reason || '—'),
+            ),
+          ),
           'Accepted decisions',
           { stack: true },
         )
@@ -196,12 +255,24 @@ function decisions(r: AttemptRecord): HTMLElement {
     refused.length
       ? table(
           ['Refused', 'Code', 'Why', 'Received', 'Via'],
-          refused.map((d) => h('tr', {}, h('td', {}, d.human ?? '?'), h('td', {}, h('code', {}, d.code)), h('td', {}, d.message), h('td', {}, when(d.receivedAt)), h('td', {}, d.via))),
+          refused.map((d) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, d.human ?? '?'),
+              h('td', {}, h('code', {}, d.code)),
+              h('td', {}, d.message),
+              h('td', {}, when(d.receivedAt)),
+              h('td', {}, d.via),
+            ),
+          ),
           'Refused decisions',
           { stack: true },
         )
       : null,
-    refusedTotal > refused.length ? h('p', { class: 'muted' }, `… and ${refusedTotal - refused.length} more refused decisions (counted, not kept).`) : null,
+    refusedTotal > refused.length
+      ? h('p', { class: 'muted' }, `… and ${refusedTotal - refused.length} more refused decisions (counted, not kept).`)
+      : null,
   );
 }
 
@@ -213,7 +284,10 @@ function outcome(r: AttemptRecord): HTMLElement {
     { class: 'panel', id: 'outcome' },
     fields([
       ['Enforcement', e ? `${e.verdict}${e.blockedReason ? ` — ${e.blockedReason}` : ''} (${when(e.at)})` : 'not yet'],
-      ['Outcome', o ? (o.ok ? `ok at ${when(o.finishedAt)}` : `failed at ${when(o.finishedAt)}: ${o.error.type}: ${o.error.message}`) : 'none yet'],
+      [
+        'Outcome',
+        o ? (o.ok ? `ok at ${when(o.finishedAt)}` : `failed at ${when(o.finishedAt)}: ${o.error.type}: ${o.error.message}`) : 'none yet',
+      ],
     ]),
     o?.ok ? h('pre', {}, JSON.stringify(o.result, null, 2)) : null,
   );

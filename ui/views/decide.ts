@@ -25,8 +25,18 @@ export function renderDecide(app: App, view: AttemptView, reload: () => void): H
     const key = currentKey();
     keyStatus.replaceChildren(
       key
-        ? h('span', { class: 'success' }, `Signing key loaded: registered to ${key.human} (fingerprint ${key.fingerprint}). It stays in this tab's memory only.`)
-        : h('span', {}, `Load your private key file (${session.human}.key, written by `, h('code', {}, 'ecp keys new'), ') to sign decisions in this browser.'),
+        ? h(
+            'span',
+            { class: 'success' },
+            `Signing key loaded: registered to ${key.human} (fingerprint ${key.fingerprint}). It stays in this tab's memory only.`,
+          )
+        : h(
+            'span',
+            {},
+            `Load your private key file (${session.human}.key, written by `,
+            h('code', {}, 'ecp keys new'),
+            ') to sign decisions in this browser.',
+          ),
     );
     approve.disabled = !key || !confirm.checked;
     reject.disabled = !key;
@@ -59,13 +69,24 @@ export function renderDecide(app: App, view: AttemptView, reload: () => void): H
     reason.removeAttribute('aria-invalid');
     approve.disabled = reject.disabled = true;
     try {
-      const signed = await signStatement({ v: 1, attemptId, proposalHash, verdict, human: session.human, reason: reason.value.trim(), decidedAt: new Date().toISOString() });
+      const signed = await signStatement({
+        v: 1,
+        attemptId,
+        proposalHash,
+        verdict,
+        human: session.human,
+        reason: reason.value.trim(),
+        decidedAt: new Date().toISOString(),
+      });
       const answer = await api.decide(attemptId, signed);
       result.replaceChildren(h('p', { class: 'success' }, `Your ${verdict} counted: ${answer.message} — the attempt is ${answer.status}.`));
       announce(`Decision recorded; the attempt is ${answer.status}`);
       reload();
     } catch (err) {
-      const text = err instanceof ApiFailure ? `Refused${err.refusal ? ` (${err.refusal})` : ` (${err.code})`}: ${err.message}` : (err as Error).message;
+      const text =
+        err instanceof ApiFailure
+          ? `Refused${err.refusal ? ` (${err.refusal})` : ` (${err.code})`}: ${err.message}`
+          : (err as Error).message;
       result.replaceChildren(h('p', { class: 'error', id: 'decide-error' }, text));
       refresh();
     }
@@ -77,12 +98,23 @@ export function renderDecide(app: App, view: AttemptView, reload: () => void): H
     'section',
     { class: 'panel decide', id: 'decide-panel', 'aria-labelledby': 'decide-heading' },
     h('h2', { id: 'decide-heading' }, 'Your decision'),
-    h('p', {}, 'You are deciding on proposal ', h('span', { class: 'hash', id: 'decide-hash' }, proposalHash), '. Your signature binds exactly this attempt and this hash.'),
+    h(
+      'p',
+      {},
+      'You are deciding on proposal ',
+      h('span', { class: 'hash', id: 'decide-hash' }, proposalHash),
+      '. Your signature binds exactly this attempt and this hash.',
+    ),
     h('label', { for: 'key-file' }, 'Signing key file', keyFile),
     keyStatus,
     h('label', { for: 'reason' }, 'Reason (required to reject)', reason),
     h('p', { id: 'reason-help', class: 'muted' }, 'Recorded with your signed decision.'),
-    h('label', { class: 'check', for: 'confirm-hash' }, confirm, h('span', {}, `I have reviewed the parameters and facts above and approve proposal ${proposalHash.slice(0, 19)}…`)),
+    h(
+      'label',
+      { class: 'check', for: 'confirm-hash' },
+      confirm,
+      h('span', {}, `I have reviewed the parameters and facts above and approve proposal ${proposalHash.slice(0, 19)}…`),
+    ),
     h('div', { class: 'row' }, approve, reject),
     result,
   );

@@ -31,13 +31,19 @@ export function renderInbox(app: App): void {
     body.replaceChildren(
       list.count === 0
         ? h('p', { class: 'muted' }, 'Nothing awaits your decision. This list updates by itself.')
-        : table(['Attempt', 'Summary', 'Status', 'Agent', 'Action', 'Resource', 'Deadline'], rows(list.attempts, true), 'Attempts awaiting your decision, soonest deadline first', { stack: true }),
+        : table(
+            ['Attempt', 'Summary', 'Status', 'Agent', 'Action', 'Resource', 'Deadline'],
+            rows(list.attempts, true),
+            'Attempts awaiting your decision, soonest deadline first',
+            { stack: true },
+          ),
     );
   };
   render(heading, h('p', { class: 'muted' }, 'Attempts you may decide — soonest deadline first. Updates live.'), body);
   app.onInbox = show;
   if (app.inbox) show(app.inbox);
-  else void api.inbox().then(show, (err: unknown) => body.replaceChildren(h('p', { class: 'error', role: 'alert' }, (err as Error).message)));
+  else
+    void api.inbox().then(show, (err: unknown) => body.replaceChildren(h('p', { class: 'error', role: 'alert' }, (err as Error).message)));
   // Keep relative deadlines fresh.
   const timer = window.setInterval(() => app.inbox && show(app.inbox), 15_000);
   app.cleanup = () => window.clearInterval(timer);
@@ -46,9 +52,19 @@ export function renderInbox(app: App): void {
 /** Every attempt, newest first, filtered by status, agent and action type (filters live in the URL). */
 export function renderAll(app: App): void {
   const params = new URLSearchParams(location.search);
-  const status = h('select', { id: 'f-status', name: 'status' }, h('option', { value: '' }, 'any'), ...ATTEMPT_STATUSES.map((s) => h('option', { value: s, selected: params.get('status') === s }, s)));
+  const status = h(
+    'select',
+    { id: 'f-status', name: 'status' },
+    h('option', { value: '' }, 'any'),
+    ...ATTEMPT_STATUSES.map((s) => h('option', { value: s, selected: params.get('status') === s }, s)),
+  );
   const agent = h('input', { id: 'f-agent', name: 'agent', value: params.get('agent') ?? '', placeholder: 'e.g. refund-bot' });
-  const actionType = h('input', { id: 'f-action', name: 'actionType', value: params.get('actionType') ?? '', placeholder: 'e.g. payments.refund' });
+  const actionType = h('input', {
+    id: 'f-action',
+    name: 'actionType',
+    value: params.get('actionType') ?? '',
+    placeholder: 'e.g. payments.refund',
+  });
   const body = h('div', { id: 'all-list', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
   const form = h(
     'form',
@@ -72,8 +88,11 @@ export function renderAll(app: App): void {
     (list) =>
       body.replaceChildren(
         h('p', { class: 'muted' }, `${list.count} attempt${list.count === 1 ? '' : 's'}`),
-        list.count ? table(['Attempt', 'Status', 'Agent', 'Action', 'Resource', 'Started'], rows(list.attempts, false), 'Attempts', { stack: true }) : '',
+        list.count
+          ? table(['Attempt', 'Status', 'Agent', 'Action', 'Resource', 'Started'], rows(list.attempts, false), 'Attempts', { stack: true })
+          : '',
       ),
-    (err: unknown) => body.replaceChildren(h('p', { class: 'error', role: 'alert' }, err instanceof ApiFailure ? `${err.message}` : String(err))),
+    (err: unknown) =>
+      body.replaceChildren(h('p', { class: 'error', role: 'alert' }, err instanceof ApiFailure ? `${err.message}` : String(err))),
   );
 }

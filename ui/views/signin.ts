@@ -5,7 +5,14 @@ import type { App } from '../app';
 
 export function renderSignIn(app: App): void {
   const error = h('div', { role: 'alert', id: 'signin-error' });
-  const human = h('input', { id: 'human', name: 'human', autocomplete: 'username', required: true, autocapitalize: 'off', spellcheck: 'false' });
+  const human = h('input', {
+    id: 'human',
+    name: 'human',
+    autocomplete: 'username',
+    required: true,
+    autocapitalize: 'off',
+    spellcheck: 'false',
+  });
   const secret = h('input', { id: 'secret', name: 'secret', type: 'password', autocomplete: 'current-password', required: true });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
   const form = h(
@@ -35,7 +42,13 @@ export function renderSignIn(app: App): void {
   });
   render(
     h('h1', {}, 'Sign in'),
-    h('p', { id: 'signin-help', class: 'muted' }, 'Humans from the directory sign in with the secret an operator gave them (', h('code', {}, 'npm start'), ' prints the demo ones).'),
+    h(
+      'p',
+      { id: 'signin-help', class: 'muted' },
+      'Humans from the directory sign in with the secret an operator gave them (',
+      h('code', {}, 'npm start'),
+      ' prints the demo ones).',
+    ),
     form,
   );
   human.focus();

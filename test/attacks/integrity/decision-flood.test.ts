@@ -18,7 +18,10 @@ const figures: Record<string, unknown> = {};
 /** The attempt's history through a connection like ECP's own (a flooded history has pages far over 4 MiB). */
 async function historyFacts(plane: TestPlane, attemptId: string) {
   const connection = await Connection.connect({ address: plane.address, channelArgs: CLIENT_CHANNEL_ARGS });
-  const history = await new Client({ connection }).workflow.getHandle(attemptId).fetchHistory().finally(() => connection.close());
+  const history = await new Client({ connection }).workflow
+    .getHandle(attemptId)
+    .fetchHistory()
+    .finally(() => connection.close());
   const events = history.events ?? [];
   return {
     events: events.length,
@@ -28,7 +31,9 @@ async function historyFacts(plane: TestPlane, attemptId: string) {
       ...new Set(
         events.flatMap((e) =>
           e.workflowTaskFailedEventAttributes
-            ? [`failed ${e.workflowTaskFailedEventAttributes.cause}: ${e.workflowTaskFailedEventAttributes.failure?.message?.slice(0, 160)}`]
+            ? [
+                `failed ${e.workflowTaskFailedEventAttributes.cause}: ${e.workflowTaskFailedEventAttributes.failure?.message?.slice(0, 160)}`,
+              ]
             : e.workflowTaskTimedOutEventAttributes
               ? [`timed out ${e.workflowTaskTimedOutEventAttributes.timeoutType}`]
               : [],
@@ -46,7 +51,11 @@ async function rawHistoryBytes(plane: TestPlane, attemptId: string): Promise<num
     let bytes = 0;
     let nextPageToken: Uint8Array | undefined;
     do {
-      const page = await connection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: attemptId }, nextPageToken });
+      const page = await connection.workflowService.getWorkflowExecutionHistory({
+        namespace: 'default',
+        execution: { workflowId: attemptId },
+        nextPageToken,
+      });
       bytes += temporal.api.history.v1.History.encode(page.history ?? {}).finish().length;
       nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
     } while (nextPageToken);
@@ -110,7 +119,14 @@ describe('on a server without ECP limits (Temporal defaults)', () => {
     const closedAt = Date.now();
     const facts = await historyFacts(plane, a.attemptId);
     Object.assign(figures, {
-      signalFlood: { signalsSent: flood + 1, status: record.status, recordPresent: Boolean(record.digest), ...facts, sendSeconds: (floodedAt - sentAt) / 1000, genuineToTerminalSeconds: (closedAt - floodedAt) / 1000 },
+      signalFlood: {
+        signalsSent: flood + 1,
+        status: record.status,
+        recordPresent: Boolean(record.digest),
+        ...facts,
+        sendSeconds: (floodedAt - sentAt) / 1000,
+        genuineToTerminalSeconds: (closedAt - floodedAt) / 1000,
+      },
     });
     expect(record.status).toBe('SUCCEEDED');
     expect(record.decisions.accepted.map((d) => [d.human, d.via])).toEqual([['alice', 'signal']]);
@@ -135,7 +151,10 @@ describe('on a server without ECP limits (Temporal defaults)', () => {
     const answers = await pool(
       Array.from({ length: count }, (_, i) => i),
       10,
-      (i) => plane.ecp.submitDecision(a.attemptId, floodItem(i, a, forged, aliceKey) as SignedDecision).catch((e: Error) => ({ accepted: false, code: `error: ${e.message}` })),
+      (i) =>
+        plane.ecp
+          .submitDecision(a.attemptId, floodItem(i, a, forged, aliceKey) as SignedDecision)
+          .catch((e: Error) => ({ accepted: false, code: `error: ${e.message}` })),
     );
     const codes = new Set(answers.map((r) => r.code));
     expect(answers.every((r) => !r.accepted)).toBe(true);
@@ -148,7 +167,9 @@ describe('on a server without ECP limits (Temporal defaults)', () => {
     const record = parseRecord(await plane.ecp.client.workflow.getHandle(a.attemptId).result());
     expect(record.status).toBe('SUCCEEDED');
     const facts = await historyFacts(plane, a.attemptId);
-    Object.assign(figures, { updateFlood: { updates: count + 1, status: record.status, ...facts, seconds: (Date.now() - started) / 1000 } });
+    Object.assign(figures, {
+      updateFlood: { updates: count + 1, status: record.status, ...facts, seconds: (Date.now() - started) / 1000 },
+    });
     expect(facts.failedTasks).toBe(0);
   }, 600_000);
 });
@@ -172,7 +193,8 @@ describe('on a server with ECP limits (as the embedded plane, cluster and compos
   it(`refuses payloads over ${SERVER_LIMITS.blobBytes} bytes and signals past ${SERVER_LIMITS.signalsPerAttempt}; the attempt still takes a decision and keeps its record`, async () => {
     const a = await pendingRefund(plane, 7_200);
     const handle = plane.ecp.client.workflow.getHandle(a.attemptId);
-    for (let i = 0; i < 3; i++) await expect(handle.signal(decisionSignal, { junk: 'x'.repeat(1_900_000), n: i } as never)).rejects.toThrow();
+    for (let i = 0; i < 3; i++)
+      await expect(handle.signal(decisionSignal, { junk: 'x'.repeat(1_900_000), n: i } as never)).rejects.toThrow();
     await expect(handle.signal(decisionSignal, { junk: 'x'.repeat(SERVER_LIMITS.blobBytes + 1024) } as never)).rejects.toThrow();
     // The largest signals the server takes, all at once.
     const refusals = new Set<string>();
@@ -180,7 +202,11 @@ describe('on a server with ECP limits (as the embedded plane, cluster and compos
     const results = await pool(
       Array.from({ length: SERVER_LIMITS.signalsPerAttempt + 8 }, (_, i) => i),
       8,
-      (i) => handle.signal(decisionSignal, { junk: near, n: i } as never).then(() => true, (e: Error) => (refusals.add(`${e.message}: ${(e.cause as Error | undefined)?.message}`), false)),
+      (i) =>
+        handle.signal(decisionSignal, { junk: near, n: i } as never).then(
+          () => true,
+          (e: Error) => (refusals.add(`${e.message}: ${(e.cause as Error | undefined)?.message}`), false),
+        ),
     );
     Object.assign(figures, { nearLimitRefusals: [...refusals] });
     expect(results.filter(Boolean)).toHaveLength(SERVER_LIMITS.signalsPerAttempt);
@@ -203,7 +229,9 @@ describe('on a server with ECP limits (as the embedded plane, cluster and compos
     const refused = await plane.ecp.submitDecision(a.attemptId, forgeDecision(strangerKey(), { ...a, human: 'alice' }));
     expect(refused).toMatchObject({ accepted: false, code: 'unknown_key', status: 'AWAITING_DECISION' });
     expect((await historyFacts(plane, a.attemptId)).events).toBe(before.events);
-    const update = await plane.ecp.client.workflow.getHandle(a.attemptId).executeUpdate(decideUpdate, { args: [forgeDecision(plane.key('alice'), { ...a, human: 'alice' })] });
+    const update = await plane.ecp.client.workflow
+      .getHandle(a.attemptId)
+      .executeUpdate(decideUpdate, { args: [forgeDecision(plane.key('alice'), { ...a, human: 'alice' })] });
     expect(update.accepted).toBe(true);
   });
 });

@@ -25,7 +25,10 @@ export const FAULT_TIMEOUT_SECONDS = 5;
 
 // `faults.op` posts to the fault target; `faults.refused` to a port nobody listens on. `gate` picks the policy path.
 const FAULT_SCHEMA = ['faults.op', 'faults.refused']
-  .map((a) => `action "${a}" appliesTo { principal: [Agent], resource: [Resource], context: { parameters: { mode: String, gate: String }, claims: {}, facts: {} } };`)
+  .map(
+    (a) =>
+      `action "${a}" appliesTo { principal: [Agent], resource: [Resource], context: { parameters: { mode: String, gate: String }, claims: {}, facts: {} } };`,
+  )
   .join('\n');
 const FAULT_POLICIES = `
 @id("faults.auto") permit (principal, action in [Action::"faults.op", Action::"faults.refused"], resource) when { context.parameters.gate == "auto" };
@@ -80,7 +83,10 @@ export async function startFaultPlane(): Promise<FaultPlane> {
   };
   writeFileSync(join(configDir, 'action-types.yaml'), stringify(actionTypes));
   const configPath = join(configDir, 'ecp.yaml');
-  writeFileSync(configPath, stringify({ policies: './policies', actionTypes: './action-types.yaml', directory: join(dataDir, 'demo', 'directory.yaml') }));
+  writeFileSync(
+    configPath,
+    stringify({ policies: './policies', actionTypes: './action-types.yaml', directory: join(dataDir, 'demo', 'directory.yaml') }),
+  );
 
   const target = createDemoTarget(demo.targetToken);
   const targetServer: ServerType = await serveDemoTarget(target, await freePort());
@@ -98,7 +104,10 @@ export async function startFaultPlane(): Promise<FaultPlane> {
   const killAll = () => children.forEach((c) => c.kill('SIGKILL'));
   process.once('exit', killAll);
 
-  const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+  const exited = (child: ChildProcess) =>
+    new Promise<void>((resolve) =>
+      child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
+    );
   const track = (child: ChildProcess) => {
     children.add(child);
     child.once('exit', () => children.delete(child));
@@ -106,7 +115,13 @@ export async function startFaultPlane(): Promise<FaultPlane> {
   };
 
   const startServer = async () => {
-    server = track(spawn(cli, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--db-filename', dbFile, '--log-level', 'error'], { stdio: 'ignore' }));
+    server = track(
+      spawn(
+        cli,
+        ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--db-filename', dbFile, '--log-level', 'error'],
+        { stdio: 'ignore' },
+      ),
+    );
     const until = Date.now() + 60_000;
     for (;;) {
       try {
@@ -115,7 +130,8 @@ export async function startFaultPlane(): Promise<FaultPlane> {
         await probe.close();
         return;
       } catch (err) {
-        if (Date.now() > until || server.exitCode !== null) throw new Error(`dev server did not come up on ${address}: ${(err as Error).message}`);
+        if (Date.now() > until || server.exitCode !== null)
+          throw new Error(`dev server did not come up on ${address}: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 300));
       }
     }
@@ -141,7 +157,13 @@ export async function startFaultPlane(): Promise<FaultPlane> {
     faults,
     key: (human) => loadHumanKey(demo.keysDir, human),
     async startWorker() {
-      const child = track(spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker', 'main.ts'), '--config', configPath], { cwd: ROOT, env: workerEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+      const child = track(
+        spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker', 'main.ts'), '--config', configPath], {
+          cwd: ROOT,
+          env: workerEnv,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
       worker = child;
       let output = '';
       await new Promise<void>((resolve, reject) => {

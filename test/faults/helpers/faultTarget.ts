@@ -42,7 +42,8 @@ export async function startFaultTarget(options: { slowMs?: number; flakyFailures
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const mode = /^\/op\/([a-z0-9]+)$/.exec(req.url ?? '')?.[1];
     const key = req.headers['idempotency-key'];
-    if (req.method !== 'POST' || !mode || typeof key !== 'string') return reply(res, 404, { error: 'POST /op/<mode> with Idempotency-Key' });
+    if (req.method !== 'POST' || !mode || typeof key !== 'string')
+      return reply(res, 404, { error: 'POST /op/<mode> with Idempotency-Key' });
     const seen = (requests.get(key) ?? 0) + 1;
     requests.set(key, seen);
     inFlight++;

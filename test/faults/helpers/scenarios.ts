@@ -61,9 +61,28 @@ export function effectsOf(plane: FaultPlane, attemptId: string): number {
 
 /** Per-kind tally: tried, reached the expected terminal status, lost (did not), duplicated effects. */
 export function tally(started: readonly Started[], records: ReadonlyMap<string, AttemptRecord>, plane: FaultPlane) {
-  const rows = new Map<string, { kind: string; expected: AttemptStatus; tried: number; survived: number; lost: number; duplicatedEffects: number; missingEffects: number }>();
+  const rows = new Map<
+    string,
+    {
+      kind: string;
+      expected: AttemptStatus;
+      tried: number;
+      survived: number;
+      lost: number;
+      duplicatedEffects: number;
+      missingEffects: number;
+    }
+  >();
   for (const a of started) {
-    const row = rows.get(a.kind) ?? { kind: a.kind, expected: a.expected, tried: 0, survived: 0, lost: 0, duplicatedEffects: 0, missingEffects: 0 };
+    const row = rows.get(a.kind) ?? {
+      kind: a.kind,
+      expected: a.expected,
+      tried: 0,
+      survived: 0,
+      lost: 0,
+      duplicatedEffects: 0,
+      missingEffects: 0,
+    };
     rows.set(a.kind, row);
     row.tried++;
     const status = records.get(a.attemptId)?.status;

@@ -31,12 +31,17 @@ function load(config: string): EcpError | null {
     loadPlaneConfig(config);
     return null;
   } catch (err) {
-    if (!(err instanceof EcpError)) throw new Error(`loadPlaneConfig crashed with ${(err as Error)?.constructor?.name}: ${String((err as Error)?.stack ?? err)}`);
+    if (!(err instanceof EcpError))
+      throw new Error(`loadPlaneConfig crashed with ${(err as Error)?.constructor?.name}: ${String((err as Error)?.stack ?? err)}`);
     return err;
   }
 }
 
-const value = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.string({ maxLength: 20 }), fc.constantFrom('', -1, 0, 1e9, 'sha256:x', '${env:NOPE}', '90x', []));
+const value = fc.oneof(
+  fc.jsonValue({ maxDepth: 2 }),
+  fc.string({ maxLength: 20 }),
+  fc.constantFrom('', -1, 0, 1e9, 'sha256:x', '${env:NOPE}', '90x', []),
+);
 
 describe('configuration files (property-based)', () => {
   for (const which of ['config', 'directory', 'actionTypes'] as const) {
@@ -53,7 +58,9 @@ describe('configuration files (property-based)', () => {
           refused++;
           expect(['config_invalid', 'policy_invalid']).toContain(error.code);
           // The message leads with the file that is wrong (or lists cross-file problems under ecp.yaml).
-          expect(error.message, error.message).toMatch(new RegExp(`${basename(files[which]).replace('.', '\\.')}|ecp\\.yaml|directory\\.yaml|action-types\\.yaml`));
+          expect(error.message, error.message).toMatch(
+            new RegExp(`${basename(files[which]).replace('.', '\\.')}|ecp\\.yaml|directory\\.yaml|action-types\\.yaml`),
+          );
           if (error.field) expect(error.message).toContain(`field "${error.field}"`);
         }),
         { numRuns: 50, seed: 21 },
@@ -80,9 +87,15 @@ describe('policies (property-based)', () => {
   const policy = readFileSync(`${files.policies}/refunds.cedar`, 'utf8');
   const edit = fc.oneof(
     // Random text spliced into a valid policy, or random text instead of it.
-    fc.tuple(fc.integer({ min: 0, max: policy.length }), fc.integer({ min: 0, max: 20 }), fc.string({ maxLength: 20 })).map(([at, cut, insert]) => policy.slice(0, at) + insert + policy.slice(at + cut)),
+    fc
+      .tuple(fc.integer({ min: 0, max: policy.length }), fc.integer({ min: 0, max: 20 }), fc.string({ maxLength: 20 }))
+      .map(([at, cut, insert]) => policy.slice(0, at) + insert + policy.slice(at + cut)),
     fc.string({ maxLength: 300 }),
-    fc.constantFrom('@requires_approval("finance") @quorum("0") permit (principal, action, resource);', '@deadline("soon") permit (principal, action, resource);', 'forbid (principal, action, resource) when { context.nope };'),
+    fc.constantFrom(
+      '@requires_approval("finance") @quorum("0") permit (principal, action, resource);',
+      '@deadline("soon") permit (principal, action, resource);',
+      'forbid (principal, action, resource) when { context.nope };',
+    ),
   );
   it('random Cedar text is accepted or refused with an EcpError naming file:line, never a crash', () => {
     let refused = 0;

@@ -24,7 +24,15 @@ const directory: PinnedDirectory = {
 };
 const ATTEMPT = 'att-' + 'a'.repeat(32);
 const HASH = 'sha256:' + 'b'.repeat(64);
-const genuine: DecisionStatement = { v: 1, attemptId: ATTEMPT, proposalHash: HASH, verdict: 'approve', human: 'alice', reason: '', decidedAt: '2026-11-22T01:00:00.000Z' };
+const genuine: DecisionStatement = {
+  v: 1,
+  attemptId: ATTEMPT,
+  proposalHash: HASH,
+  verdict: 'approve',
+  human: 'alice',
+  reason: '',
+  decidedAt: '2026-11-22T01:00:00.000Z',
+};
 const check = (decision: SignedDecision) =>
   checkDecision({
     decision,
@@ -55,7 +63,12 @@ describe('decisions (property-based)', { timeout: 60_000 }, () => {
     const payload = fc.oneof(
       fc.anything({ maxDepth: 3 }),
       fc.record({ statement: fc.anything({ maxDepth: 2 }), signature: fc.anything({ maxDepth: 1 }) }),
-      fc.record({ statement: fc.record({ ...Object.fromEntries(Object.entries(genuine).map(([k, v]) => [k, fc.oneof(fc.constant(v), fc.jsonValue({ maxDepth: 1 }))])) }), signature: fc.string() }),
+      fc.record({
+        statement: fc.record({
+          ...Object.fromEntries(Object.entries(genuine).map(([k, v]) => [k, fc.oneof(fc.constant(v), fc.jsonValue({ maxDepth: 1 }))])),
+        }),
+        signature: fc.string(),
+      }),
     );
     fc.assert(
       fc.property(payload, (input) => {

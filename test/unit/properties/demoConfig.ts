@@ -10,7 +10,9 @@ export function demoConfigFiles(): { dir: string; config: string; directory: str
   const dir = mkdtempSync(join(tmpdir(), 'ecp-prop-'));
   cpSync('examples/demo/policies', join(dir, 'policies'), { recursive: true });
   cpSync('examples/demo/action-types.yaml', join(dir, 'action-types.yaml'));
-  const directory = parse(readFileSync('examples/demo/directory.template.yaml', 'utf8')) as { humans: Record<string, { publicKeys?: string[] }> };
+  const directory = parse(readFileSync('examples/demo/directory.template.yaml', 'utf8')) as {
+    humans: Record<string, { publicKeys?: string[] }>;
+  };
   for (const human of Object.values(directory.humans)) human.publicKeys = [KEY];
   writeFileSync(join(dir, 'directory.yaml'), stringify(directory));
   writeFileSync(join(dir, 'ecp.yaml'), 'policies: ./policies\nactionTypes: ./action-types.yaml\ndirectory: ./directory.yaml\n');

@@ -32,7 +32,13 @@ describe('parseJsonStrict (property-based)', () => {
     const texts = fc.oneof(
       fc.string(),
       fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
-      fc.tuple(fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)), fc.nat(), fc.string({ maxLength: 3 })).map(([t, i, s]) => t.slice(0, i % (t.length + 1)) + s + t.slice(i % (t.length + 1))),
+      fc
+        .tuple(
+          fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+          fc.nat(),
+          fc.string({ maxLength: 3 }),
+        )
+        .map(([t, i, s]) => t.slice(0, i % (t.length + 1)) + s + t.slice(i % (t.length + 1))),
     );
     fc.assert(
       fc.property(texts, (text) => {
@@ -83,26 +89,35 @@ describe('parseJsonStrict (property-based)', () => {
   it('refuses a number token that denotes a different value than its double, naming the field', () => {
     // A canonical number with extra significant digits appended denotes a different value than any double nearby.
     fc.assert(
-      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true, min: 1e-300, max: 1e300 }), fc.stringMatching(/^[1-9]$/), (d, extra) => {
-        const [mantissa, exponent] = String(d).split('e');
-        const longer = `${mantissa!.includes('.') ? mantissa : `${mantissa}.`}00000000000000000000${extra}${exponent ? `e${exponent}` : ''}`;
-        expect(decimalKey(longer)).not.toBe(decimalKey(String(Number(longer))));
-        const err = refusal(`{"a":{"b":[${longer}]}}`);
-        expect(err.field).toBe('parameters.a.b[0]');
-        expect(err.message).toContain('cannot be kept exactly');
-      }),
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true, min: 1e-300, max: 1e300 }),
+        fc.stringMatching(/^[1-9]$/),
+        (d, extra) => {
+          const [mantissa, exponent] = String(d).split('e');
+          const longer = `${mantissa!.includes('.') ? mantissa : `${mantissa}.`}00000000000000000000${extra}${exponent ? `e${exponent}` : ''}`;
+          expect(decimalKey(longer)).not.toBe(decimalKey(String(Number(longer))));
+          const err = refusal(`{"a":{"b":[${longer}]}}`);
+          expect(err.field).toBe('parameters.a.b[0]');
+          expect(err.message).toContain('cannot be kept exactly');
+        },
+      ),
       RUNS,
     );
   });
 
   it('refuses a duplicate key anywhere, naming its path', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 8 }).filter((k) => !FORBIDDEN_KEYS.has(k)), keepableJson, keepableJson, (key, a, b) => {
-        const k = JSON.stringify(key);
-        const err = refusal(`{"outer":[{${k}:${JSON.stringify(a)},${k}:${JSON.stringify(b)}}]}`);
-        expect(err.field).toBe(`parameters.outer[0].${key}`);
-        expect(err.message).toMatch(/duplicate key/);
-      }),
+      fc.property(
+        fc.string({ maxLength: 8 }).filter((k) => !FORBIDDEN_KEYS.has(k)),
+        keepableJson,
+        keepableJson,
+        (key, a, b) => {
+          const k = JSON.stringify(key);
+          const err = refusal(`{"outer":[{${k}:${JSON.stringify(a)},${k}:${JSON.stringify(b)}}]}`);
+          expect(err.field).toBe(`parameters.outer[0].${key}`);
+          expect(err.message).toMatch(/duplicate key/);
+        },
+      ),
       RUNS,
     );
   });
@@ -126,7 +141,14 @@ describe('parseJsonStrict examples', () => {
   });
 
   it('keeps numbers that round-trip in any spelling, and -0 as zero', () => {
-    expect(parseJsonStrict('{"a":1.0,"b":1E2,"c":0.1,"d":9007199254740993e-16,"e":-0,"f":1.5e-7}', 'p')).toEqual({ a: 1, b: 100, c: 0.1, d: 0.9007199254740993, e: -0, f: 1.5e-7 });
+    expect(parseJsonStrict('{"a":1.0,"b":1E2,"c":0.1,"d":9007199254740993e-16,"e":-0,"f":1.5e-7}', 'p')).toEqual({
+      a: 1,
+      b: 100,
+      c: 0.1,
+      d: 0.9007199254740993,
+      e: -0,
+      f: 1.5e-7,
+    });
   });
 
   it('refuses nesting beyond the depth bound without overflowing the stack', () => {

@@ -21,18 +21,26 @@ const FIELDS = Object.keys(valid());
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
 /** One mutation of a valid proposal: a field replaced, removed, or an unknown one added. */
 const mutation = fc.oneof(
-  fc.record({ op: fc.constant('set' as const), field: fc.constantFrom(...FIELDS), value: fc.oneof(jsonValue, fc.string(), fc.constant(undefined)) }),
+  fc.record({
+    op: fc.constant('set' as const),
+    field: fc.constantFrom(...FIELDS),
+    value: fc.oneof(jsonValue, fc.string(), fc.constant(undefined)),
+  }),
   fc.record({ op: fc.constant('delete' as const), field: fc.constantFrom(...FIELDS) }),
-  fc.record({ op: fc.constant('add' as const), field: fc.string({ minLength: 1, maxLength: 12 }).filter((f) => !FIELDS.includes(f) && f !== '__proto__'), value: jsonValue }),
+  fc.record({
+    op: fc.constant('add' as const),
+    field: fc.string({ minLength: 1, maxLength: 12 }).filter((f) => !FIELDS.includes(f) && f !== '__proto__'),
+    value: jsonValue,
+  }),
   fc.record({ op: fc.constant('param' as const), field: fc.constantFrom('orderId', 'amount', 'reason', 'extra'), value: jsonValue }),
 );
 
 function apply(p: Record<string, unknown>, m: { op: string; field: string; value?: unknown }) {
   if (m.op === 'delete') delete p[m.field];
   else if (m.op === 'param') {
-    if (p.parameters && typeof p.parameters === 'object' && !Array.isArray(p.parameters)) (p.parameters as Record<string, unknown>)[m.field] = m.value;
-  }
-  else p[m.field] = m.value;
+    if (p.parameters && typeof p.parameters === 'object' && !Array.isArray(p.parameters))
+      (p.parameters as Record<string, unknown>)[m.field] = m.value;
+  } else p[m.field] = m.value;
   return p;
 }
 
@@ -80,14 +88,18 @@ describe('proposals (property-based)', { timeout: 60_000 }, () => {
 
   it(`a proposal over ${LIMITS.proposalBytes} bytes is refused as too_large, naming the limit`, () => {
     fc.assert(
-      fc.property(fc.integer({ min: LIMITS.proposalBytes + 1, max: 4 * LIMITS.proposalBytes }), fc.integer({ min: 1, max: 20 }), (bytes, pieces) => {
-        const parameters = Object.fromEntries(Array.from({ length: pieces }, (_, i) => [`p${i}`, 'x'.repeat(Math.ceil(bytes / pieces))]));
-        const result = outcome({ ...valid(), parameters });
-        expect(result.ok).toBe(false);
-        if (result.ok) return;
-        expect(result.error).toMatchObject({ code: 'too_large', field: 'parameters' });
-        expect(result.error.message).toContain(String(LIMITS.proposalBytes));
-      }),
+      fc.property(
+        fc.integer({ min: LIMITS.proposalBytes + 1, max: 4 * LIMITS.proposalBytes }),
+        fc.integer({ min: 1, max: 20 }),
+        (bytes, pieces) => {
+          const parameters = Object.fromEntries(Array.from({ length: pieces }, (_, i) => [`p${i}`, 'x'.repeat(Math.ceil(bytes / pieces))]));
+          const result = outcome({ ...valid(), parameters });
+          expect(result.ok).toBe(false);
+          if (result.ok) return;
+          expect(result.error).toMatchObject({ code: 'too_large', field: 'parameters' });
+          expect(result.error.message).toContain(String(LIMITS.proposalBytes));
+        },
+      ),
       { numRuns: 30, seed: 7 },
     );
   });
@@ -105,7 +117,10 @@ describe('proposals (property-based)', { timeout: 60_000 }, () => {
       fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), async (mutations) => {
         const input = mutations.reduce((p, m) => apply(p, m), structuredClone(valid()) as Record<string, unknown>);
         const before = touched;
-        const error = await ecp.propose(input as ProposalInput).then(() => null, (e: unknown) => e);
+        const error = await ecp.propose(input as ProposalInput).then(
+          () => null,
+          (e: unknown) => e,
+        );
         if (touched > before) {
           // It reached Temporal only because it was valid: the trap's error, nothing else.
           expect((error as Error).message).toBe('Temporal was called');
