@@ -23,6 +23,7 @@ import {
   keyFingerprint,
   parseProposal,
   proposalProblems,
+  REFUSAL_CODES,
   type AttemptRecord,
   type DecisionCheckInput,
   type ProposalInput,
@@ -274,20 +275,7 @@ describe('who may decide: the console API applies the workflow’s decision rule
   it('covers every refusal that depends on the attempt and the human, not on the decision sent', () => {
     const decisionOnly: RefusalCode[] = ['malformed', 'wrong_attempt', 'wrong_proposal_hash', 'unknown_key'];
     const covered = new Set(Object.values(cases).map((c) => c.code));
-    const all: RefusalCode[] = [
-      'malformed',
-      'not_awaiting',
-      'deadline_passed',
-      'wrong_attempt',
-      'wrong_proposal_hash',
-      'agent_cannot_decide',
-      'unknown_human',
-      'unknown_key',
-      'bad_signature',
-      'self_approval',
-      'not_in_required_group',
-      'duplicate_approver',
-    ];
+    const all: readonly RefusalCode[] = REFUSAL_CODES;
     expect(all.filter((c) => !decisionOnly.includes(c) && !covered.has(c))).toEqual([]);
   });
 
