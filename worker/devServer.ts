@@ -39,9 +39,15 @@ export function embeddedServerPorts(port = 7233, uiPort = port + 1000): PlannedP
 /**
  * Dev-server log lines that are noise, not news: on Ctrl-C the terminal signals the dev server too, which stops its
  * frontend while its own internal client still dials it ("network dial error"), and it logs cancelled long polls
- * of a stopping worker as errors ("metrics baggage"). Neither says anything about the plane.
+ * of a stopping worker as errors ("metrics baggage"). The worker's start-up probe of the server's limits sends one
+ * signal over the payload limit on purpose (worker/serverLimits.ts), which the server logs too. None of them says
+ * anything about the plane.
  */
-export const DEV_SERVER_NOISE: readonly RegExp[] = [/msg="network dial error"/, /msg="unable to add metrics baggage to gRPC trailer"/];
+export const DEV_SERVER_NOISE: readonly RegExp[] = [
+  /msg="network dial error"/,
+  /msg="unable to add metrics baggage to gRPC trailer"/,
+  /msg="Blob data size exceeds the (?:warning )?limit\.".*wf-id=ecp-limits-probe-/,
+];
 
 /** Whether a line of the dev server's output is shown (everything but known shutdown noise). */
 export function isDevServerNews(line: string): boolean {
