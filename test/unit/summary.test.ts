@@ -2,7 +2,6 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EcpError } from '../../common';
 import {
   parseSummaryTemplate,
   renderSummary,
@@ -12,6 +11,7 @@ import {
 } from '../../common/summary';
 import { proposalSummary } from '../../client/summaries';
 import { loadPlaneConfig } from '../../config/load';
+import { configRefusal } from '../helpers/configRefusal';
 
 const refund = {
   agent: 'refund-bot',
@@ -110,15 +110,7 @@ function configWith(replace: (types: string) => string): string {
   return join(dir, 'ecp.yaml');
 }
 
-const refusal = (path: string): string => {
-  try {
-    loadPlaneConfig(path);
-  } catch (err) {
-    expect(err).toBeInstanceOf(EcpError);
-    return (err as Error).message;
-  }
-  throw new Error('expected the configuration to be refused');
-};
+const refusal = configRefusal;
 
 describe('summary templates in the action types config', () => {
   const demoSummary = 'summary: Refund {amount|cents} EUR on {orderId}';
