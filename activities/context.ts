@@ -22,7 +22,8 @@ export interface GatherContextInput {
 /** The directory slice an attempt pins: its agent, and every human who could decide or must be recognised as owner. */
 export function pinDirectory(config: PlaneConfig, agentId: string): PinnedDirectory {
   const { directory, bundle } = config;
-  const agent = directory.agents[agentId];
+  // Own entries only: an agent ID such as "constructor" must not find Object.prototype's member.
+  const agent = Object.hasOwn(directory.agents, agentId) ? directory.agents[agentId] : undefined;
   const deciders = new Set(bundle.approvalGroups);
   const humans: PinnedDirectory['humans'] = {};
   for (const [id, human] of Object.entries(directory.humans)) {

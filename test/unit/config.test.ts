@@ -2,8 +2,9 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EcpError } from '../../common';
 import { loadPlaneConfig } from '../../config/load';
+import { configRefusal } from '../helpers/configRefusal';
+import { pinDirectory } from '../../activities/context';
 import { parseDuration } from '../../common/duration';
 
 const KEY = 'ab'.repeat(32);
@@ -29,15 +30,7 @@ function configDir(edit: { config?: string; directory?: string; actionTypes?: (t
   return join(dir, 'ecp.yaml');
 }
 
-const failure = (path: string): string => {
-  try {
-    loadPlaneConfig(path);
-  } catch (err) {
-    expect(err).toBeInstanceOf(EcpError);
-    return (err as Error).message;
-  }
-  throw new Error('expected the configuration to be refused');
-};
+const failure = configRefusal;
 
 describe('configuration', () => {
   it('loads the demo shape and validates parameters against the action type schema', () => {
@@ -101,5 +94,13 @@ describe('configuration', () => {
   it('parses durations', () => {
     expect([parseDuration('90s'), parseDuration('30m'), parseDuration('4h'), parseDuration('2d')]).toEqual([90, 1800, 14_400, 172_800]);
     expect(() => parseDuration('1.5h')).toThrow(/not a duration/);
+  });
+});
+
+describe('the pinned directory', () => {
+  it('never takes an inherited member for an agent (an agent ID such as "constructor")', () => {
+    const config = loadPlaneConfig(configDir());
+    expect(pinDirectory(config, 'constructor').agent).toBeNull();
+    expect(pinDirectory(config, 'refund-bot').agent).toMatchObject({ id: 'refund-bot', owner: 'carol' });
   });
 });
