@@ -9,8 +9,10 @@
  *   workflows                    the deterministic workflow code (+ workflows/bundle.ts, how it is bundled: Node-side)
  *   client                       the client library services import (EcpClient, keys, list queries, listing seals)
  *   audit                        evidence packs, replay, archive, back-testing (built on the client library)
+ *   gateway                      the MCP gateway agents connect to (tools/list, tools/call → attempts); a client
+ *   adapters                     governed tools for agent frameworks (Vercel AI SDK, OpenAI Agents SDK); a client
  *   activities                   the plane's side effects (context, policy, executors, archiver)
- *   api                          the console's HTTP API
+ *   api                          the console's HTTP API (and the gateway's Streamable HTTP endpoint)
  *   examples                     the demo (action types, target service, set-up)
  *   worker, cli                  the two programs: the plane (`npm start`, `npm run worker`) and the `ecp` CLI;
  *                                neither imports the other
@@ -29,11 +31,13 @@ const MAY_IMPORT = {
   workflows: ['common'],
   client: ['common', 'codec', 'config'],
   audit: ['common', 'codec', 'policy', 'config', 'workflows', 'client'],
+  gateway: ['common', 'codec', 'config', 'client'],
+  adapters: ['common', 'client'],
   activities: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit'],
-  api: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit'],
+  api: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'gateway'],
   examples: ['common', 'codec', 'policy', 'config', 'client', 'api'],
-  worker: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'activities', 'api', 'examples'],
-  cli: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'api'],
+  worker: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'activities', 'api', 'examples', 'gateway'],
+  cli: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'api', 'gateway'],
   ui: ['common'],
 };
 /**

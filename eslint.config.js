@@ -65,8 +65,8 @@ export default tseslint.config(
     },
   },
   {
-    // The client library and common/ are what integrators read: every export carries TSDoc.
-    files: ['client/**/*.ts', 'common/**/*.ts'],
+    // The client library, the adapters and common/ are what integrators read: every export carries TSDoc.
+    files: ['client/**/*.ts', 'common/**/*.ts', 'adapters/**/*.ts'],
     plugins: { jsdoc },
     rules: {
       'jsdoc/require-jsdoc': [
