@@ -50,6 +50,16 @@ const summarySchema = z
     }
   });
 
+/** How Temporal retries an executor (the action type's, or an MCP server's for all its tools). */
+const retrySchema = z
+  .strictObject({
+    maximumAttempts: z.number().int().min(1).max(100).default(5),
+    initialInterval: durationSchema.default('1s'),
+    maximumInterval: durationSchema.default('30s'),
+    backoffCoefficient: z.number().min(1).max(10).default(2),
+  })
+  .prefault({});
+
 export const actionTypeSchema = z
   .strictObject({
     description: z.string().max(500).optional(),
@@ -59,14 +69,7 @@ export const actionTypeSchema = z
     parameters: z.record(z.string(), z.unknown()).default({ type: 'object' }),
     context: providerSchema.optional(),
     executor: executorSchema,
-    retry: z
-      .strictObject({
-        maximumAttempts: z.number().int().min(1).max(100).default(5),
-        initialInterval: durationSchema.default('1s'),
-        maximumInterval: durationSchema.default('30s'),
-        backoffCoefficient: z.number().min(1).max(10).default(2),
-      })
-      .prefault({}),
+    retry: retrySchema,
     timeout: durationSchema.default('30s'),
   })
   .superRefine((type, ctx) => {
@@ -123,6 +126,59 @@ export const consoleSchema = z.strictObject({
   sessionMaxAge: durationSchema.default('12h'),
 });
 
+/** `${env:NAME}` placeholders are replaced on the worker when it connects: agents never see these values. */
+const envTemplated = z.string().max(4096, 'must be at most 4096 characters');
+
+const mcpServerCommon = {
+  /** Executor retries for every tool of this server (a transport failure is retried; a tool's own error is final). */
+  retry: retrySchema,
+  /** How long one tool call may run. */
+  timeout: durationSchema.default('30s'),
+  /** Connections the worker keeps to this server; each carries one call at a time. */
+  maxConnections: z.number().int().min(1).max(32).default(4),
+};
+
+/** One downstream MCP server: a stdio command the worker spawns, or a Streamable HTTP endpoint it calls. */
+export const mcpServerSchema = z.union([
+  z.strictObject({
+    command: z.string().min(1, 'must name the program to run'),
+    args: z.array(envTemplated).default([]),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), envTemplated).default({}),
+    cwd: z.string().min(1).optional(),
+    ...mcpServerCommon,
+  }),
+  z.strictObject({
+    url: z.string().regex(/^(https?:\/\/|\$\{env:)/, 'must be an http(s) URL (it may start with ${env:NAME})'),
+    headers: z.record(z.string(), envTemplated).default({}),
+    ...mcpServerCommon,
+  }),
+]);
+
+/**
+ * The MCP gateway (docs/mcp.md): downstream servers whose tools become action types `mcp.<server>.<tool>`, and the
+ * agents allowed to connect over HTTP (by a token ECP only keeps a hash of: `ecp mcp token`).
+ */
+export const mcpSchema = z.strictObject({
+  servers: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be a lower-case word (letters, digits, _), at most 32 characters'),
+      mcpServerSchema,
+    )
+    .default({}),
+  agents: z
+    .record(
+      z.string(),
+      z.strictObject({ tokenHash: z.string().regex(/^sha256\$[0-9a-f]{64}$/, 'must be a hash from `ecp mcp token` (sha256$…)') }),
+    )
+    .default({}),
+  /** How long a call that needs a human is held open before it answers "pending approval" (the attempt goes on). */
+  holdTime: durationSchema.default('50s'),
+  /** Identical calls (agent, tool, arguments) within this window are the same attempt: a retry never runs twice. */
+  idempotencyWindow: durationSchema.default('10m'),
+  /** How often a held call sends `notifications/progress` (when the client asked for progress). */
+  progressInterval: durationSchema.default('5s'),
+});
+
 /** Decision deadline for approval policies without @deadline, unless `defaults.approvalDeadline` says otherwise. */
 export const DEFAULT_APPROVAL_DEADLINE = '24h';
 
@@ -137,11 +193,15 @@ export const configFileSchema = z.strictObject({
   console: consoleSchema.optional(),
   /** AES-256-GCM encryption of payloads in Temporal's history (codec/); keys by reference, never inline. */
   payloadEncryption: payloadEncryptionSchema.optional(),
+  /** The MCP gateway and its downstream servers; absent: no MCP. */
+  mcp: mcpSchema.optional(),
 });
 
 export const actionTypesFileSchema = z.record(actionTypeNameSchema, actionTypeSchema);
 
 export type ConsoleConfig = z.output<typeof consoleSchema>;
+export type McpConfig = z.output<typeof mcpSchema>;
+export type McpServerConfig = z.output<typeof mcpServerSchema>;
 export type ActionTypeConfig = z.output<typeof actionTypeSchema>;
 export type ProviderConfig = z.output<typeof providerSchema>;
 export type ExecutorConfig = z.output<typeof executorSchema>;
