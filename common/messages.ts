@@ -15,5 +15,12 @@ export const decisionSignal = defineSignal<[SignedDecision]>('decision');
  */
 export const decideUpdate = defineUpdate<DecisionResult, [SignedDecision]>('decide');
 
+/**
+ * Sent by the plane when a freeze or unfreeze may concern this attempt (the kill switch, docs/governance.md): a waiting
+ * attempt re-checks now, with fresh context, instead of at its deadline. It carries no authority and no data — the
+ * re-check reads the freeze log itself — so anyone able to send it can only cause an early re-check.
+ */
+export const controlsChangedSignal = defineSignal<[]>('controlsChanged');
+
 /** The live execution record (same shape as the workflow result). */
 export const recordQuery = defineQuery<AttemptRecord>('record');
