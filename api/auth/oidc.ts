@@ -2,6 +2,7 @@ import * as oidc from 'openid-client';
 import { EcpError } from '../../common/errors';
 import type { Directory } from '../../common/directory';
 import type { ConsoleOidcConfig } from '../../config/schema';
+import { PendingSealer, type PendingSignIn } from './oidcPending';
 
 /** Where the browser goes to sign in with SSO, and where the identity provider sends it back (`redirectUrl`'s path). */
 export const OIDC_START_PATH = '/auth/oidc/start';
@@ -9,16 +10,6 @@ export const OIDC_CALLBACK_PATH = '/auth/oidc/callback';
 
 /** How long a started sign-in may take at the identity provider before its callback is refused. */
 export const PENDING_TTL_MS = 10 * 60_000;
-/** Started sign-ins kept at most (oldest dropped first), so a flood of /auth/oidc/start cannot exhaust memory. */
-const MAX_PENDING = 10_000;
-
-/** What one started sign-in must present again at its callback: all three are one-time and random. */
-interface Pending {
-  state: string;
-  nonce: string;
-  codeVerifier: string;
-  createdAt: number;
-}
 
 /** A refused SSO sign-in: `message` is shown to the person on the refusal page (never secrets or tokens). */
 export class OidcRefusal extends EcpError {
@@ -45,12 +36,12 @@ export function resolveClientSecret(reference: string, env: NodeJS.ProcessEnv = 
 
 /**
  * OpenID Connect sign-in for the console with `openid-client`: authorization code flow with PKCE (S256), state and
- * nonce, all three one-time and kept server-side; the browser carries only a random ID for them. The issuer's
+ * nonce, fresh for each sign-in and sealed into a cookie only this process can open (oidcPending.ts). The issuer's
  * metadata is discovered once by {@link OidcSignIn.discover} (a changed issuer or client needs a console restart);
  * which human a token names is decided per callback from the current configuration ({@link humanFromClaims}).
  */
 export class OidcSignIn {
-  readonly #pending = new Map<string, Pending>();
+  readonly #sealer = new PendingSealer();
 
   private constructor(
     private readonly client: oidc.Configuration,
@@ -99,18 +90,17 @@ export class OidcSignIn {
     return new OidcSignIn(client, settings, options.now ?? Date.now);
   }
 
-  /** Starts a sign-in: the identity provider's authorization URL, and the ID the browser keeps for the callback. */
-  async start(): Promise<{ pendingId: string; authorizationUrl: URL }> {
-    this.#sweep();
-    const pending: Pending = {
+  /**
+   * Starts a sign-in: the identity provider's authorization URL, and the sealed pending sign-in (state, nonce, PKCE
+   * verifier) for the browser to carry to the callback in a cookie. Keeps nothing on the server.
+   */
+  async start(): Promise<{ pending: string; authorizationUrl: URL }> {
+    const pending: PendingSignIn = {
       state: oidc.randomState(),
       nonce: oidc.randomNonce(),
       codeVerifier: oidc.randomPKCECodeVerifier(),
       createdAt: this.now(),
     };
-    const pendingId = oidc.randomState();
-    this.#pending.set(pendingId, pending);
-    while (this.#pending.size > MAX_PENDING) this.#pending.delete(this.#pending.keys().next().value!);
     const authorizationUrl = oidc.buildAuthorizationUrl(this.client, {
       redirect_uri: this.settings.redirectUrl,
       scope: ['openid', ...this.settings.scopes.filter((s) => s !== 'openid')].join(' '),
@@ -120,18 +110,20 @@ export class OidcSignIn {
       code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
       code_challenge_method: 'S256',
     });
-    return { pendingId, authorizationUrl };
+    return { pending: this.#sealer.seal(pending), authorizationUrl };
   }
 
   /**
-   * Completes a sign-in from the callback's query string: the pending sign-in is taken (one use only), then the code
-   * is exchanged with its PKCE verifier and the ID token checked (signature, issuer, audience, expiry, nonce) by
+   * Completes a sign-in from the callback's query string and the sealed pending sign-in (the route clears its cookie,
+   * and the provider takes each code once), within {@link PENDING_TTL_MS} of its start. The code is exchanged with its PKCE verifier and the ID token checked (signature, issuer, audience, expiry, nonce) by
    * `openid-client`; state is checked against the pending one. Claims missing from the ID token are read from the
    * userinfo endpoint (same subject). Not retried: any failure is an {@link OidcRefusal}.
    */
-  async finish(pendingId: string | undefined, query: URLSearchParams): Promise<Record<string, unknown>> {
-    const pending = pendingId ? this.#take(pendingId) : undefined;
-    if (!pending) throw new OidcRefusal('this sign-in was not started here, was already used, or took longer than 10 minutes; start again');
+  async finish(sealed: string | undefined, query: URLSearchParams): Promise<Record<string, unknown>> {
+    const pending = this.#sealer.open(sealed);
+    if (!pending) throw new OidcRefusal('this sign-in was not started here (or the console restarted since); start again');
+    const age = this.now() - pending.createdAt;
+    if (age < 0 || age > PENDING_TTL_MS) throw new OidcRefusal('this sign-in took longer than 10 minutes; start again');
     const providerError = query.get('error');
     if (providerError) {
       const description = query.get('error_description');
@@ -163,17 +155,6 @@ export class OidcSignIn {
       }
     }
     return claims;
-  }
-
-  #take(id: string): Pending | undefined {
-    const pending = this.#pending.get(id);
-    this.#pending.delete(id);
-    return pending && this.now() - pending.createdAt <= PENDING_TTL_MS ? pending : undefined;
-  }
-
-  #sweep(): void {
-    const at = this.now();
-    for (const [id, p] of this.#pending) if (at - p.createdAt > PENDING_TTL_MS) this.#pending.delete(id);
   }
 }
 

@@ -7,7 +7,7 @@ import { humanFromClaims, OIDC_CALLBACK_PATH, OIDC_START_PATH, OidcRefusal, PEND
 import { openSession } from './session';
 
 /**
- * Carries only the random ID of a started sign-in. SameSite=Lax, not Strict: the callback is a top-level navigation
+ * Carries the sealed started sign-in (api/auth/oidcPending.ts). SameSite=Lax, not Strict: the callback is a top-level navigation
  * coming from the identity provider's site, where a Strict cookie would not be sent. Scoped to /auth/oidc.
  */
 const PENDING_COOKIE = 'ecp_oidc';
@@ -22,8 +22,8 @@ export function registerOidcRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleDe
   app.get(OIDC_START_PATH, async (c) => {
     const settings = deps.config().console?.oidc;
     if (!deps.oidc || !settings) return refusalPage(c, deps, 'Single sign-on is not configured for this console.', 404);
-    const { pendingId, authorizationUrl } = await deps.oidc.start();
-    setCookie(c, PENDING_COOKIE, pendingId, {
+    const { pending, authorizationUrl } = await deps.oidc.start();
+    setCookie(c, PENDING_COOKIE, pending, {
       httpOnly: true,
       sameSite: 'Lax',
       secure: isHttps(c),
@@ -35,14 +35,14 @@ export function registerOidcRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleDe
   });
 
   app.get(OIDC_CALLBACK_PATH, async (c) => {
-    const pendingId = getCookie(c, PENDING_COOKIE);
+    const pending = getCookie(c, PENDING_COOKIE);
     deleteCookie(c, PENDING_COOKIE, { path: PENDING_PATH });
     c.header('Cache-Control', 'no-store');
     try {
       // Read per callback, so a reload that removes SSO (or changes the mapping) applies at once.
       const settings = deps.config().console?.oidc;
       if (!deps.oidc || !settings) throw new OidcRefusal('single sign-on is not configured for this console');
-      const claims = await deps.oidc.finish(pendingId, new URL(c.req.url).searchParams);
+      const claims = await deps.oidc.finish(pending, new URL(c.req.url).searchParams);
       const human = humanFromClaims(claims, settings, deps.config().directory);
       openSession(c, deps, { human, method: 'oidc' });
       return c.redirect('/', 302);

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { humanFromClaims, OidcSignIn, resolveClientSecret } from '../../api/auth/oidc';
+import { humanFromClaims, OidcSignIn, PENDING_TTL_MS, resolveClientSecret } from '../../api/auth/oidc';
 import { startConsole } from '../../api/server';
 import type { Directory } from '../../common/directory';
 import { loadPlaneConfig, type PlaneConfig } from '../../config/load';
@@ -107,23 +107,33 @@ describe('issuer discovery', () => {
   afterAll(async () => idp?.close());
 
   it('discovers a real issuer; each sign-in asks for code with PKCE S256, a fresh state and nonce', async () => {
-    const sso = await OidcSignIn.discover(
-      settings({ issuer: idp.issuer, clientId: idp.clientId, redirectUrl: 'http://127.0.0.1:9/auth/oidc/callback' }),
-      { env: { ECP_OIDC_SECRET: idp.clientSecret } },
-    );
+    let now = 1_000_000;
+    const oidc = settings({ issuer: idp.issuer, clientId: idp.clientId, redirectUrl: 'http://127.0.0.1:9/auth/oidc/callback' });
+    const sso = await OidcSignIn.discover(oidc, { env: { ECP_OIDC_SECRET: idp.clientSecret }, now: () => now });
     const [a, b] = [await sso.start(), await sso.start()];
     expect(a.authorizationUrl.origin).toBe(idp.issuer);
     const q = a.authorizationUrl.searchParams;
     expect(Object.fromEntries(q)).toMatchObject({ response_type: 'code', code_challenge_method: 'S256', scope: 'openid email profile' });
     expect(q.get('code_challenge')).toMatch(/^[\w-]{43}$/);
     for (const p of ['state', 'nonce', 'code_challenge']) expect(q.get(p)).not.toBe(b.authorizationUrl.searchParams.get(p));
-    expect(a.pendingId).not.toBe(b.pendingId);
-    // A callback without its pending sign-in, or presented twice, is refused.
-    await expect(sso.finish(undefined, new URLSearchParams({ code: 'x', state: q.get('state')! }))).rejects.toThrow(/not started here/);
-    await expect(sso.finish(a.pendingId, new URLSearchParams({ error: 'access_denied' }))).rejects.toThrow(
+    // The browser carries the pending sign-in sealed: it cannot read the verifier, state or nonce in it.
+    for (const p of ['state', 'nonce']) expect(Buffer.from(a.pending, 'base64url').toString('latin1')).not.toContain(q.get(p));
+    const answer = new URLSearchParams({ code: 'x', state: q.get('state')!, iss: idp.issuer });
+    await expect(sso.finish(undefined, answer)).rejects.toThrow(/not started here/);
+    // Altered by one character, or sealed by another console process: refused.
+    const flipped = a.pending.slice(0, 30) + (a.pending[30] === 'A' ? 'B' : 'A') + a.pending.slice(31);
+    await expect(sso.finish(flipped, answer)).rejects.toThrow(/not started here/);
+    const other = await OidcSignIn.discover(oidc, { env: { ECP_OIDC_SECRET: idp.clientSecret } });
+    await expect(other.finish(a.pending, answer)).rejects.toThrow(/not started here/);
+    await expect(sso.finish(a.pending, new URLSearchParams({ error: 'access_denied' }))).rejects.toThrow(
       /identity provider refused: access_denied/,
     );
-    await expect(sso.finish(a.pendingId, new URLSearchParams({ code: 'x', state: q.get('state')! }))).rejects.toThrow(/already used/);
+    // Past the time limit.
+    now += PENDING_TTL_MS + 1;
+    await expect(sso.finish(a.pending, answer)).rejects.toThrow(/longer than 10 minutes/);
+    // Within it, the state is checked before the code is ever sent (the provider would take it once).
+    now -= 2;
+    await expect(sso.finish(b.pending, answer)).rejects.toThrow(/did not check out: .*state/);
   });
 
   it('an unreachable issuer is a clear configuration error, and the console does not start', async () => {
