@@ -7,6 +7,7 @@ import { EcpError } from '../common/errors';
 import { registerAttemptRoutes } from './routes/attempts';
 import { registerEventRoutes } from './routes/events';
 import { registerSessionRoutes } from './routes/session';
+import { registerOidcRoutes } from './routes/oidc';
 import { registerUiRoutes } from './routes/ui';
 import { SummaryReader } from '../client/summaries';
 import { strictJsonBodies } from './strictJson';
@@ -43,6 +44,7 @@ export function createConsoleApp(deps: ConsoleDeps): OpenAPIHono<ConsoleEnv> {
     c.header('Cache-Control', 'no-store');
   });
   registerSessionRoutes(app, deps);
+  registerOidcRoutes(app, deps);
   app.use('/api/inbox', requireSession(deps));
   app.use('/api/attempts', requireSession(deps));
   app.use('/api/attempts/*', requireSession(deps));

@@ -1,6 +1,7 @@
 import type { EcpClient } from '../client/ecpClient';
 import type { PlaneConfig } from '../config/load';
 import type { Authenticator } from './auth/authenticator';
+import type { OidcSignIn } from './auth/oidc';
 import type { SignInThrottle } from './auth/rateLimit';
 import type { Session, SessionStore } from './auth/sessions';
 import type { UiAssets } from './uiAssets';
@@ -12,6 +13,8 @@ export interface ConsoleDeps {
   /** The plane's current configuration (read per request, so a reload takes effect). */
   config: () => PlaneConfig;
   authenticator: Authenticator;
+  /** Single sign-on, when `console.oidc` is configured (discovered at start); null offers secrets only. */
+  oidc?: OidcSignIn | null;
   sessions: SessionStore;
   /** Sign-in failures per source and per human-and-source (never per human alone). */
   signInThrottle: SignInThrottle;

@@ -16,13 +16,23 @@ export const signInSchema = z
   })
   .openapi('SignIn');
 
+export const signInMethodsSchema = z
+  .object({
+    secret: z.boolean().openapi({ description: 'whether POST /api/session with a human ID and secret is offered' }),
+    oidc: z
+      .object({ label: z.string(), startUrl: z.string().openapi({ description: 'navigate the browser here to sign in' }) })
+      .nullable()
+      .openapi({ description: 'single sign-on (OpenID Connect), when configured' }),
+  })
+  .openapi('SignInMethods');
+
 export const sessionSchema = z
   .object({
     human: z.string(),
     name: z.string().nullable(),
     groups: z.array(z.string()),
     publicKeys: z.array(z.string()).openapi({ description: "the human's registered Ed25519 public keys (hex)" }),
-    method: z.string().openapi({ description: 'how the human signed in, e.g. "secret"' }),
+    method: z.string().openapi({ description: 'how the human signed in: "secret" or "oidc"' }),
     csrfToken: z.string().openapi({ description: 'send as the `x-csrf-token` header on every POST/DELETE' }),
     expiresAt: z.string().openapi({ description: 'when the session ends if unused' }),
   })

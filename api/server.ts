@@ -12,6 +12,7 @@ import { assertPortFree } from '../config/ports';
 import { createConsoleApp } from './app';
 import { SecretAuthenticator, type Authenticator } from './auth/authenticator';
 import { trustedProxiesFromEnv } from './auth/clientAddress';
+import { OidcSignIn } from './auth/oidc';
 import { SignInThrottle } from './auth/rateLimit';
 import { SessionStore } from './auth/sessions';
 import type { ConsoleDeps } from './deps';
@@ -32,7 +33,8 @@ export function consolePortFromEnv(env: NodeJS.ProcessEnv = process.env, fallbac
 }
 
 /**
- * The console's dependencies from the plane's configuration: secret sign-in against the `console:` hashes, sessions
+ * The console's dependencies from the plane's configuration: secret sign-in against the `console:` hashes, SSO when
+ * given, sessions
  * with the configured expiry, sign-in throttling per source and per human-and-source (never per human alone).
  */
 export function consoleDeps(options: {
@@ -40,6 +42,8 @@ export function consoleDeps(options: {
   config: () => PlaneConfig;
   ui: ConsoleDeps['ui'];
   authenticator?: Authenticator;
+  /** Single sign-on, discovered by `OidcSignIn.discover` (startConsole does it when `console.oidc` is configured). */
+  oidc?: OidcSignIn | null;
   log?: (line: string) => void;
   now?: () => number;
 }): ConsoleDeps {
@@ -49,6 +53,7 @@ export function consoleDeps(options: {
     ecp: options.ecp,
     config: options.config,
     authenticator: options.authenticator ?? new SecretAuthenticator(() => options.config().console?.humans ?? {}),
+    oidc: options.oidc ?? null,
     sessions: new SessionStore(
       {
         idleMs: parseDuration(settings?.sessionIdleTimeout ?? '30m') * 1000,
@@ -91,6 +96,9 @@ export async function startConsole(options: {
       'web console',
       'Stop what uses it, or choose another port with ECP_CONSOLE_PORT (0 or off disables the console).',
     );
+  // SSO's issuer is discovered before anything else starts: an unreachable or wrong issuer stops the console (fail closed).
+  const oidcSettings = options.config().console?.oidc;
+  const oidc = oidcSettings ? await OidcSignIn.discover(oidcSettings) : null;
   const [ecp, ui] = await Promise.all([
     EcpClient.connect({
       target: { ...temporalTargetFromEnv(), address: options.address, namespace: options.namespace },
@@ -101,7 +109,7 @@ export async function startConsole(options: {
     }),
     buildUiAssets(),
   ]);
-  const app = createConsoleApp(consoleDeps({ ecp, config: options.config, ui, log: options.log }));
+  const app = createConsoleApp(consoleDeps({ ecp, config: options.config, ui, oidc, log: options.log }));
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => resolve(s));
   });

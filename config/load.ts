@@ -49,6 +49,9 @@ export function loadPlaneConfig(configPath: string): PlaneConfig {
   for (const human of Object.keys(raw.console?.humans ?? {})) {
     if (!directory.humans[human]) problems.push(`console: "${human}" has a sign-in secret but is not a human in the directory`);
   }
+  for (const [value, human] of Object.entries(raw.console?.oidc?.humans ?? {})) {
+    if (!directory.humans[human]) problems.push(`console.oidc.humans: "${value}" maps to "${human}", who is not a human in the directory`);
+  }
 
   const ajv = new Ajv({ allErrors: false, strict: true });
   const validators: Record<string, ValidateFunction> = {};

@@ -109,11 +109,48 @@ function declaresParameter(schema: unknown, path: readonly string[]): boolean {
   return true;
 }
 
+/** `${env:NAME}` and nothing else: a credential the configuration names but never holds. */
+const envReferenceSchema = z
+  .string()
+  .regex(
+    /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/,
+    'must be an environment reference like ${env:ECP_OIDC_CLIENT_SECRET}, never the secret itself',
+  );
+
+/**
+ * OpenID Connect sign-in (authorization code + PKCE) for the console (docs/console.md "Single sign-on"). The ID
+ * token's `claim` names the human: through `humans` (claim value → human ID) when given, else the value itself is the
+ * human ID. Either way the human must be in the directory, or the sign-in is refused.
+ */
+export const consoleOidcSchema = z.strictObject({
+  /** The issuer identifier; its `/.well-known/openid-configuration` is read when the console starts. */
+  issuer: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL (http only for localhost)' }),
+  clientId: z.string().min(1, 'must be the client ID registered at the identity provider'),
+  clientSecret: envReferenceSchema,
+  /** The console's callback as registered at the identity provider: `<console URL>/auth/oidc/callback`. */
+  redirectUrl: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .refine((u) => new URL(u).pathname === '/auth/oidc/callback', 'must end in /auth/oidc/callback (the console serves it there)'),
+  /** The ID-token claim that names the human: e.g. `email` (only when `email_verified` is true), `preferred_username`, `sub`. */
+  claim: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_.:-]*$/, 'must be a claim name like email or preferred_username')
+    .default('email'),
+  /** Claim value → human ID; absent: the claim value must itself be a human ID. */
+  humans: z.record(z.string().min(1), z.string().min(1)).optional(),
+  /** Scopes asked for besides `openid`. */
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token')).default(['email', 'profile']),
+  /** The sign-in button's label. */
+  label: z.string().min(1).max(60).default('Sign in with SSO'),
+});
+
 /**
  * The web console's sign-in: per human, a hash of their secret (never the secret; `ecp console hash-secret` makes
- * one). Humans must exist in the directory. Absent section: the console accepts no sign-ins.
+ * one), and/or OpenID Connect (`oidc`). Humans must exist in the directory. Absent section: the console accepts no
+ * sign-ins.
  */
 export const consoleSchema = z.strictObject({
+  oidc: consoleOidcSchema.optional(),
   humans: z
     .record(
       z.string(),
@@ -200,6 +237,7 @@ export const configFileSchema = z.strictObject({
 export const actionTypesFileSchema = z.record(actionTypeNameSchema, actionTypeSchema);
 
 export type ConsoleConfig = z.output<typeof consoleSchema>;
+export type ConsoleOidcConfig = z.output<typeof consoleOidcSchema>;
 export type McpConfig = z.output<typeof mcpSchema>;
 export type McpServerConfig = z.output<typeof mcpServerSchema>;
 export type ActionTypeConfig = z.output<typeof actionTypeSchema>;

@@ -14,6 +14,11 @@ export interface SessionInfo {
   csrfToken: string;
   expiresAt: string;
 }
+/** How humans may sign in here (GET /api/sign-in-methods). */
+export interface SignInMethods {
+  secret: boolean;
+  oidc: { label: string; startUrl: string } | null;
+}
 export interface AttemptList {
   count: number;
   /** Inbox rows carry their one-line summary; other listings do not. */
@@ -63,6 +68,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 export const api = {
   session: () => call<SessionInfo>('GET', '/api/session'),
+  signInMethods: () => call<SignInMethods>('GET', '/api/sign-in-methods'),
   signIn: (human: string, secret: string) => call<SessionInfo>('POST', '/api/session', { human, secret }),
   signOut: () => call<void>('DELETE', '/api/session'),
   inbox: () => call<AttemptList>('GET', '/api/inbox'),

@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { ConsoleDeps, ConsoleEnv } from '../deps';
 import { clientAddress } from '../auth/clientAddress';
@@ -6,7 +7,9 @@ import { isHttps, requireSession, SESSION_COOKIE } from '../auth/middleware';
 import type { Session } from '../auth/sessions';
 import { errorBodySchema } from '../errors';
 import { EcpError } from '../../common/errors';
-import { sessionSchema, signInSchema } from '../schemas';
+import { sessionSchema, signInMethodsSchema, signInSchema } from '../schemas';
+import type { Identity } from '../auth/authenticator';
+import { OIDC_START_PATH } from '../auth/oidc';
 
 const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((code) => [code, { description: 'error', content: { 'application/json': { schema: errorBodySchema } } }]));
@@ -39,6 +42,33 @@ const signOut = createRoute({
   responses: { 204: { description: 'signed out' }, ...errors(401, 403) },
 });
 
+const methods = createRoute({
+  method: 'get',
+  path: '/api/sign-in-methods',
+  tags: ['session'],
+  summary: 'How humans may sign in here: secrets, single sign-on (OpenID Connect), or both',
+  responses: { 200: { description: 'the sign-in methods', content: { 'application/json': { schema: signInMethodsSchema } } } },
+});
+
+/**
+ * Starts a session for a signed-in identity (secret or SSO alike): any session the browser had is ended first, so
+ * every sign-in gets a fresh ID (no session fixation); the cookie is HttpOnly, SameSite=Strict, Secure over HTTPS.
+ */
+export function openSession(c: Context, deps: ConsoleDeps, identity: Identity): Session {
+  const old = getCookie(c, SESSION_COOKIE);
+  if (old) deps.sessions.delete(old);
+  const session = deps.sessions.create(identity);
+  setCookie(c, SESSION_COOKIE, session.id, {
+    httpOnly: true,
+    sameSite: 'Strict',
+    secure: isHttps(c),
+    path: '/',
+    maxAge: Math.floor(deps.sessions.limits.maxAgeMs / 1000),
+  });
+  deps.log?.(`console: ${identity.human} signed in (${identity.method})`);
+  return session;
+}
+
 export function registerSessionRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleDeps): void {
   const describe = (session: Session) => {
     const human = deps.config().directory.humans[session.human];
@@ -70,18 +100,14 @@ export function registerSessionRoutes(app: OpenAPIHono<ConsoleEnv>, deps: Consol
       throw new EcpError('unauthenticated', 'unknown human or wrong secret');
     }
     deps.signInThrottle.succeeded(source, human);
-    const old = getCookie(c, SESSION_COOKIE);
-    if (old) deps.sessions.delete(old); // a fresh ID on every sign-in: no session fixation
-    const session = deps.sessions.create(identity);
-    setCookie(c, SESSION_COOKIE, session.id, {
-      httpOnly: true,
-      sameSite: 'Strict',
-      secure: isHttps(c),
-      path: '/',
-      maxAge: Math.floor(deps.sessions.limits.maxAgeMs / 1000),
-    });
-    deps.log?.(`console: ${human} signed in (${identity.method})`);
-    return c.json(describe(session), 200);
+    return c.json(describe(openSession(c, deps, identity)), 200);
+  });
+
+  app.openapi(methods, (c) => {
+    const settings = deps.config().console;
+    const oidc = deps.oidc && settings?.oidc ? { label: settings.oidc.label, startUrl: OIDC_START_PATH } : null;
+    // Secrets stay offered unless SSO is configured and no human has a secret (either or both may be configured).
+    return c.json({ secret: !oidc || Object.keys(settings?.humans ?? {}).length > 0, oidc }, 200);
   });
 
   app.use('/api/session', async (c, next) => (c.req.method === 'POST' ? next() : requireSession(deps)(c, next)));

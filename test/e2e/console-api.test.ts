@@ -52,6 +52,7 @@ describe('console API', () => {
       'post /api/session',
       'get /api/session',
       'delete /api/session',
+      'get /api/sign-in-methods',
       'get /api/inbox',
       'get /api/attempts',
       'get /api/attempts/{attemptId}',

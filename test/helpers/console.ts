@@ -8,6 +8,7 @@ import type { ConsoleDeps } from '../../api/deps';
 import { consoleDeps } from '../../api/server';
 import { buildUiAssets } from '../../api/uiAssets';
 import type { TestPlane } from './plane';
+import type { PlaneConfig } from '../../config/load';
 
 export interface TestConsole {
   app: ReturnType<typeof createConsoleApp>;
@@ -26,7 +27,14 @@ export interface TestConsole {
  */
 export async function startTestConsole(
   plane: TestPlane,
-  options: { serve?: boolean; ui?: boolean; now?: () => number; livePollMs?: number } = {},
+  options: {
+    serve?: boolean;
+    ui?: boolean;
+    now?: () => number;
+    livePollMs?: number;
+    /** The configuration the console reads (default: the plane's), e.g. with a `console.oidc` section. */
+    config?: () => PlaneConfig;
+  } = {},
 ): Promise<TestConsole> {
   const file = JSON.parse(readFileSync(join(plane.dataDir, 'demo', 'console-secrets.json'), 'utf8')) as Record<
     string,
@@ -36,7 +44,7 @@ export async function startTestConsole(
   const logs: string[] = [];
   const deps = consoleDeps({
     ecp: plane.ecp,
-    config: () => plane.runtime.config,
+    config: options.config ?? (() => plane.runtime.config),
     ui: options.ui ? await buildUiAssets() : null,
     authenticator: new SecretAuthenticator(() => hashes),
     log: (line) => void logs.push(line),

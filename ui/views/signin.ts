@@ -1,9 +1,20 @@
 /// <reference lib="dom" />
-import { api, ApiFailure } from '../api';
+import { api, ApiFailure, type SignInMethods } from '../api';
 import { h, render } from '../dom';
 import type { App } from '../app';
 
-export function renderSignIn(app: App): void {
+/** The sign-in page: single sign-on and/or the secret form, whichever the console offers (secrets if unknown). */
+export async function renderSignIn(app: App): Promise<void> {
+  const methods: SignInMethods = await api.signInMethods().catch(() => ({ secret: true, oidc: null }));
+  // A plain link: the identity provider's pages need a top-level navigation, and the server does the redirect.
+  const sso = methods.oidc
+    ? h('p', {}, h('a', { href: methods.oidc.startUrl, id: 'sso', class: 'button primary' }, methods.oidc.label))
+    : null;
+  if (!methods.secret) {
+    render(h('h1', {}, 'Sign in'), h('p', { class: 'muted' }, 'Humans from the directory sign in with their organisation account.'), sso);
+    return;
+  }
+
   const error = h('div', { role: 'alert', id: 'signin-error' });
   const human = h('input', {
     id: 'human',
@@ -49,6 +60,8 @@ export function renderSignIn(app: App): void {
       h('code', {}, 'npm start'),
       ' prints the demo ones).',
     ),
+    sso,
+    sso ? h('p', { class: 'muted' }, 'Or with a secret:') : null,
     form,
   );
   human.focus();
