@@ -77,7 +77,9 @@ export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest, opt
     // `mcp.<server>`) is sent with them, so `action in Action::"<group>"` holds as the schema says.
     const groups = sliceIndexFor(bundle).actionGroups.get(uidKey(action));
     if (groups) {
-      const parents = [...groups].filter((key) => key.startsWith('Action::')).map((key) => ({ type: 'Action', id: key.slice('Action::'.length) }));
+      const parents = [...groups]
+        .filter((key) => key.startsWith('Action::'))
+        .map((key) => ({ type: 'Action', id: key.slice('Action::'.length) }));
       entities.push({ uid: action, attrs: {}, parents });
     }
     if (sendPrincipal) entities.push({ uid: principal, attrs: attrs as Record<string, cedar.CedarValueJson>, parents: [] });

@@ -61,13 +61,21 @@ beforeAll(async () => {
     mcp: {
       servers: {
         filesystem: { command: process.execPath, args: [serverJs('@modelcontextprotocol/server-filesystem'), files] },
-        memory: { command: process.execPath, args: [serverJs('@modelcontextprotocol/server-memory')], env: { MEMORY_FILE_PATH: join(files, '..', 'mem.jsonl') } },
+        memory: {
+          command: process.execPath,
+          args: [serverJs('@modelcontextprotocol/server-memory')],
+          env: { MEMORY_FILE_PATH: join(files, '..', 'mem.jsonl') },
+        },
         rug: { command: process.execPath, args: [FIXTURE], env: { RUG_MARKER: marker, RUG_COUNT: count }, retry: { maximumAttempts: 1 } },
       },
     },
   });
   // The live configuration (after discovery) for client-side checks, as a gateway process would load it.
-  ecp = new EcpClient(new Client({ connection: plane.env.connection, namespace: 'default' }), plane.runtime.config, new ListingSealVerifier(plane.planeKey));
+  ecp = new EcpClient(
+    new Client({ connection: plane.env.connection, namespace: 'default' }),
+    plane.runtime.config,
+    new ListingSealVerifier(plane.planeKey),
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -80,12 +88,21 @@ afterAll(async () => {
 });
 
 const propose = (agent: string, actionType: string, parameters: Record<string, unknown>) =>
-  ecp.propose({ agent, actionType, resource: 'mcp', parameters: parameters as never, justification: 'MCP test', idempotencyKey: uniqueKey('mcp') });
+  ecp.propose({
+    agent,
+    actionType,
+    resource: 'mcp',
+    parameters: parameters as never,
+    justification: 'MCP test',
+    idempotencyKey: uniqueKey('mcp'),
+  });
 
 describe('MCP worker side', () => {
   it('discovers the downstream tools as action types and keeps the catalogue and the bundle', () => {
     const types = Object.keys(plane.runtime.config.actionTypes);
-    expect(types).toEqual(expect.arrayContaining(['mcp.filesystem.read_text_file', 'mcp.filesystem.write_file', 'mcp.memory.read_graph', 'mcp.rug.set_value']));
+    expect(types).toEqual(
+      expect.arrayContaining(['mcp.filesystem.read_text_file', 'mcp.filesystem.write_file', 'mcp.memory.read_graph', 'mcp.rug.set_value']),
+    );
     expect(existsSync(mcpCatalogueFile(plane.dataDir))).toBe(true);
     expect(findStoredPolicyBundles(plane.dataDir, plane.runtime.config.bundle.version)).toHaveLength(1);
     // A reader without connections (the CLI) builds the same configuration from the kept catalogue.
@@ -102,7 +119,14 @@ describe('MCP worker side', () => {
       throw err;
     });
     expect(record.context?.facts).toEqual({
-      tool: { server: 'filesystem', name: 'read_text_file', readOnlyHint: true, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+      tool: {
+        server: 'filesystem',
+        name: 'read_text_file',
+        readOnlyHint: true,
+        destructiveHint: true,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
     });
     expect(JSON.stringify(record.outcome)).toContain('hello from downstream');
   });

@@ -27,7 +27,12 @@ const WRITE: McpToolDefinition = {
   name: 'write-file',
   inputSchema: {
     type: 'object',
-    properties: { path: { type: 'string' }, lines: { type: 'integer' }, force: { type: 'boolean' }, tags: { type: 'array', items: { type: 'string' } } },
+    properties: {
+      path: { type: 'string' },
+      lines: { type: 'integer' },
+      force: { type: 'boolean' },
+      tags: { type: 'array', items: { type: 'string' } },
+    },
     required: ['path', 'lines'],
   },
 };
@@ -53,7 +58,11 @@ function planeDir(policies: Record<string, string> = {}, schemaExtra = ''): stri
 describe('MCP tool catalogue → action types and Cedar', () => {
   it('names action types mcp.<server>.<segment>, takes the inputSchema as parameters and the server retry/timeout', () => {
     const config = loadPlaneConfig(planeDir(), { mcpTools: [READ, WRITE] });
-    expect(Object.keys(config.actionTypes).filter((n) => n.startsWith('mcp.')).sort()).toEqual(['mcp.fs.read_text_file', 'mcp.fs.write_file']);
+    expect(
+      Object.keys(config.actionTypes)
+        .filter((n) => n.startsWith('mcp.'))
+        .sort(),
+    ).toEqual(['mcp.fs.read_text_file', 'mcp.fs.write_file']);
     const read = config.actionTypes['mcp.fs.read_text_file']!;
     expect(read.executor).toEqual({ mcp: { server: 'fs', tool: 'read_text_file' } });
     expect(read.parameters).toEqual(READ.inputSchema);
@@ -80,7 +89,9 @@ describe('MCP tool catalogue → action types and Cedar', () => {
       'mcp.cedar': `@id("mcp-reads") permit (principal, action in Action::"mcp.fs", resource) when { context.facts.tool.readOnlyHint };`,
     };
     expect(() => loadPlaneConfig(planeDir(groupPolicy), { mcpTools: [] })).not.toThrow();
-    const named = { 'mcp.cedar': `@id("w") permit (principal, action == Action::"mcp.fs.write_file", resource) when { context.parameters.lines < 10 };` };
+    const named = {
+      'mcp.cedar': `@id("w") permit (principal, action == Action::"mcp.fs.write_file", resource) when { context.parameters.lines < 10 };`,
+    };
     expect(() => loadPlaneConfig(planeDir(named), { mcpTools: [WRITE] })).not.toThrow();
     expect(() => loadPlaneConfig(planeDir(named), { mcpTools: [] })).toThrow(/not \(yet\) discovered/);
   });
