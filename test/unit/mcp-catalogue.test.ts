@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -135,5 +135,28 @@ describe('MCP tool catalogue → action types and Cedar', () => {
     // A permit's scope matches (the condition may still deny): listed.
     expect(permitCanMatch(config.bundle, 'fs-bot', 'mcp.fs.write_file')).toBe(true);
     expect(permitCanMatch(config.bundle, 'refund-bot', 'mcp.fs.read_text_file')).toBe(false);
+  });
+});
+
+describe('mcp.servers validation', () => {
+  it('names the file, line and field of a malformed server entry', () => {
+    const path = planeDir();
+    writeFileSync(
+      path,
+      stringify({
+        policies: './policies',
+        directory: './directory.yaml',
+        actionTypes: {},
+        mcp: { servers: { fs: { command: 'node', maxConections: 2 } } },
+      }),
+    );
+    expect(() => loadPlaneConfig(path, { mcpTools: [] })).toThrow(/ecp\.yaml:\d+.*mcp\.servers\.fs/s);
+  });
+
+  it('refuses a configured action type that takes a name of the mcp. family', () => {
+    const path = planeDir();
+    const text = readFileSync(path, 'utf8').replace('actionTypes: {}', 'actionTypes:\n  mcp.fs.other:\n    executor: { custom: x }');
+    writeFileSync(path, text);
+    expect(() => loadPlaneConfig(path, { mcpTools: [] })).toThrow(/names starting with "mcp\." are the tools of mcp\.servers/);
   });
 });
