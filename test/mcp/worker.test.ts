@@ -183,7 +183,9 @@ describe('MCP worker side', () => {
     const pinned = (await ecp.getRecord(approvedWrite)).advice?.bundleVersion;
     expect(pinned).toBeDefined();
     expect(pinned).not.toBe(plane.runtime.config.bundle.version);
-    const pack = await exportEvidencePack(ecp, approvedWrite, { dataDir: plane.dataDir });
+    // A reader configured with the live catalogue (as the CLI is, from the catalogue file) finds it only in the store.
+    const reader = new EcpClient(ecp.client, plane.runtime.config, new ListingSealVerifier(plane.planeKey));
+    const pack = await exportEvidencePack(reader, approvedWrite, { dataDir: plane.dataDir });
     const verification = await verifyPack(pack, { replay: false });
     expect(verification.checks.filter((c) => !c.ok && !c.advisory)).toEqual([]);
     expect(verification.verdict).toBe('CONSISTENT');
