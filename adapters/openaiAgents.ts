@@ -1,0 +1,44 @@
+import { tool, type FunctionTool } from '@openai/agents';
+import type { z } from 'zod';
+import { resolveGovernedAction, runGovernedCall, type GovernedActionOptions } from './governedCall';
+
+/** A governed tool for the OpenAI Agents SDK: name, description, zod parameters, and how calls become proposals. */
+export interface GovernedAgentToolOptions<Parameters extends z.ZodObject> extends GovernedActionOptions<z.output<Parameters>> {
+  /** The tool's name as the model calls it. */
+  name: string;
+  /** What the model reads about the tool. */
+  description: string;
+  /** The tool's parameters (a zod object; the SDK validates the model's arguments against it). */
+  parameters: Parameters;
+  /** The proposal's parameters from the tool input (default: the input itself). */
+  toParameters?: GovernedActionOptions<z.output<Parameters>>['parameters'];
+}
+
+/**
+ * An OpenAI Agents SDK (`@openai/agents` 0.20) `FunctionTool` whose execution is an ECP attempt: the plane's executor
+ * performs the action; the tool never does. The tool's output is a string: the executor's result as JSON when the
+ * attempt SUCCEEDED, otherwise plain text the model reads — the policy's reasons when DENIED (thrown as an
+ * `EcpError` only with `throwOnDenial`, which the SDK's `errorFunction` then reports), REJECTED / EXPIRED / FAILED /
+ * CANCELLED each in its own words, and a non-error "pending human approval" answer (attempt ID, deadline, console
+ * link) when no decision came within the hold time.
+ *
+ * Idempotency: the key is derived from the SDK's function-call `callId` when the run passes it (see
+ * adapters/idempotency.ts), else from the canonical parameters and a time window; a re-run call never executes
+ * twice. Options are validated here: a bad one throws an `EcpError` naming the field.
+ */
+export function governedAgentTool<Parameters extends z.ZodObject>(
+  options: GovernedAgentToolOptions<Parameters>,
+): FunctionTool<unknown, Parameters, string> {
+  // `parameters` is the zod schema here (the SDK's word); the proposal mapping is `toParameters`.
+  const action = resolveGovernedAction({ ...options, parameters: options.toParameters }, options.name);
+  return tool({
+    name: options.name,
+    description: options.description,
+    parameters: options.parameters,
+    execute: async (input, _context, details) => {
+      const answer = await runGovernedCall(action, input as z.output<Parameters>, details?.toolCall?.callId, details?.signal);
+      if (answer.outcome !== 'succeeded') return answer.text;
+      return typeof answer.result === 'string' ? answer.result : JSON.stringify(answer.result ?? null);
+    },
+  }) as FunctionTool<unknown, Parameters, string>;
+}
