@@ -47,7 +47,8 @@ export function answerFor(record: AttemptRecord, consoleUrl: string): GovernedAn
       return failed(base, ['the record says SUCCEEDED but holds no executor result']);
     }
     case 'DENIED': {
-      const reasons = record.advice?.verdict === 'deny' && record.advice.reasons.length > 0 ? record.advice.reasons : [note ?? 'denied by policy'];
+      const reasons =
+        record.advice?.verdict === 'deny' && record.advice.reasons.length > 0 ? record.advice.reasons : [note ?? 'denied by policy'];
       return {
         ...base,
         outcome: 'denied',

@@ -1,9 +1,12 @@
-import { tool, type FunctionTool } from '@openai/agents';
+import { tool, type FunctionTool, type RunContext } from '@openai/agents';
 import type { z } from 'zod';
 import { resolveGovernedAction, runGovernedCall, type GovernedActionOptions } from './governedCall';
 
 /** A governed tool for the OpenAI Agents SDK: name, description, zod parameters, and how calls become proposals. */
-export interface GovernedAgentToolOptions<Parameters extends z.ZodObject> extends GovernedActionOptions<z.output<Parameters>> {
+export interface GovernedAgentToolOptions<Parameters extends z.ZodObject> extends Omit<
+  GovernedActionOptions<z.output<Parameters>>,
+  'parameters'
+> {
   /** The tool's name as the model calls it. */
   name: string;
   /** What the model reads about the tool. */
@@ -12,6 +15,11 @@ export interface GovernedAgentToolOptions<Parameters extends z.ZodObject> extend
   parameters: Parameters;
   /** The proposal's parameters from the tool input (default: the input itself). */
   toParameters?: GovernedActionOptions<z.output<Parameters>>['parameters'];
+  /**
+   * The SDK's `errorFunction` for errors the tool throws (a plane that cannot be reached, a refused proposal, a denial
+   * with `throwOnDenial`): default the SDK's own generic message to the model; `null` makes the run throw instead.
+   */
+  errorFunction?: ((context: RunContext<unknown>, error: unknown) => string | Promise<string>) | null;
 }
 
 /**
@@ -31,14 +39,17 @@ export function governedAgentTool<Parameters extends z.ZodObject>(
 ): FunctionTool<unknown, Parameters, string> {
   // `parameters` is the zod schema here (the SDK's word); the proposal mapping is `toParameters`.
   const action = resolveGovernedAction({ ...options, parameters: options.toParameters }, options.name);
-  return tool({
+  const made = tool({
     name: options.name,
     description: options.description,
-    parameters: options.parameters,
+    // The SDK's types cannot narrow a generic zod object; the schema is passed as given and validated by the SDK.
+    parameters: options.parameters as z.ZodObject,
+    ...(options.errorFunction !== undefined ? { errorFunction: options.errorFunction } : {}),
     execute: async (input, _context, details) => {
       const answer = await runGovernedCall(action, input as z.output<Parameters>, details?.toolCall?.callId, details?.signal);
       if (answer.outcome !== 'succeeded') return answer.text;
       return typeof answer.result === 'string' ? answer.result : JSON.stringify(answer.result ?? null);
     },
-  }) as FunctionTool<unknown, Parameters, string>;
+  });
+  return made as unknown as FunctionTool<unknown, Parameters, string>;
 }

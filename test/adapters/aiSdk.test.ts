@@ -3,6 +3,8 @@ import { MockLanguageModelV4 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { governedTool } from '../../adapters/aiSdk';
+import { idempotencyKeyFor } from '../../adapters/idempotency';
+import { attemptIdFor } from '../../common';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 
 /** What the model saw as the tool's output on its second turn. */
@@ -32,7 +34,12 @@ function scriptedModel(toolCallId: string, args: object, seen: Seen[]) {
         };
       }
       seen.push({ output: result.output });
-      return { content: [{ type: 'text', text: 'Told the customer.' }], finishReason: { unified: 'stop', raw: undefined }, usage, warnings: [] };
+      return {
+        content: [{ type: 'text', text: 'Told the customer.' }],
+        finishReason: { unified: 'stop', raw: undefined },
+        usage,
+        warnings: [],
+      };
     },
   });
 }
@@ -61,7 +68,8 @@ describe('governedTool (Vercel AI SDK) against the real plane', () => {
       consoleUrl: 'http://console.test',
     });
 
-  const refundsOf = (orderId: string) => plane.target.effects.filter((e) => e.kind === 'refund' && (e.body as { orderId: string }).orderId === orderId);
+  const refundsOf = (orderId: string) =>
+    plane.target.effects.filter((e) => e.kind === 'refund' && (e.body as { orderId: string }).orderId === orderId);
 
   it('a small refund is allowed: the model receives the executor result and the target saw exactly one refund', async () => {
     const seen: Seen[] = [];
@@ -98,6 +106,10 @@ describe('governedTool (Vercel AI SDK) against the real plane', () => {
     expect(output.value).toContain('1 approval(s) from finance');
     const attemptId = /att-[0-9a-f]{32}/.exec(output.value)![0];
     expect(output.value).toContain(`http://console.test/attempts/${attemptId}`);
+    // The documented key: from the framework's tool-call ID, so the attempt is the one for this call.
+    const parameters = { orderId: 'order-1003', amount: 20_000, reason: 'never arrived' };
+    const key = idempotencyKeyFor({ actionType: 'payments.refund', parameters, toolCallId: 'ai-call-large', windowMs: 1 });
+    expect(attemptId).toBe(attemptIdFor('refund-bot', key));
     expect(output.value).toMatch(/until \d{4}-\d\d-\d\dT/);
     expect(refundsOf('order-1003')).toHaveLength(0);
 
@@ -136,7 +148,14 @@ describe('governedTool (Vercel AI SDK) against the real plane', () => {
       governedTool({ ecp: plane.ecp, agent: 'refund-bot', actionType: 'Payments Refund', description: 'x', inputSchema: refundInput }),
     ).toThrow(/actionType.*dotted lower-case words/);
     expect(() =>
-      governedTool({ ecp: plane.ecp, agent: 'refund-bot', actionType: 'payments.refund', description: 'x', inputSchema: refundInput, holdTime: 'soon' }),
+      governedTool({
+        ecp: plane.ecp,
+        agent: 'refund-bot',
+        actionType: 'payments.refund',
+        description: 'x',
+        inputSchema: refundInput,
+        holdTime: 'soon',
+      }),
     ).toThrow(/holdTime.*duration like 30s/);
   });
 });
