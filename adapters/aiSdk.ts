@@ -1,6 +1,13 @@
 import { tool, type FlexibleSchema, type Tool } from 'ai';
 import type { JsonValue } from '../common';
-import { resolveGovernedAction, runGovernedCall, type GovernedActionOptions } from './governedCall';
+import { z } from 'zod';
+import {
+  governedStatusLookup,
+  resolveGovernedAction,
+  runGovernedCall,
+  type GovernedActionOptions,
+  type GovernedStatusOptions,
+} from './governedCall';
 
 /** A governed tool for the Vercel AI SDK: its description and input schema, and how calls become proposals. */
 export interface GovernedToolOptions<Input> extends GovernedActionOptions<Input> {
@@ -30,6 +37,24 @@ export function governedTool<Input>(options: GovernedToolOptions<Input>): Tool<I
     inputSchema: options.inputSchema,
     execute: async (input, { toolCallId, abortSignal }) => {
       const answer = await runGovernedCall(action, input, toolCallId, abortSignal);
+      return answer.outcome === 'succeeded' ? (answer.result ?? null) : answer.text;
+    },
+  });
+}
+
+/**
+ * A read-only AI SDK tool the model calls with an attempt ID (from a "pending" answer) to learn its outcome: the
+ * executor's result once SUCCEEDED, otherwise the same plain text a governed tool answers. Only attempts of
+ * `options.agent` are reported; any other ID is answered as unknown. Proposes, decides and runs nothing.
+ */
+export function governedStatusTool(options: GovernedStatusOptions): Tool<{ attemptId: string }, JsonValue> {
+  const lookup = governedStatusLookup(options);
+  return tool<{ attemptId: string }, JsonValue, Record<string, never>>({
+    description: 'Look up the outcome of an earlier governed action by its attempt ID (e.g. one pending human approval).',
+    inputSchema: z.object({ attemptId: z.string().describe('the attempt ID, att-…') }),
+    execute: async ({ attemptId }, { abortSignal }) => {
+      const answer = await lookup(attemptId, abortSignal);
+      if (typeof answer === 'string') return answer;
       return answer.outcome === 'succeeded' ? (answer.result ?? null) : answer.text;
     },
   });

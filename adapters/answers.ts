@@ -102,8 +102,9 @@ export function answerFor(record: AttemptRecord, consoleUrl: string): GovernedAn
           `PENDING HUMAN APPROVAL (not denied, not failed): attempt ${attemptId} is waiting for ` +
           `${who.length > 0 ? who.join(' and ') : 'a human decision'}` +
           `${deadline ? ` until ${deadline}` : ''}. Nothing has run yet; it runs once, by itself, if approved. ` +
-          `Approvers decide at ${consoleLink}. Tell the user it awaits approval; do not call the tool again for this ` +
-          'request (a new call is a new attempt that needs its own approval).',
+          `Approvers decide at ${consoleLink}. Tell the user it awaits approval; to learn the outcome later, ask the ` +
+          'attempt status tool with this attempt ID rather than calling this tool again (a new call is a new attempt ' +
+          'that needs its own approval).',
       };
     }
     default:

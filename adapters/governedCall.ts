@@ -175,3 +175,46 @@ async function waitForClose(ecp: EcpClient, attemptId: string, holdMs: number, s
     signal?.removeEventListener('abort', onAbort);
   }
 }
+
+/** Options of a status tool: which agent asks, how long it waits, where console links point. */
+export interface GovernedStatusOptions {
+  /** The client that reads attempts. */
+  ecp: EcpClient;
+  /** The agent whose attempts the tool may report on; any other attempt is answered as unknown. */
+  agent: string;
+  /** How long a status call waits for an open attempt to close: ms, or a duration like "30s". Default 30s. */
+  holdTime?: number | string;
+  /** The console's base URL for links (default: ECP_CONSOLE_URL, else http://localhost:8088). */
+  consoleUrl?: string;
+}
+
+const statusOptionsSchema = optionsSchema.pick({ ecp: true, agent: true, holdTime: true, consoleUrl: true });
+const attemptIdSchema = z.string().regex(/^att-[0-9a-f]{32}$/, 'must be an attempt ID such as att-0123… (32 hex digits)');
+
+/**
+ * What the model may learn later about one of its agent's attempts (e.g. after a "pending" answer): the same
+ * answer a governed call gives, waiting up to the hold time for it to close. Read-only: it never proposes,
+ * decides or runs anything. An attempt of another agent, or none, is answered as unknown (not an error), so an
+ * agent learns nothing about others' attempts. Returns a function; bad options throw an `EcpError` naming the field.
+ */
+export function governedStatusLookup(
+  options: GovernedStatusOptions,
+): (attemptId: string, signal?: AbortSignal) => Promise<GovernedAnswer | string> {
+  const parsed = parseOrThrow(statusOptionsSchema, options, 'status tool options');
+  const holdMs = parsed.holdTime ?? parseDuration(DEFAULT_HOLD_TIME) * 1000;
+  const consoleUrl = parsed.consoleUrl ?? process.env.ECP_CONSOLE_URL ?? DEFAULT_CONSOLE_URL;
+  return async (attemptId, signal) => {
+    const unknown = `UNKNOWN ATTEMPT: ${attemptId} is not an attempt of agent ${parsed.agent}.`;
+    if (!attemptIdSchema.safeParse(attemptId).success) return unknown;
+    let record: AttemptRecord;
+    try {
+      record = await options.ecp.getRecord(attemptId);
+    } catch (err) {
+      if (err instanceof EcpError && err.code === 'not_found') return unknown;
+      throw err;
+    }
+    if (record.proposal.agent !== parsed.agent) return unknown;
+    const closed = await waitForClose(options.ecp, attemptId, holdMs, signal);
+    return answerFor(closed ?? (await options.ecp.getRecord(attemptId)), consoleUrl);
+  };
+}

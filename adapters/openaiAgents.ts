@@ -1,6 +1,13 @@
 import { tool, type FunctionTool, type RunContext } from '@openai/agents';
-import type { z } from 'zod';
-import { resolveGovernedAction, runGovernedCall, type GovernedActionOptions } from './governedCall';
+import { z } from 'zod';
+import type { GovernedAnswer } from './answers';
+import {
+  governedStatusLookup,
+  resolveGovernedAction,
+  runGovernedCall,
+  type GovernedActionOptions,
+  type GovernedStatusOptions,
+} from './governedCall';
 
 /** A governed tool for the OpenAI Agents SDK: name, description, zod parameters, and how calls become proposals. */
 export interface GovernedAgentToolOptions<Parameters extends z.ZodObject> extends Omit<
@@ -46,10 +53,33 @@ export function governedAgentTool<Parameters extends z.ZodObject>(
     parameters: options.parameters as z.ZodObject,
     ...(options.errorFunction !== undefined ? { errorFunction: options.errorFunction } : {}),
     execute: async (input, _context, details) => {
-      const answer = await runGovernedCall(action, input as z.output<Parameters>, details?.toolCall?.callId, details?.signal);
-      if (answer.outcome !== 'succeeded') return answer.text;
-      return typeof answer.result === 'string' ? answer.result : JSON.stringify(answer.result ?? null);
+      return modelText(await runGovernedCall(action, input as z.output<Parameters>, details?.toolCall?.callId, details?.signal));
     },
   });
   return made as unknown as FunctionTool<unknown, Parameters, string>;
+}
+
+/**
+ * A read-only Agents SDK tool (`ecp_attempt_status` unless named otherwise) the model calls with an attempt ID (from
+ * a "pending" answer) to learn its outcome, as the same string a governed tool answers. Only attempts of
+ * `options.agent` are reported; any other ID is answered as unknown. Proposes, decides and runs nothing.
+ */
+export function governedAgentStatusTool(options: GovernedStatusOptions & { name?: string }): FunctionTool<unknown, z.ZodObject, string> {
+  const lookup = governedStatusLookup(options);
+  const made = tool({
+    name: options.name ?? 'ecp_attempt_status',
+    description: 'Look up the outcome of an earlier governed action by its attempt ID (e.g. one pending human approval).',
+    parameters: z.object({ attemptId: z.string().describe('the attempt ID, att-…') }),
+    execute: async ({ attemptId }, _context, details) => {
+      const answer = await lookup(attemptId, details?.signal);
+      return typeof answer === 'string' ? answer : modelText(answer);
+    },
+  });
+  return made as unknown as FunctionTool<unknown, z.ZodObject, string>;
+}
+
+/** The string the model reads: the executor's result as JSON when the attempt succeeded, else the answer's text. */
+function modelText(answer: GovernedAnswer): string {
+  if (answer.outcome !== 'succeeded') return answer.text;
+  return typeof answer.result === 'string' ? answer.result : JSON.stringify(answer.result ?? null);
 }

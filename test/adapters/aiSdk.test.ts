@@ -2,7 +2,7 @@ import { generateText, stepCountIs } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { governedTool } from '../../adapters/aiSdk';
+import { governedStatusTool, governedTool } from '../../adapters/aiSdk';
 import { idempotencyKeyFor } from '../../adapters/idempotency';
 import { attemptIdFor } from '../../common';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
@@ -113,11 +113,19 @@ describe('governedTool (Vercel AI SDK) against the real plane', () => {
     expect(output.value).toMatch(/until \d{4}-\d\d-\d\dT/);
     expect(refundsOf('order-1003')).toHaveLength(0);
 
+    // The status tool: still pending before the decision; another agent's status tool learns nothing about it.
+    const status = governedStatusTool({ ecp: plane.ecp, agent: 'refund-bot', holdTime: '1s', consoleUrl: 'http://console.test' });
+    const options = { toolCallId: 'ai-status', messages: [], context: {} };
+    expect(await status.execute!({ attemptId }, options)).toMatch(/^PENDING HUMAN APPROVAL/);
+    const otherAgent = governedStatusTool({ ecp: plane.ecp, agent: 'deploy-bot', holdTime: '1s' });
+    expect(await otherAgent.execute!({ attemptId }, options)).toBe(`UNKNOWN ATTEMPT: ${attemptId} is not an attempt of agent deploy-bot.`);
+
     const decision = await plane.ecp.decide(attemptId, { human: 'alice', verdict: 'approve', privateKey: plane.key('alice') });
     expect(decision.accepted).toBe(true);
     expect((await plane.ecp.awaitOutcome(attemptId)).status).toBe('SUCCEEDED');
     expect(refundsOf('order-1003')).toHaveLength(1);
     expect(plane.target.effects.filter((e) => e.idempotencyKey === attemptId)).toHaveLength(1);
+    expect(await status.execute!({ attemptId }, options)).toMatchObject({ status: 201, body: { orderId: 'order-1003', amount: 20_000 } });
 
     // The framework re-running the same tool call reaches the same attempt: its result, and no second refund.
     const again = await governed.execute!(

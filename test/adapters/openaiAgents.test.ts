@@ -1,7 +1,7 @@
-import { Agent, Runner, Usage, type AgentInputItem, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
+import { Agent, RunContext, Runner, Usage, type AgentInputItem, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { governedAgentTool } from '../../adapters/openaiAgents';
+import { governedAgentStatusTool, governedAgentTool } from '../../adapters/openaiAgents';
 import { idempotencyKeyFor } from '../../adapters/idempotency';
 import { attemptIdFor } from '../../common';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
@@ -104,10 +104,19 @@ describe('governedAgentTool (OpenAI Agents SDK) against the real plane', () => {
     expect(text).toMatch(/until \d{4}-\d\d-\d\dT/);
     expect(refundsOf('order-1003')).toHaveLength(0);
 
+    // The status tool: still pending before the decision; another agent's status tool learns nothing about it.
+    const status = governedAgentStatusTool({ ecp: plane.ecp, agent: 'refund-bot', holdTime: '1s', consoleUrl: 'http://console.test' });
+    const ask = (tool: typeof status) => tool.invoke(new RunContext(), JSON.stringify({ attemptId }));
+    expect(status.name).toBe('ecp_attempt_status');
+    expect(await ask(status)).toMatch(/^PENDING HUMAN APPROVAL/);
+    const otherAgent = governedAgentStatusTool({ ecp: plane.ecp, agent: 'deploy-bot', holdTime: '1s' });
+    expect(await ask(otherAgent)).toBe(`UNKNOWN ATTEMPT: ${attemptId} is not an attempt of agent deploy-bot.`);
+
     const decision = await plane.ecp.decide(attemptId, { human: 'alice', verdict: 'approve', privateKey: plane.key('alice') });
     expect(decision.accepted).toBe(true);
     expect((await plane.ecp.awaitOutcome(attemptId)).status).toBe('SUCCEEDED');
     expect(plane.target.effects.filter((e) => e.idempotencyKey === attemptId)).toHaveLength(1);
+    expect(JSON.parse(await ask(status))).toMatchObject({ status: 201, body: { orderId: 'order-1003', amount: 20_000 } });
 
     // The same run replayed (the same function call ID) reaches the same attempt: its result, no second refund.
     const replay = new ScriptedModel('oa-call-large', { orderId: 'order-1003', amount: 20_000, reason: 'never arrived' });
