@@ -28,6 +28,8 @@ export default defineConfig({
         },
       },
       { test: { name: 'audit', include: ['test/audit/**/*.test.ts'], ...temporalSuite } },
+      // Governed tools of agent frameworks (adapters/), driven by each framework's own mock model against a real plane.
+      { test: { name: 'adapters', include: ['test/adapters/**/*.test.ts'], ...temporalSuite } },
       // The integrity attacks (floods, forged packs, phantom listings) are sized to prove their bounds and run always.
       { test: { name: 'integrity', include: ['test/attacks/integrity/**/*.test.ts'], ...temporalSuite, testTimeout: 600_000 } },
       // Fault and attack suites: hundreds of attempts against real processes, minutes each. Only with
