@@ -25,7 +25,7 @@ import {
   loadCodeIdentities,
   loadDirectoryVersions,
 } from '../trustStore';
-import type { KeptStore } from '../store/kept';
+import { LocalKeptStore, type KeptStore } from '../store/kept';
 import type { CheckResult } from './verifyAuthority';
 import type { EvidencePack } from './schema';
 
@@ -108,9 +108,10 @@ export async function planeTrustRootFrom(
   config: Pick<PlaneConfig, 'file' | 'directory' | 'directoryVersion'>,
   kept: KeptStore,
 ): Promise<TrustRoot> {
+  const local = kept instanceof LocalKeptStore;
   return trustRootOf(config, await keptDirectoryVersions(kept), await keptCodeIdentities(kept), {
-    directories: kept.location,
-    code: kept.location,
+    directories: local ? kept.folder('directories') : kept.location,
+    code: local ? kept.folder('code-identities') : kept.location,
   });
 }
 
