@@ -4,6 +4,7 @@ import { FailureType } from '../common/errors';
 import { EcpClient } from '../client/ecpClient';
 import type { Archive } from '../audit/archive/archive';
 import type { PlaneRuntime } from '../config/runtime';
+import type { KeptStore } from '../audit/store/kept';
 import { sealClosedSince, type SealWindowInput, type SealWindowResult } from '../audit/archive/sealer';
 
 export type SealClosedAttemptsInput = SealWindowInput;
@@ -21,10 +22,12 @@ export interface SealClosedAttemptsResult extends Omit<SealWindowResult, 'sealed
 
 const REPORTED = 20;
 
-/** Where this worker seals evidence packs, and the data dir whose policy-bundle store helps export them. */
+/** Where this worker seals evidence packs, and where the policy bundles that help export them are kept. */
 export interface ArchiveBinding {
   archive: Archive;
   dataDir: string;
+  /** The plane's kept versions (e.g. the shared store every worker uses); without it, `dataDir`'s. */
+  kept?: KeptStore;
 }
 
 /**
@@ -49,7 +52,9 @@ export function createArchiveActivities(runtime: PlaneRuntime, binding: ArchiveB
       }
       const ctx = Context.current();
       const ecp = new EcpClient(ctx.client, runtime.config);
-      const result = await sealClosedSince(binding.archive, ecp, input, { dataDir: binding.dataDir }, (done) => ctx.heartbeat(done));
+      const result = await sealClosedSince(binding.archive, ecp, input, { dataDir: binding.dataDir, kept: binding.kept }, (done) =>
+        ctx.heartbeat(done),
+      );
       return {
         watermark: result.watermark,
         already: result.already,

@@ -1,13 +1,14 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestOf } from '../common/canonical';
 import type { PolicyBundle } from '../policy/bundle';
 import { packPolicyBundleSchema, type PackPolicyBundle } from './pack/schema';
+import { keepFile, listFiles, type KeptDocument, type KeptStore } from './store/kept';
 
 /**
- * Content-addressed store of every policy bundle version a plane has loaded: `<dataDir>/policy-bundles/`. History
- * pins only a bundle's version digest; this keeps the text behind each digest so an evidence pack can be exported
- * after the policies have changed. Files are write-once (same name ⇒ same content) and never deleted by ECP.
+ * Content-addressed store of every policy bundle version a plane has loaded: `<dataDir>/policy-bundles/` by default,
+ * or the shared store (`ECP_STORE_URL`, audit/store/). History pins only a bundle's version digest; this keeps the
+ * text behind each digest so an evidence pack can be exported after the policies have changed. Documents are
+ * write-once (same name ⇒ same content) and never deleted by ECP.
  */
 export function policyBundleStoreDir(dataDir: string): string {
   return join(dataDir, 'policy-bundles');
@@ -28,34 +29,39 @@ const fileName = (part: PackPolicyBundle) =>
     .replace(/^sha256:/, '')
     .slice(0, 16)}.json`;
 
-/** Saves a loaded bundle (idempotent). Written to a temp file and renamed, so a reader never sees half a file. */
+const prefixOf = (version: string) => `${version.replace(/^sha256:/, '')}.`;
+const textOf = (part: PackPolicyBundle) => `${JSON.stringify(part, null, 2)}\n`;
+
+/** Saves a loaded bundle in a data dir (idempotent). Written to a temp file and renamed, so a reader never sees half a file. */
 export function storePolicyBundle(dataDir: string, bundle: PolicyBundle): string {
-  const dir = policyBundleStoreDir(dataDir);
-  mkdirSync(dir, { recursive: true });
   const part = packPolicyBundle(bundle);
-  const path = join(dir, fileName(part));
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(part, null, 2)}\n`);
-  renameSync(tmp, path);
-  return path;
+  return keepFile(policyBundleStoreDir(dataDir), fileName(part), textOf(part));
+}
+
+/** Keeps a loaded bundle in a store (idempotent: same name ⇒ same content, so a retry or a second worker is harmless). */
+export async function keepPolicyBundle(store: KeptStore, bundle: PolicyBundle): Promise<void> {
+  const part = packPolicyBundle(bundle);
+  await store.keep('policy-bundles', fileName(part), textOf(part));
 }
 
 /**
- * Every stored bundle with this version digest whose content still hashes to it (a damaged file is skipped). Usually
- * one; more only when the same policies were loaded with different default deadlines.
+ * Every bundle in a data dir with this version digest whose content still hashes to it (a damaged file is skipped).
+ * Usually one; more only when the same policies were loaded with different default deadlines.
  */
 export function findStoredPolicyBundles(dataDir: string, version: string): PackPolicyBundle[] {
-  const prefix = `${version.replace(/^sha256:/, '')}.`;
-  let names: string[];
-  try {
-    names = readdirSync(policyBundleStoreDir(dataDir)).filter((n) => n.startsWith(prefix) && n.endsWith('.json'));
-  } catch {
-    return [];
-  }
+  return trustedBundles(listFiles(policyBundleStoreDir(dataDir), prefixOf(version)), version);
+}
+
+/** `findStoredPolicyBundles` over any store. */
+export async function findKeptPolicyBundles(store: KeptStore, version: string): Promise<PackPolicyBundle[]> {
+  return trustedBundles(await store.list('policy-bundles', prefixOf(version)), version);
+}
+
+function trustedBundles(documents: KeptDocument[], version: string): PackPolicyBundle[] {
   const found: PackPolicyBundle[] = [];
-  for (const name of names.sort()) {
+  for (const { text } of documents) {
     try {
-      const part = packPolicyBundleSchema.parse(JSON.parse(readFileSync(join(policyBundleStoreDir(dataDir), name), 'utf8')));
+      const part = packPolicyBundleSchema.parse(JSON.parse(text));
       if (digestOf({ schema: part.schemaText, policies: part.policies }) === version) found.push(part);
     } catch {
       // Not a bundle we can trust: ignore it; export fails with a clear message if nothing else has the version.

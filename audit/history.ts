@@ -2,6 +2,15 @@ import type { HistoryJson } from './pack/schema';
 import type { JSONPayload } from './payloads';
 
 /** A history event in proto3 JSON; only the attributes ECP reads are typed. */
+/**
+ * A failure as history stores it. ECP's failure converter moves the message into `encodedAttributes` (a payload the
+ * codec encrypts); `message` then reads "Encoded failure". Read it with `failureText` (audit/timeline.ts).
+ */
+export interface HistoryFailure {
+  message?: string;
+  encodedAttributes?: JSONPayload;
+}
+
 export interface HistoryEvent {
   eventId: string | number;
   eventTime?: string;
@@ -11,14 +20,14 @@ export interface HistoryEvent {
   workflowTaskStartedEventAttributes?: { workerVersion?: { buildId?: string } };
   workflowTaskCompletedEventAttributes?: { workerVersion?: { buildId?: string }; binaryChecksum?: string };
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string }; activityId?: string };
-  activityTaskStartedEventAttributes?: { scheduledEventId?: string; attempt?: number; lastFailure?: { message?: string } };
+  activityTaskStartedEventAttributes?: { scheduledEventId?: string; attempt?: number; lastFailure?: HistoryFailure };
   activityTaskCompletedEventAttributes?: { scheduledEventId?: string; result?: { payloads?: JSONPayload[] } };
-  activityTaskFailedEventAttributes?: { scheduledEventId?: string; failure?: { message?: string } };
-  activityTaskTimedOutEventAttributes?: { scheduledEventId?: string; failure?: { message?: string } };
+  activityTaskFailedEventAttributes?: { scheduledEventId?: string; failure?: HistoryFailure };
+  activityTaskTimedOutEventAttributes?: { scheduledEventId?: string; failure?: HistoryFailure };
   markerRecordedEventAttributes?: {
     markerName?: string;
     details?: Record<string, { payloads?: JSONPayload[] }>;
-    failure?: { message?: string };
+    failure?: HistoryFailure;
   };
   timerStartedEventAttributes?: { timerId?: string; startToFireTimeout?: string };
   workflowExecutionSignaledEventAttributes?: { signalName?: string; input?: { payloads?: JSONPayload[] } };
@@ -27,10 +36,10 @@ export interface HistoryEvent {
   };
   workflowExecutionUpdateCompletedEventAttributes?: {
     meta?: { updateId?: string };
-    outcome?: { success?: { payloads?: JSONPayload[] }; failure?: { message?: string } };
+    outcome?: { success?: { payloads?: JSONPayload[] }; failure?: HistoryFailure };
   };
   workflowExecutionCancelRequestedEventAttributes?: { cause?: string; identity?: string };
-  workflowExecutionFailedEventAttributes?: { failure?: { message?: string } };
+  workflowExecutionFailedEventAttributes?: { failure?: HistoryFailure };
 }
 
 export const EVENT = {

@@ -3,9 +3,9 @@ import type { z } from 'zod';
 import type { AttemptRecord, DecisionResult, JsonValue, SignedDecision } from '../common';
 import { adviceSchemas } from '../common/advice';
 import { recordSchemas } from '../common/record';
-import { EVENT, eventsOf, localActivityType, type HistoryEvent } from './history';
+import { EVENT, eventsOf, localActivityType, type HistoryEvent, type HistoryFailure } from './history';
 import type { HistoryJson } from './pack/schema';
-import { decodeFirst } from './payloads';
+import { decodeFirst, decodeJsonPayload } from './payloads';
 
 export type TimelineKind =
   'proposal' | 'context' | 'advice' | 'waiting' | 'decision' | 'deadline' | 'recheck' | 'enforcement' | 'outcome' | 'cancel';
@@ -50,6 +50,16 @@ export async function buildTimeline(
       return await decodeFirst<T>(list as never, converter);
     } catch {
       return null;
+    }
+  };
+  // A failure's message is an encoded (with encryption on: encrypted) payload; without the key it stays unreadable.
+  const failureText = async (failure: HistoryFailure | undefined): Promise<string> => {
+    if (!failure?.encodedAttributes) return failure?.message ?? '';
+    try {
+      const attrs = await decodeJsonPayload<{ message?: unknown }>(failure.encodedAttributes, converter);
+      return typeof attrs?.message === 'string' ? attrs.message : (failure.message ?? '');
+    } catch {
+      return '(failure message encrypted; pass the payload codec to read it)';
     }
   };
   const scheduled = new Map<string, { name: string; at: string; attempts: number }>();
@@ -132,7 +142,7 @@ export async function buildTimeline(
           e,
           kind,
           `${s.name === 'executeAction' ? 'executor' : s.name} failed after ${s.attempts || 1} attempt(s)`,
-          [attrs?.failure?.message ?? ''],
+          [await failureText(attrs?.failure)],
           ms(e.eventTime) - ms(s.at),
         );
         break;
@@ -141,7 +151,7 @@ export async function buildTimeline(
         const name = localActivityType(e);
         if (!name) break;
         const m = e.markerRecordedEventAttributes!;
-        if (m.failure) add(e, name === 'gatherContext' ? 'context' : 'advice', `${name} failed`, [m.failure.message ?? '']);
+        if (m.failure) add(e, name === 'gatherContext' ? 'context' : 'advice', `${name} failed`, [await failureText(m.failure)]);
         else onResult(e, name, await decode(m.details?.result));
         break;
       }
@@ -174,7 +184,9 @@ export async function buildTimeline(
           ? answer.accepted
             ? `accepted — ${answer.message}`
             : `refused (${answer.code}): ${answer.message}`
-          : (attrs.outcome?.failure?.message ?? '?');
+          : attrs.outcome?.failure
+            ? await failureText(attrs.outcome.failure)
+            : '?';
         add(e, 'decision', `decision via update: ${describeDecision(d)}`, [verdict]);
         break;
       }
@@ -202,7 +214,7 @@ export async function buildTimeline(
         if (e.eventType.startsWith('EVENT_TYPE_WORKFLOW_EXECUTION_') && e.eventType !== 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED') {
           if (/FAILED|TIMED_OUT|TERMINATED|CANCELED/.test(e.eventType))
             add(e, 'outcome', `workflow ${e.eventType.replace('EVENT_TYPE_WORKFLOW_EXECUTION_', '').toLowerCase()}`, [
-              e.workflowExecutionFailedEventAttributes?.failure?.message ?? '',
+              await failureText(e.workflowExecutionFailedEventAttributes?.failure),
             ]);
         }
     }

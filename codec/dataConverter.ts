@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { AesGcmPayloadCodec } from './aesGcm';
 import { keyringFromConfig, keyringFromEnv, type PayloadEncryptionConfig, type PayloadKeyring } from './keys';
@@ -29,16 +30,25 @@ export function payloadCodecFor(sources: PayloadKeySources = {}): AesGcmPayloadC
 
 /**
  * The one place a Temporal `DataConverter` is built — for the worker, `EcpClient.connect` (CLI, console, audit tools)
- * and the evidence-pack verifier — so every party encrypts and decrypts alike. Codecs run outside the workflow
+ * and the evidence-pack verifier — so every party encrypts and decrypts alike (payloads and failure messages). Codecs run outside the workflow
  * sandbox, so the workflow bundle is unaffected.
  */
 export function dataConverterFor(sources: PayloadKeySources = {}): DataConverter {
   return dataConverterWith(payloadCodecFor(sources));
 }
 
-/** A data converter around an existing codec (so the caller can keep it and swap its keys on reload). */
+/**
+ * The failure converter every party loads (common/failureConverter.cjs): failure messages and stack traces travel as
+ * an encoded payload, so the codec encrypts them too. Workflow bundles name the same file (workflows/bundle.ts).
+ */
+export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('../common/failureConverter.cjs', import.meta.url));
+
+/**
+ * A data converter around an existing codec (so the caller can keep it and swap its keys on reload). Failures' common
+ * attributes (message, stack trace) are encoded, so with encryption on no error text reaches history in plaintext.
+ */
 export function dataConverterWith(codec: AesGcmPayloadCodec): DataConverter {
-  return { payloadCodecs: [codec] };
+  return { payloadCodecs: [codec], failureConverterPath: FAILURE_CONVERTER_PATH };
 }
 
 /** Decodes payloads as stored in history (the last codec applied on encode is the first undone). */

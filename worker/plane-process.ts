@@ -7,8 +7,10 @@ import { dataConverterWith, payloadCodecFor, resolvePayloadKeyring } from '../co
 import { startPlaneCodecServer } from '../codec/planeCodecServer';
 import { Archive } from '../audit/archive/archive';
 import { archiveSettingsFromEnv, ensureArchiver, type ArchiveSettings } from '../audit/archive/archiverControl';
-import { policyBundleStoreDir, storePolicyBundle } from '../audit/bundleStore';
-import { directoryStoreDir, storeCodeIdentity, storeDirectoryVersion } from '../audit/trustStore';
+import { keepPolicyBundle } from '../audit/bundleStore';
+import { keepCodeIdentity, keepDirectoryVersion } from '../audit/trustStore';
+import { openPlaneStores } from '../audit/store/open';
+import type { KeptStore } from '../audit/store/kept';
 import type { PlaneConfig } from '../config/load';
 import type { PolicyBundle } from '../policy/bundle';
 import { startEmbeddedServer, type EmbeddedServer } from './devServer';
@@ -61,15 +63,20 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
     );
   }
   const runtime = new PlaneRuntime(options.configPath, options.extensions);
-  rememberPolicyBundle(options.dataDir, runtime.config.bundle, log);
-  rememberDirectory(options.dataDir, runtime.config, log);
+  const archiveSettings = options.archive ?? archiveSettingsFromEnv(options.dataDir);
+  // The archive and kept versions: the data dir, or the store every worker shares (ECP_STORE_URL). A shared store
+  // that cannot be reached stops the plane here (fail closed) rather than at its first seal.
+  const stores = openPlaneStores({ dataDir: options.dataDir, archiveDir: archiveSettings.dir });
+  await stores.ready();
+  if (stores.kind !== 'local') log(`shared store: ${stores.location} (archive, policy bundles, directory versions, code identities)`);
+  await rememberPolicyBundle(stores.kept, runtime.config.bundle, log);
+  await rememberDirectory(stores.kept, runtime.config, log);
   // Payload keys are part of the configuration: an unresolvable key stops the plane before it starts (fail closed).
   const payloadCodec = payloadCodecFor({ config: runtime.config });
   if (payloadCodec.activeKeyId)
     log(`payload encryption on: active key "${payloadCodec.activeKeyId}" (configured: ${payloadCodec.keyIds.join(', ')})`);
   // The key that seals attempts for listing: readers drop every row without a valid seal (client/listingSeal.ts).
   const planeKey = loadOrCreatePlaneKey(options.dataDir);
-  const archiveSettings = options.archive ?? archiveSettingsFromEnv(options.dataDir);
   const target = temporalTargetFromEnv();
   const codecServer = await startPlaneCodecServer({ config: runtime.config, codec: payloadCodec, namespace: target.namespace, log });
   if (codecServer) log(`codec server for the Temporal Web UI: ${codecServer.url} (bearer token or ${codecServer.url}/login)`);
@@ -99,18 +106,19 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
     log(`warning: could not register search attributes (${(err as Error).message}); ask your Temporal operator to add them`);
   }
   await warnOnMissingServerLimits(new Client({ connection, namespace: target.namespace }), log);
-  const archive = archiveSettings.enabled ? Archive.local(archiveSettings.dir) : null;
+  const archive = archiveSettings.enabled ? new Archive(stores.archive) : null;
   const worker = await createPlaneWorker({
     connection: nativeConnection,
     namespace: target.namespace,
     runtime,
     payloadCodec,
     planeKey,
-    archive: archive ? { archive, dataDir: options.dataDir } : null,
+    archive: archive ? { archive, dataDir: options.dataDir, kept: stores.kept } : null,
     dataDir: options.dataDir,
+    kept: stores.kept,
     log,
   });
-  if (worker.options.buildId) rememberCodeIdentity(options.dataDir, worker.options.buildId, log);
+  if (worker.options.buildId) await rememberCodeIdentity(stores.kept, worker.options.buildId, log);
   const done = worker.run();
   if (archive) {
     // The archiver is a singleton workflow: every plane asks for it, the first one starts it.
@@ -129,8 +137,8 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   const onHup = () => {
     try {
       const config = runtime.reload();
-      rememberPolicyBundle(options.dataDir, config.bundle, log);
-      rememberDirectory(options.dataDir, config, log);
+      void rememberPolicyBundle(stores.kept, config.bundle, log);
+      void rememberDirectory(stores.kept, config, log);
       try {
         payloadCodec.setKeyring(resolvePayloadKeyring({ config }));
       } catch (err) {
@@ -160,6 +168,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await done.catch(() => {});
         await codecServer?.close();
+        await stores.close();
         if (server) await server.teardown();
         else {
           await connection.close();
@@ -186,12 +195,12 @@ async function warnOnMissingServerLimits(client: Client, log: (line: string) => 
 }
 
 /** Keeps the text of every bundle version the plane runs with, so evidence packs can be exported after a change. */
-function rememberPolicyBundle(dataDir: string, bundle: PolicyBundle, log: (line: string) => void): void {
+async function rememberPolicyBundle(kept: KeptStore, bundle: PolicyBundle, log: (line: string) => void): Promise<void> {
   try {
-    storePolicyBundle(dataDir, bundle);
+    await keepPolicyBundle(kept, bundle);
   } catch (err) {
     log(
-      `warning: could not keep policy bundle ${bundle.version} in ${policyBundleStoreDir(dataDir)} (${(err as Error).message}); evidence packs of its attempts need the policy files then`,
+      `warning: could not keep policy bundle ${bundle.version} in ${kept.location} (${(err as Error).message}); evidence packs of its attempts need the policy files then`,
     );
   }
 }
@@ -200,23 +209,23 @@ function rememberPolicyBundle(dataDir: string, bundle: PolicyBundle, log: (line:
  * Keeps every directory version the plane runs with: `ecp audit verify` trusts a pack's pinned keys, groups and owners
  * only when they are in a directory version the plane kept (the pack's own copy proves nothing against a forger).
  */
-function rememberDirectory(dataDir: string, config: PlaneConfig, log: (line: string) => void): void {
+async function rememberDirectory(kept: KeptStore, config: PlaneConfig, log: (line: string) => void): Promise<void> {
   try {
-    storeDirectoryVersion(dataDir, config.directory);
+    await keepDirectoryVersion(kept, config.directory);
   } catch (err) {
     log(
-      `warning: could not keep directory ${config.directoryVersion} in ${directoryStoreDir(dataDir)} (${(err as Error).message}); evidence packs of its attempts verify against it only while it is the configured one`,
+      `warning: could not keep directory ${config.directoryVersion} in ${kept.location} (${(err as Error).message}); evidence packs of its attempts verify against it only while it is the configured one`,
     );
   }
 }
 
 /** Keeps the workflow code identity (build ID) the plane runs, the code trust root of `ecp audit verify`. */
-function rememberCodeIdentity(dataDir: string, buildId: string, log: (line: string) => void): void {
+async function rememberCodeIdentity(kept: KeptStore, buildId: string, log: (line: string) => void): Promise<void> {
   try {
-    storeCodeIdentity(dataDir, buildId);
+    await keepCodeIdentity(kept, buildId);
   } catch (err) {
     log(
-      `warning: could not keep code identity ${buildId} in ${dataDir} (${(err as Error).message}); its packs verify only where the local workflow code is the same`,
+      `warning: could not keep code identity ${buildId} in ${kept.location} (${(err as Error).message}); its packs verify only where the local workflow code is the same`,
     );
   }
 }

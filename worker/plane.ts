@@ -7,6 +7,7 @@ import type { PlaneRuntime } from '../config/runtime';
 import { planeBuildId, prebundleWorkflows } from '../workflows/bundle';
 import { loadOrCreatePlaneKey } from '../client/listingSeal';
 import { dataDirFromEnv } from '../config/dataDir';
+import { LocalKeptStore, type KeptStore } from '../audit/store/kept';
 import type { AesGcmPayloadCodec } from '../codec/aesGcm';
 import { dataConverterWith, payloadCodecFor } from '../codec/dataConverter';
 import { McpDownstream } from '../activities/mcp/downstream';
@@ -30,6 +31,8 @@ export interface PlaneWorkerOptions {
   dataDir?: string;
   /** Where the worker's MCP lines go (servers listed, tools left out); default: the console. */
   log?: (line: string) => void;
+  /** Where policy bundles built from a changed MCP catalogue are kept for auditors; default: the data directory. */
+  kept?: KeptStore;
 }
 
 /**
@@ -49,7 +52,11 @@ export async function createPlaneWorker(options: PlaneWorkerOptions): Promise<Wo
   const dataDir = options.dataDir ?? dataDirFromEnv();
   let mcp: McpDownstream | null = null;
   if (Object.keys(options.runtime.config.mcp?.servers ?? {}).length > 0) {
-    mcp = new McpDownstream(options.runtime, { dataDir, log: options.log ?? ((line) => console.log(line)) });
+    mcp = new McpDownstream(options.runtime, {
+      dataDir,
+      kept: options.kept ?? new LocalKeptStore(dataDir),
+      log: options.log ?? ((line) => console.log(line)),
+    });
     await mcp.start();
   }
   let worker: Worker;

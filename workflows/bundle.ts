@@ -50,12 +50,20 @@ export function sharedWorkflowModules(): string[] {
   ];
 }
 
+/**
+ * The failure converter inside the sandbox: failures the workflow raises (an update refused, a failed run) carry
+ * their message and stack as an encoded payload the codec encrypts. The same file codec/dataConverter.ts names; a
+ * path, not an import, so no workflow code depends on it at type level.
+ */
+export const WORKFLOW_FAILURE_CONVERTER_PATH = join(WORKFLOWS_DIR, '..', 'common', 'failureConverter.cjs');
+
 /** Bundles the workflow code once per process (webpack is slow; every worker of the process shares it). */
 export function prebundleWorkflows(): Promise<WorkflowBundle> {
   const require = createRequire(import.meta.url);
   cachedBundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve(WORKFLOWS_PATH),
     preloadModules: sharedWorkflowModules(),
+    failureConverterPath: WORKFLOW_FAILURE_CONVERTER_PATH,
     logger: quietLogger,
     // webpack names modules relative to its context (default: the process's cwd); pin it to the package root so the
     // bundle — and so the code identity in build IDs and evidence packs — does not depend on where ecp was started.

@@ -3,7 +3,8 @@ import { digestOf, type JsonValue } from '../../common';
 import type { McpToolDefinition } from '../../common/mcp';
 import type { PlaneRuntime } from '../../config/runtime';
 import { writeMcpCatalogue } from '../../config/mcpCatalogueFile';
-import { storePolicyBundle } from '../../audit/bundleStore';
+import { keepPolicyBundle } from '../../audit/bundleStore';
+import type { KeptStore } from '../../audit/store/kept';
 import { McpServerPool } from './pool';
 
 /** How often servers that could not be listed are tried again. */
@@ -12,8 +13,10 @@ export const MCP_RETRY_INTERVAL_MS = 30_000;
 const MAX_PAGES = 100;
 
 export interface McpDownstreamOptions {
-  /** Where the catalogue file and the kept policy bundles go (`<dataDir>/mcp/catalogue.json`, `<dataDir>/policy-bundles`). */
+  /** Where the catalogue file goes (`<dataDir>/mcp/catalogue.json`). */
   dataDir: string;
+  /** Where each policy bundle built from a changed catalogue is kept for auditors (the plane's kept store). */
+  kept: KeptStore;
   log: (line: string) => void;
 }
 
@@ -71,7 +74,7 @@ export class McpDownstream {
     const before = this.#tools.get(server);
     if (before && digestOf(before as unknown as JsonValue) === digestOf(tools as unknown as JsonValue)) return;
     this.#tools.set(server, tools);
-    this.#apply();
+    await this.#apply();
   }
 
   /** The pool of a configured server (re-created when its configuration changed on a reload). */
@@ -112,7 +115,7 @@ export class McpDownstream {
         }
       }),
     );
-    if (changed || !onlyMissing) this.#apply();
+    if (changed || !onlyMissing) await this.#apply();
   }
 
   #onListChanged(server: string): void {
@@ -137,7 +140,7 @@ export class McpDownstream {
   }
 
   /** Rebuilds the configuration with the current catalogue; keeps the catalogue file and the new bundle. */
-  #apply(): void {
+  async #apply(): Promise<void> {
     const tools = this.servers.flatMap((s) => this.#tools.get(s) ?? []);
     try {
       const config = this.runtime.setMcpTools(tools);
@@ -148,7 +151,8 @@ export class McpDownstream {
         this.options.log(`warning: MCP tool "${tool}" of server "${server}" is left out: ${reason}`);
       }
       writeMcpCatalogue(this.options.dataDir, tools);
-      storePolicyBundle(this.options.dataDir, config.bundle);
+      // Kept before any attempt can pin it, so an auditor always finds the bundle an attempt names.
+      await keepPolicyBundle(this.options.kept, config.bundle);
     } catch (err) {
       this.options.log(
         `warning: the MCP tool catalogue could not be applied; keeping the running configuration: ${(err as Error).message}`,

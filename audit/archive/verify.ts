@@ -77,9 +77,10 @@ export interface VerifyArchiveOptions {
  */
 export async function verifyArchive(dir: string, options: VerifyArchiveOptions = {}): Promise<ArchiveVerification> {
   const store = options.store ?? new LocalDirectoryStore(dir);
-  if (!options.store) {
-    const s = await stat(dir).catch(() => null);
-    if (!s?.isDirectory()) throw new EcpError('not_found', `no archive at ${dir}`);
+  // A folder that is not there is a wrong path, not an empty archive (a database store creates its tables instead).
+  if (store instanceof LocalDirectoryStore) {
+    const s = await stat(store.location).catch(() => null);
+    if (!s?.isDirectory()) throw new EcpError('not_found', `no archive at ${store.location}`);
   }
   const replay = options.replay ?? true;
   const checkpoint = parseCheckpoint(options.checkpoint);

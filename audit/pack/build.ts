@@ -4,7 +4,8 @@ import { EcpError } from '../../common/errors';
 import type { PinnedDirectory } from '../../common/directory';
 import { parseRecord } from '../../common/record';
 import { formatPath, plainIssue } from '../../common/validation';
-import { findStoredPolicyBundles } from '../bundleStore';
+import { findKeptPolicyBundles, findStoredPolicyBundles } from '../bundleStore';
+import type { KeptStore } from '../store/kept';
 import { bundleDigestFromBuildId, CLOSE_EVENTS, EVENT, eventsOf, historyBuildIds, historyWorkflowId } from '../history';
 import { decodeFailure, decodeFirst, loadedConverter } from '../payloads';
 import { historyJsonSchema, type EvidencePack, type HistoryJson, type PackCode, type PackPolicyBundle } from './schema';
@@ -17,6 +18,8 @@ export interface BuildPackOptions {
   policyBundles?: PackPolicyBundle[];
   /** Data dir whose `policy-bundles/` store holds every bundle version the plane has loaded. */
   dataDir?: string;
+  /** The plane's store of kept versions (audit/store/; e.g. the shared PostgreSQL store); searched instead of `dataDir`. */
+  kept?: KeptStore;
   exportedAt?: string;
 }
 
@@ -76,7 +79,7 @@ export async function packFromHistoryJson(input: unknown, options: BuildPackOpti
   // A copy: the part must not alias the record's object (an edit to one would silently change the other).
   const directory: PinnedDirectory = structuredClone(record.context?.directory ?? { version: '', agent: null, humans: {} });
   const version = record.advice?.bundleVersion ?? record.context?.bundleVersion ?? null;
-  const policyBundle = version ? findPolicyBundle(version, options) : null;
+  const policyBundle = version ? await findPolicyBundle(version, options) : null;
   const buildIds = historyBuildIds(history);
   const code: PackCode = {
     ecpVersion: ecpVersion(),
@@ -92,15 +95,23 @@ export async function packFromHistoryJson(input: unknown, options: BuildPackOpti
   });
 }
 
-function findPolicyBundle(version: string, options: BuildPackOptions): PackPolicyBundle {
+async function findPolicyBundle(version: string, options: BuildPackOptions): Promise<PackPolicyBundle> {
   const known = (options.policyBundles ?? []).find((b) => b.version === version);
   if (known) return known;
-  const stored = options.dataDir ? findStoredPolicyBundles(options.dataDir, version) : [];
+  const stored = options.kept
+    ? await findKeptPolicyBundles(options.kept, version)
+    : options.dataDir
+      ? findStoredPolicyBundles(options.dataDir, version)
+      : [];
   if (stored[0]) return stored[0];
+  const where = options.kept
+    ? `the plane's store ${options.kept.location}`
+    : options.dataDir
+      ? `${options.dataDir}/policy-bundles/`
+      : 'a bundle store (pass --data-dir)';
   throw new EcpError(
     'not_found',
-    `policy bundle ${version} (the one the attempt pinned) is neither the configured bundle nor in ` +
-      `${options.dataDir ? `${options.dataDir}/policy-bundles/` : 'a bundle store (pass --data-dir)'}; ` +
+    `policy bundle ${version} (the one the attempt pinned) is neither the configured bundle nor in ${where}; ` +
       'an evidence pack needs the exact policy texts',
     'policyBundle',
   );

@@ -17,7 +17,15 @@ import { agentIdSchema, digestSchema, groupIdSchema, humanIdSchema } from '../..
 import { formatPath, plainIssue } from '../../common/validation';
 import type { PlaneConfig } from '../../config/load';
 import { bundleDigestFromBuildId } from '../history';
-import { codeIdentityStoreDir, directoryStoreDir, loadCodeIdentities, loadDirectoryVersions } from '../trustStore';
+import {
+  codeIdentityStoreDir,
+  directoryStoreDir,
+  keptCodeIdentities,
+  keptDirectoryVersions,
+  loadCodeIdentities,
+  loadDirectoryVersions,
+} from '../trustStore';
+import { LocalKeptStore, type KeptStore } from '../store/kept';
 import type { CheckResult } from './verifyAuthority';
 import type { EvidencePack } from './schema';
 
@@ -86,13 +94,39 @@ export function summarizeTrustRoot(trust: TrustRoot): TrustRootSummary {
  * `<dataDir>/directories/`, and every code identity it kept in `<dataDir>/code-identities/`.
  */
 export function planeTrustRoot(config: Pick<PlaneConfig, 'file' | 'directory' | 'directoryVersion'>, dataDir: string): TrustRoot {
-  const directories = new Map(loadDirectoryVersions(dataDir));
+  return trustRootOf(config, loadDirectoryVersions(dataDir), loadCodeIdentities(dataDir), {
+    directories: directoryStoreDir(dataDir),
+    code: codeIdentityStoreDir(dataDir),
+  });
+}
+
+/**
+ * `planeTrustRoot` over the plane's stores (audit/store/): with a shared store, every directory version and code
+ * identity any worker of the plane kept, whichever machine the auditor verifies on. Reads only; safe to repeat.
+ */
+export async function planeTrustRootFrom(
+  config: Pick<PlaneConfig, 'file' | 'directory' | 'directoryVersion'>,
+  kept: KeptStore,
+): Promise<TrustRoot> {
+  const local = kept instanceof LocalKeptStore;
+  return trustRootOf(config, await keptDirectoryVersions(kept), await keptCodeIdentities(kept), {
+    directories: local ? kept.folder('directories') : kept.location,
+    code: local ? kept.folder('code-identities') : kept.location,
+  });
+}
+
+function trustRootOf(
+  config: Pick<PlaneConfig, 'file' | 'directory' | 'directoryVersion'>,
+  keptDirectories: Map<string, Directory>,
+  codeDigests: Set<string>,
+  where: { directories: string; code: string },
+): TrustRoot {
+  const directories = new Map(keptDirectories);
   const kept = directories.size;
   directories.set(config.directoryVersion, config.directory);
-  const codeDigests = loadCodeIdentities(dataDir);
   return {
     kind: 'plane',
-    source: `plane configuration ${config.file} + ${kept} kept directory version(s) in ${directoryStoreDir(dataDir)} + ${codeDigests.size} kept code identit${codeDigests.size === 1 ? 'y' : 'ies'} in ${codeIdentityStoreDir(dataDir)}`,
+    source: `plane configuration ${config.file} + ${kept} kept directory version(s) in ${where.directories} + ${codeDigests.size} kept code identit${codeDigests.size === 1 ? 'y' : 'ies'} in ${where.code}`,
     directories,
     current: config.directoryVersion,
     keys: null,

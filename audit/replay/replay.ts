@@ -5,7 +5,13 @@ import type { HistoryAndWorkflowId } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type InjectedSinks, type LogLevel } from '@temporalio/worker';
-import { prebundleWorkflows, sharedWorkflowModules, workflowCodeDigest, WORKFLOWS_PATH } from '../../workflows/bundle';
+import {
+  prebundleWorkflows,
+  sharedWorkflowModules,
+  WORKFLOW_FAILURE_CONVERTER_PATH,
+  workflowCodeDigest,
+  WORKFLOWS_PATH,
+} from '../../workflows/bundle';
 import type { ReplayCaptureSinks } from './captureResult';
 
 const CAPTURE_PATH = join(dirname(fileURLToPath(import.meta.url)), 'captureResult.ts');
@@ -22,6 +28,7 @@ function replayWorkflowBundle(): Promise<WorkflowBundle> {
     workflowsPath: require.resolve(WORKFLOWS_PATH),
     workflowInterceptorModules: [require.resolve(CAPTURE_PATH)],
     preloadModules: sharedWorkflowModules(),
+    failureConverterPath: WORKFLOW_FAILURE_CONVERTER_PATH,
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
   });
   return replayBundle;

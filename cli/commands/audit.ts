@@ -11,6 +11,7 @@ import { EXIT, exitCodeForEcpError, type ExitCode } from '../exitCodes';
 import { bold, dim, green, note, print, printJson, red, yellow } from '../format';
 import { action, examples } from '../run';
 import { registerAuditArchiveCommands } from './auditArchive';
+import { archiveStoreFor, storesFor } from './auditSources';
 
 /** `ecp audit …`: evidence packs (export, verify) plus the archive commands registered by auditArchive.ts. */
 export function registerAuditCommands(program: Command): Command {
@@ -65,7 +66,8 @@ function registerExport(audit: Command): void {
       'after',
       `${examples('ecp audit export att-0123456789abcdef0123456789abcdef', 'temporal workflow show -w att-… --output json > h.json && ecp audit export --history h.json')}
 
-The policy texts come from the configured bundle or <data-dir>/policy-bundles/ (every version the plane has loaded).`,
+The policy texts come from the configured bundle or the versions the plane kept: <data-dir>/policy-bundles/, or the
+shared store when ECP_STORE_URL is set (every version any worker has loaded).`,
     )
     .action(
       action<ExportOptions>(async (ctx, o, [attemptId]) => {
@@ -77,7 +79,7 @@ The policy texts come from the configured bundle or <data-dir>/policy-bundles/ (
           const { packFromHistoryJson } = await import('../../audit/pack/build');
           pack = await packFromHistoryJson(readJsonFile(o.history, 'history file'), {
             policyBundles,
-            dataDir: ctx.dataDir,
+            kept: (await storesFor(ctx)).kept,
             dataConverter: await dataConverterOf(ctx),
           });
           if (attemptId && attemptId !== pack.attemptId)
@@ -85,7 +87,7 @@ The policy texts come from the configured bundle or <data-dir>/policy-bundles/ (
         } else {
           if (!attemptId) throw new EcpError('invalid_input', 'name the attempt to export, or pass --history <file>', 'attempt');
           const { exportEvidencePack } = await import('../../audit/pack/export');
-          pack = await exportEvidencePack(await ctx.client(), attemptId, { policyBundles, dataDir: ctx.dataDir });
+          pack = await exportEvidencePack(await ctx.client(), attemptId, { policyBundles, kept: (await storesFor(ctx)).kept });
         }
         const { packBytes, writePack } = await import('../../audit/pack/io');
         const file = resolve(o.output ?? `${pack.attemptId}.ecp-pack.json`);
@@ -98,7 +100,7 @@ The policy texts come from the configured bundle or <data-dir>/policy-bundles/ (
 }
 
 interface VerifyOptions {
-  archive?: string;
+  archive?: string | true;
   trust?: string;
   checkpoint?: string;
   replay: boolean;
@@ -115,7 +117,10 @@ function registerVerify(audit: Command): void {
       'verify evidence packs offline (no Temporal server): digests, signatures, quorum and separation of duties, policy, replay against the workflow code',
     )
     .argument('[packs...]', 'evidence pack files')
-    .option('--archive <dir>', 'verify a whole evidence archive (hash chain + every pack) instead')
+    .option(
+      '--archive [dir|url]',
+      "verify a whole evidence archive (hash chain + every pack) instead: a folder, a postgres:// URL, or (no value) the plane's: ECP_STORE_URL, else ECP_ARCHIVE_DIR, else <data-dir>/archive",
+    )
     .option('--checkpoint <head>', 'with --archive: a head recorded earlier (<seq>:sha256:<hex>) that must still be there')
     .option(
       '--trust <file>',
@@ -126,12 +131,12 @@ function registerVerify(audit: Command): void {
     .option('--json', 'print the results as JSON')
     .addHelpText(
       'after',
-      `${examples('ecp audit verify att-….ecp-pack.json', 'ecp audit verify packs/*.json --json', 'ecp audit verify --archive .ecp-data/archive')}
+      `${examples('ecp audit verify att-….ecp-pack.json', 'ecp audit verify packs/*.json --json', 'ecp audit verify --archive .ecp-data/archive', 'ECP_STORE_URL=postgres://… ecp audit verify --archive')}
 
 Trust root: the pack's own directory proves nothing against a forger, so every signing key, group, agent owner and
 code identity must be in a trust root outside the pack: --trust <file>, else the plane's configuration (--config,
 ECP_CONFIG or the demo's) with the directory versions and code identities the plane keeps in <data-dir>/directories/
-and <data-dir>/code-identities/. Without either, packs are only checked for consistency: CONSISTENT — NOT VERIFIED.
+and <data-dir>/code-identities/ (or in the shared store when ECP_STORE_URL is set). Without either, packs are only checked for consistency: CONSISTENT — NOT VERIFIED.
 
 Exit codes: 0 every pack PASSes against a trust root, 7 a pack (or the archive) FAILs verification, 8 consistent
 but NOT verified (no trust root), 2 a file is not a valid pack or the trust file is invalid.`,
@@ -154,10 +159,10 @@ but NOT verified (no trust root), 2 a file is not a valid pack or the trust file
  * versions and code identities kept in the data dir, else none (the verdict is then at best CONSISTENT).
  */
 async function trustRootOf(ctx: CliContext, o: VerifyOptions): Promise<TrustRoot | null> {
-  const { planeTrustRoot, trustRootFromFile } = await import('../../audit/pack/trust');
+  const { planeTrustRootFrom, trustRootFromFile } = await import('../../audit/pack/trust');
   if (o.trust) return trustRootFromFile(resolve(o.trust));
   const config = await ctx.optionalConfig();
-  return config ? planeTrustRoot(config, ctx.dataDir) : null;
+  return config ? planeTrustRootFrom(config, (await storesFor(ctx)).kept) : null;
 }
 
 const NOT_VERIFIED = 'CONSISTENT — NOT VERIFIED against a trust root';
@@ -234,7 +239,10 @@ async function verifyArchiveCommand(ctx: CliContext, o: VerifyOptions): Promise<
   }
   try {
     const trust = await trustRootOf(ctx, o);
-    const result = await verifyArchive(resolve(o.archive!), {
+    const explicit = typeof o.archive === 'string' ? o.archive : undefined;
+    const store = await archiveStoreFor(ctx, explicit);
+    const result = await verifyArchive(store.location, {
+      store,
       replay: o.replay,
       checkpoint: o.checkpoint,
       dataConverter: await dataConverterOf(ctx),

@@ -5,7 +5,7 @@ import { dim, note, print, printJson, table } from '../format';
 import { action, examples } from '../run';
 import { registerAuditBacktest } from './auditBacktest';
 import { registerAuditList } from './auditList';
-import { archiveFor, optionalClient } from './auditSources';
+import { archiveFor, optionalClient, storesFor } from './auditSources';
 
 interface ArchiveOptions {
   archive?: string;
@@ -22,7 +22,10 @@ export function registerAuditArchiveCommands(audit: Command): void {
     )
     .argument('[attempt...]', 'attempt IDs to archive')
     .option('--all-retained', 'every closed attempt Temporal still retains (e.g. those closed before archiving was on)')
-    .option('--archive <dir>', 'archive directory (default: $ECP_ARCHIVE_DIR, else <data-dir>/archive)')
+    .option(
+      '--archive <dir|url>',
+      'archive: a folder or a postgres:// URL (default: $ECP_STORE_URL, else $ECP_ARCHIVE_DIR, else <data-dir>/archive)',
+    )
     .option('--json', 'print JSON')
     .addHelpText('after', examples('ecp audit archive att-3f2a…', 'ecp audit archive --all-retained'))
     .action(
@@ -31,6 +34,7 @@ export function registerAuditArchiveCommands(audit: Command): void {
         if (attemptIds.length === 0 && !o.allRetained)
           throw new EcpError('invalid_input', 'name attempts to archive, or pass --all-retained', 'attempt');
         const archive = await archiveFor(ctx, o.archive);
+        const kept = (await storesFor(ctx)).kept; // the bundles every worker kept (shared store or data dir)
         const ecp = await ctx.client();
         const { sealAttempt, listClosedAttempts, ExportFailed } = await import('../../audit/archive/sealer');
         const targets = [...attemptIds];
@@ -40,7 +44,7 @@ export function registerAuditArchiveCommands(audit: Command): void {
         let exit: ExitCode = EXIT.ok;
         for (const attemptId of targets) {
           try {
-            const r = await sealAttempt(archive, ecp, attemptId, { dataDir: ctx.dataDir });
+            const r = await sealAttempt(archive, ecp, attemptId, { dataDir: ctx.dataDir, kept });
             results.push({ attemptId, outcome: r.outcome, seq: r.entry.seq, object: r.entry.object.sha256, error: null });
           } catch (err) {
             // With --all-retained an attempt that has no record (terminated, invalid start) is reported, not fatal.
@@ -75,7 +79,10 @@ export function registerAuditArchiveCommands(audit: Command): void {
     .description(
       "the archive's size and head (record the head elsewhere: `ecp audit verify --archive <dir> --checkpoint <head>` then detects a cut-off tail), and the archiver workflow's progress",
     )
-    .option('--archive <dir>', 'archive directory (default: $ECP_ARCHIVE_DIR, else <data-dir>/archive)')
+    .option(
+      '--archive <dir|url>',
+      'archive: a folder or a postgres:// URL (default: $ECP_STORE_URL, else $ECP_ARCHIVE_DIR, else <data-dir>/archive)',
+    )
     .option('--offline', "do not ask Temporal for the archiver workflow's status")
     .option('--json', 'print JSON')
     .action(

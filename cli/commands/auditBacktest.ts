@@ -39,7 +39,10 @@ export function registerAuditBacktest(audit: Command): void {
     .option('--until <time>', 'attempts proposed before this')
     .option('--agent <id>', "only this agent's attempts")
     .option('--action <type>', 'only attempts of this action type')
-    .option('--archive <dir>', 'archive directory (default: $ECP_ARCHIVE_DIR, else <data-dir>/archive)')
+    .option(
+      '--archive <dir|url>',
+      'archive: a folder or a postgres:// URL (default: $ECP_STORE_URL, else $ECP_ARCHIVE_DIR, else <data-dir>/archive)',
+    )
     .option('--offline', 'use the archive only (do not contact Temporal)')
     .option('--default-deadline <duration>', 'deadline for candidate approval policies without @deadline', DEFAULT_APPROVAL_DEADLINE)
     .option('--all', 'list unchanged attempts too')

@@ -31,7 +31,10 @@ export function registerAuditList(audit: Command): void {
     .option('--approver <human>', 'approved (an accepted approve decision) by this human')
     .option('--since <time>', 'proposed at or after this (ISO 8601, or an age like 24h, 7d)')
     .option('--until <time>', 'proposed before this')
-    .option('--archive <dir>', 'archive directory (default: $ECP_ARCHIVE_DIR, else <data-dir>/archive)')
+    .option(
+      '--archive <dir|url>',
+      'archive: a folder or a postgres:// URL (default: $ECP_STORE_URL, else $ECP_ARCHIVE_DIR, else <data-dir>/archive)',
+    )
     .option('--offline', 'the archive only (do not contact Temporal)')
     .option('--limit <n>', 'at most this many', '500')
     .option('--json', 'print a JSON array')
