@@ -50,11 +50,20 @@ export function sharedWorkflowModules(): string[] {
   ];
 }
 
+/**
+ * The plane's workflow interceptor module (workflows/interceptors.ts: OpenTelemetry's and ECP's telemetry), always in
+ * the bundle: tracing and metrics are switched on the worker (sinks, span processor), never by changing workflow code.
+ */
+export function workflowInterceptorModules(): string[] {
+  return [createRequire(import.meta.url).resolve(join(WORKFLOWS_DIR, 'interceptors.ts'))];
+}
+
 /** Bundles the workflow code once per process (webpack is slow; every worker of the process shares it). */
 export function prebundleWorkflows(): Promise<WorkflowBundle> {
   const require = createRequire(import.meta.url);
   cachedBundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve(WORKFLOWS_PATH),
+    workflowInterceptorModules: workflowInterceptorModules(),
     preloadModules: sharedWorkflowModules(),
     logger: quietLogger,
     // webpack names modules relative to its context (default: the process's cwd); pin it to the package root so the

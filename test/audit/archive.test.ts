@@ -14,6 +14,7 @@ import { exportEvidencePack } from '../../audit/pack/export';
 import { verifyArchive, type ArchiveVerification } from '../../audit/archive/verify';
 import { ARCHIVER_WORKFLOW_ID } from '../../workflows/archiver';
 import { createPlaneWorker } from '../../worker/plane';
+import { planeWorkerTelemetry } from '../../worker/telemetryOptions';
 import { prebundleWorkflows } from '../../workflows/bundle';
 import { refund } from '../helpers/attempts';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
@@ -239,7 +240,11 @@ describe('verifyArchive detects tampering precisely', () => {
   it("the archiver's own history replays deterministically against the workflow code", async () => {
     const history = await plane.ecp.client.workflow.getHandle(ARCHIVER_WORKFLOW_ID).fetchHistory();
     expect(history.events?.length).toBeGreaterThan(10);
-    await Worker.runReplayHistory({ workflowBundle: await prebundleWorkflows() }, history, ARCHIVER_WORKFLOW_ID);
+    await Worker.runReplayHistory(
+      { workflowBundle: await prebundleWorkflows(), sinks: planeWorkerTelemetry().sinks },
+      history,
+      ARCHIVER_WORKFLOW_ID,
+    );
   });
 
   it('lists nothing unexpected in an intact archive', async () => {
