@@ -6,6 +6,7 @@ import { toErrorResponse, validationHook } from './errors';
 import { EcpError } from '../common/errors';
 import { registerAttemptRoutes } from './routes/attempts';
 import { registerEventRoutes } from './routes/events';
+import { registerHealthRoutes } from './routes/health';
 import { registerSessionRoutes } from './routes/session';
 import { registerUiRoutes } from './routes/ui';
 import { SummaryReader } from '../client/summaries';
@@ -42,6 +43,7 @@ export function createConsoleApp(deps: ConsoleDeps): OpenAPIHono<ConsoleEnv> {
     await next();
     c.header('Cache-Control', 'no-store');
   });
+  registerHealthRoutes(app, deps);
   registerSessionRoutes(app, deps);
   app.use('/api/inbox', requireSession(deps));
   app.use('/api/attempts', requireSession(deps));

@@ -9,6 +9,7 @@ import { loadOrCreatePlaneKey } from '../client/listingSeal';
 import { dataDirFromEnv } from '../config/dataDir';
 import type { AesGcmPayloadCodec } from '../codec/aesGcm';
 import { dataConverterWith, payloadCodecFor } from '../codec/dataConverter';
+import { planeWorkerTelemetry, type PlaneTelemetry } from './telemetryOptions';
 
 export interface PlaneWorkerOptions {
   connection: NativeConnection;
@@ -24,6 +25,8 @@ export interface PlaneWorkerOptions {
    * (generated on first start). Readers verify with its public key (client/listingSeal.ts).
    */
   planeKey?: KeyObject;
+  /** Metrics, logs and traces of this worker; absent: none collected (the workflow interceptors still run, idle). */
+  telemetry?: PlaneTelemetry;
   workerOptions?: Partial<WorkerOptions>;
 }
 
@@ -48,6 +51,8 @@ export async function createPlaneWorker(options: PlaneWorkerOptions): Promise<Wo
     // Codecs run outside the workflow sandbox: the workflow bundle needs nothing for encryption.
     dataConverter: dataConverterWith(options.payloadCodec ?? payloadCodecFor({ config: options.runtime.config })),
     maxCachedWorkflows: Number(process.env.ECP_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS),
+    // Sinks and activity interceptors of tracing and telemetry: the bundle's workflow interceptors report through them.
+    ...planeWorkerTelemetry(options.telemetry),
     ...options.workerOptions,
   });
 }
