@@ -14,11 +14,13 @@ let installed: boolean | undefined;
 export function installPlaneRuntime(options: { logger?: Logger; coreMetricsPort: number | null }): boolean {
   if (installed !== undefined) return installed;
   const level = (process.env.ECP_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? 'WARN';
-  const sdk = options.logger?.child({ name: 'temporal' });
+  const sdk = options.logger?.child({ component: 'temporal-sdk' });
   const logger = sdk
     ? new DefaultLogger(level, ({ level: l, message, meta }) => {
         const method = l === 'ERROR' ? 'error' : l === 'WARN' ? 'warn' : l === 'INFO' ? 'info' : l === 'DEBUG' ? 'debug' : 'trace';
-        sdk[method](meta ?? {}, message);
+        // pino serialises errors under `err` only (message, type, stack); the SDK passes them as `error`.
+        const { error, ...rest } = (meta ?? {}) as { error?: unknown };
+        sdk[method](error instanceof Error ? { ...rest, err: error } : (meta ?? {}), message);
       })
     : new DefaultLogger(level);
   try {

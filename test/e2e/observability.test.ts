@@ -143,6 +143,8 @@ beforeAll(async () => {
     new ListingSealVerifier(plane.planeKey),
   );
   await until('the worker to be ready', async () => (await fetch(`${metricsUrl}/readyz`)).status === 200, 120_000);
+  // The console starts right after the plane is ready.
+  await until('the console to listen', async () => (await fetch(consoleUrl)).status > 0);
 });
 
 afterAll(async () => {
