@@ -51,10 +51,15 @@ export function createLogger(
     singleLine: true,
     ignore: 'pid,hostname,time,name,level',
     // Levels below warn read as before (`[ecp] …`); warnings and errors say so.
-    messageFormat: (log, messageKey, levelLabel) =>
-      `[${String(log.name)}] ${(log.level as number) >= 40 ? `${levelLabel.toLowerCase()}: ` : ''}${String(log[messageKey])}`,
+    messageFormat: (log, messageKey) => `[${String(log.name)}] ${severity(log.level)}${String(log[messageKey])}`,
   });
   return pino({ name, level, base: { name } }, stream);
+}
+
+/** `warning: ` / `error: ` before a pretty line at that level; nothing below warn. */
+function severity(level: unknown): string {
+  if (typeof level !== 'number' || level < 40) return '';
+  return level >= 60 ? 'fatal: ' : level >= 50 ? 'error: ' : 'warning: ';
 }
 
 /** The `(line) => void` callback older parts of the plane take, writing through `logger` at info. */

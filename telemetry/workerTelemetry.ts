@@ -13,7 +13,7 @@ export interface WorkerTelemetry {
 
 /**
  * The sinks the workflow interceptor (workflows/interceptors.ts) reports through: counts into `metrics`, one log line
- * per started and per closed attempt with attempt ID, agent and action type. Not called on replay (see
+ * per started (debug) and per closed (info) attempt with attempt ID, agent and action type. Not called on replay (see
  * common/telemetry.ts), so an evicted attempt replaying on another worker is not counted twice.
  */
 export function telemetrySinks({ metrics, logger }: WorkerTelemetry): InjectedSinks<EcpTelemetrySinks> {
@@ -22,7 +22,7 @@ export function telemetrySinks({ metrics, logger }: WorkerTelemetry): InjectedSi
       attemptStarted: {
         fn(_info, labels) {
           metrics?.attemptStarted(labels);
-          logger?.info({ attemptId: labels.attemptId, agent: labels.agent, actionType: labels.actionType }, 'attempt started');
+          logger?.debug({ attemptId: labels.attemptId, agent: labels.agent, actionType: labels.actionType }, 'attempt started');
         },
       },
       attemptClosed: {
