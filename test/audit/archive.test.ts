@@ -14,8 +14,7 @@ import { exportEvidencePack } from '../../audit/pack/export';
 import { verifyArchive, type ArchiveVerification } from '../../audit/archive/verify';
 import { ARCHIVER_WORKFLOW_ID } from '../../workflows/archiver';
 import { createPlaneWorker } from '../../worker/plane';
-import { planeWorkerTelemetry } from '../../worker/telemetryOptions';
-import { prebundleWorkflows } from '../../workflows/bundle';
+import { idleTelemetrySinks, prebundleWorkflows } from '../../workflows/bundle';
 import { refund } from '../helpers/attempts';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { runAuditScenario, type AuditScenario } from './archiveFixtures';
@@ -241,7 +240,7 @@ describe('verifyArchive detects tampering precisely', () => {
     const history = await plane.ecp.client.workflow.getHandle(ARCHIVER_WORKFLOW_ID).fetchHistory();
     expect(history.events?.length).toBeGreaterThan(10);
     await Worker.runReplayHistory(
-      { workflowBundle: await prebundleWorkflows(), sinks: planeWorkerTelemetry().sinks },
+      { workflowBundle: await prebundleWorkflows(), sinks: idleTelemetrySinks() },
       history,
       ARCHIVER_WORKFLOW_ID,
     );

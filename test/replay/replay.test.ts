@@ -4,8 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prebundleWorkflows } from '../../workflows/bundle';
-import { planeWorkerTelemetry } from '../../worker/telemetryOptions';
+import { idleTelemetrySinks, prebundleWorkflows } from '../../workflows/bundle';
 import { expectLogLine } from '../helpers/quietLogs';
 import { finalRecord } from '../helpers/savedRecords';
 
@@ -32,7 +31,7 @@ interface SavedEvent {
 const load = (file: string, from = dir) => JSON.parse(readFileSync(join(from, file), 'utf8')) as { events: SavedEvent[] };
 
 // The sinks the bundle's interceptors call (workflows/interceptors.ts); a replay worker calls none of them.
-const { sinks } = planeWorkerTelemetry();
+const sinks = idleTelemetrySinks();
 let workflowBundle: Awaited<ReturnType<typeof prebundleWorkflows>>;
 beforeAll(async () => {
   workflowBundle = await prebundleWorkflows();
