@@ -6,6 +6,7 @@
  *   common                       the sandbox-safe contract (proposal, decision, record, rules, duration …)
  *   codec, policy                payload codec; Cedar bundle and advice
  *   config                       ecp.yaml, Temporal connection, ports and data directory from the environment
+ *   telemetry                    metrics (prom-client), structured logs (pino), tracing (OpenTelemetry), health endpoint
  *   workflows                    the deterministic workflow code (+ workflows/bundle.ts, how it is bundled: Node-side)
  *   client                       the client library services import (EcpClient, keys, list queries, listing seals)
  *   audit                        evidence packs, replay, archive, back-testing (built on the client library)
@@ -28,6 +29,7 @@ const MAY_IMPORT = {
   codec: ['common'],
   policy: ['common'],
   config: ['common', 'codec', 'policy'],
+  telemetry: ['common', 'config'],
   workflows: ['common'],
   client: ['common', 'codec', 'config'],
   audit: ['common', 'codec', 'policy', 'config', 'workflows', 'client'],
@@ -36,8 +38,8 @@ const MAY_IMPORT = {
   activities: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit'],
   api: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'gateway'],
   examples: ['common', 'codec', 'policy', 'config', 'client', 'api'],
-  worker: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'activities', 'api', 'examples', 'gateway'],
-  cli: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'api', 'gateway'],
+  worker: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'activities', 'api', 'examples', 'gateway', 'telemetry'],
+  cli: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'api', 'gateway', 'telemetry'],
   ui: ['common'],
 };
 /**

@@ -1,3 +1,4 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseTemplate } from 'url-template';
 import { FailureType, type JsonValue } from '../common';
@@ -30,9 +31,13 @@ export function expandUrl(template: string, vars: Record<string, unknown>): stri
   return parseTemplate(withEnv(template)).expand(scalars);
 }
 
+const tracer = trace.getTracer('ecp');
+
 /**
  * One HTTP call on behalf of the plane. 2xx → the parsed body. 408/425/429/5xx and network errors throw a retryable
- * error; any other status is final (non-retryable `HttpStatusError`), so a 4xx is not hammered.
+ * error; any other status is final (non-retryable `HttpStatusError`), so a 4xx is not hammered. When tracing is on
+ * (telemetry/tracing.ts), the call is a client span of the running activity's trace and the request carries its W3C
+ * `traceparent`; when it is off, no header is added.
  */
 export async function httpCall(
   spec: HttpSpec,
@@ -41,9 +46,35 @@ export async function httpCall(
   signal: AbortSignal,
 ): Promise<{ status: number; body: JsonValue }> {
   const url = expandUrl(spec.url, vars);
+  return tracer.startActiveSpan(
+    `HTTP ${spec.method}`,
+    { kind: SpanKind.CLIENT, attributes: { 'http.request.method': spec.method, 'url.full': url } },
+    async (span) => {
+      try {
+        const result = await send(spec, url, body, signal);
+        span.setAttribute('http.response.status_code', result.status);
+        return result;
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+async function send(
+  spec: HttpSpec,
+  url: string,
+  body: JsonValue | undefined,
+  signal: AbortSignal,
+): Promise<{ status: number; body: JsonValue }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   for (const [k, v] of Object.entries(spec.headers)) headers[k.toLowerCase()] = withEnv(v);
   if (body !== undefined) headers['content-type'] = 'application/json';
+  // The trace context of this call's span (a no-op without a registered propagator).
+  propagation.inject(context.active(), headers);
   let response: Response;
   try {
     response = await fetch(url, { method: spec.method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });

@@ -6,6 +6,7 @@ import { toErrorResponse, validationHook } from './errors';
 import { EcpError } from '../common/errors';
 import { registerAttemptRoutes } from './routes/attempts';
 import { registerEventRoutes } from './routes/events';
+import { registerHealthRoutes } from './routes/health';
 import { registerSessionRoutes } from './routes/session';
 import { registerOidcRoutes } from './routes/oidc';
 import { registerUiRoutes } from './routes/ui';
@@ -43,6 +44,7 @@ export function createConsoleApp(deps: ConsoleDeps): OpenAPIHono<ConsoleEnv> {
     await next();
     c.header('Cache-Control', 'no-store');
   });
+  registerHealthRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerOidcRoutes(app, deps);
   app.use('/api/inbox', requireSession(deps));

@@ -7,6 +7,8 @@ import {
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { ApplicationFailure, type DataConverter } from '@temporalio/common';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import {
@@ -71,6 +73,16 @@ export interface DecideOptions {
   viaSignal?: boolean;
 }
 
+const tracer = trace.getTracer('ecp');
+
+/**
+ * The Temporal client interceptors that carry OpenTelemetry trace context from a client into attempts (for callers
+ * that build their own `Client`; `EcpClient.connect({ tracing: true })` adds them itself).
+ */
+export function tracingClientInterceptors(): { workflow: OpenTelemetryWorkflowClientInterceptor[] } {
+  return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
+}
+
 /**
  * The typed client for services, agents and humans. Proposing validates the proposal (and, given the plane's
  * configuration, the action type's parameters) before anything reaches Temporal, so a bad proposal starts nothing.
@@ -92,7 +104,18 @@ export class EcpClient {
    * fails here, before anything is sent.
    */
   static async connect(
-    options: { target?: TemporalTarget; config?: PlaneConfig; dataConverter?: DataConverter; listingSeal?: ListingSealVerifier } = {},
+    options: {
+      target?: TemporalTarget;
+      config?: PlaneConfig;
+      dataConverter?: DataConverter;
+      listingSeal?: ListingSealVerifier;
+      /**
+       * Trace this client's calls with OpenTelemetry (the globally registered tracer provider): `propose` starts a
+       * trace whose context travels in the workflow's headers to the workflow, its activities and the executor's HTTP
+       * call (docs/observability.md). Without a registered provider the spans are no-ops.
+       */
+      tracing?: boolean;
+    } = {},
   ): Promise<EcpClient> {
     const target = options.target ?? temporalTargetFromEnv();
     const dataConverter = options.dataConverter ?? dataConverterFor({ config: options.config });
@@ -111,7 +134,16 @@ export class EcpClient {
         `cannot reach Temporal at ${target.address} (is \`npm start\` running? set TEMPORAL_ADDRESS otherwise): ${(err as Error).message}`,
       );
     }
-    return new EcpClient(new Client({ connection, namespace: target.namespace, dataConverter }), options.config, options.listingSeal);
+    return new EcpClient(
+      new Client({
+        connection,
+        namespace: target.namespace,
+        dataConverter,
+        ...(options.tracing ? { interceptors: tracingClientInterceptors() } : {}),
+      }),
+      options.config,
+      options.listingSeal,
+    );
   }
 
   async close(): Promise<void> {
@@ -131,6 +163,22 @@ export class EcpClient {
    * returns the existing attempt; the same key with a different proposal throws a `conflict` EcpError.
    */
   async propose(input: ProposalInput): Promise<ProposeResult> {
+    // A span around the whole call (validation, start, idempotent re-proposal): a no-op unless tracing is registered.
+    return tracer.startActiveSpan('ecp.propose', async (span) => {
+      try {
+        const result = await this.#propose(input);
+        span.setAttributes({ 'ecp.attempt_id': result.attemptId, 'ecp.created': result.created });
+        return result;
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  async #propose(input: ProposalInput): Promise<ProposeResult> {
     const proposal = parseProposal(input);
     if (this.config) {
       // The plane's own rule (common/admission.ts): what it would deny for these reasons is refused before starting.

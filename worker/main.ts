@@ -10,6 +10,8 @@ import { dataDirFromEnv } from '../config/dataDir';
 import { runPlane } from './plane-process';
 import { portFromEnv } from '../config/ports';
 import { consolePortFromEnv, startConsole } from '../api/server';
+import { createLogger, lineLogger } from '../telemetry/logger';
+import { metricsSettingsFromEnv } from '../telemetry/server';
 
 const usage = (message: string): never => {
   console.error(`ecp worker: ${message}`);
@@ -34,19 +36,32 @@ if (!process.env.TEMPORAL_ADDRESS && !embedded) {
   );
 }
 try {
+  // Structured logs: JSON lines unless stdout is a terminal (ECP_LOG_FORMAT overrides); docs/observability.md.
+  const logger = createLogger('ecp');
+  const log = lineLogger(logger);
   const plane = await runPlane({
     configPath: configPath!,
     dataDir: dataDirFromEnv(),
     embedded: embedded ? { port: portFromEnv('ECP_TEMPORAL_PORT', 7233) } : undefined,
+    log,
+    logger,
+    // Opt-in on the production worker: ECP_METRICS_PORT (and ECP_METRICS_HOST) serve /metrics, /healthz, /readyz.
+    metrics: metricsSettingsFromEnv(process.env, null),
   });
-  console.log(`ECP worker running on task queue "ecp" at ${plane.address} (namespace ${plane.namespace}); Ctrl-C stops it`);
+  log(`ECP worker running on task queue "ecp" at ${plane.address} (namespace ${plane.namespace}); Ctrl-C stops it`);
   // The web console, only when asked for (ECP_CONSOLE_PORT); the worker stays headless by default.
   const consolePort = consolePortFromEnv(process.env, null);
   const webConsole =
     consolePort === null
       ? undefined
-      : await startConsole({ port: consolePort, address: plane.address, namespace: plane.namespace, config: () => plane.runtime.config });
-  if (webConsole) console.log(`ECP web console on ${webConsole.url} (ECP_CONSOLE_HOST sets the interface)`);
+      : await startConsole({
+          port: consolePort,
+          address: plane.address,
+          namespace: plane.namespace,
+          config: () => plane.runtime.config,
+          log,
+        });
+  if (webConsole) log(`ECP web console on ${webConsole.url} (ECP_CONSOLE_HOST sets the interface)`);
   const stop = () => void (webConsole?.close() ?? Promise.resolve()).then(() => plane.shutdown()).then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { EcpError } from '../common';
 import { PlaneRuntime, type PlaneExtensions } from '../config/runtime';
 import { CLIENT_CHANNEL_ARGS, temporalTargetFromEnv } from '../config/temporalConnection';
@@ -18,6 +18,12 @@ import { createPlaneWorker } from './plane';
 import { ensureSearchAttributes } from './searchAttributes';
 import { missingServerLimits } from './serverLimits';
 import { loadOrCreatePlaneKey } from '../client/listingSeal';
+import { buildListQuery } from '../client/listQuery';
+import type { Logger } from '../telemetry/logger';
+import { PlaneMetrics } from '../telemetry/metrics';
+import { startMetricsServer, type MetricsServer } from '../telemetry/server';
+import { startTracing } from '../telemetry/tracing';
+import { freeLoopbackPort, installPlaneRuntime, scrapeCoreMetrics } from './runtimeTelemetry';
 
 export interface RunPlaneOptions {
   configPath: string;
@@ -31,6 +37,13 @@ export interface RunPlaneOptions {
   embedded?: { port?: number; uiPort?: number };
   /** Evidence archive and its archiver workflow; default from ECP_ARCHIVE / ECP_ARCHIVE_DIR (on, `<dataDir>/archive`). */
   archive?: ArchiveSettings;
+  /**
+   * The metrics and health endpoint (`/metrics`, `/healthz`, `/readyz`) on `host:port`; null/absent: none. With it the
+   * Temporal SDK's own runtime metrics are served there too (docs/observability.md).
+   */
+  metrics?: { port: number; host: string } | null;
+  /** Structured logs of attempts, executor runs and the Temporal SDK; absent: the SDK logs WARN to the console as before. */
+  logger?: Logger;
 }
 
 export interface RunningPlane {
@@ -42,6 +55,10 @@ export interface RunningPlane {
   codecUrl: string | null;
   runtime: PlaneRuntime;
   worker: Worker;
+  /** The metrics and health endpoint's base URL, or null when not served. */
+  metricsUrl: string | null;
+  /** Whether this plane is ready: connected to Temporal and its worker running (null when ready, else why not). */
+  ready(): Promise<string | null>;
   /** Resolves when the worker stops (or rejects if it crashes). */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -54,7 +71,9 @@ export interface RunningPlane {
  */
 export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> {
   const log = options.log ?? ((line: string) => console.log(line));
-  installRuntimeLogger();
+  // The SDK's own metrics need the runtime's Prometheus exporter, which exists only if installed before first use.
+  const coreMetricsPort = options.metrics ? await freeLoopbackPort() : null;
+  const coreMetrics = installPlaneRuntime({ logger: options.logger, coreMetricsPort });
   if (!process.env.TEMPORAL_ADDRESS && !options.embedded) {
     throw new EcpError(
       'connection',
@@ -107,7 +126,21 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   }
   await warnOnMissingServerLimits(new Client({ connection, namespace: target.namespace }), log);
   const archive = archiveSettings.enabled ? new Archive(stores.archive) : null;
+  const tracing = startTracing({ serviceName: 'ecp-worker' });
+  if (tracing.provider) log('tracing on: spans exported over OTLP (OTEL_EXPORTER_OTLP_* settings)');
+  const visibility = new Client({ connection, namespace: target.namespace });
+  const metrics = options.metrics
+    ? new PlaneMetrics({
+        groups: () => Object.keys(runtime.config.directory.groups),
+        countPending: async (group) =>
+          Number(
+            (await visibility.workflow.count(buildListQuery({ status: 'AWAITING_DECISION', running: true, awaitingGroups: [group] })))
+              .count,
+          ),
+      })
+    : null;
   const worker = await createPlaneWorker({
+    telemetry: { metrics, logger: options.logger ?? null, tracing },
     connection: nativeConnection,
     namespace: target.namespace,
     runtime,
@@ -120,6 +153,31 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
   });
   if (worker.options.buildId) await rememberCodeIdentity(stores.kept, worker.options.buildId, log);
   const done = worker.run();
+  const ready = async (): Promise<string | null> => {
+    if (worker.getState() !== 'RUNNING') return `worker ${worker.getState().toLowerCase()}`;
+    try {
+      await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
+      return null;
+    } catch (err) {
+      return `Temporal at ${address} unreachable (${(err as Error).message})`;
+    }
+  };
+  let metricsServer: MetricsServer | null = null;
+  if (options.metrics && metrics) {
+    try {
+      metricsServer = await startMetricsServer({
+        ...options.metrics,
+        // ECP's metrics, then the SDK's (worker task slots, poll latencies, workflow/activity task counts …).
+        metrics: async () => `${await metrics.text()}\n${coreMetrics ? await scrapeCoreMetrics(coreMetricsPort!) : ''}`,
+        ready,
+      });
+      log(`metrics and health on ${metricsServer.url} (/metrics, /healthz, /readyz)`);
+    } catch (err) {
+      worker.shutdown();
+      await done.catch(() => {});
+      throw err;
+    }
+  }
   if (archive) {
     // The archiver is a singleton workflow: every plane asks for it, the first one starts it.
     try {
@@ -161,12 +219,16 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
     codecUrl: codecServer?.url ?? null,
     runtime,
     worker,
+    metricsUrl: metricsServer?.url ?? null,
+    ready,
     done,
     shutdown() {
       stopping ??= (async () => {
         process.off('SIGHUP', onHup);
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await done.catch(() => {});
+        await metricsServer?.close();
+        await tracing.shutdown();
         await codecServer?.close();
         await stores.close();
         if (server) await server.teardown();
@@ -227,17 +289,5 @@ async function rememberCodeIdentity(kept: KeptStore, buildId: string, log: (line
     log(
       `warning: could not keep code identity ${buildId} in ${kept.location} (${(err as Error).message}); its packs verify only where the local workflow code is the same`,
     );
-  }
-}
-
-let runtimeInstalled = false;
-/** The SDK logs every worker state change at INFO; the plane's own lines say what matters. ECP_LOG_LEVEL overrides. */
-function installRuntimeLogger(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    Runtime.install({ logger: new DefaultLogger((process.env.ECP_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? 'WARN') });
-  } catch {
-    // Already installed by the embedding application: keep its logger.
   }
 }

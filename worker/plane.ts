@@ -11,6 +11,7 @@ import { LocalKeptStore, type KeptStore } from '../audit/store/kept';
 import type { AesGcmPayloadCodec } from '../codec/aesGcm';
 import { dataConverterWith, payloadCodecFor } from '../codec/dataConverter';
 import { McpDownstream } from '../activities/mcp/downstream';
+import { planeWorkerTelemetry, type PlaneTelemetry } from './telemetryOptions';
 
 export interface PlaneWorkerOptions {
   connection: NativeConnection;
@@ -26,6 +27,8 @@ export interface PlaneWorkerOptions {
    * (generated on first start). Readers verify with its public key (client/listingSeal.ts).
    */
   planeKey?: KeyObject;
+  /** Metrics, logs and traces of this worker; absent: none collected (the workflow interceptors still run, idle). */
+  telemetry?: PlaneTelemetry;
   workerOptions?: Partial<WorkerOptions>;
   /** The data directory (MCP catalogue file, kept policy bundles); default: ECP_DATA_DIR, else `.ecp-data`. */
   dataDir?: string;
@@ -92,6 +95,8 @@ async function createWorker(
     // Codecs run outside the workflow sandbox: the workflow bundle needs nothing for encryption.
     dataConverter: dataConverterWith(options.payloadCodec ?? payloadCodecFor({ config: options.runtime.config })),
     maxCachedWorkflows: Number(process.env.ECP_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS),
+    // Sinks and activity interceptors of tracing and telemetry: the bundle's workflow interceptors report through them.
+    ...planeWorkerTelemetry(options.telemetry),
     ...options.workerOptions,
   });
 }

@@ -10,12 +10,16 @@ import { prepareDemo } from '../examples/demo/setup';
 import { createDemoTarget, serveDemoTarget } from '../examples/demo/target';
 import { dataDirFromEnv } from '../config/dataDir';
 import { embeddedServerPorts } from './devServer';
-import { assertPortsFree, portFromEnv, type PlannedPort } from '../config/ports';
+import { assertPortsFree, isPortBusy, portFromEnv, type PlannedPort } from '../config/ports';
 import { runPlane, type RunningPlane } from './plane-process';
 import { consolePortFromEnv, startConsole, type RunningConsole } from '../api/server';
+import { createLogger, type Logger } from '../telemetry/logger';
+import { DEFAULT_METRICS_PORT, metricsSettingsFromEnv } from '../telemetry/server';
 
 const dataDir = dataDirFromEnv();
-const log = (line: string) => console.log(`[ecp] ${line}`);
+// `[ecp] …` lines at a terminal, as always; JSON lines when piped or collected (ECP_LOG_FORMAT overrides).
+let logger: Logger | undefined;
+const log = (line: string) => (logger ? logger.info(line) : console.log(`[ecp] ${line}`));
 let target: ServerType | undefined;
 let plane: RunningPlane | undefined;
 let webConsole: RunningConsole | undefined;
@@ -26,6 +30,8 @@ async function main(): Promise<void> {
   const temporalPort = portFromEnv('ECP_TEMPORAL_PORT', 7233);
   const targetPort = portFromEnv('DEMO_TARGET_PORT', 4100);
   const consolePort = consolePortFromEnv();
+  logger = createLogger('ecp');
+  let metrics = metricsSettingsFromEnv(process.env, DEFAULT_METRICS_PORT);
   // Every port first, all busy ones named in one message, and nothing written (demo data, keys) when refusing.
   const planned: PlannedPort[] = [
     ...(process.env.TEMPORAL_ADDRESS ? [] : embeddedServerPorts(temporalPort)),
@@ -41,8 +47,22 @@ async function main(): Promise<void> {
             hint: 'Stop what uses it, or choose another port with ECP_CONSOLE_PORT (0 or off disables it).',
           },
         ]),
+    ...(metrics?.explicit
+      ? [
+          {
+            port: metrics.port,
+            what: 'metrics and health',
+            hint: 'Stop what uses it, or choose another port with ECP_METRICS_PORT (0 or off disables it).',
+          },
+        ]
+      : []),
   ];
   await assertPortsFree(planned);
+  if (metrics && !metrics.explicit && (await isPortBusy(metrics.port))) {
+    // The default port is a convenience: taken (another plane on this machine?), the plane runs without it.
+    log(`metrics and health endpoint off: port ${metrics.port} is in use (set ECP_METRICS_PORT to choose one)`);
+    metrics = null;
+  }
   if (!configPath) {
     const demo = prepareDemo(dataDir);
     configPath = demo.configPath;
@@ -53,7 +73,7 @@ async function main(): Promise<void> {
     process.env.DEMO_TARGET_URL ??= `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
     log(`demo target service on ${process.env.DEMO_TARGET_URL} (orders, deploys)`);
   }
-  plane = await runPlane({ configPath, dataDir, log, embedded: { port: temporalPort } });
+  plane = await runPlane({ configPath, dataDir, log, logger, metrics, embedded: { port: temporalPort } });
   if (consolePort !== null) {
     const running = plane;
     webConsole = await startConsole({

@@ -5,7 +5,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { Resource } from '@opentelemetry/resources';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
+import { bundleWorkflowCode, type InjectedSinks } from '@temporalio/worker';
+import type { EcpTelemetrySinks } from '../common/telemetry';
 
 const SOURCE_MAP_MARKER = '\n//# sourceMappingURL=';
 
@@ -57,11 +61,31 @@ export function sharedWorkflowModules(): string[] {
  */
 export const WORKFLOW_FAILURE_CONVERTER_PATH = join(WORKFLOWS_DIR, '..', 'common', 'failureConverter.cjs');
 
+/**
+ * The plane's workflow interceptor module (workflows/interceptors.ts: OpenTelemetry's and ECP's telemetry), always in
+ * the bundle: tracing and metrics are switched on the worker (sinks, span processor), never by changing workflow code.
+ */
+export function workflowInterceptorModules(): string[] {
+  return [createRequire(import.meta.url).resolve(join(WORKFLOWS_DIR, 'interceptors.ts'))];
+}
+
+/**
+ * Sinks for the interceptor module that discard everything: for replay workers (which call no sink of it, but look
+ * each one up) and workers without telemetry. A history recorded by a plane worker replays only with the interceptor
+ * module in the bundle (OpenTelemetry's records SDK flags that change how updates are handled), so every replay of
+ * plane histories bundles it and injects these.
+ */
+export function idleTelemetrySinks(): InjectedSinks<EcpTelemetrySinks> & ReturnType<typeof otelSink> {
+  return { ...otelSink(), ecpTelemetry: { attemptStarted: { fn() {} }, attemptClosed: { fn() {} } } };
+}
+const otelSink = () => ({ exporter: makeWorkflowExporter(new NoopSpanProcessor(), new Resource({})) });
+
 /** Bundles the workflow code once per process (webpack is slow; every worker of the process shares it). */
 export function prebundleWorkflows(): Promise<WorkflowBundle> {
   const require = createRequire(import.meta.url);
   cachedBundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve(WORKFLOWS_PATH),
+    workflowInterceptorModules: workflowInterceptorModules(),
     preloadModules: sharedWorkflowModules(),
     failureConverterPath: WORKFLOW_FAILURE_CONVERTER_PATH,
     logger: quietLogger,

@@ -6,10 +6,12 @@ import type { DataConverter } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type InjectedSinks, type LogLevel } from '@temporalio/worker';
 import {
+  idleTelemetrySinks,
   prebundleWorkflows,
   sharedWorkflowModules,
   WORKFLOW_FAILURE_CONVERTER_PATH,
   workflowCodeDigest,
+  workflowInterceptorModules,
   WORKFLOWS_PATH,
 } from '../../workflows/bundle';
 import type { ReplayCaptureSinks } from './captureResult';
@@ -19,14 +21,15 @@ type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
 let replayBundle: Promise<WorkflowBundle> | undefined;
 
 /**
- * The plane's workflow code plus the result-capturing interceptor, bundled once per process. Stateless libraries
+ * The plane's workflow code and interceptors plus the result-capturing interceptor, bundled once per process. Stateless libraries
  * are preloaded (one instance for all replayed workflows, see workflows/bundle.ts `sharedWorkflowModules`).
  */
 function replayWorkflowBundle(): Promise<WorkflowBundle> {
   const require = createRequire(import.meta.url);
   replayBundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve(WORKFLOWS_PATH),
-    workflowInterceptorModules: [require.resolve(CAPTURE_PATH)],
+    // The plane's own interceptors first, as its worker runs them (a plane history replays only with them), then capture.
+    workflowInterceptorModules: [...workflowInterceptorModules(), require.resolve(CAPTURE_PATH)],
     preloadModules: sharedWorkflowModules(),
     failureConverterPath: WORKFLOW_FAILURE_CONVERTER_PATH,
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
@@ -116,6 +119,7 @@ async function replayStream(
   const captured = new Map<string, unknown>();
   const inFlight: number[] = [];
   const sinks: InjectedSinks<ReplayCaptureSinks> = {
+    ...idleTelemetrySinks(),
     ecpReplay: {
       completed: {
         fn: (info, result) => {

@@ -14,7 +14,7 @@ import { exportEvidencePack } from '../../audit/pack/export';
 import { verifyArchive, type ArchiveVerification } from '../../audit/archive/verify';
 import { ARCHIVER_WORKFLOW_ID } from '../../workflows/archiver';
 import { createPlaneWorker } from '../../worker/plane';
-import { prebundleWorkflows } from '../../workflows/bundle';
+import { idleTelemetrySinks, prebundleWorkflows } from '../../workflows/bundle';
 import { refund } from '../helpers/attempts';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { runAuditScenario, type AuditScenario } from './archiveFixtures';
@@ -239,7 +239,11 @@ describe('verifyArchive detects tampering precisely', () => {
   it("the archiver's own history replays deterministically against the workflow code", async () => {
     const history = await plane.ecp.client.workflow.getHandle(ARCHIVER_WORKFLOW_ID).fetchHistory();
     expect(history.events?.length).toBeGreaterThan(10);
-    await Worker.runReplayHistory({ workflowBundle: await prebundleWorkflows() }, history, ARCHIVER_WORKFLOW_ID);
+    await Worker.runReplayHistory(
+      { workflowBundle: await prebundleWorkflows(), sinks: idleTelemetrySinks() },
+      history,
+      ARCHIVER_WORKFLOW_ID,
+    );
   });
 
   it('lists nothing unexpected in an intact archive', async () => {

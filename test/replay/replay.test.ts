@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prebundleWorkflows } from '../../workflows/bundle';
+import { idleTelemetrySinks, prebundleWorkflows } from '../../workflows/bundle';
 import { expectLogLine } from '../helpers/quietLogs';
 import { finalRecord } from '../helpers/savedRecords';
 
@@ -30,6 +30,8 @@ interface SavedEvent {
 }
 const load = (file: string, from = dir) => JSON.parse(readFileSync(join(from, file), 'utf8')) as { events: SavedEvent[] };
 
+// The sinks the bundle's interceptors call (workflows/interceptors.ts); a replay worker calls none of them.
+const sinks = idleTelemetrySinks();
 let workflowBundle: Awaited<ReturnType<typeof prebundleWorkflows>>;
 beforeAll(async () => {
   workflowBundle = await prebundleWorkflows();
@@ -63,7 +65,7 @@ describe('saved histories replay against the current workflow code', () => {
   });
 
   it.each(files)('%s replays cleanly', async (file) => {
-    await expect(Worker.runReplayHistory({ workflowBundle }, load(file), workflowIds[file])).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle, sinks }, load(file), workflowIds[file])).resolves.toBeUndefined();
   });
 
   it('the flooded attempt took its signals a slice per workflow task, and every one is accounted for', () => {
@@ -76,12 +78,14 @@ describe('saved histories replay against the current workflow code', () => {
   });
 
   it.each(v02Files)('%s from ECP 0.2 replays cleanly (before the integrity rules)', async (file) => {
-    await expect(Worker.runReplayHistory({ workflowBundle }, load(file, v02Dir), v02WorkflowIds[file])).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle, sinks }, load(file, v02Dir), v02WorkflowIds[file])).resolves.toBeUndefined();
   });
 
   it.each(legacyFiles)('%s from ECP 0.1 replays cleanly (patched evaluation)', async (file) => {
     expect(legacyFiles).toEqual(v02Files);
-    await expect(Worker.runReplayHistory({ workflowBundle }, load(file, legacyDir), legacyWorkflowIds[file])).resolves.toBeUndefined();
+    await expect(
+      Worker.runReplayHistory({ workflowBundle, sinks }, load(file, legacyDir), legacyWorkflowIds[file]),
+    ).resolves.toBeUndefined();
   });
 
   it('fails with DeterminismViolationError when the history no longer matches the code', async () => {
@@ -93,7 +97,7 @@ describe('saved histories replay against the current workflow code', () => {
     // Core warns about the failed workflow task this test provokes; keep that expected warning out of the output. Core's
     // log lines are forwarded in batches, possibly after the test: the expectation waits for the line, however late.
     expectLogLine(/^Failing workflow task .*\[TMPRL1100\] Nondeterminism error/);
-    await expect(Worker.runReplayHistory({ workflowBundle }, history, workflowIds['succeeded-auto.json'])).rejects.toBeInstanceOf(
+    await expect(Worker.runReplayHistory({ workflowBundle, sinks }, history, workflowIds['succeeded-auto.json'])).rejects.toBeInstanceOf(
       DeterminismViolationError,
     );
   });
