@@ -4,7 +4,7 @@ import { loadPolicyBundle, type PolicyBundle } from '../policy/bundle';
 import type { PayloadEncryptionConfig } from '../codec/keys';
 import { parseDuration } from '../common/duration';
 import { actionTypesOf, readConfigFile } from './actionTypes';
-import type { ActionTypeConfig, ConsoleConfig } from './schema';
+import type { ActionTypeConfig, ConsoleConfig, McpConfig } from './schema';
 import { parseSourceFile } from './yamlFile';
 
 /** Everything the plane needs to govern attempts, loaded and cross-checked. Immutable; reload builds a new one. */
@@ -20,6 +20,8 @@ export interface PlaneConfig {
   /** ecp.yaml's `payloadEncryption` section as written (keys are resolved by codec/dataConverter.ts). */
   payloadEncryption?: PayloadEncryptionConfig;
   validateParameters(proposal: Pick<Proposal, 'actionType' | 'parameters'>): string | null;
+  /** ecp.yaml's `mcp:` section, or absent when the file has none. */
+  mcp?: McpConfig;
 }
 
 /**
@@ -70,6 +72,7 @@ export function loadPlaneConfig(configPath: string): PlaneConfig {
     actionTypeVersions: Object.fromEntries(Object.entries(actionTypes).map(([n, { summary: _summary, ...t }]) => [n, digestOf(t)])),
     bundle,
     console: raw.console ?? null,
+    ...(raw.mcp ? { mcp: raw.mcp } : {}),
     ...(raw.payloadEncryption ? { payloadEncryption: raw.payloadEncryption } : {}),
     validateParameters({ actionType, parameters }) {
       const validate = validators[actionType];
