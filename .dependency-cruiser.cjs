@@ -35,7 +35,7 @@ const MAY_IMPORT = {
   adapters: ['common', 'client'],
   activities: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit'],
   api: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'gateway'],
-  examples: ['common', 'codec', 'policy', 'config', 'client', 'api'],
+  examples: ['common', 'codec', 'policy', 'config', 'client', 'gateway', 'api'],
   worker: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'activities', 'api', 'examples', 'gateway'],
   cli: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'api', 'gateway'],
   ui: ['common'],
