@@ -18,6 +18,7 @@ export default defineConfig({
       { test: { name: 'workflows', include: ['test/workflows/**/*.test.ts'], ...temporalSuite } },
       { test: { name: 'replay', include: ['test/replay/**/*.test.ts'], ...temporalSuite } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...temporalSuite } },
+      { test: { name: 'mcp', include: ['test/mcp/**/*.test.ts'], ...temporalSuite } },
       {
         test: {
           name: 'browser',

@@ -13,6 +13,9 @@ import {
 import type { PlaneConfig } from '../config/load';
 import type { PlaneRuntime } from '../config/runtime';
 import { httpCall } from './http';
+import { isMcpActionType } from '../common/mcp';
+import { mcpToolFacts } from './mcp/call';
+import type { McpDownstream } from './mcp/downstream';
 
 export interface GatherContextInput {
   attemptId: string;
@@ -34,22 +37,36 @@ export function pinDirectory(config: PlaneConfig, agentId: string): PinnedDirect
   return { version: config.directoryVersion, agent: agent ? { id: agentId, ...agent } : null, humans };
 }
 
-export function createContextActivities(runtime: PlaneRuntime) {
+export function createContextActivities(runtime: PlaneRuntime, mcp: McpDownstream | null = null) {
   return {
     /**
      * Captures what the plane knows now: verified facts from the action type's context provider, the pinned
      * directory slice, the policy bundle version, and problems that rule the proposal out (unknown agent or action
      * type, parameters that fail the action type's schema). Read-only, so retries are safe. A provider that still
      * fails on the last of CONTEXT_PROVIDER_ATTEMPTS tries is recorded as `factsError` (the advice then denies).
+     * An MCP tool's action type first lists its server's tools again (so a changed tool is a new action type version
+     * here, at evaluation and at the re-check), then pins the tool's facts (`McpToolFacts`).
      */
     async gatherContext({ attemptId, proposal }: GatherContextInput): Promise<AttemptContext> {
+      const server = mcp && isMcpActionType(proposal.actionType) ? proposal.actionType.split('.')[1]! : null;
+      let mcpError: string | null = null;
+      if (server && mcp!.servers.includes(server)) {
+        try {
+          await mcp!.refresh(server, Context.current().cancellationSignal);
+        } catch (err) {
+          if (Context.current().info.attempt < CONTEXT_PROVIDER_ATTEMPTS) throw err;
+          mcpError = `MCP server "${server}" could not be listed after ${Context.current().info.attempt} attempts: ${(err as Error).message}`;
+        }
+      }
       const config = runtime.config;
       const actionType = config.actionTypes[proposal.actionType];
       // The same rule the client applies before starting an attempt (common/admission.ts).
       const problems = proposalProblems(config, proposal).map((p) => p.message);
 
       let facts: Record<string, JsonValue> = {};
-      let factsError: string | null = null;
+      let factsError: string | null = mcpError;
+      const toolFacts = mcpToolFacts(config, proposal.actionType);
+      if (toolFacts) facts = toolFacts as unknown as Record<string, JsonValue>;
       if (actionType?.context && problems.length === 0) {
         const { cancellationSignal: signal, info } = Context.current();
         try {

@@ -3,6 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, type JsonValue, type Proposal } from '../common';
 import type { PlaneRuntime } from '../config/runtime';
 import { httpCall } from './http';
+import { callMcpTool } from './mcp/call';
+import type { McpDownstream } from './mcp/downstream';
 
 const EXECUTOR_HEARTBEAT_INTERVAL_MS = 2_000;
 
@@ -14,16 +16,21 @@ export interface ExecuteActionInput {
   actionTypeVersion: string;
 }
 
-export function createExecutorActivities(runtime: PlaneRuntime) {
+export function createExecutorActivities(runtime: PlaneRuntime, mcp: McpDownstream | null = null) {
   return {
     /**
      * Runs the action type's executor with exactly the authorised parameters. Retried per the action type's retry
      * policy (pinned in the attempt's context); the idempotency key is the attempt ID — stable across retries,
      * worker crashes and workflow resets — and HTTP executors send it as `Idempotency-Key`, so a target that honours
      * it applies the side effect once. Refuses (non-retryable `StaleAuthority`) when the live action type
-     * configuration is no longer the version the re-check authorised.
+     * configuration is no longer the version the re-check authorised. An MCP tool's action type first lists its
+     * server's tools again, so a tool changed since the re-check is refused here too (activities/mcp/call.ts says how
+     * a tool call fails).
      */
     async executeAction({ attemptId, proposalHash, proposal, actionTypeVersion }: ExecuteActionInput): Promise<JsonValue> {
+      const context = Context.current();
+      const server = runtime.config.mcpTools?.[proposal.actionType]?.server;
+      if (server && mcp) await mcp.refresh(server, context.cancellationSignal);
       const config = runtime.config;
       const type = config.actionTypes[proposal.actionType];
       if (!type)
@@ -37,7 +44,6 @@ export function createExecutorActivities(runtime: PlaneRuntime) {
           FailureType.StaleAuthority,
         );
       }
-      const context = Context.current();
       // Heartbeats let Temporal notice a lost worker within EXECUTOR_HEARTBEAT_TIMEOUT instead of the action type's
       // whole timeout; the retry then runs elsewhere with the same idempotency key.
       const beat = setInterval(() => context.heartbeat(), EXECUTOR_HEARTBEAT_INTERVAL_MS);
@@ -45,6 +51,17 @@ export function createExecutorActivities(runtime: PlaneRuntime) {
         if ('custom' in type.executor) {
           const executor = runtime.extensions.executors![type.executor.custom]!;
           return await executor({ attemptId, proposal, proposalHash, idempotencyKey: attemptId, signal: context.cancellationSignal });
+        }
+        if ('mcp' in type.executor) {
+          if (!mcp) throw ApplicationFailure.nonRetryable('this worker has no MCP connections', FailureType.ConfigurationError);
+          const { server: name, tool } = type.executor.mcp;
+          return await callMcpTool(mcp, config, {
+            server: name,
+            tool,
+            arguments: proposal.parameters,
+            attemptId,
+            signal: context.cancellationSignal,
+          });
         }
         const spec = type.executor.http;
         const headers = { ...spec.headers, 'Idempotency-Key': attemptId, 'X-Ecp-Attempt': attemptId, 'X-Ecp-Proposal-Hash': proposalHash };

@@ -5,16 +5,24 @@ import { createContextActivities } from './context';
 import { createExecutorActivities } from './executor';
 import { createListingSealActivities } from './listingSeal';
 import { createPolicyActivities } from './policy';
+import type { McpDownstream } from './mcp/downstream';
+import { createMcpActivities } from './mcp/catalogue';
 
 /**
  * All activities of the plane, bound to one runtime (configuration + extensions), the evidence archive (if any) and
- * the plane key that seals attempts for listing (client/listingSeal.ts).
+ * the plane key that seals attempts for listing (client/listingSeal.ts), and the MCP downstream connections (if any).
  */
-export function createActivities(runtime: PlaneRuntime, archive: ArchiveBinding | null, planeKey: KeyObject) {
+export function createActivities(
+  runtime: PlaneRuntime,
+  archive: ArchiveBinding | null,
+  planeKey: KeyObject,
+  mcp: McpDownstream | null = null,
+) {
   return {
-    ...createContextActivities(runtime),
+    ...createContextActivities(runtime, mcp),
     ...createPolicyActivities(runtime),
-    ...createExecutorActivities(runtime),
+    ...createExecutorActivities(runtime, mcp),
+    ...createMcpActivities(runtime),
     ...createArchiveActivities(runtime, archive),
     ...createListingSealActivities(planeKey),
   };

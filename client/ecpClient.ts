@@ -45,6 +45,8 @@ import { ListingSealVerifier } from './listingSeal';
 import { dataDirFromEnv } from '../config/dataDir';
 import { buildListQuery, type AttemptFilter } from './listQuery';
 import type { AttemptSummary } from '../common/searchAttributes';
+import type { McpCatalogue } from '../common/mcp';
+import { fetchMcpCatalogue } from './mcpCatalogue';
 
 /** What `propose` answers: the attempt, its proposal hash, and whether this call started it or found it. */
 export interface ProposeResult {
@@ -114,6 +116,14 @@ export class EcpClient {
 
   async close(): Promise<void> {
     await this.client.connection.close();
+  }
+
+  /**
+   * The MCP tools `agent` sees, answered by a plane worker (client/mcpCatalogue.ts): read-only, safe to repeat; a
+   * `connection` EcpError when no worker answers in about 10 s.
+   */
+  async mcpCatalogue(agent: string): Promise<McpCatalogue> {
+    return fetchMcpCatalogue(this.client, agent);
   }
 
   /**

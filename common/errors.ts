@@ -79,6 +79,10 @@ export const FailureType = {
   NotAnAttempt: 'NotAnAttempt',
   /** This worker keeps no archive; the archiver's activity retries on a worker that does. */
   ArchiveDisabled: 'ArchiveDisabled',
+  /** An MCP tool answered with `isError: true` (details: the tool's result): the tool ran and said no, so it is final. */
+  McpToolError: 'McpToolError',
+  /** An MCP tool's result is larger than the outcome may carry: final; the call may have had its effect downstream. */
+  McpResultTooLarge: 'McpResultTooLarge',
 } as const;
 /** One of the failure types in `FailureType`. */
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

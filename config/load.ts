@@ -6,6 +6,10 @@ import { parseDuration } from '../common/duration';
 import { actionTypesOf, readConfigFile } from './actionTypes';
 import type { ActionTypeConfig, ConsoleConfig, McpConfig } from './schema';
 import { parseSourceFile } from './yamlFile';
+import type { McpToolDefinition } from '../common/mcp';
+import { dataDirFromEnv } from './dataDir';
+import { mcpCatalogueFile, readMcpCatalogue } from './mcpCatalogueFile';
+import { ajvCompiler, mcpActionTypesOf, mcpCedarDeclarations, type McpActionTypes } from './mcpActionTypes';
 
 /** Everything the plane needs to govern attempts, loaded and cross-checked. Immutable; reload builds a new one. */
 export interface PlaneConfig {
@@ -22,14 +26,28 @@ export interface PlaneConfig {
   validateParameters(proposal: Pick<Proposal, 'actionType' | 'parameters'>): string | null;
   /** ecp.yaml's `mcp:` section, or absent when the file has none. */
   mcp?: McpConfig;
+  /** MCP action type name → the downstream tool it was made from (docs/mcp.md). */
+  mcpTools?: Record<string, McpToolDefinition>;
+  /** Discovered tools left out of the action types, with the reason. */
+  mcpSkipped?: McpActionTypes['skipped'];
+}
+
+export interface LoadPlaneConfigOptions {
+  /**
+   * The downstream tool catalogue to build MCP action types from (the worker passes its live one). Absent: the
+   * catalogue the worker last kept in the data directory (`<ECP_DATA_DIR>/mcp/catalogue.json`), else none.
+   */
+  mcpTools?: readonly McpToolDefinition[];
 }
 
 /**
  * Loads `ecp.yaml` (and the files it points to), validates every part and cross-references them. Any problem throws
  * an EcpError naming the file, line and field — the plane refuses to start on a bad configuration (fail closed).
  */
-export function loadPlaneConfig(configPath: string): PlaneConfig {
+export function loadPlaneConfig(configPath: string, options: LoadPlaneConfigOptions = {}): PlaneConfig {
   const { file, raw, at, referenced } = readConfigFile(configPath);
+  const hasMcp = Object.keys(raw.mcp?.servers ?? {}).length > 0;
+  const mcpTools = hasMcp ? (options.mcpTools ?? readMcpCatalogue(dataDirFromEnv()) ?? null) : null;
 
   let directory: Directory;
   if (typeof raw.directory === 'string') {
@@ -37,24 +55,36 @@ export function loadPlaneConfig(configPath: string): PlaneConfig {
     directory = parseSourceFile(dirFile, directorySchema);
   } else directory = raw.directory;
 
-  const actionTypes = actionTypesOf(raw, referenced);
+  const userActionTypes = actionTypesOf(raw, referenced);
+  const ajv = new Ajv({ allErrors: false, strict: true });
+  const validators: Record<string, ValidateFunction> = {};
+  const mcp = mcpActionTypesOf(raw.mcp, mcpTools ?? [], ajvCompiler(ajv, validators));
+  const actionTypes: Record<string, ActionTypeConfig> = { ...userActionTypes, ...mcp.actionTypes };
 
   let bundle: PolicyBundle;
   try {
-    bundle = loadPolicyBundle(at(raw.policies), { defaultDeadlineSeconds: parseDuration(raw.defaults.approvalDeadline) });
+    bundle = loadPolicyBundle(at(raw.policies), {
+      defaultDeadlineSeconds: parseDuration(raw.defaults.approvalDeadline),
+      ...(hasMcp ? { extendSchema: (declared) => mcpCedarDeclarations(raw.mcp, mcp.tools, declared) } : {}),
+    });
   } catch (err) {
     if (err instanceof EcpError && err.message.startsWith('cannot read'))
       throw new EcpError(err.code, `${file}: field "policies": ${err.message}`, 'policies');
+    if (hasMcp && err instanceof EcpError && err.message.includes('Action::"mcp.')) throw undiscoveredToolHint(err, mcpTools);
     throw err;
   }
   const problems = crossCheck(directory, actionTypes, bundle);
+  if (hasMcp) {
+    for (const name of Object.keys(userActionTypes)) {
+      if (name.startsWith('mcp.'))
+        problems.push(`action type "${name}": names starting with "mcp." are the tools of mcp.servers (made by ECP, not configured)`);
+    }
+  }
   for (const human of Object.keys(raw.console?.humans ?? {})) {
     if (!directory.humans[human]) problems.push(`console: "${human}" has a sign-in secret but is not a human in the directory`);
   }
 
-  const ajv = new Ajv({ allErrors: false, strict: true });
-  const validators: Record<string, ValidateFunction> = {};
-  for (const [name, type] of Object.entries(actionTypes)) {
+  for (const [name, type] of Object.entries(userActionTypes)) {
     try {
       validators[name] = ajv.compile(type.parameters);
     } catch (err) {
@@ -69,10 +99,13 @@ export function loadPlaneConfig(configPath: string): PlaneConfig {
     directoryVersion: digestOf(directory),
     actionTypes,
     // The summary template is presentation only: editing it must not change the version an approval pinned.
-    actionTypeVersions: Object.fromEntries(Object.entries(actionTypes).map(([n, { summary: _summary, ...t }]) => [n, digestOf(t)])),
+    actionTypeVersions: {
+      ...Object.fromEntries(Object.entries(userActionTypes).map(([n, { summary: _summary, ...t }]) => [n, digestOf(t)])),
+      ...mcp.versions,
+    },
     bundle,
     console: raw.console ?? null,
-    ...(raw.mcp ? { mcp: raw.mcp } : {}),
+    ...(raw.mcp ? { mcp: raw.mcp, mcpTools: mcp.tools, mcpSkipped: mcp.skipped } : {}),
     ...(raw.payloadEncryption ? { payloadEncryption: raw.payloadEncryption } : {}),
     validateParameters({ actionType, parameters }) {
       const validate = validators[actionType];
@@ -83,6 +116,19 @@ export function loadPlaneConfig(configPath: string): PlaneConfig {
       return `field "${field}" ${err?.message ?? 'is invalid'}`;
     },
   };
+}
+
+/** A policy names an MCP action the catalogue does not (yet) have: say so, and where the catalogue comes from. */
+function undiscoveredToolHint(err: EcpError, tools: readonly McpToolDefinition[] | null): EcpError {
+  const source =
+    tools === null
+      ? `no tool catalogue has been discovered yet (${mcpCatalogueFile(dataDirFromEnv())} is missing: start the worker once)`
+      : `the tool catalogue lists ${tools.length} tool(s)`;
+  return new EcpError(
+    err.code,
+    `${err.message}\n  (MCP tool actions are declared from the discovered catalogue and ${source}; a tool that is not (yet) discovered cannot be named — name its server's group, e.g. \`action in Action::"mcp.<server>"\`)`,
+    err.field,
+  );
 }
 
 function crossCheck(directory: Directory, actionTypes: Record<string, ActionTypeConfig>, bundle: PolicyBundle): string[] {

@@ -1,5 +1,6 @@
 import type { JsonValue, Proposal } from '../common';
 import { EcpError } from '../common';
+import type { McpToolDefinition } from '../common/mcp';
 import { loadPlaneConfig, type PlaneConfig } from './load';
 
 export interface ContextProviderRequest {
@@ -30,6 +31,8 @@ export interface PlaneExtensions {
  */
 export class PlaneRuntime {
   #config: PlaneConfig;
+  /** The live MCP tool catalogue (set by the worker's downstream connections); undefined: the kept one, if any. */
+  #mcpTools: readonly McpToolDefinition[] | undefined;
 
   constructor(
     readonly configPath: string,
@@ -47,8 +50,25 @@ export class PlaneRuntime {
     return this.#config;
   }
 
+  /**
+   * Rebuilds the configuration with a new MCP tool catalogue (discovery, `tools/list_changed`, a refresh), atomically
+   * and fully validated: a catalogue that makes the configuration invalid (e.g. a policy names a tool that went away)
+   * leaves the running configuration and catalogue in place and throws.
+   */
+  setMcpTools(tools: readonly McpToolDefinition[]): PlaneConfig {
+    const previous = this.#mcpTools;
+    this.#mcpTools = tools;
+    try {
+      this.#config = this.#load();
+    } catch (err) {
+      this.#mcpTools = previous;
+      throw err;
+    }
+    return this.#config;
+  }
+
   #load(): PlaneConfig {
-    const config = loadPlaneConfig(this.configPath);
+    const config = loadPlaneConfig(this.configPath, this.#mcpTools ? { mcpTools: this.#mcpTools } : {});
     const missing: string[] = [];
     for (const [name, type] of Object.entries(config.actionTypes)) {
       if ('custom' in type.executor && !this.extensions.executors?.[type.executor.custom]) {

@@ -202,6 +202,10 @@ export const actionTypesFileSchema = z.record(actionTypeNameSchema, actionTypeSc
 export type ConsoleConfig = z.output<typeof consoleSchema>;
 export type McpConfig = z.output<typeof mcpSchema>;
 export type McpServerConfig = z.output<typeof mcpServerSchema>;
-export type ActionTypeConfig = z.output<typeof actionTypeSchema>;
+/** The executor of an action type made from an MCP tool (config/mcpActionTypes.ts); never written in ecp.yaml. */
+export interface McpExecutorConfig {
+  mcp: { server: string; tool: string };
+}
+export type ExecutorConfig = z.output<typeof executorSchema> | McpExecutorConfig;
+export type ActionTypeConfig = Omit<z.output<typeof actionTypeSchema>, 'executor'> & { executor: ExecutorConfig };
 export type ProviderConfig = z.output<typeof providerSchema>;
-export type ExecutorConfig = z.output<typeof executorSchema>;

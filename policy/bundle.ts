@@ -31,6 +31,28 @@ export interface PolicyBundle {
 
 export interface LoadPolicyOptions {
   defaultDeadlineSeconds: number;
+  /**
+   * Declarations appended to the schema file's text (e.g. MCP action types), given what the file declares already.
+   * The appended text is part of the bundle's schema text, so its version and evidence packs cover it.
+   */
+  extendSchema?: (declared: SchemaDeclarations) => string;
+}
+
+/** What a Cedar schema text declares (names only): actions, and common types (`type X = …`). */
+export interface SchemaDeclarations {
+  actions: ReadonlySet<string>;
+  commonTypes: ReadonlySet<string>;
+}
+
+/** The actions and common types a schema text declares; empty when it does not parse (the bundle reports that). */
+export function schemaDeclarations(schemaText: string): SchemaDeclarations {
+  const json = cedar.schemaToJson(schemaText);
+  if (json.type === 'failure') return { actions: new Set(), commonTypes: new Set() };
+  const namespaces = Object.values(json.json);
+  return {
+    actions: new Set(namespaces.flatMap((ns) => Object.keys(ns.actions ?? {}))),
+    commonTypes: new Set(namespaces.flatMap((ns) => Object.keys(ns.commonTypes ?? {}))),
+  };
 }
 
 /**
@@ -50,6 +72,7 @@ export function loadPolicyBundle(dir: string, options: LoadPolicyOptions): Polic
   }
   const schemaCheck = cedar.checkParseSchema(schemaText);
   if (schemaCheck.type === 'failure') problems.push(...describeCedarErrors(schemaPath, schemaText, schemaCheck.errors));
+  else if (options.extendSchema) schemaText += options.extendSchema(schemaDeclarations(schemaText));
 
   const policies: Record<string, string> = {};
   const policyJson: Record<string, cedar.PolicyJson> = {};

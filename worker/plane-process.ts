@@ -107,6 +107,8 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
     payloadCodec,
     planeKey,
     archive: archive ? { archive, dataDir: options.dataDir } : null,
+    dataDir: options.dataDir,
+    log,
   });
   if (worker.options.buildId) rememberCodeIdentity(options.dataDir, worker.options.buildId, log);
   const done = worker.run();

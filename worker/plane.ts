@@ -9,6 +9,7 @@ import { loadOrCreatePlaneKey } from '../client/listingSeal';
 import { dataDirFromEnv } from '../config/dataDir';
 import type { AesGcmPayloadCodec } from '../codec/aesGcm';
 import { dataConverterWith, payloadCodecFor } from '../codec/dataConverter';
+import { McpDownstream } from '../activities/mcp/downstream';
 
 export interface PlaneWorkerOptions {
   connection: NativeConnection;
@@ -25,6 +26,10 @@ export interface PlaneWorkerOptions {
    */
   planeKey?: KeyObject;
   workerOptions?: Partial<WorkerOptions>;
+  /** The data directory (MCP catalogue file, kept policy bundles); default: ECP_DATA_DIR, else `.ecp-data`. */
+  dataDir?: string;
+  /** Where the worker's MCP lines go (servers listed, tools left out); default: the console. */
+  log?: (line: string) => void;
 }
 
 /**
@@ -34,9 +39,41 @@ export interface PlaneWorkerOptions {
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
 
-/** A worker that runs `executionAttempt` workflows and the plane's activities on task queue `ecp`. */
+/**
+ * A worker that runs `executionAttempt` workflows and the plane's activities on task queue `ecp`. With `mcp.servers`
+ * configured it first connects to them and lists their tools (docs/mcp.md; an unreachable server is logged, not
+ * fatal), and closes those connections when the worker stops.
+ */
 export async function createPlaneWorker(options: PlaneWorkerOptions): Promise<Worker> {
   const workflowBundle = await prebundleWorkflows();
+  const dataDir = options.dataDir ?? dataDirFromEnv();
+  let mcp: McpDownstream | null = null;
+  if (Object.keys(options.runtime.config.mcp?.servers ?? {}).length > 0) {
+    mcp = new McpDownstream(options.runtime, { dataDir, log: options.log ?? ((line) => console.log(line)) });
+    await mcp.start();
+  }
+  let worker: Worker;
+  try {
+    worker = await createWorker(options, workflowBundle, dataDir, mcp);
+  } catch (err) {
+    await mcp?.close();
+    throw err;
+  }
+  if (mcp) {
+    // The Worker has no shutdown hook: wrap run() so the downstream connections (and stdio servers' processes) end with it.
+    const run = worker.run.bind(worker);
+    const downstream = mcp;
+    worker.run = () => run().finally(() => downstream.close());
+  }
+  return worker;
+}
+
+async function createWorker(
+  options: PlaneWorkerOptions,
+  workflowBundle: Awaited<ReturnType<typeof prebundleWorkflows>>,
+  dataDir: string,
+  mcp: McpDownstream | null,
+): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -44,7 +81,7 @@ export async function createPlaneWorker(options: PlaneWorkerOptions): Promise<Wo
     workflowBundle,
     // Recorded in history on every workflow task: names the workflow code that produced it (evidence packs bind to it).
     buildId: planeBuildId(workflowBundle),
-    activities: createActivities(options.runtime, options.archive ?? null, options.planeKey ?? loadOrCreatePlaneKey(dataDirFromEnv())),
+    activities: createActivities(options.runtime, options.archive ?? null, options.planeKey ?? loadOrCreatePlaneKey(dataDir), mcp),
     // Codecs run outside the workflow sandbox: the workflow bundle needs nothing for encryption.
     dataConverter: dataConverterWith(options.payloadCodec ?? payloadCodecFor({ config: options.runtime.config })),
     maxCachedWorkflows: Number(process.env.ECP_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS),

@@ -1,2 +1,3 @@
 export { executionAttempt, type ExecutionAttemptInput } from './executionAttempt';
 export { archiver, type ArchiverInput } from './archiver';
+export { mcpToolCatalogue, type McpToolCatalogueInput } from './mcpCatalogue';

@@ -60,6 +60,8 @@ export interface TestPlaneOptions {
   workerOptions?: Partial<WorkerOptions>;
   /** False: the dev server keeps Temporal's default limits, as a server ECP does not control (default true). */
   serverLimits?: boolean;
+  /** ecp.yaml's `mcp:` section (downstream servers); the worker connects to them and lists their tools. */
+  mcp?: Record<string, unknown>;
 }
 
 const DEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'demo');
@@ -81,7 +83,15 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
   writeFileSync(join(configDir, 'action-types.yaml'), stringify(actionTypes));
   const directoryPath = join(dataDir, 'demo', 'directory.yaml');
   const configPath = join(configDir, 'ecp.yaml');
-  writeFileSync(configPath, stringify({ policies: './policies', actionTypes: './action-types.yaml', directory: directoryPath }));
+  writeFileSync(
+    configPath,
+    stringify({
+      policies: './policies',
+      actionTypes: './action-types.yaml',
+      directory: directoryPath,
+      ...(options.mcp ? { mcp: options.mcp } : {}),
+    }),
+  );
   const targetPort = await freePort();
   const target = createDemoTarget(demo.targetToken);
   const targetServer: ServerType = await serveDemoTarget(target, targetPort);
@@ -132,6 +142,8 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
         runtime,
         planeKey,
         workerOptions: options.workerOptions,
+        dataDir,
+        log: () => {},
       });
       running = worker.run();
     },
