@@ -1,4 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { FailureType } from '../common/errors';
 import type { AttemptRecord } from '../common/record';
 
 /** `_meta` keys the gateway adds to every result it answers, so an agent (or its client) can follow up. */
@@ -29,7 +30,7 @@ export function awaitingSummary(record: AttemptRecord): string {
 /** The message a held call's progress notifications carry. */
 export function progressMessage(record: AttemptRecord): string {
   if (record.status !== 'AWAITING_DECISION') return `attempt ${record.attemptId} is ${record.status.toLowerCase()}`;
-  return `awaiting approval from ${awaitingSummary(record)}, deadline ${record.deadline ?? 'none'}`;
+  return `awaiting approval from ${awaitingSummary(record)}, deadline ${record.deadline ?? 'none'} (attempt ${record.attemptId})`;
 }
 
 /** The non-error answer for a call still awaiting a human when the hold time ends. Never reads like a refusal. */
@@ -56,7 +57,10 @@ export function resultForRecord(record: AttemptRecord, consoleUrl: string): Call
       return downstreamResult(record);
     case 'FAILED': {
       const error = record.outcome && !record.outcome.ok ? record.outcome.error : { type: 'Unknown', message: 'no outcome recorded' };
-      return text(record, `The tool call was allowed and ran, but failed: ${error.type}: ${error.message} (attempt ${id}).`, true);
+      // The tool itself answered with an error: its own words, as a direct call would have shown them.
+      if (error.type === FailureType.McpToolError)
+        return text(record, `The tool answered with an error: ${error.message} (attempt ${id})`, true);
+      return text(record, `The tool call was allowed but failed: ${error.type}: ${error.message} (attempt ${id}).`, true);
     }
     case 'DENIED': {
       const reasons = denialReasons(record);
