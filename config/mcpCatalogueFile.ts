@@ -46,7 +46,10 @@ export function readMcpCatalogue(dataDir: string): McpToolDefinition[] | null {
   try {
     return catalogueFileSchema.parse(JSON.parse(text)).tools as McpToolDefinition[];
   } catch (err) {
-    throw new EcpError('config_invalid', `${file}: not a tool catalogue kept by the worker (${(err as Error).message.slice(0, 300)}); delete it and restart the worker`);
+    throw new EcpError(
+      'config_invalid',
+      `${file}: not a tool catalogue kept by the worker (${(err as Error).message.slice(0, 300)}); delete it and restart the worker`,
+    );
   }
 }
 

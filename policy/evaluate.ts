@@ -3,7 +3,7 @@ import type { Advice } from '../common/advice';
 import type { JsonValue } from '../common/record';
 import type { PolicyBundle } from './bundle';
 import { convertsCleanly, pickAttrs, pickContext } from './reads';
-import { sliceIndexFor, slicePlan } from './slices';
+import { sliceIndexFor, slicePlan, uidKey } from './slices';
 
 export interface AdviceRequest {
   agent: { id: string; owner: string; scopes: string[] };
@@ -73,6 +73,15 @@ export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest, opt
       }
     }
     const entities: cedar.EntityJson[] = [];
+    // Cedar knows action groups only from entity data: an action the schema puts in groups (e.g. MCP tools in
+    // `mcp.<server>`) is sent with them, so `action in Action::"<group>"` holds as the schema says.
+    const groups = sliceIndexFor(bundle).actionGroups.get(uidKey(action));
+    if (groups) {
+      const parents = [...groups]
+        .filter((key) => key.startsWith('Action::'))
+        .map((key) => ({ type: 'Action', id: key.slice('Action::'.length) }));
+      entities.push({ uid: action, attrs: {}, parents });
+    }
     if (sendPrincipal) entities.push({ uid: principal, attrs: attrs as Record<string, cedar.CedarValueJson>, parents: [] });
     if (sendResource) entities.push({ uid: resource, attrs: {}, parents: [] });
     answer = cedar.statefulIsAuthorized({

@@ -49,6 +49,8 @@ export interface SliceIndex {
   setReads: Map<string, PolicyReads>;
   /** Memo of slicePlan per request shape (action, principal, ancestors): computing it is most of the JS cost per call. */
   memo: Map<string, SlicePlan>;
+  /** Action key → keys of the action groups the schema makes it a member of (transitively); absent: none. */
+  actionGroups: Map<string, Set<string>>;
 }
 
 /** The preparsed set a request is evaluated against, and what its policies can read of the request. */
@@ -197,7 +199,17 @@ export function buildSliceIndex(version: string, schemaText: string, policies: R
   }
   actionSetIds.set('*', `${version}/action/*`);
   preparse(`${version}/action/*`, policies, anyAction);
-  return { scopes, byAction, anyAction, actionSetIds, refinements: new Map(), reads, setReads: new Map(), memo: new Map() };
+  return {
+    scopes,
+    byAction,
+    anyAction,
+    actionSetIds,
+    refinements: new Map(),
+    reads,
+    setReads: new Map(),
+    memo: new Map(),
+    actionGroups: new Map([...ancestors].filter(([, groups]) => groups.size > 0)),
+  };
 }
 
 /**

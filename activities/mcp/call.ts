@@ -61,7 +61,11 @@ export async function callMcpTool(downstream: McpDownstream, config: PlaneConfig
   );
   const outcome = JSON.parse(JSON.stringify(result)) as Record<string, JsonValue>;
   if (outcome.isError === true) {
-    throw ApplicationFailure.nonRetryable(toolText(outcome) || `MCP tool "${request.tool}" reported an error`, FailureType.McpToolError, outcome);
+    throw ApplicationFailure.nonRetryable(
+      toolText(outcome) || `MCP tool "${request.tool}" reported an error`,
+      FailureType.McpToolError,
+      outcome,
+    );
   }
   const size = canonicalSize(outcome);
   if (size > MCP_RESULT_MAX_BYTES) {

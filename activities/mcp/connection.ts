@@ -25,11 +25,7 @@ export interface McpConnection {
  * worker (a missing variable is a non-retryable configuration error); a stdio server gets the SDK's minimal safe
  * environment (PATH, HOME, USER, …) with the configured `env` over it, never the worker's whole environment.
  */
-export async function connectMcpServer(
-  name: string,
-  config: McpServerConfig,
-  onToolListChanged: () => void,
-): Promise<McpConnection> {
+export async function connectMcpServer(name: string, config: McpServerConfig, onToolListChanged: () => void): Promise<McpConnection> {
   const tail: string[] = [];
   let transport: Transport;
   if ('command' in config) {

@@ -137,7 +137,9 @@ export class McpDownstream {
       writeMcpCatalogue(this.options.dataDir, tools);
       storePolicyBundle(this.options.dataDir, config.bundle);
     } catch (err) {
-      this.options.log(`warning: the MCP tool catalogue could not be applied; keeping the running configuration: ${(err as Error).message}`);
+      this.options.log(
+        `warning: the MCP tool catalogue could not be applied; keeping the running configuration: ${(err as Error).message}`,
+      );
     }
   }
 }

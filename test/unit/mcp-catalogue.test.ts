@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -27,7 +27,12 @@ const WRITE: McpToolDefinition = {
   name: 'write-file',
   inputSchema: {
     type: 'object',
-    properties: { path: { type: 'string' }, lines: { type: 'integer' }, force: { type: 'boolean' }, tags: { type: 'array', items: { type: 'string' } } },
+    properties: {
+      path: { type: 'string' },
+      lines: { type: 'integer' },
+      force: { type: 'boolean' },
+      tags: { type: 'array', items: { type: 'string' } },
+    },
     required: ['path', 'lines'],
   },
 };
@@ -53,7 +58,11 @@ function planeDir(policies: Record<string, string> = {}, schemaExtra = ''): stri
 describe('MCP tool catalogue → action types and Cedar', () => {
   it('names action types mcp.<server>.<segment>, takes the inputSchema as parameters and the server retry/timeout', () => {
     const config = loadPlaneConfig(planeDir(), { mcpTools: [READ, WRITE] });
-    expect(Object.keys(config.actionTypes).filter((n) => n.startsWith('mcp.')).sort()).toEqual(['mcp.fs.read_text_file', 'mcp.fs.write_file']);
+    expect(
+      Object.keys(config.actionTypes)
+        .filter((n) => n.startsWith('mcp.'))
+        .sort(),
+    ).toEqual(['mcp.fs.read_text_file', 'mcp.fs.write_file']);
     const read = config.actionTypes['mcp.fs.read_text_file']!;
     expect(read.executor).toEqual({ mcp: { server: 'fs', tool: 'read_text_file' } });
     expect(read.parameters).toEqual(READ.inputSchema);
@@ -80,7 +89,9 @@ describe('MCP tool catalogue → action types and Cedar', () => {
       'mcp.cedar': `@id("mcp-reads") permit (principal, action in Action::"mcp.fs", resource) when { context.facts.tool.readOnlyHint };`,
     };
     expect(() => loadPlaneConfig(planeDir(groupPolicy), { mcpTools: [] })).not.toThrow();
-    const named = { 'mcp.cedar': `@id("w") permit (principal, action == Action::"mcp.fs.write_file", resource) when { context.parameters.lines < 10 };` };
+    const named = {
+      'mcp.cedar': `@id("w") permit (principal, action == Action::"mcp.fs.write_file", resource) when { context.parameters.lines < 10 };`,
+    };
     expect(() => loadPlaneConfig(planeDir(named), { mcpTools: [WRITE] })).not.toThrow();
     expect(() => loadPlaneConfig(planeDir(named), { mcpTools: [] })).toThrow(/not \(yet\) discovered/);
   });
@@ -124,5 +135,28 @@ describe('MCP tool catalogue → action types and Cedar', () => {
     // A permit's scope matches (the condition may still deny): listed.
     expect(permitCanMatch(config.bundle, 'fs-bot', 'mcp.fs.write_file')).toBe(true);
     expect(permitCanMatch(config.bundle, 'refund-bot', 'mcp.fs.read_text_file')).toBe(false);
+  });
+});
+
+describe('mcp.servers validation', () => {
+  it('names the file, line and field of a malformed server entry', () => {
+    const path = planeDir();
+    writeFileSync(
+      path,
+      stringify({
+        policies: './policies',
+        directory: './directory.yaml',
+        actionTypes: {},
+        mcp: { servers: { fs: { command: 'node', maxConections: 2 } } },
+      }),
+    );
+    expect(() => loadPlaneConfig(path, { mcpTools: [] })).toThrow(/ecp\.yaml:\d+.*mcp\.servers\.fs/s);
+  });
+
+  it('refuses a configured action type that takes a name of the mcp. family', () => {
+    const path = planeDir();
+    const text = readFileSync(path, 'utf8').replace('actionTypes: {}', 'actionTypes:\n  mcp.fs.other:\n    executor: { custom: x }');
+    writeFileSync(path, text);
+    expect(() => loadPlaneConfig(path, { mcpTools: [] })).toThrow(/names starting with "mcp\." are the tools of mcp\.servers/);
   });
 });
