@@ -125,6 +125,8 @@ export function createGatewayServer(options: GatewayOptions): Server {
               });
             },
     });
+    // The client cancelled: it reads no answer; the attempt is left to go on.
+    if (extra.signal.aborted) log(`mcp: ${agent} cancelled its call of ${tool.exposedName}; attempt ${attemptId} goes on`);
     if (end.record) return end.closed ? resultForRecord(end.record, settings.consoleUrl) : pendingResult(end.record, settings.consoleUrl);
     // No worker answered the record query: say what is known without the requirement details.
     return {

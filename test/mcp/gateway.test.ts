@@ -16,8 +16,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CallToolResultSchema, ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startConsole, type RunningConsole } from '../../api/server';
 import type { PlaneConfig } from '../../config/load';
-import { createAgentToken } from '../../gateway/tokens';
-import { ECP_BIN, ROOT, runEcp } from '../helpers/cli';
+import { createAgentToken, hashAgentToken } from '../../gateway/tokens';
+import { ECP_BIN, ROOT, runCommand, runEcp, type CommandRun } from '../helpers/cli';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 
 const require = createRequire(import.meta.url);
@@ -31,6 +31,10 @@ let filesDir: string;
 let token: string;
 /** The hold time the gateway sees (tests change it; the plane's config is read per call). */
 let holdTime = '20s';
+/** What the gateway logged. */
+const gatewayLog: string[] = [];
+/** The allowed read's evidence pack: exported and verified offline while later tests run. */
+let packCheck: Promise<{ exported: CommandRun; verified: CommandRun | null }> | undefined;
 
 async function startWorkerProcess(): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker', 'main.ts'), '--config', plane.configPath], {
@@ -73,7 +77,17 @@ beforeAll(async () => {
   writeFileSync(join(filesDir, 'README.md'), '# Demo\nRead me.\n');
   writeFileSync(join(filesDir, 'keep.txt'), 'do not move me\n');
   writeFileSync(join(filesDir, 'notes', 'log.txt'), 'ENTRY\n');
-  const made = createAgentToken();
+  // The token as an operator makes it: `ecp mcp token` (no configuration in that data dir: it needs none).
+  const tokenRun = runCommand(
+    process.execPath,
+    [ECP_BIN, '--data-dir', join(scratch, 'no-data'), 'mcp', 'token', '--agent', AGENT, '--json'],
+    {
+      unset: ['ECP_CONFIG', 'ECP_DATA_DIR'],
+    },
+  );
+  const made = JSON.parse((await tokenRun).stdout) as { token: string; tokenHash: string; snippet: string };
+  expect(made.tokenHash).toBe(hashAgentToken(made.token));
+  expect(made.snippet).toContain(`${AGENT}:\n      tokenHash: "${made.tokenHash}"`);
   token = made.token;
   plane = await startTestPlane({
     policies: { 'mcp.cedar': readFileSync(join(ROOT, 'examples', 'demo', 'mcp', 'mcp.cedar'), 'utf8') },
@@ -98,7 +112,14 @@ beforeAll(async () => {
     const c = plane.runtime.config;
     return { ...c, mcp: { ...c.mcp!, holdTime } };
   };
-  web = await startConsole({ port: 0, address: plane.address, namespace: 'default', config, dataDir: plane.dataDir, log: () => {} });
+  web = await startConsole({
+    port: 0,
+    address: plane.address,
+    namespace: 'default',
+    config,
+    dataDir: plane.dataDir,
+    log: (line) => void gatewayLog.push(line),
+  });
 }, 240_000);
 
 afterAll(async () => {
@@ -162,18 +183,20 @@ describe('the MCP gateway over Streamable HTTP', () => {
     expect(record.proposal).toMatchObject({ agent: AGENT, actionType: 'mcp.files.read_text_file', resource: 'mcp:files/read_text_file' });
     expect(record.proposal.parameters).toEqual(args);
 
-    const scratch = mkdtempSync(join(tmpdir(), 'ecp-mcp-pack-'));
-    const exported = await runEcp(plane, ['audit', 'export', attemptId, '-o', 'pack.json'], { cwd: scratch, timeoutMs: 120_000 });
-    expect(exported.stderr).toBe('');
-    expect(exported.code).toBe(0);
-    const verified = await runEcp(plane, ['audit', 'verify', 'pack.json'], {
-      cwd: scratch,
-      env: { TEMPORAL_ADDRESS: '127.0.0.1:1' },
-      timeoutMs: 120_000,
-    });
-    expect(verified.stdout).toMatch(/^PASS .*pack\.json/m);
-    expect(verified.code).toBe(0);
-    rmSync(scratch, { recursive: true, force: true });
+    // Export and offline verification take a while (two CLI runs, a replay): they run alongside the next tests and
+    // are checked by the last test of this block.
+    packCheck = (async () => {
+      const scratch = mkdtempSync(join(tmpdir(), 'ecp-mcp-pack-'));
+      const exported = await runEcp(plane, ['audit', 'export', attemptId, '-o', 'pack.json'], { cwd: scratch, timeoutMs: 180_000 });
+      if (exported.code !== 0) return { exported, verified: null };
+      const verified = await runEcp(plane, ['audit', 'verify', 'pack.json'], {
+        cwd: scratch,
+        env: { TEMPORAL_ADDRESS: '127.0.0.1:1' },
+        timeoutMs: 180_000,
+      });
+      rmSync(scratch, { recursive: true, force: true });
+      return { exported, verified };
+    })();
     await client.close();
   });
 
@@ -249,6 +272,33 @@ describe('the MCP gateway over Streamable HTTP', () => {
     expect(textOf(result)).toContain('forbidden by mcp.files.no-move');
     expect(readFileSync(source, 'utf8')).toBe('do not move me\n');
     expect((await plane.ecp.getRecord(attemptOf(result))).status).toBe('DENIED');
+    await client.close();
+  });
+
+  it('a cancelled call stops waiting; its attempt goes on', async () => {
+    const client = await agentClient();
+    const dir = join(filesDir, 'cancelled');
+    const abort = new AbortController();
+    const progress: string[] = [];
+    const call = client.callTool({ name: 'files__create_directory', arguments: { path: dir } }, undefined, {
+      signal: abort.signal,
+      onprogress: (p) => void progress.push(p.message ?? ''),
+    });
+    await until(() => progress.some((m) => m.includes('att-')), 30_000, 'the held call awaiting approval');
+    const attemptId = /\(attempt (att-[0-9a-f]{32})\)/.exec(progress.find((m) => m.includes('att-'))!)![1]!;
+    abort.abort();
+    await expect(call).rejects.toThrow();
+    // The client's notifications/cancelled reached the held call and ended its wait (well before the 20 s hold) …
+    await until(
+      () => gatewayLog.some((l) => l.includes(`cancelled its call of files__create_directory; attempt ${attemptId}`)),
+      5_000,
+      'the hold to end',
+    );
+    // … and the attempt itself is untouched: it still waits for a human.
+    expect((await plane.ecp.getRecord(attemptId)).status).toBe('AWAITING_DECISION');
+    const status = (await client.callTool({ name: 'ecp_attempt_status', arguments: { attemptId } })) as CallToolResult;
+    expect(textOf(status)).toMatch(/pending human approval/);
+    expect(() => statSync(dir)).toThrow();
     await client.close();
   });
 
@@ -424,6 +474,16 @@ describe('the worker killed with kill -9 while a call is held', () => {
       holdTime = '20s';
       await client.close();
     }
+  });
+});
+
+describe('the allowed read’s evidence pack', () => {
+  it('exports and verifies offline (PASS)', async () => {
+    const { exported, verified } = await packCheck!;
+    expect(exported.stderr).toBe('');
+    expect(exported.code).toBe(0);
+    expect(verified?.stdout).toMatch(/^PASS .*pack\.json/m);
+    expect(verified?.code).toBe(0);
   });
 });
 
