@@ -31,6 +31,8 @@ let filesDir: string;
 let token: string;
 /** The hold time the gateway sees (tests change it; the plane's config is read per call). */
 let holdTime = '20s';
+/** The idempotency window the gateway sees (the bucket-edge test shortens it). */
+let idempotencyWindow = '10m';
 /** What the gateway logged. */
 const gatewayLog: string[] = [];
 /** The allowed read's evidence pack: exported and verified offline while later tests run. */
@@ -110,7 +112,7 @@ beforeAll(async () => {
   await startWorkerProcess();
   const config = (): PlaneConfig => {
     const c = plane.runtime.config;
-    return { ...c, mcp: { ...c.mcp!, holdTime } };
+    return { ...c, mcp: { ...c.mcp!, holdTime, idempotencyWindow } };
   };
   web = await startConsole({
     port: 0,
@@ -273,6 +275,27 @@ describe('the MCP gateway over Streamable HTTP', () => {
     expect(readFileSync(source, 'utf8')).toBe('do not move me\n');
     expect((await plane.ecp.getRecord(attemptOf(result))).status).toBe('DENIED');
     await client.close();
+  });
+
+  it('identical calls across a time-bucket edge are one attempt; after the window, a new one', async () => {
+    idempotencyWindow = '2s';
+    try {
+      const client = await agentClient();
+      const read = async () =>
+        attemptOf(
+          (await client.callTool({ name: 'files__get_file_info', arguments: { path: join(filesDir, 'README.md') } })) as CallToolResult,
+        );
+      // Late in a 2 s bucket, so the retry falls in the next bucket but well within the window.
+      await until(() => Date.now() % 2_000 >= 1_500 && Date.now() % 2_000 < 1_700, 5_000, 'late in a bucket');
+      const first = await read();
+      await until(() => Date.now() % 2_000 >= 200 && Date.now() % 2_000 < 1_000, 5_000, 'the next bucket');
+      expect(await read()).toBe(first);
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(await read()).not.toBe(first);
+      await client.close();
+    } finally {
+      idempotencyWindow = '10m';
+    }
   });
 
   it('a cancelled call stops waiting; its attempt goes on', async () => {
