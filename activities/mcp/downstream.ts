@@ -29,6 +29,7 @@ export class McpDownstream {
   /** Server → its tools at the last successful listing; a server never listed has no entry. */
   readonly #tools = new Map<string, McpToolDefinition[]>();
   readonly #skippedLogged = new Set<string>();
+  readonly #refreshing = new Map<string, Promise<void>>();
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -54,6 +55,18 @@ export class McpDownstream {
    * be listed (callers treat that as retryable) — its last known tools stay until a listing succeeds.
    */
   async refresh(server: string, signal?: AbortSignal): Promise<void> {
+    // One listing per server at a time, applied in order: an older answer never overwrites a newer one.
+    const previous = this.#refreshing.get(server) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(() => this.#refreshNow(server, signal));
+    this.#refreshing.set(server, next);
+    try {
+      await next;
+    } finally {
+      if (this.#refreshing.get(server) === next) this.#refreshing.delete(server);
+    }
+  }
+
+  async #refreshNow(server: string, signal?: AbortSignal): Promise<void> {
     const tools = await this.#list(server, signal);
     const before = this.#tools.get(server);
     if (before && digestOf(before as unknown as JsonValue) === digestOf(tools as unknown as JsonValue)) return;

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EcpClient } from '../../client';
 import { ListingSealVerifier } from '../../client/listingSeal';
 import { findStoredPolicyBundles } from '../../audit/bundleStore';
+import { exportEvidencePack } from '../../audit/pack/export';
+import { verifyPack } from '../../audit/pack/verify';
 import { mcpCatalogueFile } from '../../config/mcpCatalogueFile';
 import { loadPlaneConfig } from '../../config/load';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
@@ -47,6 +49,7 @@ let ecp: EcpClient;
 let files: string;
 let marker: string;
 let count: string;
+let approvedWrite = '';
 const previousDataDir = process.env.ECP_DATA_DIR;
 
 beforeAll(async () => {
@@ -139,6 +142,7 @@ describe('MCP worker side', () => {
     await ecp.decide(attemptId, { human: 'alice', verdict: 'approve', privateKey: plane.key('alice') });
     await waitForStatus(ecp, attemptId, 'SUCCEEDED');
     expect(readFileSync(path, 'utf8')).toBe('once\n');
+    approvedWrite = attemptId;
   });
 
   it('answers the catalogue an agent sees, hiding tools no permit can match', async () => {
@@ -173,4 +177,17 @@ describe('MCP worker side', () => {
       expect(findStoredPolicyBundles(plane.dataDir, plane.runtime.config.bundle.version)).toHaveLength(1);
     });
   }
+
+  it('exports a verifiable pack of an MCP attempt after the catalogue changed, from the kept bundle', async () => {
+    // The rug-pull tests above changed the catalogue: the live bundle is no longer the one the write was evaluated under.
+    const pinned = (await ecp.getRecord(approvedWrite)).advice?.bundleVersion;
+    expect(pinned).toBeDefined();
+    expect(pinned).not.toBe(plane.runtime.config.bundle.version);
+    // A reader configured with the live catalogue (as the CLI is, from the catalogue file) finds it only in the store.
+    const reader = new EcpClient(ecp.client, plane.runtime.config, new ListingSealVerifier(plane.planeKey));
+    const pack = await exportEvidencePack(reader, approvedWrite, { dataDir: plane.dataDir });
+    const verification = await verifyPack(pack, { replay: false });
+    expect(verification.checks.filter((c) => !c.ok && !c.advisory)).toEqual([]);
+    expect(verification.verdict).toBe('CONSISTENT');
+  });
 });
