@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ServerType } from '@hono/node-server';
 import { EcpError } from '../common';
 import { prepareDemo } from '../examples/demo/setup';
@@ -109,9 +110,9 @@ function mcpSteps(running: RunningPlane): string {
   const stdio = {
     mcpServers: {
       ecp: {
-        command: 'npx',
-        args: ['ecp', 'mcp', 'serve', '--agent', demoMcp.agent],
-        cwd: process.cwd(),
+        // Absolute paths: desktop clients start servers from a directory of their own choosing.
+        command: process.execPath,
+        args: [fileURLToPath(new URL('../bin/ecp.mjs', import.meta.url)), 'mcp', 'serve', '--agent', demoMcp.agent],
         env: { ECP_DATA_DIR: dataDir, TEMPORAL_ADDRESS: running.address },
       },
     },
