@@ -37,7 +37,7 @@ const MAY_IMPORT = {
   adapters: ['common', 'client'],
   activities: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit'],
   api: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'gateway'],
-  examples: ['common', 'codec', 'policy', 'config', 'client', 'api'],
+  examples: ['common', 'codec', 'policy', 'config', 'client', 'gateway', 'api'],
   worker: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'activities', 'api', 'examples', 'gateway', 'telemetry'],
   cli: ['common', 'codec', 'policy', 'config', 'workflows', 'client', 'audit', 'api', 'gateway', 'telemetry'],
   ui: ['common'],

@@ -64,6 +64,9 @@ export function createConsoleApp(deps: ConsoleDeps): OpenAPIHono<ConsoleEnv> {
         'send the returned csrfToken as the `x-csrf-token` header on every POST/DELETE. Errors: `{ error: { code, message, field? } }`.',
     },
   });
+  // The MCP gateway (agents, bearer tokens): its own authentication and errors, none of the console's session rules.
+  const mcp = deps.mcp;
+  if (mcp) app.all('/mcp', (c) => mcp.handle(c.req.raw));
   if (deps.ui) registerUiRoutes(app, deps.ui);
   app.notFound((c) => c.json(new EcpError('not_found', `no route ${c.req.method} ${c.req.path}`).body(), 404));
   app.onError((err, c) => toErrorResponse(c, err, log));

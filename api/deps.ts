@@ -26,6 +26,8 @@ export interface ConsoleDeps {
   livePollMs?: number;
   log?: (line: string) => void;
   now?: () => number;
+  /** The MCP gateway's Streamable HTTP endpoint, served at `/mcp` (gateway/http.ts); absent: no `/mcp`. */
+  mcp?: { handle(request: Request): Promise<Response> };
 }
 
 export type ConsoleEnv = { Variables: { session: Session } };

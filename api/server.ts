@@ -17,6 +17,8 @@ import { SignInThrottle } from './auth/rateLimit';
 import { SessionStore } from './auth/sessions';
 import type { ConsoleDeps } from './deps';
 import { buildUiAssets } from './uiAssets';
+import { allowedOriginsFromEnv, HttpGateway } from '../gateway/http';
+import { consoleUrlFromEnv } from '../gateway/settings';
 
 export const DEFAULT_CONSOLE_PORT = 8088;
 
@@ -109,15 +111,26 @@ export async function startConsole(options: {
     }),
     buildUiAssets(),
   ]);
-  const app = createConsoleApp(consoleDeps({ ecp, config: options.config, ui, oidc, log: options.log }));
+  let url = '';
+  const mcp = new HttpGateway({
+    ecp,
+    config: options.config,
+    catalogue: (agent) => ecp.mcpCatalogue(agent),
+    consoleUrl: () => consoleUrlFromEnv(url),
+    allowedOrigins: allowedOriginsFromEnv(),
+    log: options.log,
+  });
+  const app = createConsoleApp({ ...consoleDeps({ ecp, config: options.config, ui, oidc, log: options.log }), mcp });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
+  url = `http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`;
   return {
-    url: `http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`,
+    url,
     port,
     async close() {
+      await mcp.close();
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));
       // Live-inbox streams never end by themselves.
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -11,6 +11,7 @@ import { registerConsole } from './commands/console';
 import { registerDecide } from './commands/decide';
 import { registerHistory } from './commands/history';
 import { registerKeys } from './commands/keys';
+import { registerMcp } from './commands/mcp';
 import { registerPolicy } from './commands/policy';
 import { registerPropose } from './commands/propose';
 import { registerShow } from './commands/show';
@@ -53,6 +54,7 @@ Walkthrough (with \`npm start\` running):
   registerPolicy(program);
   registerAuditCommands(program);
   registerConsole(program);
+  registerMcp(program);
   return program;
 }
 

@@ -4,6 +4,8 @@
  * instead of the demo. Ctrl-C stops everything; pending attempts survive a restart.
  */
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ServerType } from '@hono/node-server';
 import { EcpError } from '../common';
 import { prepareDemo } from '../examples/demo/setup';
@@ -24,6 +26,7 @@ let target: ServerType | undefined;
 let plane: RunningPlane | undefined;
 let webConsole: RunningConsole | undefined;
 let demoSecrets: Record<string, { secret: string }> | undefined;
+let demoMcp: { agent: string; token: string; filesDir: string } | undefined;
 
 async function main(): Promise<void> {
   let configPath = process.env.ECP_CONFIG;
@@ -67,6 +70,7 @@ async function main(): Promise<void> {
     const demo = prepareDemo(dataDir);
     configPath = demo.configPath;
     demoSecrets = demo.consoleSecrets;
+    demoMcp = demo.mcp;
     process.env.DEMO_TARGET_TOKEN = demo.targetToken;
     target = await serveDemoTarget(createDemoTarget(demo.targetToken), targetPort);
     // The port it really got (DEMO_TARGET_PORT=0 picks a free one), so the demo's action types call the right one.
@@ -111,6 +115,36 @@ function consoleSteps(): string {
   return `  Or decide in the web console: ${webConsole.url}${who}\n`;
 }
 
+/** How to connect an MCP client to the demo gateway: over HTTP with the demo agent's token, or on stdio. */
+function mcpSteps(running: RunningPlane): string {
+  if (!demoMcp) return '';
+  const http = webConsole
+    ? `  Over HTTP (Streamable HTTP at ${webConsole.url}/mcp, token in ${dataDir}/demo/mcp-token), list the tools and read a file:
+       npx @modelcontextprotocol/inspector --cli ${webConsole.url}/mcp --transport http \\
+         --header "Authorization: Bearer ${demoMcp.token}" --method tools/list
+       npx @modelcontextprotocol/inspector --cli ${webConsole.url}/mcp --transport http \\
+         --header "Authorization: Bearer ${demoMcp.token}" --method tools/call \\
+         --tool-name files__read_text_file --tool-arg path=${join(demoMcp.filesDir, 'README.md')}
+`
+    : '';
+  const stdio = {
+    mcpServers: {
+      ecp: {
+        // Absolute paths: desktop clients start servers from a directory of their own choosing.
+        command: process.execPath,
+        args: [fileURLToPath(new URL('../bin/ecp.mjs', import.meta.url)), 'mcp', 'serve', '--agent', demoMcp.agent],
+        env: { ECP_DATA_DIR: dataDir, TEMPORAL_ADDRESS: running.address },
+      },
+    },
+  };
+  return `
+Govern an MCP agent: agent ${demoMcp.agent}, tools files__* (the folder ${demoMcp.filesDir}) and memory__*;
+reads run at once, writes wait for sre (approve with: npx ecp approve <attempt-id> --as bob), move_file and deletes are denied.
+${http}  A desktop MCP client (stdio) — add to its MCP servers config (e.g. claude_desktop_config.json):
+${JSON.stringify(stdio, null, 2).replace(/^/gm, '    ')}
+`;
+}
+
 function printNextSteps(running: RunningPlane, configPath: string): void {
   const ui = running.uiUrl ? `\n  Temporal Web UI: ${running.uiUrl}` : '';
   const address =
@@ -130,7 +164,7 @@ Try this next, in another terminal in this folder:${address}
   4. Approve it, signed with Alice's key: npx ecp approve <attempt-id> --as alice
   5. Watch it run:                       npx ecp show <attempt-id>
   And see a refusal: carol owns refund-bot, so \`npx ecp approve <attempt-id> --as carol\` is refused.
-${consoleSteps()}Ctrl-C stops everything; pending attempts survive a restart.
+${consoleSteps()}${mcpSteps(running)}Ctrl-C stops everything; pending attempts survive a restart.
 `);
 }
 
