@@ -45,7 +45,7 @@ describe('the cluster `npm run cluster` starts and docker-compose.yml describe t
     });
   });
 
-  it("same search attributes, with the same types, as ECP publishes", () => {
+  it('same search attributes, with the same types, as ECP publishes', () => {
     const script = service('temporal-setup').command!.join('\n');
     const registered = Object.fromEntries([...script.matchAll(/--name (\w+) --type (\w+)/g)].map((m) => [m[1], m[2]]));
     expect(registered).toEqual(clusterSearchAttributes());

@@ -50,7 +50,7 @@ export interface LocalCluster {
   stopService(name: string): Promise<void>;
   /** Starts a stopped server process again with the same ports. */
   startService(name: string): Promise<void>;
-  /** Process IDs of the running server processes, by name. */
+  /** Process IDs of the server processes that are running now, by name (one that exited is missing). */
   pids(): Record<string, number>;
   /** Stops every server process and PostgreSQL. Idempotent. */
   stop(): Promise<void>;
@@ -108,11 +108,15 @@ export async function startCluster(options: ClusterOptions): Promise<LocalCluste
       },
       async startService(name) {
         const spec = specs.find((s) => s.name === name);
-        if (!spec) throw new EcpError('invalid_input', `no Temporal process named ${name} (one of ${cluster.services().join(', ')})`, 'name');
+        if (!spec)
+          throw new EcpError('invalid_input', `no Temporal process named ${name} (one of ${cluster.services().join(', ')})`, 'name');
         if (procs.has(name)) return;
         procs.set(name, startService(build, options.dir, spec, configs.get(name)!));
       },
-      pids: () => Object.fromEntries([...procs].map(([name, p]) => [name, p.child.pid!])),
+      pids: () =>
+        Object.fromEntries(
+          [...procs].filter(([, p]) => p.child.exitCode === null && p.child.signalCode === null).map(([name, p]) => [name, p.child.pid!]),
+        ),
       async stop() {
         await stopAll();
         process.off('exit', onExit);
@@ -197,7 +201,11 @@ async function setUpNamespace(address: string, procs: ServiceProcess[], log: (li
         const added = await ensureSearchAttributes(connection, CLUSTER.namespace);
         if (added.length > 0) log(`registered search attributes ${added.join(', ')}`);
         await operatorService.listSearchAttributes({ namespace: CLUSTER.namespace });
-        await workflowService.listWorkflowExecutions({ namespace: CLUSTER.namespace, pageSize: 1, query: 'EcpStatus = "AWAITING_DECISION"' });
+        await workflowService.listWorkflowExecutions({
+          namespace: CLUSTER.namespace,
+          pageSize: 1,
+          query: 'EcpStatus = "AWAITING_DECISION"',
+        });
         return;
       } catch (err) {
         lastError = (err as Error).message;
@@ -208,4 +216,3 @@ async function setUpNamespace(address: string, procs: ServiceProcess[], log: (li
     await connection?.close().catch(() => {});
   }
 }
-

@@ -70,11 +70,10 @@ export async function startPostgres(dir: string, port: number, log: (line: strin
   }
   if (readdirSync(dataDir).length === 0) {
     log(`initialising PostgreSQL ${CLUSTER.postgresMajor} in ${dataDir}`);
-    execFileSync(
-      join(bin, 'initdb'),
-      ['-D', dataDir, '-U', CLUSTER.postgresUser, '--auth=trust', '--encoding=UTF8', '--no-instructions'],
-      { stdio: ['ignore', 'ignore', 'pipe'], ...(user ?? {}) },
-    );
+    execFileSync(join(bin, 'initdb'), ['-D', dataDir, '-U', CLUSTER.postgresUser, '--auth=trust', '--encoding=UTF8', '--no-instructions'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...(user ?? {}),
+    });
   }
   let child: ChildProcess | null = null;
   const logFile = join(dir, 'postgres.log');

@@ -38,13 +38,28 @@ export function freeLoopbackPort(): Promise<number> {
 /** The processes of a cluster with `historyProcesses` history processes; the frontend on `frontendPort`. */
 export async function planServices(frontendPort: number, historyProcesses: number): Promise<ServiceSpec[]> {
   const specs: ServiceSpec[] = [
-    { name: 'frontend', service: 'frontend', grpcPort: frontendPort, membershipPort: await freeLoopbackPort(), httpPort: await freeLoopbackPort() },
+    {
+      name: 'frontend',
+      service: 'frontend',
+      grpcPort: frontendPort,
+      membershipPort: await freeLoopbackPort(),
+      httpPort: await freeLoopbackPort(),
+    },
     { name: 'matching', service: 'matching', grpcPort: await freeLoopbackPort(), membershipPort: await freeLoopbackPort() },
     { name: 'worker', service: 'worker', grpcPort: await freeLoopbackPort(), membershipPort: await freeLoopbackPort() },
   ];
   for (let i = 1; i <= historyProcesses; i++)
     specs.push({ name: `history-${i}`, service: 'history', grpcPort: await freeLoopbackPort(), membershipPort: await freeLoopbackPort() });
   return specs;
+}
+
+/** The parts of Temporal's server config this file edits (the rest is kept as the module has it). */
+interface ServerConfigYaml {
+  [key: string]: unknown;
+  persistence: { numHistoryShards: number; datastores: Record<string, { sql: Record<string, unknown> }> };
+  global: Record<string, unknown>;
+  services: Record<string, unknown>;
+  clusterMetadata: { clusterInformation: { active: { rpcAddress: string } } };
 }
 
 /**
@@ -57,10 +72,10 @@ export function serviceConfig(
   spec: ServiceSpec,
   options: { postgresPort: number; dynamicConfigPath: string; logLevel: string },
 ): string {
-  const config = parse(readFileSync(build.baseConfig, 'utf8')) as Record<string, any>;
+  const config = parse(readFileSync(build.baseConfig, 'utf8')) as ServerConfigYaml;
   config.log = { stdout: true, level: options.logLevel };
   config.persistence.numHistoryShards = CLUSTER.numHistoryShards;
-  const stores = config.persistence.datastores as Record<string, { sql: Record<string, unknown> }>;
+  const stores = config.persistence.datastores;
   const databases = [CLUSTER.databases.temporal, CLUSTER.databases.visibility];
   Object.values(stores).forEach((store, i) => {
     Object.assign(store.sql, {
