@@ -22,16 +22,25 @@ export interface ServiceSpec {
   httpPort?: number;
 }
 
-/** A free TCP port on loopback (the OS picks it; it is free when returned). */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A free TCP port on loopback below 32768. Temporal stores its processes' ports in a PostgreSQL smallint (cluster
+ * membership), so the OS's ephemeral ports (32768 and up) are refused there; this picks at random from 20000–32767
+ * and checks that the port binds.
+ */
+export async function freeLoopbackPort(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    if (await binds(port)) return port;
+  }
+  throw new EcpError('connection', 'no free TCP port on 127.0.0.1 between 20000 and 32767');
+}
+
+function binds(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
