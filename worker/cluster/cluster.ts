@@ -92,8 +92,12 @@ export async function startCluster(options: ClusterOptions): Promise<LocalCluste
         serviceConfig(build, specs, spec, { postgresPort: postgres.port, dynamicConfigPath, logLevel: options.logLevel ?? 'warn' }),
       );
     log(`starting Temporal ${CLUSTER.temporalServerVersion}: ${specs.map((s) => s.name).join(', ')}`);
-    for (const spec of specs) procs.set(spec.name, startService(build, options.dir, spec, configs.get(spec.name)!));
     const address = `127.0.0.1:${specs[0]!.grpcPort}`;
+    // The frontend first, alone: on a new database every process writes the cluster metadata at start, and the
+    // losers of that race exit. Once the frontend answers, the metadata is there and the rest start at once.
+    procs.set(specs[0]!.name, startService(build, options.dir, specs[0]!, configs.get(specs[0]!.name)!));
+    await waitForFrontend(address, [...procs.values()]);
+    for (const spec of specs.slice(1)) procs.set(spec.name, startService(build, options.dir, spec, configs.get(spec.name)!));
     await setUpNamespace(address, [...procs.values()], log);
     const cluster: LocalCluster = {
       address,
@@ -163,6 +167,27 @@ async function databaseExists(port: number, db: string): Promise<boolean> {
     return (await client.query('select 1 from pg_database where datname = $1', [db])).rowCount === 1;
   } finally {
     await client.end();
+  }
+}
+
+/** Resolves once the frontend answers GetSystemInfo (120 s at most; fails at once if a process exited). */
+async function waitForFrontend(address: string, procs: ServiceProcess[]): Promise<void> {
+  const until = Date.now() + 120_000;
+  for (;;) {
+    assertRunning(procs);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: '2s' });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close().catch(() => {});
+      }
+    } catch (err) {
+      if (Date.now() > until)
+        throw new EcpError('connection', `the Temporal frontend on ${address} did not answer in 120 s: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
   }
 }
 
