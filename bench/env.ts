@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +82,7 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
   process.env.DEMO_TARGET_TOKEN = demo.targetToken;
 
   const dbPath = options.mode === 'file' ? join(dataDir, 'temporal.db') : null;
-  const server = options.mode === 'cluster' ? await clusterServer(dataDir) : await devServer(dataDir, dbPath, options.sqlitePragmas);
+  const server = options.mode === 'cluster' ? await clusterServer() : await devServer(dataDir, dbPath, options.sqlitePragmas);
   await ensureSearchAttributes(server.connection, 'default');
   const runtime = new PlaneRuntime(demo.configPath);
   const client = new Client({ connection: server.connection, namespace: 'default' });
@@ -176,8 +176,11 @@ async function devServer(dataDir: string, dbPath: string | null, sqlitePragmas: 
 }
 
 /** The cluster `npm run cluster` starts (PostgreSQL, 5 Temporal processes), fresh in the bench's data directory. */
-async function clusterServer(dataDir: string): Promise<BenchServer> {
-  const cluster = await startCluster({ dir: join(dataDir, 'cluster'), log: (line) => console.log(`  cluster: ${line}`) });
+async function clusterServer(): Promise<BenchServer> {
+  // Not inside the private data dir: PostgreSQL may run as another user (under root) and must reach its folder.
+  const dir = mkdtempSync(join(tmpdir(), 'ecp-bench-cluster-'));
+  chmodSync(dir, 0o755);
+  const cluster = await startCluster({ dir, log: (line) => console.log(`  cluster: ${line}`) });
   const connection = await Connection.connect({ address: cluster.address });
   return {
     address: cluster.address,
@@ -185,6 +188,7 @@ async function clusterServer(dataDir: string): Promise<BenchServer> {
     async teardown() {
       await connection.close();
       await cluster.stop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
