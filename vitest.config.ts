@@ -32,6 +32,23 @@ export default defineConfig({
       { test: { name: 'adapters', include: ['test/adapters/**/*.test.ts'], ...temporalSuite } },
       // The integrity attacks (floods, forged packs, phantom listings) are sized to prove their bounds and run always.
       { test: { name: 'integrity', include: ['test/attacks/integrity/**/*.test.ts'], ...temporalSuite, testTimeout: 600_000 } },
+      // The production shape: the workflow suite's core paths and the cluster faults on a real multi-process Temporal
+      // cluster on PostgreSQL (one per file). Only with ECP_CLUSTER_SUITE=1 (npm run test:cluster, the last step of
+      // npm test): its globalSetup builds the Temporal server with Go once, which `vitest run` alone must not do.
+      ...(process.env.ECP_CLUSTER_SUITE
+        ? [
+            {
+              test: {
+                name: 'cluster',
+                include: ['test/workflows/paths.test.ts', 'test/workflows/durability.test.ts', 'test/cluster/**/*.test.ts'],
+                ...temporalSuite,
+                setupFiles: [...temporalSuite.setupFiles, 'test/helpers/setup-cluster.ts'],
+                globalSetup: ['test/helpers/globalSetup.cluster.ts'],
+                testTimeout: 600_000,
+              },
+            },
+          ]
+        : []),
       // Fault and attack suites: hundreds of attempts against real processes, minutes each. Only with
       // ECP_RELIABILITY_SUITES=1 (npm run test:faults / test:attacks), so `npm test` stays as it was.
       ...(process.env.ECP_RELIABILITY_SUITES

@@ -1,10 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
-import { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { EcpClient } from '../client';
 import { loadHumanKey } from '../client/keys';
@@ -14,10 +14,12 @@ import { prepareDemo } from '../examples/demo/setup';
 import { createDemoTarget, type DemoTarget } from '../examples/demo/target';
 import { freePort } from '../test/helpers/temporalServers';
 import { ensureSearchAttributes } from '../worker/searchAttributes';
+import { startCluster } from '../worker/cluster/cluster';
 import { resolveTemporalCli } from '../worker/temporalCli';
 import type { BenchWorkerSettings, MemorySample } from './worker-process';
 
-export type ServerMode = 'memory' | 'file';
+/** memory / file: the dev server (in-memory or SQLite file); cluster: `npm run cluster`'s Temporal on PostgreSQL. */
+export type ServerMode = 'memory' | 'file' | 'cluster';
 
 export interface BenchEnvOptions {
   mode: ServerMode;
@@ -79,29 +81,16 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
   process.env.DEMO_TARGET_URL = targetUrl;
   process.env.DEMO_TARGET_TOKEN = demo.targetToken;
 
-  const port = await freePort();
   const dbPath = options.mode === 'file' ? join(dataDir, 'temporal.db') : null;
-  const cli = resolveTemporalCli(dataDir);
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
-      ip: '127.0.0.1',
-      port,
-      ui: false,
-      searchAttributes: ECP_SEARCH_ATTRIBUTES,
-      ...(dbPath ? { dbFilename: dbPath } : {}),
-      extraArgs: options.sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p]),
-      log: { format: 'pretty', level: 'error' },
-    },
-  });
-  await ensureSearchAttributes(env.connection, 'default');
+  const server = options.mode === 'cluster' ? await clusterServer() : await devServer(dataDir, dbPath, options.sqlitePragmas);
+  await ensureSearchAttributes(server.connection, 'default');
   const runtime = new PlaneRuntime(demo.configPath);
-  const client = new Client({ connection: env.connection, namespace: 'default' });
+  const client = new Client({ connection: server.connection, namespace: 'default' });
   const ecp = new EcpClient(client, runtime.config);
 
   const settings = (role: BenchWorkerSettings['role']): BenchWorkerSettings => ({
     role,
-    address: `127.0.0.1:${port}`,
+    address: server.address,
     configPath: demo.configPath,
     maxCachedWorkflows: options.maxCachedWorkflows,
     reuseV8Context: options.reuseV8Context,
@@ -156,7 +145,50 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
       stopping = true;
       await Promise.all([stopWorker(plane), stopWorker(baseline)]);
       http.close();
-      await env.teardown();
+      await server.teardown();
+    },
+  };
+}
+
+interface BenchServer {
+  address: string;
+  connection: Connection;
+  teardown(): Promise<void>;
+}
+
+/** A dev server of its own on a free port: in memory, or on the SQLite file `dbPath`. */
+async function devServer(dataDir: string, dbPath: string | null, sqlitePragmas: string[]): Promise<BenchServer> {
+  const port = await freePort();
+  const cli = resolveTemporalCli(dataDir);
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
+      ip: '127.0.0.1',
+      port,
+      ui: false,
+      searchAttributes: ECP_SEARCH_ATTRIBUTES,
+      ...(dbPath ? { dbFilename: dbPath } : {}),
+      extraArgs: sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p]),
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+  return { address: `127.0.0.1:${port}`, connection: env.connection, teardown: () => env.teardown() };
+}
+
+/** The cluster `npm run cluster` starts (PostgreSQL, 5 Temporal processes), fresh in the bench's data directory. */
+async function clusterServer(): Promise<BenchServer> {
+  // Not inside the private data dir: PostgreSQL may run as another user (under root) and must reach its folder.
+  const dir = mkdtempSync(join(tmpdir(), 'ecp-bench-cluster-'));
+  chmodSync(dir, 0o755);
+  const cluster = await startCluster({ dir, log: (line) => console.log(`  cluster: ${line}`) });
+  const connection = await Connection.connect({ address: cluster.address });
+  return {
+    address: cluster.address,
+    connection,
+    async teardown() {
+      await connection.close();
+      await cluster.stop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -9,7 +9,7 @@ export const SCENARIOS = ['overhead', 'decision', 'pending', 'policy', 'verify']
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface ModeResults {
-  mode: 'memory' | 'file';
+  mode: 'memory' | 'file' | 'cluster';
   sqlitePragmasPassed: string[];
   /** File mode: the SQLite file's settings after the run. */
   sqliteFile?: Record<string, string> | { error: string };

@@ -4,7 +4,8 @@
  *
  *   --quick                  small samples (< 2 min, in-memory server only unless --server is given)
  *   --only <scenario>        overhead | decision | pending | policy | verify (repeatable)
- *   --server memory|file|both   dev server storage (default both; quick: memory)
+ *   --server memory|file|both|cluster   dev server storage (default both; quick: memory), or `npm run cluster`'s
+ *                            Temporal cluster on PostgreSQL (builds the server with Go the first time)
  *   --pending <n>            attempts for the pending-scale scenario (default 10000 in-memory, 2000 file-backed; quick 300)
  *   --max-cached <n>         worker maxCachedWorkflows (default: worker/plane.ts's default)
  *   --legacy-v8              one V8 context per workflow (reuseV8Context: false); default: the SDK's (reuse)
@@ -58,7 +59,7 @@ const quick = values.quick ?? false;
 const only = (values.only ?? [...SCENARIOS]) as Scenario[];
 for (const s of only) if (!SCENARIOS.includes(s)) fail(`--only ${s}: unknown scenario (one of ${SCENARIOS.join(', ')})`);
 const server = values.server ?? (quick ? 'memory' : 'both');
-if (!['memory', 'file', 'both'].includes(server)) fail(`--server must be memory, file or both, got "${server}"`);
+if (!['memory', 'file', 'both', 'cluster'].includes(server)) fail(`--server must be memory, file, both or cluster, got "${server}"`);
 const modes: ServerMode[] = server === 'both' ? ['memory', 'file'] : [server as ServerMode];
 // Full run: 10,000 pending on the in-memory server; 2,000 on the file-backed one keeps the whole run near 25 minutes
 // on 2 cores (draining is bounded by replaying evicted attempts). --pending sets both.
@@ -102,7 +103,7 @@ const needsServer = only.some((s) => s !== 'policy');
 const verifySkip = only.includes('verify') ? verifyUnavailable() : null;
 let packs: unknown[] | null = null;
 for (const mode of needsServer ? modes : []) {
-  log(`\n[${mode} dev server]`);
+  log(`\n[${mode === 'cluster' ? 'Temporal cluster on PostgreSQL' : `${mode} dev server`}]`);
   const entry: ModeResults = { mode, sqlitePragmasPassed: sqlitePragmas, errors: [] };
   results.modes.push(entry);
   const env = await startBenchEnv({

@@ -7,7 +7,12 @@ const ratio = (x: number | undefined, target: number) =>
   x === undefined ? '—' : `${x.toFixed(2)}× ${x <= target ? '✅' : '❌'} (≤ ${target}×)`;
 
 function modeSection(m: ModeResults): string[] {
-  const out: string[] = [`### ${m.mode === 'memory' ? 'In-memory' : 'File-backed (SQLite)'} dev server`, ''];
+  const title = {
+    memory: 'In-memory dev server',
+    file: 'File-backed (SQLite) dev server',
+    cluster: 'Temporal cluster on PostgreSQL (`npm run cluster`)',
+  };
+  const out: string[] = [`### ${title[m.mode]}`, ''];
   if (m.mode === 'file') {
     out.push(
       `SQLite pragmas passed: ${m.sqlitePragmasPassed.length ? m.sqlitePragmasPassed.join(', ') : 'none (SQLite defaults)'}; file after the run: \`${JSON.stringify(m.sqliteFile ?? {})}\``,

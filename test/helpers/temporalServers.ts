@@ -28,6 +28,13 @@ export function freePort(): Promise<number> {
 export async function startDevServer(
   options: { port?: number; dbFilename?: string; limits?: boolean } = {},
 ): Promise<{ env: TestWorkflowEnvironment; address: string; port: number }> {
+  // The cluster suite (vitest project `cluster`) runs the workflow suite's files against the Temporal cluster its
+  // globalSetup started: the server is already there, with ECP's limits and search attributes.
+  const existing = process.env.ECP_TEST_TEMPORAL_ADDRESS;
+  if (existing && !options.dbFilename && options.limits !== false) {
+    const env = await TestWorkflowEnvironment.createFromExistingServer({ address: existing, namespace: 'default' });
+    return { env, address: existing, port: Number(existing.split(':').pop()) };
+  }
   const port = options.port ?? (await freePort());
   const path = findTemporalTool(TEMPORAL_TOOLS.cli);
   const env = await TestWorkflowEnvironment.createLocal({

@@ -1,6 +1,9 @@
 import type { AttemptRecord, AttemptStatus, ProposalInput, Verdict } from '../../../common';
 import { forgeDecision, uniqueKey } from '../../helpers/attempts';
-import type { FaultPlane } from './faultPlane';
+import type { FaultPlane as FullFaultPlane } from './faultPlane';
+
+/** What the scenarios use of a plane: its targets and keys (the cluster suite's plane has them too). */
+type FaultPlane = Pick<FullFaultPlane, 'target' | 'faults' | 'key'>;
 
 let serial = 0;
 

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CLUSTER, clusterDynamicConfig, clusterSearchAttributes } from '../../worker/cluster/settings';
+
+interface Service {
+  image?: string;
+  environment?: Record<string, string>;
+  command?: string[];
+}
+const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')) as {
+  services: Record<string, Service>;
+  configs: Record<string, { content: string }>;
+};
+const service = (name: string): Service => {
+  const s = compose.services[name];
+  if (!s) throw new Error(`docker-compose.yml has no service ${name}`);
+  return s;
+};
+
+describe('the cluster `npm run cluster` starts and docker-compose.yml describe the same production shape', () => {
+  it('same Temporal server release: server image, and the schema tool and CLI of that release', () => {
+    expect(service('temporal').image).toBe(`temporalio/server:${CLUSTER.temporalServerVersion}`);
+    for (const name of ['temporal-schema', 'temporal-setup', 'temporal-admin-tools'])
+      expect({ name, image: service(name).image }).toEqual({ name, image: `temporalio/admin-tools:${CLUSTER.temporalServerVersion}` });
+  });
+
+  it('same PostgreSQL major version, SQL plugin, shard count and databases', () => {
+    expect(service('postgresql').image).toBe(`postgres:${CLUSTER.postgresMajor}`);
+    const temporal = service('temporal').environment!;
+    expect(temporal.DB).toBe(CLUSTER.sqlPlugin);
+    expect(temporal.NUM_HISTORY_SHARDS).toBe(String(CLUSTER.numHistoryShards));
+    expect(temporal.POSTGRES_USER).toBe(CLUSTER.postgresUser);
+    const schema = service('temporal-schema');
+    expect(schema.environment!.SQL_PLUGIN).toBe(CLUSTER.sqlPlugin);
+    const script = schema.command!.join('\n');
+    for (const db of Object.values(CLUSTER.databases)) expect(script).toMatch(new RegExp(`\\b${db}:`));
+  });
+
+  it('same namespace and retention', () => {
+    const setup = service('temporal-setup').environment!;
+    expect({ namespace: setup.NAMESPACE, retention: setup.NAMESPACE_RETENTION }).toEqual({
+      namespace: CLUSTER.namespace,
+      retention: CLUSTER.namespaceRetention,
+    });
+  });
+
+  it('same search attributes, with the same types, as ECP publishes', () => {
+    const script = service('temporal-setup').command!.join('\n');
+    const registered = Object.fromEntries([...script.matchAll(/--name (\w+) --type (\w+)/g)].map((m) => [m[1], m[2]]));
+    expect(registered).toEqual(clusterSearchAttributes());
+  });
+
+  it('same dynamic config, ECP’s server limits included', () => {
+    expect(parse(compose.configs['temporal-dynamic-config']!.content)).toEqual(clusterDynamicConfig());
+    expect(clusterDynamicConfig()['history.maximumSignalsPerExecution']).toEqual([{ value: 64 }]);
+  });
+});
