@@ -120,9 +120,9 @@ function mcpSteps(running: RunningPlane): string {
   if (!demoMcp) return '';
   const http = webConsole
     ? `  Over HTTP (Streamable HTTP at ${webConsole.url}/mcp, token in ${dataDir}/demo/mcp-token), list the tools and read a file:
-       npx @modelcontextprotocol/inspector --cli ${webConsole.url}/mcp --transport http \\
+       npx -y @modelcontextprotocol/inspector@2.12.0 --cli ${webConsole.url}/mcp --transport http \\
          --header "Authorization: Bearer ${demoMcp.token}" --method tools/list
-       npx @modelcontextprotocol/inspector --cli ${webConsole.url}/mcp --transport http \\
+       npx -y @modelcontextprotocol/inspector@2.12.0 --cli ${webConsole.url}/mcp --transport http \\
          --header "Authorization: Bearer ${demoMcp.token}" --method tools/call \\
          --tool-name files__read_text_file --tool-arg path=${join(demoMcp.filesDir, 'README.md')}
 `
