@@ -343,7 +343,10 @@ export class EcpClient {
     }
     const overrides = options.verdict === 'override' ? (options.overrides ?? unmetOverridable(record)) : undefined;
     if (overrides?.length === 0) {
-      throw new EcpError('refused', `attempt ${attemptId} has no overridable requirement left to override (policy says where: @override_by)`);
+      throw new EcpError(
+        'refused',
+        `attempt ${attemptId} has no overridable requirement left to override (policy says where: @override_by)`,
+      );
     }
     return signDecision(
       {

@@ -15,10 +15,7 @@ export type EffectiveRequirement = ApprovalRequirement & { escalatedTo?: string[
  * besides the original ones (who may still decide); quorum and signature rules are unchanged. A step counts for the
  * requirement with the same policy id, so a re-check against fresh advice widens the fresh requirement the same way.
  */
-export function widenRequirements(
-  requirements: readonly ApprovalRequirement[],
-  fired: readonly FiredEscalation[],
-): EffectiveRequirement[] {
+export function widenRequirements(requirements: readonly ApprovalRequirement[], fired: readonly FiredEscalation[]): EffectiveRequirement[] {
   return requirements.map((req) => {
     const steps = Math.max(0, ...fired.filter((f) => f.policyId === req.policyId).map((f) => f.step));
     if (steps === 0 || !req.escalations) return req;

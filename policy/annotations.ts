@@ -22,7 +22,14 @@ import { parseDuration } from '../common/duration';
  */
 export const APPROVAL_ANNOTATIONS = ['requires_approval', 'quorum', 'deadline', 'on_expiry'] as const;
 /** Annotations of the governance controls (docs/governance.md). */
-export const GOVERNANCE_ANNOTATIONS = ['override_by', 'ratify_by', 'ratify_within', 'escalate_after', 'escalate_to', 'remind_before'] as const;
+export const GOVERNANCE_ANNOTATIONS = [
+  'override_by',
+  'ratify_by',
+  'ratify_within',
+  'escalate_after',
+  'escalate_to',
+  'remind_before',
+] as const;
 /** What an overridable forbid may carry besides `@override_by`. */
 const FORBID_ANNOTATIONS = new Set(['override_by', 'ratify_by', 'ratify_within', 'deadline', 'remind_before']);
 
@@ -78,7 +85,10 @@ function forbidRequirement(
   }
   const misplaced = present.filter((k) => !FORBID_ANNOTATIONS.has(k));
   if (misplaced.length > 0) {
-    return { requirement: null, problems: [`@${misplaced[0]} is not allowed on a forbid (an overridable forbid is met only by an override)`] };
+    return {
+      requirement: null,
+      problems: [`@${misplaced[0]} is not allowed on a forbid (an overridable forbid is met only by an override)`],
+    };
   }
   const problems: string[] = [];
   const deadlineSeconds = deadlineOf(annotations, defaultDeadlineSeconds, problems);

@@ -203,10 +203,20 @@ export class AttemptState {
         : advice.verdict === 'deny'
           ? `policy now denies: ${[...advice.reasons, ...advice.errors].join('; ')}`
           : null;
-    this.#event('controls_changed', blocked ? `controls changed; re-check blocks: ${blocked}` : 'controls changed; re-check: may keep waiting');
+    this.#event(
+      'controls_changed',
+      blocked ? `controls changed; re-check blocks: ${blocked}` : 'controls changed; re-check: may keep waiting',
+    );
     if (!blocked) return null;
     this.#acceptingDecisions = false;
-    this.#enforcement = { verdict: 'blocked', recheckAdvice: advice, recheckContext: context, blockedReason: blocked, idempotencyKey: this.attemptId, at: now() };
+    this.#enforcement = {
+      verdict: 'blocked',
+      recheckAdvice: advice,
+      recheckContext: context,
+      blockedReason: blocked,
+      idempotencyKey: this.attemptId,
+      at: now(),
+    };
     return blocked;
   }
 

@@ -65,7 +65,9 @@ export class GovernanceState {
         const req = progress.find((p) => p.policyId === d.policyId);
         if (!req || req.met) continue;
         this.#escalations.push({ policyId: d.policyId, step: d.step, groups: d.groups, at });
-        notes.push(`escalated: ${d.policyId} step ${d.step}: ${d.groups.join(', ')} may now decide too (${req.approvedBy.length} of ${req.quorum} so far)`);
+        notes.push(
+          `escalated: ${d.policyId} step ${d.step}: ${d.groups.join(', ')} may now decide too (${req.approvedBy.length} of ${req.quorum} so far)`,
+        );
       } else {
         const unmet = progress.filter((p) => !p.met);
         if (unmet.length === 0) continue;

@@ -113,7 +113,11 @@ export function authorityCheck(record: AttemptRecord, directory: PinnedDirectory
 }
 
 /** An override: justified, naming only requirements this advice marks overridable, by a human of their override group. */
-function overrideProblems(d: AttemptRecord['decisions']['accepted'][number], groups: readonly string[], requirements: readonly ApprovalRequirement[]): string[] {
+function overrideProblems(
+  d: AttemptRecord['decisions']['accepted'][number],
+  groups: readonly string[],
+  requirements: readonly ApprovalRequirement[],
+): string[] {
   const problems: string[] = [];
   if (d.reason.trim() === '') problems.push(`the override by "${d.human}" has no justification`);
   const named = d.statement.overrides ?? [];

@@ -139,7 +139,11 @@ describe('break-glass override', () => {
         decision(record, 'refund-bot', 'override', { reason: 'me', overrides: forbid, key: strangerKey() }),
         'agent_cannot_decide',
       ],
-      ['wrong group (alice, finance)', decision(record, 'alice', 'override', { reason: 'urgent', overrides: forbid }), 'not_in_override_group'],
+      [
+        'wrong group (alice, finance)',
+        decision(record, 'alice', 'override', { reason: 'urgent', overrides: forbid }),
+        'not_in_override_group',
+      ],
       ['no justification', decision(record, 'bob', 'override', { reason: '  ', overrides: forbid }), 'justification_required'],
       [
         'a non-overridable forbid',
@@ -264,7 +268,9 @@ describe('controlsChanged: the early re-check while waiting', () => {
     const record = await plane.ecp.awaitOutcome(attemptId);
     const tookMs = Date.now() - sent;
     expect(record.status).toBe('DENIED');
-    expect(record.timeline.at(-1)?.note).toMatch(/^re-check before enforcement: policy now denies: forbidden by refunds.never-exceed-order/);
+    expect(record.timeline.at(-1)?.note).toMatch(
+      /^re-check before enforcement: policy now denies: forbidden by refunds.never-exceed-order/,
+    );
     expect(record.enforcement).toMatchObject({ verdict: 'blocked' });
     expect(record.governance?.controlRechecks).toBe(1);
     expect(ranFor(attemptId)).toBe(0);
