@@ -12,29 +12,7 @@ import { refund, strangerKey, waitForStatus } from '../helpers/attempts';
 import { runEcp } from '../helpers/cli';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { clone, failedChecks, recordOf, redigestRecord, reseal } from '../audit/helpers';
-
-export const GOVERNANCE_POLICIES = `
-@id("refunds.outage-forbid")
-@override_by("sre,support")
-forbid (principal, action == Action::"payments.refund", resource)
-when { context.parameters.reason == "outage" };
-
-@id("refunds.ratified-forbid")
-@override_by("sre")
-@ratify_by("finance")
-@ratify_within("4s")
-forbid (principal, action == Action::"payments.refund", resource)
-when { context.parameters.reason == "ratify" };
-
-@id("refunds.escalating")
-@requires_approval("finance")
-@deadline("40s")
-@escalate_after("3s,6s")
-@escalate_to("support,sre")
-@remind_before("36s")
-permit (principal, action == Action::"payments.refund", resource)
-when { principal.scopes.contains("payments:refund") && context.parameters.reason == "escalate" };
-`;
+import { GOVERNANCE_POLICIES, governed } from '../replay/governanceScenarios';
 
 let plane: TestPlane;
 beforeAll(async () => {
@@ -43,12 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await plane?.teardown();
 });
-
-/** A small refund (automatically permitted by the demo) whose `reason` selects a governance policy above. */
-const governed = (reason: string, amount = 100, orderId = 'order-1001') => {
-  const input = refund(amount, orderId);
-  return { ...input, parameters: { ...input.parameters, reason } };
-};
 
 function decision(
   record: AttemptRecord,
