@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GOVERNANCE_PATCH } from '../../common';
+import { parseHistoryJson } from '../../audit/pack/build';
+import { loadedConverter } from '../../audit/payloads';
+import { buildTimeline } from '../../audit/timeline';
 import { prebundleWorkflows } from '../../workflows/bundle';
 import { finalRecord } from '../helpers/savedRecords';
 
@@ -63,5 +66,18 @@ describe('saved governance histories replay against the current workflow code', 
 
   it.each(files)('%s replays cleanly', async (file) => {
     await expect(Worker.runReplayHistory({ workflowBundle }, load(file) as never, workflowIds[file])).resolves.toBeUndefined();
+  });
+
+  it('the audit timeline names escalations, reminders and early re-checks, never as the decision deadline', async () => {
+    const titles = async (file: string) =>
+      (await buildTimeline(parseHistoryJson(load(file)), loadedConverter())).steps.map((step) => `${step.kind}: ${step.title}`);
+    const escalated = await titles('escalated-twice.json');
+    expect(escalated.filter((t) => /escalated|reminder|deadline/.test(t))).toEqual([
+      'waiting: escalated',
+      'waiting: reminder',
+      'waiting: escalated',
+    ]);
+    expect(await titles('overridden-unratified.json')).toContain('waiting: ratification window ended');
+    expect(await titles('controls-changed-denied.json')).toContain('recheck: controls changed: early re-check while waiting');
   });
 });
