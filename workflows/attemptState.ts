@@ -42,6 +42,7 @@ const now = () => new Date().toISOString();
 const UNATTRIBUTED: ReadonlySet<RefusalCode> = new Set<RefusalCode>([
   'malformed',
   'not_awaiting',
+  'nothing_to_ratify',
   'deadline_passed',
   'wrong_attempt',
   'wrong_proposal_hash',
