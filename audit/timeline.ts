@@ -64,6 +64,15 @@ export async function buildTimeline(
   };
   const scheduled = new Map<string, { name: string; at: string; attempts: number }>();
   const updates = new Map<string, SignedDecision | null>();
+  // Governance wake-ups (escalation, reminder, end of a ratification window) are timers too: the record's timeline
+  // entries say which one fired, so they are not mistaken for the decision deadline (docs/governance.md).
+  const completed = events.find((e) => e.eventType === EVENT.completed);
+  const known =
+    record ??
+    (completed ? parsed(recordSchemas().attemptRecord, await decode(completed.workflowExecutionCompletedEventAttributes?.result)) : null);
+  const wakeUps = (known?.timeline ?? []).filter(
+    (t) => t.event === 'escalated' || t.event === 'reminder' || t.event === 'ratification_missed',
+  );
   let contexts = 0;
   let advices = 0;
   const add = (e: HistoryEvent, kind: TimelineKind, title: string, details: string[] = [], tookMs?: number) =>
@@ -162,11 +171,28 @@ export async function buildTimeline(
         ]);
         break;
       }
-      case EVENT.timerFired:
-        add(e, 'deadline', 'decision deadline passed (fail closed)');
+      case EVENT.timerFired: {
+        // The entries the woken workflow task wrote: within a second of the timer firing.
+        const fired = wakeUps.filter((t) => Math.abs(ms(t.at) - ms(e.eventTime ?? '')) < 1_000);
+        for (const t of fired) {
+          wakeUps.splice(wakeUps.indexOf(t), 1);
+          add(e, 'waiting', t.event === 'ratification_missed' ? 'ratification window ended' : (t.event ?? ''), [t.note ?? '']);
+        }
+        // A governance wake-up with nothing left to do (the requirement was met meanwhile) is not the deadline either.
+        const early = known?.governance && known.deadline !== null && ms(e.eventTime ?? '') < ms(known.deadline);
+        if (fired.length === 0) {
+          if (early) add(e, 'waiting', 'woke for an escalation or reminder no longer needed');
+          else add(e, 'deadline', 'decision deadline passed (fail closed)');
+        }
         break;
+      }
       case EVENT.signaled: {
         const attrs = e.workflowExecutionSignaledEventAttributes!;
+        if (attrs.signalName === 'controlsChanged') {
+          const recheck = known?.timeline.find((t) => t.event === 'controls_changed' && ms(t.at) >= ms(e.eventTime ?? ''));
+          add(e, 'recheck', 'controls changed: early re-check while waiting', recheck?.note ? [recheck.note] : []);
+          break;
+        }
         const d = await decode<SignedDecision>(attrs.input);
         add(e, 'decision', `decision via signal: ${describeDecision(d)}`, [signalAnswer(d, record)]);
         break;
@@ -233,7 +259,9 @@ export async function buildTimeline(
 
 function describeDecision(d: SignedDecision | null): string {
   if (!d?.statement) return 'malformed decision';
-  return `${d.statement.human} ${d.statement.verdict}${d.statement.reason ? ` ("${d.statement.reason}")` : ''}`;
+  const s = d.statement;
+  const overrides = s.overrides ? ` OVERRIDDEN: ${s.overrides.join(', ')}` : '';
+  return `${s.human} ${s.verdict}${overrides}${s.reason ? ` ("${s.reason}")` : ''}`;
 }
 
 /** A signal has no answer in history; the record says whether it counted (matched by signature). */

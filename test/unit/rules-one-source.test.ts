@@ -273,7 +273,16 @@ describe('who may decide: the console API applies the workflow’s decision rule
   };
 
   it('covers every refusal that depends on the attempt and the human, not on the decision sent', () => {
-    const decisionOnly: RefusalCode[] = ['malformed', 'wrong_attempt', 'wrong_proposal_hash', 'unknown_key'];
+    // Overrides and ratifications are refused for what the decision says (its verdict, justification, named policies),
+    // checked by test/workflows/governance.test.ts; the view answers for an approval.
+    const governance: RefusalCode[] = [
+      'justification_required',
+      'not_overridable',
+      'not_in_override_group',
+      'nothing_to_ratify',
+      'not_in_ratify_group',
+    ];
+    const decisionOnly: RefusalCode[] = ['malformed', 'wrong_attempt', 'wrong_proposal_hash', 'unknown_key', ...governance];
     const covered = new Set(Object.values(cases).map((c) => c.code));
     const all: readonly RefusalCode[] = REFUSAL_CODES;
     expect(all.filter((c) => !decisionOnly.includes(c) && !covered.has(c))).toEqual([]);

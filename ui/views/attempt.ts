@@ -46,6 +46,34 @@ export function renderAttempt(app: App, attemptId: string): void {
   void load(true);
 }
 
+function overridePanel(r: AttemptRecord): HTMLElement {
+  const ratification = r.governance?.ratification;
+  return h(
+    'div',
+    { class: 'panel override', id: 'override-panel', role: 'note' },
+    ...r.decisions.accepted
+      .filter((d) => d.verdict === 'override')
+      .map((d) =>
+        h(
+          'p',
+          {},
+          h('strong', {}, `Overridden by ${d.human}`),
+          ` (${(d.statement.overrides ?? []).join(', ')}) at ${when(d.receivedAt)}. Justification: `,
+          h('q', {}, d.reason),
+        ),
+      ),
+    ratification
+      ? h(
+          'p',
+          {},
+          ratification.ratifiedBy
+            ? `Ratified by ${ratification.ratifiedBy} at ${when(ratification.ratifiedAt!)}.`
+            : `Not ratified: needs a countersignature from ${ratification.groups.join(' or ')} by ${when(ratification.until)}.`,
+        )
+      : null,
+  );
+}
+
 function countdown(deadline: string): string {
   const left = Date.parse(deadline) - Date.now();
   return left > 0 ? `${duration(left)} left` : 'deadline passed';
@@ -61,8 +89,19 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
   const closed = TERMINAL_STATUSES.includes(r.status);
   // Computed here with the shared rule (the API reports the same list): values that may imitate another value.
   const paramWarnings = textWarnings(p.parameters, 'parameters');
+  const overrides = r.decisions.accepted.filter((d) => d.verdict === 'override');
   const body: Array<Node | string | null> = [
-    h('h1', {}, 'Attempt ', h('span', { class: 'mono' }, r.attemptId), ' ', statusBadge(r.status)),
+    h(
+      'h1',
+      {},
+      'Attempt ',
+      h('span', { class: 'mono' }, r.attemptId),
+      ' ',
+      statusBadge(r.status),
+      overrides.length > 0 ? h('span', { class: 'status status-OVERRIDDEN', id: 'overridden-badge' }, 'OVERRIDDEN') : null,
+    ),
+    // A break-glass override is never unremarkable: who overrode what, and the justification, right under the title.
+    overrides.length > 0 ? overridePanel(r) : null,
     // The action type's one-line summary, set as text (never markup); the exact parameters follow below.
     view.summary ? h('p', { class: 'lead', id: 'attempt-summary' }, view.summary) : null,
     h(
