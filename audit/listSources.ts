@@ -15,6 +15,8 @@ export interface AuditFilter {
   status?: AttemptStatus;
   /** A human with an accepted `approve` decision on the attempt. */
   approver?: string;
+  /** Only attempts with an accepted break-glass override (docs/governance.md). */
+  overridden?: boolean;
   since?: Date;
   until?: Date;
 }
@@ -76,6 +78,7 @@ function matches(item: ListedAttempt, filter: AuditFilter): boolean {
   if (filter.actionType && item.actionType !== filter.actionType) return false;
   if (filter.status && item.status !== filter.status) return false;
   if (filter.approver && !item.decisions?.some((d) => d.human === filter.approver && d.verdict === 'approve')) return false;
+  if (filter.overridden && !item.decisions?.some((d) => d.verdict === 'override')) return false;
   return inRange(item.startedAt, filter);
 }
 
@@ -165,7 +168,7 @@ export async function listRetained(
       archive: null,
       record: null,
     };
-    if (options.withRecords || filter.approver) {
+    if (options.withRecords || filter.approver || filter.overridden) {
       const record = await ecp.getRecord(info.workflowId).catch(() => null);
       if (record) {
         const s = summarize(record);

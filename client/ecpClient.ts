@@ -67,6 +67,11 @@ export interface DecideOptions {
   expectedProposalHash?: string;
   /** Send as the fire-and-forget `decision` signal instead of the `decide` update. */
   viaSignal?: boolean;
+  /**
+   * An override names the policy ids it overrides (signed). Default: every overridable requirement of the attempt
+   * not met yet (docs/governance.md).
+   */
+  overrides?: string[];
 }
 
 /**
@@ -336,6 +341,10 @@ export class EcpClient {
         `attempt ${attemptId} has proposal ${record.proposalHash}, not the ${options.expectedProposalHash} you reviewed`,
       );
     }
+    const overrides = options.verdict === 'override' ? (options.overrides ?? unmetOverridable(record)) : undefined;
+    if (overrides?.length === 0) {
+      throw new EcpError('refused', `attempt ${attemptId} has no overridable requirement left to override (policy says where: @override_by)`);
+    }
     return signDecision(
       {
         v: 1,
@@ -345,6 +354,7 @@ export class EcpClient {
         human: options.human,
         reason: options.reason ?? '',
         decidedAt: new Date().toISOString(),
+        ...(overrides ? { overrides } : {}),
       },
       options.privateKey,
     );
@@ -361,6 +371,11 @@ function validatorRefusal(err: WorkflowUpdateFailedError): DecisionResult | null
   const details = decisionRefusalDetails.safeParse(cause.details?.[0]);
   if (!details.success) return null;
   return { accepted: false, code: details.data.code as RefusalCode, message: cause.message, status: details.data.status as AttemptStatus };
+}
+
+/** The overridable requirements an override names by default: those not met yet. */
+function unmetOverridable(record: AttemptRecord): string[] {
+  return record.requirements.filter((r) => r.overrideBy && !r.met).map((r) => r.policyId);
 }
 
 const decisionRefusalDetails = z.object({ code: z.string(), status: z.string() });

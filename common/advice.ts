@@ -6,6 +6,8 @@ import { digestSchema } from './proposal';
  * 0.1 ms to construct in every workflow's sandbox.
  */
 function buildAdviceSchemas() {
+  const group = z.string().min(1, 'must not be empty');
+  const seconds = z.number().int('must be a whole number').positive('must be positive');
   /** What one approval policy requires: `quorum` distinct humans from any of `groups`, before `deadline`. */
   const approvalRequirement = z.strictObject({
     policyId: z.string().min(1, 'must not be empty'),
@@ -15,6 +17,17 @@ function buildAdviceSchemas() {
     deadlineSeconds: z.number().int('must be a whole number').positive('must be positive'),
     /** Only fail-closed expiry exists today: the attempt ends EXPIRED and nothing runs. */
     onExpiry: z.literal('expire'),
+    // Governance (docs/governance.md). Optional, so advice given before them reads back unchanged.
+    /** `override`: an overridable forbid (policyId names it); only an override meets it, never approvals. */
+    kind: z.literal('override').optional(),
+    /** Groups whose signed override meets this requirement on its own (`@override_by`). */
+    overrideBy: z.array(group).min(1).optional(),
+    /** An override of this requirement must be countersigned by another human of `groups` within `withinSeconds`. */
+    ratify: z.strictObject({ groups: z.array(group).min(1), withinSeconds: seconds }).optional(),
+    /** Escalation chain: after `afterSeconds` of waiting without the quorum, `groups` become eligible too (widening). */
+    escalations: z.array(z.strictObject({ afterSeconds: seconds, groups: z.array(group).min(1) })).optional(),
+    /** Reminders this many seconds before the deadline (timeline entries while the quorum is still missing). */
+    remindBeforeSeconds: z.array(seconds).optional(),
   });
   const adviceVerdict = z.enum(['allow', 'deny', 'require_approval']);
   const advice = z.strictObject({

@@ -66,3 +66,9 @@ export const DECISION_REFUSED_FAILURE = FailureType.DecisionRefused;
  * One marker for all three, so an attempt's history carries one event for them; histories without it replay as they ran.
  */
 export const INTEGRITY_PATCH = 'ecp-integrity';
+
+/**
+ * Patch marker of the governance controls (issue 13, docs/governance.md): escalation and reminder timers, the early
+ * re-check on `controlsChanged`, and the ratification window after an override. Histories without it replay as they ran.
+ */
+export const GOVERNANCE_PATCH = 'ecp-governance';

@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { digestSchema, humanIdSchema } from './proposal';
 
-/** What a human decides: approve or reject. */
-export const verdictSchema = z.enum(['approve', 'reject']);
-/** `approve` or `reject`. */
+/**
+ * What a human decides: approve or reject; `override` (break-glass: meets the overridable requirements it names, with
+ * a mandatory justification in `reason`); `ratify` (countersigns an accepted override). See docs/governance.md.
+ */
+export const verdictSchema = z.enum(['approve', 'reject', 'override', 'ratify']);
+/** `approve`, `reject`, `override` or `ratify`. */
 export type Verdict = z.infer<typeof verdictSchema>;
 
 /**
@@ -18,6 +21,8 @@ export const decisionStatementSchema = z.strictObject({
   human: humanIdSchema,
   reason: z.string().max(2000, 'must be at most 2000 characters').default(''),
   decidedAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }),
+  /** An override names exactly the policy ids (overridable requirements or forbids) it overrides; signed with the rest. */
+  overrides: z.array(z.string().min(1).max(200)).min(1, 'must name at least one policy id').max(20).optional(),
 });
 /** The statement a human signs (see `decisionStatementSchema`). */
 export type DecisionStatement = z.output<typeof decisionStatementSchema>;

@@ -4,6 +4,7 @@ import { findSigningKey } from './signature';
 import { keyFingerprint } from './statement';
 import type { PinnedDirectory } from './directory';
 import type { AcceptedDecision, AttemptStatus, RefusalCode, RequirementProgress } from './record';
+import type { RatificationWindow } from './governance';
 
 /** Everything the decision rules look at: the decision and the attempt as it stands when the decision arrives. */
 export interface DecisionCheckInput {
@@ -21,6 +22,8 @@ export interface DecisionCheckInput {
   accepted: readonly AcceptedDecision[];
   /** The decision must name its signing key (`key`); attempts started before that rule pass false. */
   requireKey?: boolean;
+  /** The ratification an accepted override awaits (docs/governance.md); absent or null: nothing to ratify. */
+  ratification?: RatificationWindow | null;
 }
 
 /** A refused decision: its code and a sentence saying why. */
@@ -41,14 +44,10 @@ const refuse = (code: RefusalCode, message: string): DecisionRefusal => ({ ok: f
 export function screenDecision(input: DecisionCheckInput): DecisionScreen {
   const { decision, directory } = input;
   const { statement } = decision;
-  if (input.status === 'EXPIRED' || (input.deadlineMs !== null && input.nowMs > input.deadlineMs)) {
-    return refuse('deadline_passed', 'the decision deadline has passed; the attempt is expired');
-  }
-  if (input.status !== 'AWAITING_DECISION') {
-    return refuse('not_awaiting', `the attempt is ${input.status}, not awaiting a decision`);
-  }
-  if (!input.accepting) {
-    return refuse('not_awaiting', 'the decision is already made (requirements met or rejected); the attempt is proceeding');
+  const status = statement.verdict === 'ratify' ? screenRatification(input) : screenWaiting(input);
+  if (status) return status;
+  if (statement.overrides !== undefined && statement.verdict !== 'override') {
+    return refuse('malformed', 'malformed decision: overrides is only allowed on an override');
   }
   if (statement.attemptId !== input.attemptId) {
     return refuse('wrong_attempt', `the decision names attempt ${statement.attemptId}, not ${input.attemptId}`);
@@ -73,6 +72,28 @@ export function screenDecision(input: DecisionCheckInput): DecisionScreen {
   return { ok: true, candidateKeys: human.publicKeys };
 }
 
+/** The attempt must be waiting for decisions and its deadline not passed (approve, reject, override). */
+function screenWaiting(input: DecisionCheckInput): DecisionRefusal | null {
+  if (input.status === 'EXPIRED' || (input.deadlineMs !== null && input.nowMs > input.deadlineMs)) {
+    return refuse('deadline_passed', 'the decision deadline has passed; the attempt is expired');
+  }
+  if (input.status !== 'AWAITING_DECISION') {
+    return refuse('not_awaiting', `the attempt is ${input.status}, not awaiting a decision`);
+  }
+  if (!input.accepting) {
+    return refuse('not_awaiting', 'the decision is already made (requirements met or rejected); the attempt is proceeding');
+  }
+  return null;
+}
+
+/** A ratification needs an accepted override that awaits one, within its window (the attempt may have executed). */
+function screenRatification(input: DecisionCheckInput): DecisionRefusal | null {
+  const window = input.ratification;
+  if (!window || window.ratified) return refuse('nothing_to_ratify', 'this attempt has no override awaiting ratification');
+  if (input.nowMs > window.untilMs) return refuse('deadline_passed', 'the ratification window has passed');
+  return null;
+}
+
 /**
  * The rules a decision must pass to count. Pure and deterministic: the workflow applies it live and an auditor can
  * apply it again to a record. Order matters only for which reason is reported first; the one signature check comes
@@ -92,14 +113,57 @@ export function checkDecision(input: DecisionCheckInput, findKey: SigningKeyFind
     return refuse('self_approval', `"${statement.human}" owns the proposing agent "${agent.id}" and cannot decide on its attempts`);
   }
   const human = directory.humans[statement.human]!;
-  const requiredGroups = new Set(input.requirements.flatMap((r) => r.groups));
-  if (!human.groups.some((g) => requiredGroups.has(g))) {
-    return refuse('not_in_required_group', `"${statement.human}" is in none of the required groups (${[...requiredGroups].join(', ')})`);
-  }
+  const groupRefusal =
+    statement.verdict === 'override'
+      ? overrideRefusal(input, human.groups)
+      : statement.verdict === 'ratify'
+        ? ratifyRefusal(input, human.groups)
+        : approvalGroupRefusal(input, human.groups);
+  if (groupRefusal) return groupRefusal;
   if (input.accepted.some((d) => d.human === statement.human)) {
     return refuse('duplicate_approver', `"${statement.human}" has already decided on this attempt`);
   }
   return { ok: true, keyFingerprint: keyFingerprint(key) };
+}
+
+function approvalGroupRefusal(input: DecisionCheckInput, groups: readonly string[]): DecisionRefusal | null {
+  const requiredGroups = new Set(input.requirements.flatMap((r) => r.groups));
+  if (groups.some((g) => requiredGroups.has(g))) return null;
+  return refuse(
+    'not_in_required_group',
+    `"${input.decision.statement.human}" is in none of the required groups (${[...requiredGroups].join(', ')})`,
+  );
+}
+
+/**
+ * An override: a justification, and only policy ids this advice marks overridable, each by a group of the human.
+ * It meets exactly the requirements it names.
+ */
+function overrideRefusal(input: DecisionCheckInput, groups: readonly string[]): DecisionRefusal | null {
+  const { statement } = input.decision;
+  if (statement.reason.trim() === '') return refuse('justification_required', 'an override needs a justification (reason)');
+  const named = statement.overrides ?? [];
+  if (named.length === 0) return refuse('not_overridable', 'an override must name the policy ids it overrides (overrides)');
+  for (const id of named) {
+    const req = input.requirements.find((r) => r.policyId === id);
+    if (!req?.overrideBy) return refuse('not_overridable', `"${id}" is not an overridable requirement or forbid of this attempt`);
+    if (!groups.some((g) => req.overrideBy!.includes(g))) {
+      return refuse(
+        'not_in_override_group',
+        `"${statement.human}" is in none of the groups that may override ${id} (${req.overrideBy.join(', ')})`,
+      );
+    }
+  }
+  return null;
+}
+
+function ratifyRefusal(input: DecisionCheckInput, groups: readonly string[]): DecisionRefusal | null {
+  const window = input.ratification!;
+  if (groups.some((g) => window.groups.includes(g))) return null;
+  return refuse(
+    'not_in_ratify_group',
+    `"${input.decision.statement.human}" is in none of the groups that may ratify (${window.groups.join(', ')})`,
+  );
 }
 
 /** The attempt's side of `DecisionCheckInput`: everything the rule reads except the decision itself. */
@@ -136,16 +200,27 @@ export function decisionsStillOpen(progress: readonly RequirementProgress[], acc
   return !allRequirementsMet(progress) && !accepted.some((d) => d.verdict === 'reject');
 }
 
-/** Quorum progress: each requirement counts the distinct approving humans who belong to one of its groups. */
+/**
+ * Quorum progress: each requirement counts the distinct approving humans who belong to one of its groups. An
+ * overridable requirement also lists who overrode it (an accepted override naming it, by a human of its
+ * `overrideBy` groups) and is met by that alone.
+ */
 export function requirementProgress(
   requirements: readonly ApprovalRequirement[],
   accepted: readonly AcceptedDecision[],
   directory: PinnedDirectory,
 ): RequirementProgress[] {
   const approvers = accepted.filter((d) => d.verdict === 'approve').map((d) => d.human);
+  const groupsOf = (h: string) => directory.humans[h]?.groups ?? [];
   return requirements.map((req) => {
-    const approvedBy = [...new Set(approvers)].filter((h) => (directory.humans[h]?.groups ?? []).some((g) => req.groups.includes(g)));
-    return { ...req, approvedBy, met: approvedBy.length >= req.quorum };
+    const approvedBy = [...new Set(approvers)].filter((h) => groupsOf(h).some((g) => req.groups.includes(g)));
+    const overrideBy = req.overrideBy;
+    if (!overrideBy) return { ...req, approvedBy, met: approvedBy.length >= req.quorum };
+    const overriddenBy = accepted
+      .filter((d) => d.verdict === 'override' && (d.statement.overrides ?? []).includes(req.policyId))
+      .map((d) => d.human)
+      .filter((h) => groupsOf(h).some((g) => overrideBy.includes(g)));
+    return { ...req, approvedBy, overriddenBy, met: approvedBy.length >= req.quorum || overriddenBy.length > 0 };
   });
 }
 
@@ -156,7 +231,8 @@ export function allRequirementsMet(progress: readonly RequirementProgress[]): bo
 
 /** Groups whose approvals are still needed (for the `EcpAwaitingGroups` search attribute and inboxes). */
 export function groupsStillAwaited(progress: readonly RequirementProgress[]): string[] {
-  return [...new Set(progress.filter((p) => !p.met).flatMap((p) => p.groups))].sort();
+  // Groups that may override an unmet requirement are awaited too: they see it in their inbox.
+  return [...new Set(progress.filter((p) => !p.met).flatMap((p) => [...p.groups, ...(p.overrideBy ?? [])]))].sort();
 }
 
 /**

@@ -7,6 +7,7 @@ export * from './decision';
 export * from './decisionRules';
 export * from './directory';
 export * from './errors';
+export * from './governance';
 export * from './jsonSafety';
 export * from './messages';
 export * from './proposal';

@@ -30,6 +30,12 @@ export const REFUSAL_CODES = [
   'self_approval',
   'not_in_required_group',
   'duplicate_approver',
+  // Governance (docs/governance.md): overrides and their ratification.
+  'justification_required',
+  'not_overridable',
+  'not_in_override_group',
+  'nothing_to_ratify',
+  'not_in_ratify_group',
 ] as const;
 /** Why a decision was refused (stable codes, shown by the CLI and console). */
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
@@ -90,7 +96,32 @@ function buildRecordSchemas() {
     statement: recordedStatement.nullable(),
   });
 
-  const requirementProgress = approvalRequirement.extend({ approvedBy: z.array(humanIdSchema), met: z.boolean() });
+  const requirementProgress = approvalRequirement.extend({
+    approvedBy: z.array(humanIdSchema),
+    met: z.boolean(),
+    /** Overridable requirements only: who overrode it (an accepted override naming it). */
+    overriddenBy: z.array(humanIdSchema).optional(),
+    /** Groups made eligible by escalation (already included in `groups`). */
+    escalatedTo: z.array(z.string()).optional(),
+  });
+
+  const governance = z.strictObject({
+    /** Each escalation step that fired: the requirement, the step (1-based) and the groups it added. */
+    escalations: z.array(z.strictObject({ policyId: z.string(), step: z.number().int().min(1), groups: z.array(z.string()), at: isoTime })),
+    /** Reminders given before the deadline. */
+    reminders: z.array(z.strictObject({ at: isoTime, beforeSeconds: z.number().int().positive() })),
+    /** Ratification of the accepted override, when a requirement it overrode asks for one. */
+    ratification: z
+      .strictObject({
+        groups: z.array(z.string()),
+        until: isoTime,
+        ratifiedBy: humanIdSchema.nullable(),
+        ratifiedAt: isoTime.nullable(),
+      })
+      .nullable(),
+    /** Early re-checks run on the `controlsChanged` signal while waiting. */
+    controlRechecks: z.number().int().min(0),
+  });
 
   const enforcement = z.strictObject({
     verdict: z.enum(['execute', 'blocked']),
@@ -106,7 +137,13 @@ function buildRecordSchemas() {
     z.strictObject({ ok: z.literal(false), error: z.strictObject({ type: z.string(), message: z.string() }), finishedAt: isoTime }),
   ]);
 
-  const timelineEntry = z.strictObject({ status: attemptStatus, at: isoTime, note: z.string().optional() });
+  const timelineEntry = z.strictObject({
+    status: attemptStatus,
+    at: isoTime,
+    note: z.string().optional(),
+    /** A governance event that is not a status change (docs/governance.md). */
+    event: z.enum(['escalated', 'reminder', 'overridden', 'ratified', 'ratification_missed', 'controls_changed']).optional(),
+  });
 
   const attemptRecord = z.strictObject({
     schema: z.literal('ecp.record.v1'),
@@ -127,6 +164,8 @@ function buildRecordSchemas() {
     enforcement: enforcement.nullable(),
     outcome: outcome.nullable(),
     timeline: z.array(timelineEntry),
+    /** Escalation, reminders, ratification and early re-checks; absent on attempts started before them. */
+    governance: governance.optional(),
     digest: digestSchema,
   });
 
@@ -143,6 +182,7 @@ function buildRecordSchemas() {
     enforcement,
     outcome,
     timelineEntry,
+    governance,
   };
 }
 
@@ -189,6 +229,9 @@ export type Enforcement = z.output<RecordSchemas['enforcement']>;
 
 /** What the executor returned, or how it failed. */
 export type Outcome = z.output<RecordSchemas['outcome']>;
+
+/** Escalations, reminders, ratification and early re-checks of one attempt (docs/governance.md). */
+export type GovernanceRecord = z.output<RecordSchemas['governance']>;
 
 /** One status change of the attempt, with an optional note saying why. */
 export type TimelineEntry = z.output<RecordSchemas['timelineEntry']>;

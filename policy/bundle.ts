@@ -21,7 +21,12 @@ export interface PolicyBundle {
   /** Where each policy starts, "file:line", for messages. */
   sources: Record<string, string>;
   requirements: Record<string, ApprovalRequirement>;
-  /** Every group any approval policy names: only their members are pinned as possible deciders. */
+  /** Forbids marked `@override_by`: the override requirement each turns into when it is the only obstacle. */
+  overridable: Record<string, ApprovalRequirement>;
+  /**
+   * Every group any approval policy or overridable forbid names (approvers, escalation, override and ratification
+   * groups): only their members are pinned as possible deciders.
+   */
   approvalGroups: string[];
   /** Actions the schema declares (action type names). */
   actions: string[];
@@ -166,6 +171,7 @@ function compileBundle(texts: PolicyTexts, origin: CompileOrigin): PolicyBundle 
   const where = (id: string) => (sources[id] ? `${sources[id]}: ` : '');
   const effects: Record<string, 'permit' | 'forbid'> = {};
   const requirements: Record<string, ApprovalRequirement> = {};
+  const overridable: Record<string, ApprovalRequirement> = {};
   for (const [id, text] of Object.entries(texts.policies)) {
     let json = origin.parsed[id];
     if (!json) {
@@ -184,7 +190,8 @@ function compileBundle(texts: PolicyTexts, origin: CompileOrigin): PolicyBundle 
       texts.defaultDeadlineSeconds,
     );
     problems.push(...annotationProblems.map((p) => `${where(id)}policy "${id}": ${p}`));
-    if (requirement) requirements[id] = requirement;
+    if (requirement && json.effect === 'forbid') overridable[id] = requirement;
+    else if (requirement) requirements[id] = requirement;
   }
 
   if (problems.length === 0) {
@@ -219,7 +226,8 @@ function compileBundle(texts: PolicyTexts, origin: CompileOrigin): PolicyBundle 
     effects,
     sources: Object.fromEntries(Object.keys(texts.policies).map((id) => [id, sources[id] ?? id])),
     requirements,
-    approvalGroups: [...new Set(Object.values(requirements).flatMap((r) => r.groups))].sort(),
+    overridable,
+    approvalGroups: deciderGroups([...Object.values(requirements), ...Object.values(overridable)]),
     actions: schemaActions(texts.schemaText),
     defaultDeadlineSeconds: texts.defaultDeadlineSeconds,
   };
@@ -230,6 +238,16 @@ function compileBundle(texts: PolicyTexts, origin: CompileOrigin): PolicyBundle 
     throw new EcpError('policy_invalid', `policy bundle ${dir} could not be prepared: ${(err as Error).message}`);
   }
   return bundle;
+}
+
+function deciderGroups(requirements: readonly ApprovalRequirement[]): string[] {
+  const groups = requirements.flatMap((r) => [
+    ...r.groups,
+    ...(r.overrideBy ?? []),
+    ...(r.ratify?.groups ?? []),
+    ...(r.escalations ?? []).flatMap((e) => e.groups),
+  ]);
+  return [...new Set(groups)].sort();
 }
 
 function schemaActions(schemaText: string): string[] {

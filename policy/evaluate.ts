@@ -86,6 +86,52 @@ export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest, opt
   } catch (err) {
     return deny(bundle, ['policy engine error'], [(err as Error).message]);
   }
+  const advice = adviceFromAnswer(bundle, answer);
+  // Overridable forbids (`@override_by`): when every satisfied forbid is overridable, what the rest of the bundle
+  // says decides — a deny there (another forbid, default deny) stays a hard deny; otherwise the attempt waits for an
+  // override of each of these forbids (plus any approvals the rest requires). Rare, so evaluated unsliced.
+  const forbids = advice.verdict === 'deny' && advice.errors.length === 0 ? advice.policyIds : [];
+  if (forbids.length === 0 || !forbids.every((id) => bundle.overridable[id])) return advice;
+  let rest: Advice;
+  try {
+    const others = Object.fromEntries(Object.entries(bundle.policies).filter(([id]) => !forbids.includes(id)));
+    rest = adviceFromAnswer(
+      bundle,
+      cedar.isAuthorized({
+        principal: { type: 'Agent', id: request.agent.id },
+        action: { type: 'Action', id: request.actionType },
+        resource: { type: 'Resource', id: request.resource },
+        context: { parameters: request.parameters, claims: request.claims, facts: request.facts } as cedar.Context,
+        policies: { staticPolicies: others },
+        entities: [
+          {
+            uid: { type: 'Agent', id: request.agent.id },
+            attrs: { owner: request.agent.owner, scopes: request.agent.scopes } as Record<string, cedar.CedarValueJson>,
+            parents: [],
+          },
+          { uid: { type: 'Resource', id: request.resource }, attrs: {}, parents: [] },
+        ],
+      }),
+    );
+  } catch (err) {
+    return deny(bundle, ['policy engine error'], [(err as Error).message]);
+  }
+  if (rest.verdict === 'deny') return advice;
+  const overrides = forbids.map((id) => bundle.overridable[id]!);
+  return {
+    verdict: 'require_approval',
+    requirements: [...rest.requirements, ...overrides],
+    policyIds: [...new Set([...rest.policyIds, ...forbids])].sort(),
+    reasons: [
+      ...rest.reasons.filter((r) => !r.startsWith('permitted by ')),
+      ...overrides.map((r) => `forbidden by ${r.policyId}; overridable by ${r.overrideBy!.join(' or ')}`),
+    ],
+    errors: [],
+    bundleVersion: bundle.version,
+  };
+}
+
+function adviceFromAnswer(bundle: PolicyBundle, answer: cedar.AuthorizationAnswer): Advice {
   if (answer.type === 'failure') {
     return deny(
       bundle,
@@ -115,7 +161,10 @@ export function evaluateAdvice(bundle: PolicyBundle, request: AdviceRequest, opt
       verdict: 'require_approval',
       requirements,
       policyIds,
-      reasons: requirements.map((r) => `${r.policyId} requires ${r.quorum} approval(s) from ${r.groups.join(' or ')}`),
+      reasons: requirements.map(
+        (r) =>
+          `${r.policyId} requires ${r.quorum} approval(s) from ${r.groups.join(' or ')}${r.overrideBy ? ` (or an override by ${r.overrideBy.join(' or ')})` : ''}`,
+      ),
       errors: [],
       bundleVersion: bundle.version,
     };

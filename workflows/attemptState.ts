@@ -29,7 +29,11 @@ import {
   type RequirementProgress,
   type SignedDecision,
   type TimelineEntry,
+  widenRequirements,
+  type EffectiveRequirement,
+  type RatificationWindow,
 } from '../common';
+import { GovernanceState } from './governanceState';
 import { publishVisibility } from './visibility';
 
 const now = () => new Date().toISOString();
@@ -54,6 +58,8 @@ const UNATTRIBUTED: ReadonlySet<RefusalCode> = new Set<RefusalCode>([
  */
 export interface DecisionIntake {
   bounded: boolean;
+  /** Governance controls (GOVERNANCE_PATCH): escalation, reminders, early re-check, ratification window. */
+  governance?: boolean;
 }
 
 /** The statuses an attempt ends in; {@link AttemptState.close} takes only these. */
@@ -81,6 +87,8 @@ export class AttemptState {
   /** Signatures already found valid (by the update validator, then again by its handler): verified once. */
   readonly #verified = new Map<string, string>();
   #signatureChecks = 0;
+  readonly #governance = new GovernanceState();
+  #controlsChanged = false;
 
   constructor(
     readonly attemptId: string,
@@ -153,7 +161,66 @@ export class AttemptState {
     const seconds = Math.min(...advice.requirements.map((r) => r.deadlineSeconds));
     this.#deadlineMs = Date.now() + seconds * 1000;
     this.#acceptingDecisions = true;
+    if (this.intake.governance) this.#governance.plan(advice.requirements, Date.now(), this.#deadlineMs);
     this.#transition('AWAITING_DECISION', advice.reasons.join('; '));
+  }
+
+  /** When the wait must wake for the next escalation or reminder (epoch ms), or null. */
+  get nextGovernanceMs(): number | null {
+    return this.intake.governance ? this.#governance.nextDueMs : null;
+  }
+
+  /** Fires the escalations and reminders due now (timeline entries; escalation widens the eligible groups). */
+  governanceDue(): void {
+    if (!this.intake.governance || this.#status !== 'AWAITING_DECISION') return;
+    const notes = this.#governance.takeDue(Date.now(), this.progress, now());
+    for (const note of notes) this.#event(note.startsWith('escalated') ? 'escalated' : 'reminder', note);
+    if (notes.some((n) => n.startsWith('escalated'))) this.#publish(); // inboxes follow the widened groups
+  }
+
+  /** The `controlsChanged` signal: a waiting attempt re-checks now (see `controlsRecheck`). */
+  controlsChanged(): void {
+    if (this.#status === 'AWAITING_DECISION') this.#controlsChanged = true;
+  }
+
+  /** True while a `controlsChanged` signal waits for its re-check. */
+  get controlsRecheckPending(): boolean {
+    return this.#controlsChanged && this.#status === 'AWAITING_DECISION' && !this.decided;
+  }
+
+  /**
+   * The early re-check while waiting, with fresh context and advice: returns why the attempt can no longer run (the
+   * policy now denies — a freeze shows up this way — or the action type changed), recording that enforcement verdict
+   * and ending the wait; null when it may keep waiting.
+   */
+  controlsRecheck(context: AttemptContext, advice: Advice): string | null {
+    this.#controlsChanged = false;
+    this.#governance.controlsRechecked();
+    const before = this.#context?.actionType?.version;
+    const blocked =
+      before !== context.actionType?.version
+        ? `the action type's configuration changed since evaluation (${before ?? 'none'} → ${context.actionType?.version ?? 'none'})`
+        : advice.verdict === 'deny'
+          ? `policy now denies: ${[...advice.reasons, ...advice.errors].join('; ')}`
+          : null;
+    this.#event('controls_changed', blocked ? `controls changed; re-check blocks: ${blocked}` : 'controls changed; re-check: may keep waiting');
+    if (!blocked) return null;
+    this.#acceptingDecisions = false;
+    this.#enforcement = { verdict: 'blocked', recheckAdvice: advice, recheckContext: context, blockedReason: blocked, idempotencyKey: this.attemptId, at: now() };
+    return blocked;
+  }
+
+  /** The ratification an accepted override still awaits (its window), or null. */
+  get ratificationPending(): RatificationWindow | null {
+    const r = this.#governance.ratification;
+    if (!this.intake.governance || !r || r.ratifiedBy) return null;
+    return { groups: r.groups, untilMs: Date.parse(r.until), ratified: false };
+  }
+
+  /** The ratification window closed without a countersignature: flagged in the timeline (and audit output). */
+  ratificationMissed(): void {
+    const r = this.#governance.ratification;
+    if (r && !r.ratifiedBy) this.#event('ratification_missed', `override not ratified by ${r.groups.join(' or ')} before ${r.until}`);
   }
 
   /** Ends the wait: decisions arriving during the re-check or later are refused and change nothing. */
@@ -207,7 +274,13 @@ export class AttemptState {
 
   get progress(): RequirementProgress[] {
     if (!this.#advice || !this.#context) return [];
-    return requirementProgress(this.#advice.requirements, this.#accepted, this.#context.directory);
+    return requirementProgress(this.#requirements, this.#accepted, this.#context.directory);
+  }
+
+  /** The advice's requirements, widened by the escalation steps that fired. */
+  get #requirements(): EffectiveRequirement[] {
+    const requirements = this.#advice?.requirements ?? [];
+    return this.intake.governance ? widenRequirements(requirements, this.#governance.fired) : requirements;
   }
 
   get approved(): boolean {
@@ -254,7 +327,7 @@ export class AttemptState {
     const check = checkDecision(this.#checkInput(decision, Date.now()), this.#findKey);
     if (!check.ok) return this.#refuse(decision, via, receivedAt, check.code, check.message);
     const { statement, signature } = decision;
-    this.#accepted.push({
+    const accepted: AcceptedDecision = {
       human: statement.human,
       verdict: statement.verdict,
       reason: statement.reason,
@@ -264,14 +337,29 @@ export class AttemptState {
       keyFingerprint: check.keyFingerprint,
       signature,
       statement,
-    });
+    };
+    this.#accepted.push(accepted);
+    if (statement.verdict === 'override') {
+      const named = this.#requirements.filter((r) => statement.overrides?.includes(r.policyId));
+      this.#governance.overrideAccepted(named, Date.now());
+      this.#event('overridden', `OVERRIDDEN by ${statement.human} (${named.map((r) => r.policyId).join(', ')}): ${statement.reason}`);
+    }
+    if (statement.verdict === 'ratify') {
+      this.#governance.ratified(accepted);
+      this.#event('ratified', `override ratified by ${statement.human}`);
+      return { accepted: true, code: null, message: 'ratification accepted', status: this.#status };
+    }
     this.#publish();
     const message =
       statement.verdict === 'reject'
         ? 'rejection accepted'
-        : this.approved
-          ? 'approval accepted; all requirements are met'
-          : 'approval accepted; more approvals are needed';
+        : statement.verdict === 'override'
+          ? this.approved
+            ? 'override accepted; all requirements are met (the re-check still runs)'
+            : 'override accepted; other requirements still need decisions'
+          : this.approved
+            ? 'approval accepted; all requirements are met'
+            : 'approval accepted; more approvals are needed';
     return { accepted: true, code: null, message, status: this.#status };
   }
 
@@ -287,13 +375,15 @@ export class AttemptState {
     if (advice.verdict === 'deny') return `policy now denies: ${[...advice.reasons, ...advice.errors].join('; ')}`;
     if (advice.verdict === 'require_approval') {
       const stillValid = approvalsStillValid(
-        this.#accepted.filter((d) => d.verdict === 'approve'),
+        this.#accepted.filter((d) => d.verdict === 'approve' || d.verdict === 'override'),
         context.directory,
       );
-      const progress = requirementProgress(advice.requirements, stillValid, context.directory);
+      // Escalation steps that fired widen the fresh requirements the same way (by policy id).
+      const requirements = this.intake.governance ? widenRequirements(advice.requirements, this.#governance.fired) : advice.requirements;
+      const progress = requirementProgress(requirements, stillValid, context.directory);
       const unmet = progress.filter((p) => !p.met);
       if (unmet.length > 0) {
-        return `approvals now required that were not given: ${unmet.map((p) => `${p.policyId} needs ${p.quorum} from ${p.groups.join(' or ')} (has ${p.approvedBy.length})`).join('; ')}`;
+        return `approvals now required that were not given: ${unmet.map((p) => (p.kind === 'override' ? `${p.policyId} forbids it unless overridden by ${(p.overrideBy ?? []).join(' or ')}` : `${p.policyId} needs ${p.quorum} from ${p.groups.join(' or ')} (has ${p.approvedBy.length})`)).join('; ')}`;
       }
     }
     return null;
@@ -314,6 +404,7 @@ export class AttemptState {
       enforcement: this.#enforcement,
       outcome: this.#outcome,
       timeline: this.#timeline,
+      ...(this.intake.governance ? { governance: this.#governance.record() } : {}),
     };
     return { ...body, digest: digestOf(body) };
   }
@@ -328,9 +419,10 @@ export class AttemptState {
       deadlineMs: this.#deadlineMs,
       nowMs,
       directory: this.#context?.directory ?? { version: '', agent: null, humans: {} },
-      requirements: this.#advice?.requirements ?? [],
+      requirements: this.#requirements,
       accepted: this.#accepted,
       requireKey: this.intake.bounded,
+      ratification: this.ratificationPending,
     };
   }
 
@@ -388,6 +480,11 @@ export class AttemptState {
       });
     }
     return { accepted: false, code, message, status: this.#status };
+  }
+
+  /** A timeline entry for a governance event that does not change the status. */
+  #event(event: NonNullable<TimelineEntry['event']>, note: string): void {
+    this.#timeline.push({ status: this.#status, at: now(), note, event });
   }
 
   #transition(status: AttemptStatus, note?: string, { publish = true }: { publish?: boolean } = {}): void {

@@ -29,6 +29,8 @@ import {
   type PinnedActionType,
   type ProposalInput,
   INTEGRITY_PATCH,
+  GOVERNANCE_PATCH,
+  controlsChangedSignal,
 } from '../common';
 import { AttemptState, type ClosingStatus } from './attemptState';
 import { evaluationFor, type Evaluation } from './legacy';
@@ -69,6 +71,7 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
   const intake = state.intake.bounded ? new SignalIntake(state) : null;
   if (intake) intake.open();
   else setHandler(decisionSignal, (decision) => void state.receiveDecision(decision, 'signal'));
+  if (state.intake.governance) setHandler(controlsChangedSignal, () => state.controlsChanged());
   setHandler(decideUpdate, (decision) => state.receiveDecision(decision, 'update'), {
     // A refusal decided here leaves no trace in history: only for decisions nobody with a registered key stands behind.
     validator: (decision) => state.validateDecision(decision),
@@ -93,7 +96,12 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
     if (advice.verdict === 'deny') return finish(state, intake, 'DENIED', advice.reasons.join('; '));
     if (advice.verdict === 'require_approval') {
       state.awaitDecision();
-      await waitForDecision(state, intake);
+      // On `controlsChanged` (a freeze, say) the wait re-checks at once with fresh context and advice.
+      const blocked = await waitForDecision(state, intake, async () => {
+        const freshContext = await gather();
+        return state.controlsRecheck(freshContext, await advise(freshContext));
+      });
+      if (blocked) return finish(state, intake, 'DENIED', `re-check before enforcement: ${blocked}`);
       state.closeDecisions();
       if (state.rejected) return finish(state, intake, 'REJECTED', state.rejectionReason);
       if (!state.approved) return finish(state, intake, 'EXPIRED', 'no sufficient decision before the deadline; nothing ran');
@@ -135,19 +143,54 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
 /**
  * Waits until the requirements are met, a rejection is accepted or the deadline passes. With bounded intake, signals
  * are taken a slice per workflow task (a 1 ms timer starts the next task), so no flood can make one task outlast the
- * SDK's deadline. (History size is the server's to bound: see `SERVER_LIMITS`.)
+ * SDK's deadline. (History size is the server's to bound: see `SERVER_LIMITS`.) With governance it also wakes for each
+ * escalation and reminder, and re-checks on `controlsChanged` (`recheck`): returns why the attempt was blocked, if so.
  */
-async function waitForDecision(state: AttemptState, intake: SignalIntake | null): Promise<void> {
+async function waitForDecision(
+  state: AttemptState,
+  intake: SignalIntake | null,
+  recheck: () => Promise<string | null>,
+): Promise<string | null> {
   if (!intake) {
     await condition(() => state.decided, Math.max(0, (state.deadlineMs ?? 0) - Date.now()));
-    return;
+    return null;
   }
+  const governance = state.intake.governance === true;
   for (;;) {
+    if (governance) {
+      state.governanceDue();
+      if (state.controlsRecheckPending) {
+        const blocked = await recheck();
+        if (blocked) return blocked;
+        continue;
+      }
+    }
     const remaining = (state.deadlineMs ?? 0) - Date.now();
-    if (state.decided || remaining <= 0) return;
-    const woke = await condition(() => state.decided || intake.paused, remaining);
-    if (!woke) return;
+    if (state.decided || remaining <= 0) return null;
+    const next = state.nextGovernanceMs;
+    const wake = next === null ? remaining : Math.max(1, Math.min(remaining, next - Date.now()));
+    const woke = await condition(() => state.decided || intake.paused || state.controlsRecheckPending, wake);
+    if (!woke) {
+      if (wake < remaining) continue; // an escalation or reminder is due, not the deadline
+      return null;
+    }
     if (intake.paused && !state.decided) await nextSlice(intake);
+  }
+}
+
+/**
+ * After an accepted override whose policy asks for ratification, the attempt stays open (its status already final)
+ * until a second human countersigns or the window ends; a missed window is flagged in the timeline.
+ */
+async function ratificationWindow(state: AttemptState, intake: SignalIntake | null): Promise<void> {
+  for (;;) {
+    const window = state.ratificationPending;
+    if (!window) return;
+    const remaining = window.untilMs - Date.now();
+    if (remaining <= 0) return state.ratificationMissed();
+    const woke = await condition(() => !state.ratificationPending || intake?.paused === true, remaining);
+    if (!woke) return state.ratificationMissed();
+    if (intake?.paused) await nextSlice(intake);
   }
 }
 
@@ -180,7 +223,9 @@ function startState(input: ExecutionAttemptInput): AttemptState {
         'workflowId',
       );
     }
-    return new AttemptState(expectedId, proposal, proposalHash(proposal), { bounded: integrity });
+    // Governance controls (see GOVERNANCE_PATCH): only with the integrity rules, i.e. on attempts started by this version.
+    const governance = integrity && patched(GOVERNANCE_PATCH);
+    return new AttemptState(expectedId, proposal, proposalHash(proposal), { bounded: integrity, governance });
   } catch (err) {
     // A bad start fails the workflow with the reason, instead of failing workflow tasks forever.
     throw ApplicationFailure.nonRetryable((err as Error).message, FailureType.InvalidProposal);
@@ -198,7 +243,10 @@ function executorFor(actionType: PinnedActionType) {
 
 async function finish(state: AttemptState, intake: SignalIntake | null, status: ClosingStatus, note?: string): Promise<AttemptRecord> {
   state.close(status, note);
-  await CancellationScope.nonCancellable(() => drainSignals(intake));
+  await CancellationScope.nonCancellable(async () => {
+    if (status !== 'CANCELLED') await ratificationWindow(state, intake);
+    await drainSignals(intake);
+  });
   return state.record();
 }
 

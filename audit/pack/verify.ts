@@ -10,7 +10,7 @@ import { bundleFromPack, policyPartVersion } from './policy';
 import { canonicalDigest } from './verifyDigests';
 import { packDigestOf } from './seal';
 import { PACK_PARTS, type EvidencePack, type PackPolicyBundle } from './schema';
-import { authorityCheck, decisionChecks, recordDigestCheck, type CheckResult } from './verifyAuthority';
+import { authorityCheck, decisionChecks, overrideChecks, recordDigestCheck, type CheckResult } from './verifyAuthority';
 import { summarizeTrustRoot, trustCodeCheck, trustDirectoryCheck, type TrustRoot, type TrustRootSummary } from './trust';
 
 export type { CheckResult, TrustRoot, TrustRootSummary };
@@ -203,6 +203,7 @@ async function checkPack(pack: EvidencePack, options: VerifyOptions): Promise<{ 
   });
   await run('decisions', () => decisionChecks(record, pack.attemptId, directory));
   await run('authority (separation of duties, quorum)', () => authorityCheck(record, directory, parts.history));
+  await run('overrides', () => overrideChecks(record));
   // The texts' version, hashed once for both policy checks (inside them, so a failure is a failed check).
   let policyVersion: string | undefined;
   const versionOf = (part: PackPolicyBundle) => (policyVersion ??= policyPartVersion(part));

@@ -1,8 +1,10 @@
 import { canonicalJson } from '../../common/canonical';
 import { keyFingerprint } from '../../common/statement';
 import { allRequirementsMet, requirementProgress } from '../../common/decisionRules';
+import { widenRequirements } from '../../common/governance';
 import type { PinnedDirectory } from '../../common/directory';
 import type { AttemptRecord } from '../../common/record';
+import type { ApprovalRequirement } from '../../common/advice';
 import { EVENT, eventsOf, localActivityType } from '../history';
 import type { HistoryJson } from './schema';
 import { fastDigestOf } from './verifyDigests';
@@ -62,14 +64,20 @@ export function authorityCheck(record: AttemptRecord, directory: PinnedDirectory
   const problems: string[] = [];
   const accepted = record.decisions.accepted;
   const agent = directory.agent;
-  const requirements = record.advice?.requirements ?? [];
+  // Escalation steps the record says fired widen the requirements, as they did in the workflow (docs/governance.md).
+  const requirements = widenRequirements(record.advice?.requirements ?? [], record.governance?.escalations ?? []);
+  problems.push(...escalationProblems(record));
   const requiredGroups = new Set(requirements.flatMap((r) => r.groups));
   const seen = new Set<string>();
   for (const d of accepted) {
     if (agent && d.human === agent.id) problems.push(`the agent "${agent.id}" decided on its own attempt`);
     if (agent && d.human === agent.owner) problems.push(`"${d.human}" owns the agent "${agent.id}" and decided on its attempt`);
-    if (!(directory.humans[d.human]?.groups ?? []).some((g) => requiredGroups.has(g)))
-      problems.push(`"${d.human}" is in none of the required groups`);
+    const groups = directory.humans[d.human]?.groups ?? [];
+    if (d.verdict === 'override') problems.push(...overrideProblems(d, groups, requirements));
+    else if (d.verdict === 'ratify') {
+      const ratifiers = record.governance?.ratification?.groups ?? [];
+      if (!groups.some((g) => ratifiers.includes(g))) problems.push(`"${d.human}" ratified but is in none of the ratifying groups`);
+    } else if (!groups.some((g) => requiredGroups.has(g))) problems.push(`"${d.human}" is in none of the required groups`);
     if (seen.has(d.human)) problems.push(`"${d.human}" counted twice`);
     seen.add(d.human);
   }
@@ -104,11 +112,66 @@ export function authorityCheck(record: AttemptRecord, directory: PinnedDirectory
   };
 }
 
+/** An override: justified, naming only requirements this advice marks overridable, by a human of their override group. */
+function overrideProblems(d: AttemptRecord['decisions']['accepted'][number], groups: readonly string[], requirements: readonly ApprovalRequirement[]): string[] {
+  const problems: string[] = [];
+  if (d.reason.trim() === '') problems.push(`the override by "${d.human}" has no justification`);
+  const named = d.statement.overrides ?? [];
+  if (named.length === 0) problems.push(`the override by "${d.human}" names no policy`);
+  for (const id of named) {
+    const req = requirements.find((r) => r.policyId === id);
+    if (!req?.overrideBy) problems.push(`the override by "${d.human}" names ${id}, which the advice does not mark overridable`);
+    else if (!groups.some((g) => req.overrideBy!.includes(g)))
+      problems.push(`"${d.human}" overrode ${id} but is in none of its override groups (${req.overrideBy.join(', ')})`);
+  }
+  return problems;
+}
+
+/** Each escalation step the record lists exists in the advice and fired no earlier than its window allows. */
+function escalationProblems(record: AttemptRecord): string[] {
+  const problems: string[] = [];
+  const waitStart = record.timeline.find((t) => t.status === 'AWAITING_DECISION' && !t.event)?.at;
+  for (const e of record.governance?.escalations ?? []) {
+    const step = record.advice?.requirements.find((r) => r.policyId === e.policyId)?.escalations?.[e.step - 1];
+    if (!step) problems.push(`escalation ${e.policyId} step ${e.step} is not in the advice`);
+    else if (!waitStart || Date.parse(e.at) < Date.parse(waitStart) + step.afterSeconds * 1000)
+      problems.push(`escalation ${e.policyId} step ${e.step} fired before its ${step.afterSeconds}s window`);
+  }
+  return problems;
+}
+
+/**
+ * Overrides, flagged for the auditor (advisory: an override is legitimate authority, but never unremarkable): who
+ * overrode what, with which justification, and whether a required ratification came within its window.
+ */
+export function overrideChecks(record: AttemptRecord): CheckResult[] {
+  const overrides = record.decisions.accepted.filter((d) => d.verdict === 'override');
+  const checks: CheckResult[] = overrides.map((d) => ({
+    name: `OVERRIDDEN by ${d.human}`,
+    ok: true,
+    advisory: true,
+    detail: `break-glass override of ${(d.statement.overrides ?? []).join(', ')} at ${d.receivedAt}; justification: ${d.reason}`,
+  }));
+  const r = record.governance?.ratification;
+  if (r) {
+    const inTime = r.ratifiedAt !== null && Date.parse(r.ratifiedAt) <= Date.parse(r.until);
+    checks.push({
+      name: 'override ratification',
+      ok: inTime,
+      advisory: true,
+      detail: inTime
+        ? `ratified by ${r.ratifiedBy} at ${r.ratifiedAt} (window until ${r.until})`
+        : `UNRATIFIED: no countersignature from ${r.groups.join(' or ')} by ${r.until}${r.ratifiedAt ? ` (late: ${r.ratifiedAt})` : ''}`,
+    });
+  }
+  return checks;
+}
+
 function describe(progress: ReturnType<typeof requirementProgress>): string {
   return progress
     .map(
       (p) =>
-        `${p.policyId} ${p.approvedBy.length}/${p.quorum} from ${p.groups.join(' or ')}${p.approvedBy.length ? ` (${p.approvedBy.join(', ')})` : ''}`,
+        `${p.policyId} ${p.approvedBy.length}/${p.quorum} from ${p.groups.join(' or ')}${p.approvedBy.length ? ` (${p.approvedBy.join(', ')})` : ''}${p.overriddenBy?.length ? ` OVERRIDDEN by ${p.overriddenBy.join(', ')}` : ''}`,
     )
     .join('; ');
 }

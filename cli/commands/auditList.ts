@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ListedAttempt } from '../../audit/listSources';
 import { positiveInt } from '../input';
-import { note, print, printJson, status, table } from '../format';
+import { note, print, printJson, red, status, table } from '../format';
 import { action, examples } from '../run';
 import { archiveFor, optionalClient } from './auditSources';
 
@@ -10,6 +10,7 @@ interface ListOptions {
   action?: string;
   status?: string;
   approver?: string;
+  overridden?: boolean;
   since?: string;
   until?: string;
   archive?: string;
@@ -29,6 +30,7 @@ export function registerAuditList(audit: Command): void {
     .option('--action <type>', 'of this action type')
     .option('--status <status>', 'with this status (SUCCEEDED, FAILED, DENIED, REJECTED, EXPIRED, CANCELLED, AWAITING_DECISION …)')
     .option('--approver <human>', 'approved (an accepted approve decision) by this human')
+    .option('--overridden', 'only attempts with an accepted break-glass override (flagged OVERRIDDEN)')
     .option('--since <time>', 'proposed at or after this (ISO 8601, or an age like 24h, 7d)')
     .option('--until <time>', 'proposed before this')
     .option('--archive <dir>', 'archive directory (default: $ECP_ARCHIVE_DIR, else <data-dir>/archive)')
@@ -49,6 +51,7 @@ export function registerAuditList(audit: Command): void {
           actionType: o.action,
           status: parseStatus(o.status),
           approver: o.approver,
+          overridden: o.overridden,
           since: parseTime(o.since, 'since'),
           until: parseTime(o.until, 'until'),
         };
@@ -80,13 +83,14 @@ function row(a: ListedAttempt): string[] {
           .filter((d) => d.verdict === 'approve')
           .map((d) => d.human)
           .join(', ') || '—';
+  const overriders = (a.decisions ?? []).filter((d) => d.verdict === 'override').map((d) => d.human);
   return [
     a.attemptId,
     status(a.status),
     a.agent ?? '—',
     a.actionType ?? '—',
     a.resource ?? '—',
-    approvers,
+    overriders.length > 0 ? `${red(`OVERRIDDEN by ${overriders.join(', ')}`)}${approvers === '—' ? '' : `; ${approvers}`}` : approvers,
     a.startedAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '—',
     a.source,
   ];

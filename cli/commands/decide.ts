@@ -9,6 +9,8 @@ import { action, examples } from '../run';
 interface DecideCliOptions {
   as: string;
   reason?: string;
+  justification?: string;
+  policy?: string[];
   hash?: string;
   signal?: boolean;
   print?: boolean;
@@ -44,12 +46,44 @@ export function registerDecide(program: Command): void {
       )
       .action(action<DecideCliOptions>((ctx, o, [attemptId]) => decide(ctx, verdict, attemptId!, o)));
   }
+  program
+    .command('override')
+    .description(
+      'break-glass: override the overridable requirements of an attempt (a justification is required), signed with ' +
+        '<keys-dir>/<human>.key; only where policy says @override_by, and the re-check still runs (docs/governance.md)',
+    )
+    .argument('<attempt>', 'the attempt ID')
+    .requiredOption('--as <human>', 'who overrides (a member of the @override_by group; never the agent or its owner)')
+    .requiredOption('--justification <text>', 'why this cannot wait (kept in the record, flagged in audit output)')
+    .option('--policy <id...>', 'the policy ids to override (default: every overridable requirement not met yet)')
+    .option('--hash <proposalHash>', 'the proposal hash you reviewed; refused if the attempt has a different one')
+    .option('--print', 'print the signed override as one line of JSON instead of sending it')
+    .option('--json', 'print the answer as JSON')
+    .addHelpText('after', examples('ecp override att-… --as bob --justification "incident 4711: customer locked out"'))
+    .action(action<DecideCliOptions>((ctx, o, [attemptId]) => decide(ctx, 'override', attemptId!, { ...o, reason: o.justification })));
+  program
+    .command('ratify')
+    .description('countersign an accepted override within its ratification window (@ratify_by, @ratify_within)')
+    .argument('<attempt>', 'the attempt ID')
+    .requiredOption('--as <human>', 'who ratifies (a member of the @ratify_by group, not the overrider)')
+    .option('--reason <text>', 'why (kept in the record)')
+    .option('--json', 'print the answer as JSON')
+    .addHelpText('after', examples('ecp ratify att-… --as alice --reason "reviewed the incident ticket"'))
+    .action(action<DecideCliOptions>((ctx, o, [attemptId]) => decide(ctx, 'ratify', attemptId!, o)));
 }
 
 async function decide(ctx: CliContext, verdict: Verdict, attemptId: string, o: DecideCliOptions) {
   const privateKey = loadHumanKey(ctx.keysDir, o.as);
   const ecp = await ctx.client({ withConfig: false });
-  const options = { human: o.as, verdict, reason: o.reason, privateKey, expectedProposalHash: o.hash, viaSignal: o.signal };
+  const options = {
+    human: o.as,
+    verdict,
+    reason: o.reason,
+    privateKey,
+    expectedProposalHash: o.hash,
+    viaSignal: o.signal,
+    overrides: o.policy,
+  };
   if (o.print) {
     print(JSON.stringify(await ecp.prepareDecision(attemptId, options)));
     return;
@@ -61,6 +95,7 @@ async function decide(ctx: CliContext, verdict: Verdict, attemptId: string, o: D
     return EXIT.refused;
   }
   if (o.json) return;
+  if (verdict === 'override') note(`ecp: OVERRIDDEN — this break-glass override is flagged in the record and audit output`);
   if (o.signal) print(`sent ${verdict} as a signal; \`ecp show ${attemptId}\` tells whether it counted`);
   else print(`accepted: ${result.message}; \`ecp show ${attemptId}\` follows it`);
 }

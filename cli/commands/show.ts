@@ -32,7 +32,20 @@ export function renderRecord(r: AttemptRecord, now = Date.now(), summary: string
   const agent = r.context?.directory.agent;
   const p = r.proposal;
 
-  out.push(`${bold(`Attempt ${r.attemptId}`)}  ${status(r.status)}`);
+  const overrides = r.decisions.accepted.filter((d) => d.verdict === 'override');
+  out.push(`${bold(`Attempt ${r.attemptId}`)}  ${status(r.status)}${overrides.length > 0 ? `  ${red(bold('OVERRIDDEN'))}` : ''}`);
+  // Break-glass overrides are never unremarkable: who, what, why, and the ratification they still need.
+  for (const d of overrides) {
+    out.push(red(`  OVERRIDDEN by ${d.human} (${(d.statement.overrides ?? []).join(', ')}): ${d.reason}`));
+  }
+  const ratification = r.governance?.ratification;
+  if (ratification) {
+    out.push(
+      ratification.ratifiedBy
+        ? `  ratified by ${ratification.ratifiedBy} at ${when(ratification.ratifiedAt!, now)}`
+        : red(`  NOT RATIFIED: needs a countersignature from ${ratification.groups.join(' or ')} by ${when(ratification.until, now)}`),
+    );
+  }
   out.push(
     fields([
       ...(summary ? [['summary', summary] as [string, string]] : []),
@@ -71,10 +84,18 @@ export function renderRecord(r: AttemptRecord, now = Date.now(), summary: string
       table(
         ['policy', 'groups', 'approvals', 'approved by', 'met'],
         r.requirements.map((q) => [
-          q.policyId,
-          q.groups.join(' or '),
-          `${q.approvedBy.length}/${q.quorum}`,
-          q.approvedBy.join(', ') || '—',
+          q.kind === 'override' ? `${q.policyId} (forbid)` : q.policyId,
+          [
+            q.groups.join(' or ') || '—',
+            q.escalatedTo?.length ? `(escalated to ${q.escalatedTo.join(', ')})` : '',
+            q.overrideBy ? `override: ${q.overrideBy.join(' or ')}` : '',
+          ]
+            .filter(Boolean)
+            .join(' '),
+          q.kind === 'override' ? 'override only' : `${q.approvedBy.length}/${q.quorum}`,
+          [q.approvedBy.join(', '), q.overriddenBy?.length ? `OVERRIDDEN by ${q.overriddenBy.join(', ')}` : '']
+            .filter(Boolean)
+            .join('; ') || '—',
           q.met ? 'yes' : 'no',
         ]),
       ),
@@ -124,7 +145,7 @@ export function renderRecord(r: AttemptRecord, now = Date.now(), summary: string
   else out.push(red(`  failed at ${when(oc.finishedAt, now)}: ${oc.error.type}: ${oc.error.message}`));
 
   section('Timeline');
-  out.push(fields(r.timeline.map((t) => [t.status, `${when(t.at, now)}${t.note ? `  ${t.note}` : ''}`])));
+  out.push(fields(r.timeline.map((t) => [t.event ?? t.status, `${when(t.at, now)}${t.note ? `  ${t.note}` : ''}`])));
   out.push('', dim(`record digest ${r.digest}`));
   return out.join('\n');
 }
