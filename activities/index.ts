@@ -2,21 +2,27 @@ import type { KeyObject } from 'node:crypto';
 import type { PlaneRuntime } from '../config/runtime';
 import { createArchiveActivities, type ArchiveBinding } from './archive';
 import { createContextActivities } from './context';
+import { createControlsActivities, FreezeState } from './controls';
 import { createExecutorActivities } from './executor';
 import { createListingSealActivities } from './listingSeal';
 import { createPolicyActivities } from './policy';
+import { createNotificationActivities } from './notify';
 
 /**
  * All activities of the plane, bound to one runtime (configuration + extensions), the evidence archive (if any) and
  * the plane key that seals attempts for listing (client/listingSeal.ts).
  */
 export function createActivities(runtime: PlaneRuntime, archive: ArchiveBinding | null, planeKey: KeyObject) {
+  // One freeze cache per worker, shared by evaluation and executors.
+  const freezes = new FreezeState(runtime);
   return {
-    ...createContextActivities(runtime),
+    ...createContextActivities(runtime, freezes),
     ...createPolicyActivities(runtime),
-    ...createExecutorActivities(runtime),
+    ...createExecutorActivities(runtime, freezes),
+    ...createControlsActivities(runtime),
     ...createArchiveActivities(runtime, archive),
     ...createListingSealActivities(planeKey),
+    ...createNotificationActivities(runtime, planeKey),
   };
 }
 

@@ -79,6 +79,10 @@ export const FailureType = {
   NotAnAttempt: 'NotAnAttempt',
   /** This worker keeps no archive; the archiver's activity retries on a worker that does. */
   ArchiveDisabled: 'ArchiveDisabled',
+  /** A freeze or unfreeze not signed by a human of the configured freeze group, or otherwise invalid: nothing changed. */
+  FreezeRefused: 'FreezeRefused',
+  /** A cancellable action's executor was stopped because its scope was frozen while it ran (the kill switch). */
+  Frozen: 'Frozen',
 } as const;
 /** One of the failure types in `FailureType`. */
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -88,4 +92,5 @@ export const FINAL_EXECUTOR_FAILURES: readonly FailureType[] = [
   FailureType.ConfigurationError,
   FailureType.HttpStatusError,
   FailureType.StaleAuthority,
+  FailureType.Frozen,
 ];

@@ -4,7 +4,7 @@ import { loadPolicyBundle, type PolicyBundle } from '../policy/bundle';
 import type { PayloadEncryptionConfig } from '../codec/keys';
 import { parseDuration } from '../common/duration';
 import { actionTypesOf, readConfigFile } from './actionTypes';
-import type { ActionTypeConfig, ConsoleConfig } from './schema';
+import type { ActionTypeConfig, ConsoleConfig, ControlsConfig, NotificationsConfig } from './schema';
 import { parseSourceFile } from './yamlFile';
 
 /** Everything the plane needs to govern attempts, loaded and cross-checked. Immutable; reload builds a new one. */
@@ -19,6 +19,10 @@ export interface PlaneConfig {
   console: ConsoleConfig | null;
   /** ecp.yaml's `payloadEncryption` section as written (keys are resolved by codec/dataConverter.ts). */
   payloadEncryption?: PayloadEncryptionConfig;
+  /** The kill switch section, or null: no freezes (attempts do not read the freeze list). */
+  controls: ControlsConfig | null;
+  /** Notification channels, or null: no notifier. */
+  notifications: NotificationsConfig | null;
   validateParameters(proposal: Pick<Proposal, 'actionType' | 'parameters'>): string | null;
 }
 
@@ -53,6 +57,17 @@ export function loadPlaneConfig(configPath: string): PlaneConfig {
     if (!directory.humans[human]) problems.push(`console.oidc.humans: "${value}" maps to "${human}", who is not a human in the directory`);
   }
 
+  if (raw.controls && !(raw.controls.freezeGroup in directory.groups))
+    problems.push(`controls.freezeGroup: "${raw.controls.freezeGroup}" is not a group in the directory`);
+  for (const [name, channel] of Object.entries(raw.notifications?.channels ?? {})) {
+    for (const g of channel.groups ?? [])
+      if (!(g in directory.groups)) problems.push(`notifications.channels.${name}.groups: "${g}" is not a group in the directory`);
+    for (const h of channel.humans ?? [])
+      if (!(h in directory.humans)) problems.push(`notifications.channels.${name}.humans: "${h}" is not a human in the directory`);
+  }
+  for (const h of Object.keys(raw.notifications?.emails ?? {}))
+    if (!(h in directory.humans)) problems.push(`notifications.emails: "${h}" is not a human in the directory`);
+
   const ajv = new Ajv({ allErrors: false, strict: true });
   const validators: Record<string, ValidateFunction> = {};
   for (const [name, type] of Object.entries(actionTypes)) {
@@ -73,6 +88,8 @@ export function loadPlaneConfig(configPath: string): PlaneConfig {
     actionTypeVersions: Object.fromEntries(Object.entries(actionTypes).map(([n, { summary: _summary, ...t }]) => [n, digestOf(t)])),
     bundle,
     console: raw.console ?? null,
+    controls: raw.controls ?? null,
+    notifications: raw.notifications ?? null,
     ...(raw.payloadEncryption ? { payloadEncryption: raw.payloadEncryption } : {}),
     validateParameters({ actionType, parameters }) {
       const validate = validators[actionType];

@@ -16,6 +16,7 @@ import { createPlaneWorker } from './plane';
 import { ensureSearchAttributes } from './searchAttributes';
 import { missingServerLimits } from './serverLimits';
 import { loadOrCreatePlaneKey } from '../client/listingSeal';
+import { ensureGovernanceControls } from './governanceControls';
 
 export interface RunPlaneOptions {
   configPath: string;
@@ -124,6 +125,11 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
       log(`warning: could not start the archiver workflow (${(err as Error).message}); closed attempts are not archived until it runs`);
     }
   } else log('evidence archive: off (ECP_ARCHIVE=off); closed attempts are not archived by this worker');
+  await ensureGovernanceControls(
+    new Client({ connection, namespace: target.namespace, dataConverter: dataConverterWith(payloadCodec) }),
+    runtime.config,
+    log,
+  );
   const onHup = () => {
     try {
       const config = runtime.reload();

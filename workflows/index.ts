@@ -1,2 +1,4 @@
 export { executionAttempt, type ExecutionAttemptInput } from './executionAttempt';
 export { archiver, type ArchiverInput } from './archiver';
+export { controls, type ControlsInput } from './controls';
+export { notifier, notification, type NotifierInput, type NotificationInput } from './notifier';

@@ -16,6 +16,7 @@ import { prepareDemo } from '../../examples/demo/setup';
 import { createDemoTarget, serveDemoTarget, type DemoTarget } from '../../examples/demo/target';
 import { createPlaneWorker } from '../../worker/plane';
 import { ensureSearchAttributes } from '../../worker/searchAttributes';
+import { ensureGovernanceControls } from '../../worker/governanceControls';
 import { freePort, startDevServer } from './temporalServers';
 
 export interface TestPlane {
@@ -60,6 +61,8 @@ export interface TestPlaneOptions {
   workerOptions?: Partial<WorkerOptions>;
   /** False: the dev server keeps Temporal's default limits, as a server ECP does not control (default true). */
   serverLimits?: boolean;
+  /** More top-level ecp.yaml sections (e.g. `controls`, `notifications`); their workflows are started as `npm start` does. */
+  config?: Record<string, unknown>;
 }
 
 const DEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'demo');
@@ -81,7 +84,10 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
   writeFileSync(join(configDir, 'action-types.yaml'), stringify(actionTypes));
   const directoryPath = join(dataDir, 'demo', 'directory.yaml');
   const configPath = join(configDir, 'ecp.yaml');
-  writeFileSync(configPath, stringify({ policies: './policies', actionTypes: './action-types.yaml', directory: directoryPath }));
+  writeFileSync(
+    configPath,
+    stringify({ policies: './policies', actionTypes: './action-types.yaml', directory: directoryPath, ...options.config }),
+  );
   const targetPort = await freePort();
   const target = createDemoTarget(demo.targetToken);
   const targetServer: ServerType = await serveDemoTarget(target, targetPort);
@@ -149,5 +155,6 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
     },
   };
   await plane.startWorker();
+  await ensureGovernanceControls(ecp.client, runtime.config, () => {});
   return plane;
 }
