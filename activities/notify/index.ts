@@ -92,9 +92,17 @@ export function createNotificationActivities(runtime: PlaneRuntime, planeKey: Ke
       for await (const info of ctx.client.workflow.list({ query })) {
         if (!ecp.isSealed(info)) continue;
         const isRunning = info.status.name === 'RUNNING';
+        let historyLength = 0;
         if (isRunning) {
           running.add(info.runId);
-          if (seenLength.get(info.runId) === info.historyLength) continue;
+          // Visibility's history length moves only when the attempt publishes; describe reads the live one, and an
+          // attempt whose history did not grow has no new event (a describe is far cheaper than a query).
+          try {
+            historyLength = (await ctx.client.workflow.getHandle(info.workflowId, info.runId).describe()).historyLength;
+          } catch {
+            continue;
+          }
+          if (seenLength.get(info.runId) === historyLength) continue;
         }
         let record;
         try {
@@ -107,7 +115,7 @@ export function createNotificationActivities(runtime: PlaneRuntime, planeKey: Ke
           if (WHILE_WAITING.has(event.kind) && record.status !== 'AWAITING_DECISION') continue;
           if (await startDelivery(event)) count++;
         }
-        if (isRunning) seenLength.set(info.runId, info.historyLength);
+        if (isRunning) seenLength.set(info.runId, historyLength);
         ctx.heartbeat(scanned);
       }
       for (const runId of seenLength.keys()) if (!running.has(runId)) seenLength.delete(runId);
