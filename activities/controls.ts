@@ -77,6 +77,10 @@ export function createControlsActivities(runtime: PlaneRuntime) {
         ...(scope.kind === 'agent' ? { agent: scope.agent } : scope.kind === 'actionType' ? { actionType: scope.actionType } : {}),
       };
       let signalled = 0;
+      // Each attempt's re-check reads the freeze list through its worker's cache: the first pass waits until no
+      // cache can still hold the list from before this change.
+      const ttlMs = parseDuration(runtime.config.controls?.freezeCache ?? '1s') * 1000;
+      await ctx.sleep(ttlMs + 100);
       // A second pass after the workers' freeze cache and visibility have caught up finds attempts that were still
       // being evaluated (with the old freeze list) during the first.
       for (const pass of [1, 2]) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { NOTIFIER_WORKFLOW_ID, NOTIFIER_WORKFLOW_TYPE, TASK_QUEUE } from '../common';
+import { NOTIFICATION_TASK_QUEUE, NOTIFIER_WORKFLOW_ID, NOTIFIER_WORKFLOW_TYPE } from '../common';
 
 /** Starts the singleton notifier workflow unless it runs already. Idempotent; true when this call started it. */
 export async function ensureNotifier(client: Client, input: { intervalSeconds?: number } = {}): Promise<boolean> {
@@ -8,7 +8,7 @@ export async function ensureNotifier(client: Client, input: { intervalSeconds?: 
   try {
     const handle = await client.workflow.start(NOTIFIER_WORKFLOW_TYPE, {
       workflowId: NOTIFIER_WORKFLOW_ID,
-      taskQueue: TASK_QUEUE,
+      taskQueue: NOTIFICATION_TASK_QUEUE,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
       memo: { requestId },

@@ -5,6 +5,11 @@
 
 /** The notifier is a singleton: one workflow with this ID per namespace, started idempotently by every plane. */
 export const NOTIFIER_WORKFLOW_ID = 'ecp-notifier';
+/**
+ * The notifier and its deliveries run on their own task queue, served by a worker with few slots (worker/plane.ts),
+ * so a burst of deliveries trickles out instead of competing with attempts for the plane's slots.
+ */
+export const NOTIFICATION_TASK_QUEUE = 'ecp-notifications';
 /** Workflow type of the notifier (workflows/notifier.ts). */
 export const NOTIFIER_WORKFLOW_TYPE = 'notifier';
 /** One delivery workflow per event, ID `ecp-notify:<attempt ID or "controls">:<event>:<sequence>`: the dedup key. */

@@ -12,7 +12,7 @@ import { directoryStoreDir, storeCodeIdentity, storeDirectoryVersion } from '../
 import type { PlaneConfig } from '../config/load';
 import type { PolicyBundle } from '../policy/bundle';
 import { startEmbeddedServer, type EmbeddedServer } from './devServer';
-import { createPlaneWorker } from './plane';
+import { createNotificationWorker, createPlaneWorker } from './plane';
 import { ensureSearchAttributes } from './searchAttributes';
 import { missingServerLimits } from './serverLimits';
 import { loadOrCreatePlaneKey } from '../client/listingSeal';
@@ -110,7 +110,17 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
     archive: archive ? { archive, dataDir: options.dataDir } : null,
   });
   if (worker.options.buildId) rememberCodeIdentity(options.dataDir, worker.options.buildId, log);
-  const done = worker.run();
+  const notificationWorker = runtime.config.notifications
+    ? await createNotificationWorker({
+        connection: nativeConnection,
+        namespace: target.namespace,
+        runtime,
+        payloadCodec,
+        planeKey,
+        archive: null,
+      })
+    : null;
+  const done = Promise.all([worker.run(), notificationWorker?.run()]).then(() => {});
   if (archive) {
     // The archiver is a singleton workflow: every plane asks for it, the first one starts it.
     try {
@@ -162,6 +172,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
       stopping ??= (async () => {
         process.off('SIGHUP', onHup);
         if (worker.getState() === 'RUNNING') worker.shutdown();
+        if (notificationWorker?.getState() === 'RUNNING') notificationWorker.shutdown();
         await done.catch(() => {});
         await codecServer?.close();
         if (server) await server.teardown();

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { TASK_QUEUE } from '../common';
+import { NOTIFICATION_TASK_QUEUE, TASK_QUEUE } from '../common';
 import { createActivities } from '../activities';
 import type { ArchiveBinding } from '../activities/archive';
 import type { PlaneRuntime } from '../config/runtime';
@@ -49,5 +49,23 @@ export async function createPlaneWorker(options: PlaneWorkerOptions): Promise<Wo
     dataConverter: dataConverterWith(options.payloadCodec ?? payloadCodecFor({ config: options.runtime.config })),
     maxCachedWorkflows: Number(process.env.ECP_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS),
     ...options.workerOptions,
+  });
+}
+
+/**
+ * The worker of the notifier and its deliveries (task queue `ecp-notifications`; runs only where ecp.yaml configures
+ * notifications). Same code and activities as the plane's worker, but few slots: a burst of events is delivered a
+ * few at a time, so notifications never take the slots or the event loop attempts need (docs/kill-switch-and-notifications.md).
+ */
+export async function createNotificationWorker(options: PlaneWorkerOptions): Promise<Worker> {
+  return createPlaneWorker({
+    ...options,
+    taskQueue: NOTIFICATION_TASK_QUEUE,
+    workerOptions: {
+      maxConcurrentWorkflowTaskExecutions: 2,
+      maxConcurrentActivityTaskExecutions: 2,
+      maxConcurrentLocalActivityExecutions: 1,
+      ...options.workerOptions,
+    },
   });
 }

@@ -5,8 +5,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   FailureType,
   NOTIFICATION_ID_PREFIX,
+  NOTIFICATION_TASK_QUEUE,
   NOTIFICATION_WORKFLOW_TYPE,
-  TASK_QUEUE,
   WORKFLOW_TYPE,
   type ChannelDelivery,
 } from '../../common';
@@ -42,6 +42,8 @@ export function createNotificationActivities(runtime: PlaneRuntime, planeKey: Ke
   const started = new Set<string>();
   // History length per running attempt at the last pass: an unchanged attempt has no new event and is not queried.
   const seenLength = new Map<string, number>();
+  // Closed attempts whose events this process has handed out already: the overlap re-scan skips them before any read.
+  const closedDone = new Set<string>();
   const verifier = new ListingSealVerifier(planeKey);
 
   async function startDelivery(event: NotificationEvent): Promise<boolean> {
@@ -60,7 +62,7 @@ export function createNotificationActivities(runtime: PlaneRuntime, planeKey: Ke
         // The workflow ID is the dedup key: Temporal refuses a second start under it, running or closed (within retention).
         await Context.current().client.workflow.start(NOTIFICATION_WORKFLOW_TYPE, {
           workflowId,
-          taskQueue: TASK_QUEUE,
+          taskQueue: NOTIFICATION_TASK_QUEUE,
           args: [{ deliveries, maxAttempts: notifications.maxAttempts }],
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
         });
@@ -92,6 +94,7 @@ export function createNotificationActivities(runtime: PlaneRuntime, planeKey: Ke
       for await (const info of ctx.client.workflow.list({ query })) {
         if (!ecp.isSealed(info)) continue;
         const isRunning = info.status.name === 'RUNNING';
+        if (!isRunning && closedDone.has(info.runId)) continue;
         let historyLength = 0;
         if (isRunning) {
           running.add(info.runId);
@@ -116,6 +119,10 @@ export function createNotificationActivities(runtime: PlaneRuntime, planeKey: Ke
           if (await startDelivery(event)) count++;
         }
         if (isRunning) seenLength.set(info.runId, historyLength);
+        else {
+          if (closedDone.size >= STARTED_MEMORY) closedDone.clear();
+          closedDone.add(info.runId);
+        }
         ctx.heartbeat(scanned);
       }
       for (const runId of seenLength.keys()) if (!running.has(runId)) seenLength.delete(runId);

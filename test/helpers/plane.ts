@@ -14,7 +14,7 @@ import { ListingSealVerifier, loadOrCreatePlaneKey } from '../../client/listingS
 import { PlaneRuntime, type PlaneExtensions } from '../../config/runtime';
 import { prepareDemo } from '../../examples/demo/setup';
 import { createDemoTarget, serveDemoTarget, type DemoTarget } from '../../examples/demo/target';
-import { createPlaneWorker } from '../../worker/plane';
+import { createNotificationWorker, createPlaneWorker } from '../../worker/plane';
 import { ensureSearchAttributes } from '../../worker/searchAttributes';
 import { ensureGovernanceControls } from '../../worker/governanceControls';
 import { freePort, startDevServer } from './temporalServers';
@@ -110,6 +110,7 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
   );
 
   let worker: Worker | undefined;
+  let notifier: Worker | undefined;
   let running: Promise<void> | undefined;
   const plane: TestPlane = {
     env,
@@ -139,13 +140,19 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
         planeKey,
         workerOptions: options.workerOptions,
       });
-      running = worker.run();
+      // With notifications configured, their own worker too, as `npm start` runs it.
+      notifier = runtime.config.notifications
+        ? await createNotificationWorker({ connection: env.nativeConnection, namespace: 'default', runtime, planeKey })
+        : undefined;
+      running = Promise.all([worker.run(), notifier?.run()]).then(() => {});
     },
     async stopWorker() {
       if (!worker) return;
       worker.shutdown();
+      notifier?.shutdown();
       await running;
       worker = undefined;
+      notifier = undefined;
     },
     async teardown() {
       await plane.stopWorker();
