@@ -127,8 +127,9 @@ export function createNotificationActivities(runtime: PlaneRuntime, planeKey: Ke
       }
       for (const runId of seenLength.keys()) if (!running.has(runId)) seenLength.delete(runId);
       let controlsSeq = input.controlsSeq;
-      if (runtime.config.controls) {
-        const state = await readControls(ctx.client);
+      // A freeze log that cannot be read now is read next pass (from the same sequence): attempts' events still go out.
+      const state = runtime.config.controls ? await readControls(ctx.client).catch(() => null) : null;
+      if (state) {
         for (const event of controlsEvents(
           state.log.filter((e) => e.seq > input.controlsSeq),
           runtime.config,
