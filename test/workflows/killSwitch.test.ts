@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { prebundleWorkflows } from '../../workflows/bundle';
 import { readControls, sendControl, signFreeze } from '../../client/controls';
 import { CONTROLS_WORKFLOW_ID, EcpError, type FreezeScope, type ProposalInput } from '../../common';
 import { refund, strangerKey, uniqueKey, waitForStatus } from '../helpers/attempts';
@@ -182,5 +184,14 @@ describe('kill switch', () => {
     expect(record.status).toBe('SUCCEEDED');
     expect(record.outcome).toMatchObject({ ok: true, result: { slept: 3_000 } });
     expect(finished).toContain(attemptId);
+  }, 60_000);
+
+  it('the freeze log (the controls workflow history: accepted and refused requests) replays deterministically', async () => {
+    const history = await plane.ecp.client.workflow.getHandle(CONTROLS_WORKFLOW_ID).fetchHistory();
+    const updates = history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length ?? 0;
+    expect(updates).toBeGreaterThan(10);
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: await prebundleWorkflows() }, history, CONTROLS_WORKFLOW_ID),
+    ).resolves.toBeUndefined();
   }, 60_000);
 });
