@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   canonicalSize,
   CONTEXT_PROVIDER_ATTEMPTS,
+  frozenProblem,
   LIMITS,
   type AttemptContext,
   type JsonValue,
@@ -12,6 +13,7 @@ import {
 } from '../common';
 import type { PlaneConfig } from '../config/load';
 import type { PlaneRuntime } from '../config/runtime';
+import type { FreezeState } from './controls';
 import { httpCall } from './http';
 import { isMcpActionType } from '../common/mcp';
 import { mcpToolFacts } from './mcp/call';
@@ -37,7 +39,7 @@ export function pinDirectory(config: PlaneConfig, agentId: string): PinnedDirect
   return { version: config.directoryVersion, agent: agent ? { id: agentId, ...agent } : null, humans };
 }
 
-export function createContextActivities(runtime: PlaneRuntime, mcp: McpDownstream | null = null) {
+export function createContextActivities(runtime: PlaneRuntime, freezes: FreezeState, mcp: McpDownstream | null = null) {
   return {
     /**
      * Captures what the plane knows now: verified facts from the action type's context provider, the pinned
@@ -46,6 +48,8 @@ export function createContextActivities(runtime: PlaneRuntime, mcp: McpDownstrea
      * fails on the last of CONTEXT_PROVIDER_ATTEMPTS tries is recorded as `factsError` (the advice then denies).
      * An MCP tool's action type first lists its server's tools again (so a changed tool is a new action type version
      * here, at evaluation and at the re-check), then pins the tool's facts (`McpToolFacts`).
+     * With the kill switch configured, a freeze covering the attempt is a problem (`frozen: …`, citing it), and so is
+     * a freeze list that cannot be read (fail closed).
      */
     async gatherContext({ attemptId, proposal }: GatherContextInput): Promise<AttemptContext> {
       const server = mcp && isMcpActionType(proposal.actionType) ? proposal.actionType.split('.')[1]! : null;
@@ -62,6 +66,12 @@ export function createContextActivities(runtime: PlaneRuntime, mcp: McpDownstrea
       const actionType = config.actionTypes[proposal.actionType];
       // The same rule the client applies before starting an attempt (common/admission.ts).
       const problems = proposalProblems(config, proposal).map((p) => p.message);
+      try {
+        const freeze = await freezes.covering(Context.current().client, proposal.agent, proposal.actionType);
+        if (freeze) problems.push(frozenProblem(freeze));
+      } catch (err) {
+        problems.push(`the kill switch's freeze list could not be read (${(err as Error).message}); failing closed`);
+      }
 
       let facts: Record<string, JsonValue> = {};
       let factsError: string | null = mcpError;

@@ -2,11 +2,13 @@ import type { KeyObject } from 'node:crypto';
 import type { PlaneRuntime } from '../config/runtime';
 import { createArchiveActivities, type ArchiveBinding } from './archive';
 import { createContextActivities } from './context';
+import { createControlsActivities, FreezeState } from './controls';
 import { createExecutorActivities } from './executor';
 import { createListingSealActivities } from './listingSeal';
 import { createPolicyActivities } from './policy';
 import type { McpDownstream } from './mcp/downstream';
 import { createMcpActivities } from './mcp/catalogue';
+import { createNotificationActivities } from './notify';
 
 /**
  * All activities of the plane, bound to one runtime (configuration + extensions), the evidence archive (if any) and
@@ -18,13 +20,17 @@ export function createActivities(
   planeKey: KeyObject,
   mcp: McpDownstream | null = null,
 ) {
+  // One freeze cache per worker, shared by evaluation and executors.
+  const freezes = new FreezeState(runtime);
   return {
-    ...createContextActivities(runtime, mcp),
+    ...createContextActivities(runtime, freezes, mcp),
     ...createPolicyActivities(runtime),
-    ...createExecutorActivities(runtime, mcp),
+    ...createExecutorActivities(runtime, freezes, mcp),
     ...createMcpActivities(runtime),
+    ...createControlsActivities(runtime),
     ...createArchiveActivities(runtime, archive),
     ...createListingSealActivities(planeKey),
+    ...createNotificationActivities(runtime, planeKey),
   };
 }
 

@@ -9,6 +9,7 @@ import { registerAttemptLists } from './commands/attempts';
 import { registerAuditCommands } from './commands/audit';
 import { registerConsole } from './commands/console';
 import { registerDecide } from './commands/decide';
+import { registerFreeze } from './commands/freeze';
 import { registerHistory } from './commands/history';
 import { registerKeys } from './commands/keys';
 import { registerMcp } from './commands/mcp';
@@ -50,6 +51,7 @@ Walkthrough (with \`npm start\` running):
   registerShow(program);
   registerHistory(program);
   registerDecide(program);
+  registerFreeze(program);
   registerKeys(program);
   registerPolicy(program);
   registerAuditCommands(program);

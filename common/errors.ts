@@ -83,6 +83,10 @@ export const FailureType = {
   McpToolError: 'McpToolError',
   /** An MCP tool's result is larger than the outcome may carry: final; the call may have had its effect downstream. */
   McpResultTooLarge: 'McpResultTooLarge',
+  /** A freeze or unfreeze not signed by a human of the configured freeze group, or otherwise invalid: nothing changed. */
+  FreezeRefused: 'FreezeRefused',
+  /** A cancellable action's executor was stopped because its scope was frozen while it ran (the kill switch). */
+  Frozen: 'Frozen',
 } as const;
 /** One of the failure types in `FailureType`. */
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -92,4 +96,5 @@ export const FINAL_EXECUTOR_FAILURES: readonly FailureType[] = [
   FailureType.ConfigurationError,
   FailureType.HttpStatusError,
   FailureType.StaleAuthority,
+  FailureType.Frozen,
 ];

@@ -4,7 +4,7 @@ import { loadPolicyBundle, type PolicyBundle } from '../policy/bundle';
 import type { PayloadEncryptionConfig } from '../codec/keys';
 import { parseDuration } from '../common/duration';
 import { actionTypesOf, readConfigFile } from './actionTypes';
-import type { ActionTypeConfig, ConsoleConfig, McpConfig } from './schema';
+import type { ActionTypeConfig, ConsoleConfig, McpConfig, ControlsConfig, NotificationsConfig } from './schema';
 import { parseSourceFile } from './yamlFile';
 import type { McpToolDefinition } from '../common/mcp';
 import { dataDirFromEnv } from './dataDir';
@@ -23,6 +23,10 @@ export interface PlaneConfig {
   console: ConsoleConfig | null;
   /** ecp.yaml's `payloadEncryption` section as written (keys are resolved by codec/dataConverter.ts). */
   payloadEncryption?: PayloadEncryptionConfig;
+  /** The kill switch section, or null: no freezes (attempts do not read the freeze list). */
+  controls: ControlsConfig | null;
+  /** Notification channels, or null: no notifier. */
+  notifications: NotificationsConfig | null;
   validateParameters(proposal: Pick<Proposal, 'actionType' | 'parameters'>): string | null;
   /** ecp.yaml's `mcp:` section, or absent when the file has none. */
   mcp?: McpConfig;
@@ -87,6 +91,19 @@ export function loadPlaneConfig(configPath: string, options: LoadPlaneConfigOpti
     if (!directory.humans[human]) problems.push(`console.oidc.humans: "${value}" maps to "${human}", who is not a human in the directory`);
   }
 
+  if (raw.controls && !Object.hasOwn(directory.groups, raw.controls.freezeGroup))
+    problems.push(`controls.freezeGroup: "${raw.controls.freezeGroup}" is not a group in the directory`);
+  for (const [name, channel] of Object.entries(raw.notifications?.channels ?? {})) {
+    for (const g of channel.groups ?? [])
+      if (!Object.hasOwn(directory.groups, g))
+        problems.push(`notifications.channels.${name}.groups: "${g}" is not a group in the directory`);
+    for (const h of channel.humans ?? [])
+      if (!Object.hasOwn(directory.humans, h))
+        problems.push(`notifications.channels.${name}.humans: "${h}" is not a human in the directory`);
+  }
+  for (const h of Object.keys(raw.notifications?.emails ?? {}))
+    if (!Object.hasOwn(directory.humans, h)) problems.push(`notifications.emails: "${h}" is not a human in the directory`);
+
   for (const [name, type] of Object.entries(userActionTypes)) {
     try {
       validators[name] = ajv.compile(type.parameters);
@@ -109,6 +126,8 @@ export function loadPlaneConfig(configPath: string, options: LoadPlaneConfigOpti
     bundle,
     console: raw.console ?? null,
     ...(raw.mcp ? { mcp: raw.mcp, mcpTools: mcp.tools, mcpSkipped: mcp.skipped } : {}),
+    controls: raw.controls ?? null,
+    notifications: raw.notifications ?? null,
     ...(raw.payloadEncryption ? { payloadEncryption: raw.payloadEncryption } : {}),
     validateParameters({ actionType, parameters }) {
       const validate = validators[actionType];

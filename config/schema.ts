@@ -71,6 +71,11 @@ export const actionTypeSchema = z
     executor: executorSchema,
     retry: retrySchema,
     timeout: durationSchema.default('30s'),
+    /**
+     * Whether a freeze of its scope may stop a running executor (the kill switch, through heartbeats). Absent means
+     * false: the executor finishes and its outcome is recorded. No default, so existing action types keep their version.
+     */
+    cancellable: z.boolean().optional(),
   })
   .superRefine((type, ctx) => {
     if (type.summary === undefined) return;
@@ -219,6 +224,80 @@ export const mcpSchema = z.strictObject({
 /** Decision deadline for approval policies without @deadline, unless `defaults.approvalDeadline` says otherwise. */
 export const DEFAULT_APPROVAL_DEADLINE = '24h';
 
+/** The kill switch (docs/kill-switch-and-notifications.md): who may freeze, how long workers may serve a cached freeze list. */
+export const controlsSchema = z.strictObject({
+  /** Humans of this directory group sign freezes and unfreezes. */
+  freezeGroup: z.string().min(1).max(128),
+  /** How long a worker reuses the freeze list it read (new attempts may start this long after a freeze). */
+  freezeCache: durationSchema.default('1s'),
+});
+
+/** Events a notification channel can be told about. */
+export const NOTIFICATION_EVENTS = [
+  'awaiting_decision',
+  'reminder',
+  'escalated',
+  'decided',
+  'overridden',
+  'executed',
+  'failed',
+  'expired',
+  'frozen',
+  'unfrozen',
+] as const;
+
+const webhookChannelSchema = z.strictObject({
+  url: z.string().regex(/^(https?:\/\/|\$\{env:)/, 'must be an http(s) URL (it may start with ${env:NAME})'),
+  /** HMAC-SHA256 key for `X-Ecp-Signature`, by reference (e.g. ${env:ECP_WEBHOOK_SECRET}), never inline. */
+  secret: z.string().regex(/^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/, 'must be an environment reference like ${env:ECP_WEBHOOK_SECRET}'),
+  /** `json` (the event) or `slack` (a Slack incoming-webhook body: `text` and `blocks`). */
+  format: z.enum(['json', 'slack']).default('json'),
+});
+
+const emailChannelSchema = z.strictObject({
+  smtp: z.strictObject({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(587),
+    /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+    secure: z.boolean().default(false),
+    user: z.string().optional(),
+    /** By reference only. */
+    password: z
+      .string()
+      .regex(/^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/, 'must be an environment reference like ${env:ECP_SMTP_PASSWORD}')
+      .optional(),
+  }),
+  from: z.email(),
+});
+
+/** One channel: webhook or email, the events it takes, and whom it is for (routing). */
+export const notificationChannelSchema = z
+  .strictObject({
+    webhook: webhookChannelSchema.optional(),
+    email: emailChannelSchema.optional(),
+    /** Default: every event. */
+    events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).optional(),
+    /** Routing: only recipients in these groups or among these humans (neither: every recipient of the event). */
+    groups: z.array(z.string().min(1)).optional(),
+    humans: z.array(z.string().min(1)).optional(),
+    /** Put the proposal's parameters in messages (default false: summary, agent, action type and resource only). */
+    parameters: z.boolean().default(false),
+  })
+  .refine((c) => (c.webhook ? 1 : 0) + (c.email ? 1 : 0) === 1, 'needs exactly one of `webhook` or `email`');
+
+/** Notifications (docs/kill-switch-and-notifications.md): channels, deep links, human e-mail addresses, delivery tries. */
+export const notificationsSchema = z.strictObject({
+  /** The console's base URL for deep links (`<consoleUrl>/attempts/<attemptId>`). */
+  consoleUrl: z.url(),
+  /** E-mail address of each human that e-mail channels may write to. */
+  emails: z.record(z.string().min(1), z.email()).default({}),
+  channels: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a short lower-case name'), notificationChannelSchema),
+  /** How often the notifier looks for new events. */
+  pollInterval: durationSchema.default('5s'),
+  /** Delivery tries per message before it is recorded as failed. */
+  maxAttempts: z.number().int().min(1).max(50).default(8),
+});
+
 export const configFileSchema = z.strictObject({
   /** Folder with `*.cedar` policies and `schema.cedarschema`, relative to the config file. */
   policies: z.string().default('./policies'),
@@ -232,6 +311,10 @@ export const configFileSchema = z.strictObject({
   payloadEncryption: payloadEncryptionSchema.optional(),
   /** The MCP gateway and its downstream servers; absent: no MCP. */
   mcp: mcpSchema.optional(),
+  /** The kill switch; absent: no freezes can be made and attempts do not read them. */
+  controls: controlsSchema.optional(),
+  /** Notification channels; absent: no notifier runs. */
+  notifications: notificationsSchema.optional(),
 });
 
 export const actionTypesFileSchema = z.record(actionTypeNameSchema, actionTypeSchema);
@@ -239,6 +322,10 @@ export const actionTypesFileSchema = z.record(actionTypeNameSchema, actionTypeSc
 export type ConsoleConfig = z.output<typeof consoleSchema>;
 export type ConsoleOidcConfig = z.output<typeof consoleOidcSchema>;
 export type McpConfig = z.output<typeof mcpSchema>;
+export type ControlsConfig = z.output<typeof controlsSchema>;
+export type NotificationsConfig = z.output<typeof notificationsSchema>;
+export type NotificationChannelConfig = z.output<typeof notificationChannelSchema>;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 export type McpServerConfig = z.output<typeof mcpServerSchema>;
 /** The executor of an action type made from an MCP tool (config/mcpActionTypes.ts); never written in ecp.yaml. */
 export interface McpExecutorConfig {

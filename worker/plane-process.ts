@@ -14,7 +14,7 @@ import type { KeptStore } from '../audit/store/kept';
 import type { PlaneConfig } from '../config/load';
 import type { PolicyBundle } from '../policy/bundle';
 import { startEmbeddedServer, type EmbeddedServer } from './devServer';
-import { createPlaneWorker } from './plane';
+import { createNotificationWorker, createPlaneWorker } from './plane';
 import { ensureSearchAttributes } from './searchAttributes';
 import { missingServerLimits } from './serverLimits';
 import { loadOrCreatePlaneKey } from '../client/listingSeal';
@@ -24,6 +24,7 @@ import { PlaneMetrics } from '../telemetry/metrics';
 import { startMetricsServer, type MetricsServer } from '../telemetry/server';
 import { startTracing } from '../telemetry/tracing';
 import { freeLoopbackPort, installPlaneRuntime, scrapeCoreMetrics } from './runtimeTelemetry';
+import { ensureGovernanceControls } from './governanceControls';
 
 export interface RunPlaneOptions {
   configPath: string;
@@ -152,7 +153,17 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
     log,
   });
   if (worker.options.buildId) await rememberCodeIdentity(stores.kept, worker.options.buildId, log);
-  const done = worker.run();
+  const notificationWorker = runtime.config.notifications
+    ? await createNotificationWorker({
+        connection: nativeConnection,
+        namespace: target.namespace,
+        runtime,
+        payloadCodec,
+        planeKey,
+        archive: null,
+      })
+    : null;
+  const done = Promise.all([worker.run(), notificationWorker?.run()]).then(() => {});
   const ready = async (): Promise<string | null> => {
     if (worker.getState() !== 'RUNNING') return `worker ${worker.getState().toLowerCase()}`;
     try {
@@ -192,6 +203,11 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
       log(`warning: could not start the archiver workflow (${(err as Error).message}); closed attempts are not archived until it runs`);
     }
   } else log('evidence archive: off (ECP_ARCHIVE=off); closed attempts are not archived by this worker');
+  await ensureGovernanceControls(
+    new Client({ connection, namespace: target.namespace, dataConverter: dataConverterWith(payloadCodec) }),
+    runtime.config,
+    log,
+  );
   const onHup = () => {
     try {
       const config = runtime.reload();
@@ -226,6 +242,7 @@ export async function runPlane(options: RunPlaneOptions): Promise<RunningPlane> 
       stopping ??= (async () => {
         process.off('SIGHUP', onHup);
         if (worker.getState() === 'RUNNING') worker.shutdown();
+        if (notificationWorker?.getState() === 'RUNNING') notificationWorker.shutdown();
         await done.catch(() => {});
         await metricsServer?.close();
         await tracing.shutdown();

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { TASK_QUEUE } from '../common';
+import { NOTIFICATION_TASK_QUEUE, TASK_QUEUE } from '../common';
 import { createActivities } from '../activities';
 import type { ArchiveBinding } from '../activities/archive';
 import type { PlaneRuntime } from '../config/runtime';
@@ -34,6 +34,8 @@ export interface PlaneWorkerOptions {
   dataDir?: string;
   /** Where the worker's MCP lines go (servers listed, tools left out); default: the console. */
   log?: (line: string) => void;
+  /** Connect to the configured MCP servers (default true); a worker that runs no attempts does not. */
+  connectMcp?: boolean;
   /** Where policy bundles built from a changed MCP catalogue are kept for auditors; default: the data directory. */
   kept?: KeptStore;
 }
@@ -54,7 +56,7 @@ export async function createPlaneWorker(options: PlaneWorkerOptions): Promise<Wo
   const workflowBundle = await prebundleWorkflows();
   const dataDir = options.dataDir ?? dataDirFromEnv();
   let mcp: McpDownstream | null = null;
-  if (Object.keys(options.runtime.config.mcp?.servers ?? {}).length > 0) {
+  if (options.connectMcp !== false && Object.keys(options.runtime.config.mcp?.servers ?? {}).length > 0) {
     mcp = new McpDownstream(options.runtime, {
       dataDir,
       kept: options.kept ?? new LocalKeptStore(dataDir),
@@ -98,5 +100,25 @@ async function createWorker(
     // Sinks and activity interceptors of tracing and telemetry: the bundle's workflow interceptors report through them.
     ...planeWorkerTelemetry(options.telemetry),
     ...options.workerOptions,
+  });
+}
+
+/**
+ * The worker of the notifier and its deliveries (task queue `ecp-notifications`; runs only where ecp.yaml configures
+ * notifications). Same code and activities as the plane's worker, but few slots: a burst of events is delivered a
+ * few at a time, so notifications never take the slots or the event loop attempts need (docs/kill-switch-and-notifications.md).
+ */
+export async function createNotificationWorker(options: PlaneWorkerOptions): Promise<Worker> {
+  return createPlaneWorker({
+    ...options,
+    taskQueue: NOTIFICATION_TASK_QUEUE,
+    // It delivers notifications only: the plane's worker holds the MCP connections.
+    connectMcp: false,
+    workerOptions: {
+      maxConcurrentWorkflowTaskExecutions: 2,
+      maxConcurrentActivityTaskExecutions: 2,
+      maxConcurrentLocalActivityExecutions: 1,
+      ...options.workerOptions,
+    },
   });
 }

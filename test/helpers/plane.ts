@@ -14,8 +14,9 @@ import { ListingSealVerifier, loadOrCreatePlaneKey } from '../../client/listingS
 import { PlaneRuntime, type PlaneExtensions } from '../../config/runtime';
 import { prepareDemo } from '../../examples/demo/setup';
 import { createDemoTarget, serveDemoTarget, type DemoTarget } from '../../examples/demo/target';
-import { createPlaneWorker } from '../../worker/plane';
+import { createNotificationWorker, createPlaneWorker } from '../../worker/plane';
 import { ensureSearchAttributes } from '../../worker/searchAttributes';
+import { ensureGovernanceControls } from '../../worker/governanceControls';
 import { freePort, startDevServer } from './temporalServers';
 
 export interface TestPlane {
@@ -62,6 +63,8 @@ export interface TestPlaneOptions {
   serverLimits?: boolean;
   /** ecp.yaml's `mcp:` section (downstream servers); the worker connects to them and lists their tools. */
   mcp?: Record<string, unknown>;
+  /** More top-level ecp.yaml sections (e.g. `controls`, `notifications`); their workflows are started as `npm start` does. */
+  config?: Record<string, unknown>;
 }
 
 const DEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'demo');
@@ -90,6 +93,7 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
       actionTypes: './action-types.yaml',
       directory: directoryPath,
       ...(options.mcp ? { mcp: options.mcp } : {}),
+      ...options.config,
     }),
   );
   const targetPort = await freePort();
@@ -114,6 +118,7 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
   );
 
   let worker: Worker | undefined;
+  let notifier: Worker | undefined;
   let running: Promise<void> | undefined;
   const plane: TestPlane = {
     env,
@@ -145,13 +150,19 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
         dataDir,
         log: () => {},
       });
-      running = worker.run();
+      // With notifications configured, their own worker too, as `npm start` runs it.
+      notifier = runtime.config.notifications
+        ? await createNotificationWorker({ connection: env.nativeConnection, namespace: 'default', runtime, planeKey })
+        : undefined;
+      running = Promise.all([worker.run(), notifier?.run()]).then(() => {});
     },
     async stopWorker() {
       if (!worker) return;
       worker.shutdown();
+      notifier?.shutdown();
       await running;
       worker = undefined;
+      notifier = undefined;
     },
     async teardown() {
       await plane.stopWorker();
@@ -161,5 +172,6 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
     },
   };
   await plane.startWorker();
+  await ensureGovernanceControls(ecp.client, runtime.config, () => {});
   return plane;
 }
