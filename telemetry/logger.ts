@@ -20,14 +20,21 @@ export function logFormatFromEnv(env: NodeJS.ProcessEnv = process.env, isTty = B
   throw new EcpError('config_invalid', `ECP_LOG_FORMAT "${env.ECP_LOG_FORMAT}" must be json or pretty`, 'ECP_LOG_FORMAT');
 }
 
-/** ECP_LOG_LEVEL for ECP's own lines (pino's names, case-insensitive); default `info`. */
+/**
+ * ECP_PLANE_LOG_LEVEL for ECP's own lines (pino's names, case-insensitive); default `info`. Not ECP_LOG_LEVEL: that
+ * one has always set the Temporal SDK's level (docs/configuration.md), and quieting the SDK must not hide the plane's
+ * own lines (scripts wait for "ECP worker running").
+ */
 export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  const raw = env.ECP_LOG_LEVEL?.trim().toLowerCase();
+  const raw = env.ECP_PLANE_LOG_LEVEL?.trim().toLowerCase();
   if (!raw) return 'info';
-  // The SDK's names (ECP_LOG_LEVEL also sets the Temporal SDK's level) map onto pino's.
   const level = raw === 'warning' ? 'warn' : raw === 'off' ? 'silent' : raw;
   if (!LEVELS.includes(level))
-    throw new EcpError('config_invalid', `ECP_LOG_LEVEL "${env.ECP_LOG_LEVEL}" must be one of ${LEVELS.join(', ')}`, 'ECP_LOG_LEVEL');
+    throw new EcpError(
+      'config_invalid',
+      `ECP_PLANE_LOG_LEVEL "${env.ECP_PLANE_LOG_LEVEL}" must be one of ${LEVELS.join(', ')}`,
+      'ECP_PLANE_LOG_LEVEL',
+    );
   return level;
 }
 

@@ -106,13 +106,15 @@ describe('settings from the environment', () => {
     expect(() => metricsSettingsFromEnv({ ECP_METRICS_PORT: '99999' })).toThrow(/ECP_METRICS_PORT "99999" is not a port number/);
   });
 
-  it('ECP_LOG_FORMAT and ECP_LOG_LEVEL: terminal → pretty, else json; bad values name the variable', () => {
+  it('ECP_LOG_FORMAT and ECP_PLANE_LOG_LEVEL: terminal → pretty, else json; bad values name the variable', () => {
     expect(logFormatFromEnv({}, true)).toBe('pretty');
     expect(logFormatFromEnv({}, false)).toBe('json');
     expect(logFormatFromEnv({ ECP_LOG_FORMAT: 'JSON' }, true)).toBe('json');
     expect(() => logFormatFromEnv({ ECP_LOG_FORMAT: 'xml' })).toThrow(/ECP_LOG_FORMAT "xml" must be json or pretty/);
-    expect(logLevelFromEnv({ ECP_LOG_LEVEL: 'WARN' })).toBe('warn');
-    expect(() => logLevelFromEnv({ ECP_LOG_LEVEL: 'loud' })).toThrow(/ECP_LOG_LEVEL "loud"/);
+    expect(logLevelFromEnv({ ECP_PLANE_LOG_LEVEL: 'WARN' })).toBe('warn');
+    expect(() => logLevelFromEnv({ ECP_PLANE_LOG_LEVEL: 'loud' })).toThrow(/ECP_PLANE_LOG_LEVEL "loud"/);
+    // ECP_LOG_LEVEL is the Temporal SDK's: quieting it leaves the plane's own lines at info.
+    expect(logLevelFromEnv({ ECP_LOG_LEVEL: 'ERROR' })).toBe('info');
   });
 
   it('tracing is off unless the standard OTEL variables ask for OTLP', () => {
