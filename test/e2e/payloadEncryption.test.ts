@@ -179,6 +179,8 @@ describe('payload encryption (real dev server)', () => {
       if (path.endsWith('.markerRecordedEventAttributes.details.data.payloads.0')) return;
       // Temporal's patch marker: the patch id only (`ecp-local-evaluation`), written by the SDK's core, no user data.
       if (path.endsWith('.markerRecordedEventAttributes.details.patch-data.payloads.0')) return;
+      // OpenTelemetry's trace context (trace and span IDs) in activity headers: no user data (docs/confidentiality.md).
+      if (path.endsWith('.header.fields._tracer-data')) return;
       encodings.add(new TextDecoder().decode(p.metadata!.encoding!));
       if (new TextDecoder().decode(p.metadata!.encoding!) !== 'binary/encrypted') paths.add(path.replace(/\.\d+\./g, '.*.'));
       keyIds.add(new TextDecoder().decode(p.metadata!['encryption-key-id'] ?? new Uint8Array()));
