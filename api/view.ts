@@ -38,16 +38,16 @@ function viewer(record: AttemptRecord, human: string, now: number): AttemptView[
 /** The attempt as the decision rules see it, from what the record holds. */
 function decisionState(record: AttemptRecord, now: number): AttemptDecisionState {
   return {
-      attemptId: record.attemptId,
-      proposalHash: record.proposalHash,
-      status: record.status,
-      accepting: record.status === 'AWAITING_DECISION' && decisionsStillOpen(record.requirements, record.decisions.accepted),
-      deadlineMs: record.deadline ? Date.parse(record.deadline) : null,
-      nowMs: now,
-      // What the workflow checks against: the pinned directory and the advice's requirements (none before evaluation).
-      directory: record.context?.directory ?? { version: '', agent: null, humans: {} },
-      requirements: record.advice?.requirements ?? [],
-      accepted: record.decisions.accepted,
+    attemptId: record.attemptId,
+    proposalHash: record.proposalHash,
+    status: record.status,
+    accepting: record.status === 'AWAITING_DECISION' && decisionsStillOpen(record.requirements, record.decisions.accepted),
+    deadlineMs: record.deadline ? Date.parse(record.deadline) : null,
+    nowMs: now,
+    // What the workflow checks against: the pinned directory and the advice's requirements (none before evaluation).
+    directory: record.context?.directory ?? { version: '', agent: null, humans: {} },
+    requirements: record.advice?.requirements ?? [],
+    accepted: record.decisions.accepted,
   };
 }
 
@@ -62,9 +62,7 @@ function overrideViewer(
   human: string,
 ): Pick<AttemptView['viewer'], 'mayOverride' | 'overridable' | 'whyNoOverride'> {
   const groups = state.directory.humans[human]?.groups ?? [];
-  const overridable = record.requirements
-    .filter((r) => !r.met && r.overrideBy?.some((g) => groups.includes(g)))
-    .map((r) => r.policyId);
+  const overridable = record.requirements.filter((r) => !r.met && r.overrideBy?.some((g) => groups.includes(g))).map((r) => r.policyId);
   if (!record.requirements.some((r) => r.overrideBy && !r.met))
     return { mayOverride: false, overridable: [], whyNoOverride: 'nothing on this attempt can be overridden' };
   if (overridable.length === 0)
@@ -88,7 +86,9 @@ function overrideViewer(
     },
     (_decision, keys) => keys[0] ?? null,
   );
-  return check.ok ? { mayOverride: true, overridable, whyNoOverride: null } : { mayOverride: false, overridable: [], whyNoOverride: check.message };
+  return check.ok
+    ? { mayOverride: true, overridable, whyNoOverride: null }
+    : { mayOverride: false, overridable: [], whyNoOverride: check.message };
 }
 
 /** Text warnings for a record's parameters and claims, as the console API and `ecp show` report them. */

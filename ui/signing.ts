@@ -69,7 +69,9 @@ export async function signStatement(statement: DecisionStatement): Promise<Signe
  * Signs a freeze or unfreeze with the loaded key: a fresh random nonce and the current time are added here, so each
  * statement is unique (the controls workflow takes a nonce once and refuses a statement more than 5 minutes old).
  */
-export async function signFreezeStatement(input: Pick<FreezeStatementShape, 'op' | 'scope' | 'reason' | 'human'>): Promise<SignedFreezeBody> {
+export async function signFreezeStatement(
+  input: Pick<FreezeStatementShape, 'op' | 'scope' | 'reason' | 'human'>,
+): Promise<SignedFreezeBody> {
   if (!loaded || loaded.human !== input.human) throw new Error('load your signing key first');
   const statement: FreezeStatementShape = {
     kind: 'ecp.freeze',

@@ -88,7 +88,9 @@ export function registerFreezeRoutes(app: OpenAPIHono<ConsoleEnv>, deps: Console
       );
     }
     const entry = await sendControl(deps.ecp.client, signed);
-    deps.log?.(`console: ${human} ${entry.op === 'freeze' ? 'froze' : 'unfroze'} ${describeScope(entry.scope)} (freeze log entry ${entry.seq})`);
+    deps.log?.(
+      `console: ${human} ${entry.op === 'freeze' ? 'froze' : 'unfroze'} ${describeScope(entry.scope)} (freeze log entry ${entry.seq})`,
+    );
     return c.json(entry, 200);
   });
 }

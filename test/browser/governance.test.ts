@@ -93,6 +93,37 @@ describe('console governance controls in Chromium', () => {
     await alice.getByRole('heading', { name: 'Kill switch' }).waitFor();
     await alice.getByText('you are not in it').waitFor();
     expect(await alice.locator('#freeze-panel').count()).toBe(0);
+    // The API relays only statements made as the signed-in human, and validates them with the shared schema.
+    const answers = await alice.evaluate(async () => {
+      const { csrfToken } = (await (await fetch('/api/session')).json()) as { csrfToken: string };
+      const post = async (body: unknown) => {
+        const res = await fetch('/api/freezes', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, body: (await res.json()) as { error: { code: string; field?: string } } };
+      };
+      const statement = (human: string) => ({
+        kind: 'ecp.freeze',
+        op: 'freeze',
+        scope: { kind: 'all' },
+        reason: 'x',
+        human,
+        at: new Date().toISOString(),
+        nonce: '0'.repeat(32),
+      });
+      return {
+        asBob: await post({ statement: statement('bob'), signature: 'a'.repeat(128), key: 'b'.repeat(16) }),
+        malformed: await post({ statement: statement('alice'), signature: 'nope', key: 'b'.repeat(16) }),
+        unsigned: await post({ statement: statement('alice'), signature: 'a'.repeat(128), key: 'b'.repeat(16) }),
+      };
+    });
+    expect(answers.asBob).toMatchObject({ status: 403, body: { error: { code: 'forbidden', field: 'statement.human' } } });
+    expect(answers.malformed).toMatchObject({ status: 400, body: { error: { code: 'invalid_input', field: 'signature' } } });
+    // Alice is not in the freeze group (and the signature is junk): the controls workflow refuses, nothing is frozen.
+    expect(answers.unsigned).toMatchObject({ status: 403, body: { error: { code: 'refused' } } });
+    expect((await readControls(plane.ecp.client)).freezes).toEqual([]);
 
     const page = await signedIn('bob');
     await page.getByRole('link', { name: 'Kill switch' }).click();

@@ -134,7 +134,9 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
       ]),
     ),
     decide ? h('p', {}, h('a', { href: '#decide-panel' }, 'Review what follows, then decide at the end of the page')) : null,
-    override ? h('p', {}, h('a', { href: '#override-submit-panel' }, 'You may override this attempt (break-glass): see the end of the page')) : null,
+    override
+      ? h('p', {}, h('a', { href: '#override-submit-panel' }, 'You may override this attempt (break-glass): see the end of the page'))
+      : null,
     !decide && !override && r.status === 'AWAITING_DECISION' && view.viewer.why
       ? h('p', { class: 'muted', id: 'cannot-decide' }, `You cannot decide on this attempt: ${view.viewer.why}.`)
       : null,

@@ -23,7 +23,8 @@ export function renderFreezes(app: App): void {
   };
 
   const result = h('div', { id: 'freeze-result', role: 'status', 'aria-live': 'assertive' });
-  const showError = (text: string | null) => result.replaceChildren(...(text ? [h('p', { class: 'error', id: 'freeze-error' }, text)] : []));
+  const showError = (text: string | null) =>
+    result.replaceChildren(...(text ? [h('p', { class: 'error', id: 'freeze-error' }, text)] : []));
   const kind = h(
     'select',
     { id: 'freeze-kind' },
@@ -120,7 +121,12 @@ export function renderFreezes(app: App): void {
             h('p', { class: 'muted' }, 'New attempts of a frozen scope are DENIED; waiting ones close; cancellable running ones stop.'),
             picker.label,
             picker.status,
-            h('div', { class: 'row' }, h('label', { for: 'freeze-kind' }, 'Freeze', kind), h('label', { for: 'freeze-target' }, 'Name', target)),
+            h(
+              'div',
+              { class: 'row' },
+              h('label', { for: 'freeze-kind' }, 'Freeze', kind),
+              h('label', { for: 'freeze-target' }, 'Name', target),
+            ),
             h('label', { for: 'freeze-reason' }, 'Reason (required, for freeze and unfreeze)', reason),
             h('div', { class: 'row' }, freezeButton),
             result,
@@ -130,18 +136,20 @@ export function renderFreezes(app: App): void {
       view.log.length
         ? table(
             ['Entry', 'Op', 'Scope', 'By', 'At', 'Why'],
-            [...view.log].reverse().map((e) =>
-              h(
-                'tr',
-                {},
-                h('td', {}, String(e.seq)),
-                h('td', {}, e.op),
-                h('td', {}, describeScope(e.scope)),
-                h('td', {}, e.human),
-                h('td', {}, when(e.at)),
-                h('td', {}, e.reason),
+            [...view.log]
+              .reverse()
+              .map((e) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', {}, String(e.seq)),
+                  h('td', {}, e.op),
+                  h('td', {}, describeScope(e.scope)),
+                  h('td', {}, e.human),
+                  h('td', {}, when(e.at)),
+                  h('td', {}, e.reason),
+                ),
               ),
-            ),
             'Freeze log, newest first',
             { stack: true },
           )
@@ -160,7 +168,11 @@ export function renderFreezes(app: App): void {
       state = next;
       refresh();
     } catch (err) {
-      if (!state) render(h('h1', {}, 'Kill switch'), h('p', { class: 'error', role: 'alert' }, err instanceof ApiFailure ? err.message : String(err)));
+      if (!state)
+        render(
+          h('h1', {}, 'Kill switch'),
+          h('p', { class: 'error', role: 'alert' }, err instanceof ApiFailure ? err.message : String(err)),
+        );
     }
     if (!stopped) timer = window.setTimeout(() => void load(), 3000);
   };
