@@ -6,6 +6,7 @@ import { toErrorResponse, validationHook } from './errors';
 import { EcpError } from '../common/errors';
 import { registerAttemptRoutes } from './routes/attempts';
 import { registerEventRoutes } from './routes/events';
+import { registerFreezeRoutes } from './routes/freezes';
 import { registerHealthRoutes } from './routes/health';
 import { registerSessionRoutes } from './routes/session';
 import { registerOidcRoutes } from './routes/oidc';
@@ -54,6 +55,8 @@ export function createConsoleApp(deps: ConsoleDeps): OpenAPIHono<ConsoleEnv> {
   const summaries = new SummaryReader();
   registerAttemptRoutes(app, deps, summaries);
   registerEventRoutes(app, deps, summaries);
+  app.use('/api/freezes', requireSession(deps));
+  registerFreezeRoutes(app, deps);
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -121,6 +121,11 @@ export const attemptViewSchema = z
     viewer: z.object({
       mayDecide: z.boolean().openapi({ description: 'advisory: the workflow makes the final check' }),
       why: z.string().nullable().openapi({ description: 'why this human cannot decide, when they cannot' }),
+      mayOverride: z.boolean().openapi({ description: 'advisory: whether this human may submit a break-glass override now' }),
+      overridable: z
+        .array(z.string())
+        .openapi({ description: 'the policy ids (unmet, overridable by a group of this human) an override from them would name' }),
+      whyNoOverride: z.string().nullable().openapi({ description: 'why this human cannot override, when they cannot' }),
     }),
     serverTime: z.string(),
     summary: z

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { compareClaims } from '../common/claims';
-import { deciderCheck, decisionsStillOpen } from '../common/decisionRules';
+import { checkDecision, deciderCheck, decisionsStillOpen, type AttemptDecisionState } from '../common/decisionRules';
 import type { AttemptRecord } from '../common/record';
 import { textWarnings, type TextWarning } from '../common/textWarnings';
 import type { attemptViewSchema } from './schemas';
@@ -29,22 +29,66 @@ export function attemptView(record: AttemptRecord, human: string, now = Date.now
 
 /** Whether `human` may decide on the attempt this record shows, and if not, the workflow's reason. */
 function viewer(record: AttemptRecord, human: string, now: number): AttemptView['viewer'] {
-  const check = deciderCheck(
+  const state = decisionState(record, now);
+  const check = deciderCheck(state, human);
+  const decide = check.ok ? { mayDecide: true, why: null } : { mayDecide: false, why: check.message };
+  return { ...decide, ...overrideViewer(record, state, human) };
+}
+
+/** The attempt as the decision rules see it, from what the record holds. */
+function decisionState(record: AttemptRecord, now: number): AttemptDecisionState {
+  return {
+    attemptId: record.attemptId,
+    proposalHash: record.proposalHash,
+    status: record.status,
+    accepting: record.status === 'AWAITING_DECISION' && decisionsStillOpen(record.requirements, record.decisions.accepted),
+    deadlineMs: record.deadline ? Date.parse(record.deadline) : null,
+    nowMs: now,
+    // What the workflow checks against: the pinned directory and the advice's requirements (none before evaluation).
+    directory: record.context?.directory ?? { version: '', agent: null, humans: {} },
+    requirements: record.advice?.requirements ?? [],
+    accepted: record.decisions.accepted,
+  };
+}
+
+/**
+ * Whether `human` may submit a break-glass override, and of which policy ids: the unmet overridable requirements
+ * whose `@override_by` groups include one of theirs, checked with the workflow's own rule (`checkDecision`) on the
+ * override they would sign (any registered key stands in for the signature). Advisory, like `mayDecide`.
+ */
+function overrideViewer(
+  record: AttemptRecord,
+  state: AttemptDecisionState,
+  human: string,
+): Pick<AttemptView['viewer'], 'mayOverride' | 'overridable' | 'whyNoOverride'> {
+  const groups = state.directory.humans[human]?.groups ?? [];
+  const overridable = record.requirements.filter((r) => !r.met && r.overrideBy?.some((g) => groups.includes(g))).map((r) => r.policyId);
+  if (!record.requirements.some((r) => r.overrideBy && !r.met))
+    return { mayOverride: false, overridable: [], whyNoOverride: 'nothing on this attempt can be overridden' };
+  if (overridable.length === 0)
+    return { mayOverride: false, overridable: [], whyNoOverride: `"${human}" is in none of the groups that may override it` };
+  const check = checkDecision(
     {
-      attemptId: record.attemptId,
-      proposalHash: record.proposalHash,
-      status: record.status,
-      accepting: record.status === 'AWAITING_DECISION' && decisionsStillOpen(record.requirements, record.decisions.accepted),
-      deadlineMs: record.deadline ? Date.parse(record.deadline) : null,
-      nowMs: now,
-      // What the workflow checks against: the pinned directory and the advice's requirements (none before evaluation).
-      directory: record.context?.directory ?? { version: '', agent: null, humans: {} },
-      requirements: record.advice?.requirements ?? [],
-      accepted: record.decisions.accepted,
+      ...state,
+      decision: {
+        statement: {
+          v: 1,
+          attemptId: state.attemptId,
+          proposalHash: state.proposalHash,
+          verdict: 'override',
+          human,
+          reason: 'justification',
+          decidedAt: new Date(state.nowMs).toISOString(),
+          overrides: overridable,
+        },
+        signature: '',
+      },
     },
-    human,
+    (_decision, keys) => keys[0] ?? null,
   );
-  return check.ok ? { mayDecide: true, why: null } : { mayDecide: false, why: check.message };
+  return check.ok
+    ? { mayOverride: true, overridable, whyNoOverride: null }
+    : { mayOverride: false, overridable: [], whyNoOverride: check.message };
 }
 
 /** Text warnings for a record's parameters and claims, as the console API and `ecp show` report them. */

@@ -1,7 +1,6 @@
-import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-import { canonicalJson } from './canonical';
+import { describeScope, FREEZE_SIGNING_PREFIX, freezeSigningBytes } from './freezeStatement';
 import { actionTypeNameSchema, agentIdSchema, humanIdSchema } from './proposal';
 
 /*
@@ -14,8 +13,8 @@ export const CONTROLS_WORKFLOW_ID = 'ecp-controls';
 /** Workflow type of the controls workflow (workflows/controls.ts). */
 export const CONTROLS_WORKFLOW_TYPE = 'controls';
 
-/** Domain prefix of the signed bytes, so a freeze signature can never pass as a decision's or the reverse. */
-export const FREEZE_SIGNING_PREFIX = 'ecp.freeze.v1:';
+// The zod-free part (signed bytes, scope text) lives in freezeStatement.ts, for the console's browser bundle.
+export { describeScope, FREEZE_SIGNING_PREFIX, freezeSigningBytes };
 
 /** How far a freeze statement's `at` may be from the controls workflow's clock: bounds replay of a captured statement. */
 export const FREEZE_STATEMENT_MAX_SKEW_MS = 5 * 60_000;
@@ -51,11 +50,6 @@ export const signedFreezeSchema = z.strictObject({
 /** A signed freeze or unfreeze statement. */
 export type SignedFreeze = z.output<typeof signedFreezeSchema>;
 
-/** The exact bytes a human signs for a freeze or unfreeze. */
-export function freezeSigningBytes(statement: FreezeStatement): Uint8Array {
-  return utf8ToBytes(FREEZE_SIGNING_PREFIX + canonicalJson(statement));
-}
-
 /** A freeze in force: the signed statement that made it, who, and when the controls workflow took it. */
 export interface Freeze {
   /** Position in the freeze log (1, 2, …; carried across continue-as-new). */
@@ -86,13 +80,6 @@ export interface ControlsState {
 export const controlUpdate = defineUpdate<ControlsLogEntry, [SignedFreeze]>('control');
 /** The freezes in force and the recent freeze log. */
 export const freezesQuery = defineQuery<ControlsState>('freezes');
-
-/** Stable text of a scope, e.g. `agent support-bot`, `action type payments.refund`, `everything`. */
-export function describeScope(scope: FreezeScope): string {
-  if (scope.kind === 'agent') return `agent ${scope.agent}`;
-  if (scope.kind === 'actionType') return `action type ${scope.actionType}`;
-  return 'everything';
-}
 
 /** True when two scopes are the same scope. */
 export function sameScope(a: FreezeScope, b: FreezeScope): boolean {

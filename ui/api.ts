@@ -3,6 +3,7 @@ import type { AttemptSummary } from '../common/searchAttributes';
 import type { ClaimCheck } from '../common/claims';
 import type { AttemptRecord } from '../common/record';
 import type { SignedDecision } from '../common/decision';
+import type { FreezeScopeShape, FreezeStatementShape } from '../common/freezeStatement';
 import { EcpError, type EcpErrorBody, type EcpErrorCode } from '../common/errors';
 
 export interface SessionInfo {
@@ -27,10 +28,41 @@ export interface AttemptList {
 export interface AttemptView {
   record: AttemptRecord;
   claims: ClaimCheck[];
-  viewer: { mayDecide: boolean; why: string | null };
+  viewer: {
+    mayDecide: boolean;
+    why: string | null;
+    /** Whether this human may submit a break-glass override, naming `overridable`. */
+    mayOverride: boolean;
+    overridable: string[];
+    whyNoOverride: string | null;
+  };
   serverTime: string;
   /** One-line summary from the action type's template (plain text), null without one. */
   summary: string | null;
+}
+
+/** A freeze in force (GET /api/freezes). */
+export interface FreezeEntry {
+  seq: number;
+  scope: FreezeScopeShape;
+  reason: string;
+  human: string;
+  at: string;
+  key: string;
+}
+/** The kill switch as the console shows it. */
+export interface FreezesView {
+  freezeGroup: string;
+  mayFreeze: boolean;
+  freezes: FreezeEntry[];
+  log: Array<FreezeEntry & { op: 'freeze' | 'unfreeze' }>;
+  seq: number;
+}
+/** A freeze statement signed in this browser. */
+export interface SignedFreezeBody {
+  statement: FreezeStatementShape;
+  signature: string;
+  key: string;
 }
 
 /**
@@ -76,4 +108,6 @@ export const api = {
   attempt: (id: string) => call<AttemptView>('GET', `/api/attempts/${encodeURIComponent(id)}`),
   decide: (id: string, decision: SignedDecision) =>
     call<{ accepted: true; message: string; status: string }>('POST', `/api/attempts/${encodeURIComponent(id)}/decisions`, decision),
+  freezes: () => call<FreezesView>('GET', '/api/freezes'),
+  sendFreeze: (signed: SignedFreezeBody) => call<FreezeEntry & { op: 'freeze' | 'unfreeze' }>('POST', '/api/freezes', signed),
 };

@@ -5,6 +5,7 @@ import { api, ApiFailure, setCsrfToken, type AttemptList } from './api';
 import { announce, h } from './dom';
 import { forgetKey } from './signing';
 import { renderAttempt } from './views/attempt';
+import { renderFreezes } from './views/freezes';
 import { renderAll, renderInbox } from './views/lists';
 import { renderSignIn } from './views/signin';
 import type { App } from './app';
@@ -104,6 +105,10 @@ async function route(): Promise<void> {
   for (const link of document.querySelectorAll('nav a')) link.removeAttribute('aria-current');
   const attempt = /^\/attempts\/([^/]+)$/.exec(path);
   if (attempt) return renderAttempt(app, decodeURIComponent(attempt[1]!));
+  if (path === '/freezes') {
+    document.getElementById('nav-freezes')!.setAttribute('aria-current', 'page');
+    return renderFreezes(app);
+  }
   if (path === '/all') {
     document.getElementById('nav-all')!.setAttribute('aria-current', 'page');
     return renderAll(app);

@@ -10,6 +10,8 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { DecisionStatement, SignedDecision } from '../common/decision';
 import { decisionSigningBytes, keyFingerprint } from '../common/statement';
+import { freezeSigningBytes, type FreezeStatementShape } from '../common/freezeStatement';
+import type { SignedFreezeBody } from './api';
 
 export interface LoadedKey {
   human: string;
@@ -60,5 +62,23 @@ export async function importKey(pem: string, human: string, publicKeys: string[]
 export async function signStatement(statement: DecisionStatement): Promise<SignedDecision> {
   if (!loaded || loaded.human !== statement.human) throw new Error('load your signing key first');
   const signature = await crypto.subtle.sign({ name: 'Ed25519' }, loaded.key, decisionSigningBytes(statement) as BufferSource);
+  return { statement, signature: toHex(signature), key: loaded.fingerprint };
+}
+
+/**
+ * Signs a freeze or unfreeze with the loaded key: a fresh random nonce and the current time are added here, so each
+ * statement is unique (the controls workflow takes a nonce once and refuses a statement more than 5 minutes old).
+ */
+export async function signFreezeStatement(
+  input: Pick<FreezeStatementShape, 'op' | 'scope' | 'reason' | 'human'>,
+): Promise<SignedFreezeBody> {
+  if (!loaded || loaded.human !== input.human) throw new Error('load your signing key first');
+  const statement: FreezeStatementShape = {
+    kind: 'ecp.freeze',
+    ...input,
+    at: new Date().toISOString(),
+    nonce: toHex(crypto.getRandomValues(new Uint8Array(16)).buffer as ArrayBuffer),
+  };
+  const signature = await crypto.subtle.sign({ name: 'Ed25519' }, loaded.key, freezeSigningBytes(statement) as BufferSource);
   return { statement, signature: toHex(signature), key: loaded.fingerprint };
 }

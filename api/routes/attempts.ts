@@ -101,6 +101,8 @@ export function registerAttemptRoutes(app: OpenAPIHono<ConsoleEnv>, deps: Consol
       throw new EcpError('invalid_input', `the statement names attempt ${statement.attemptId}, not ${attemptId}`, 'statement.attemptId');
     if (statement.verdict === 'reject' && statement.reason.trim() === '')
       throw new EcpError('invalid_input', 'a reject needs a reason', 'statement.reason');
+    if (statement.verdict === 'override' && statement.reason.trim() === '')
+      throw new EcpError('invalid_input', 'an override needs a justification', 'statement.reason');
     const record = await ecp().getRecord(attemptId);
     if (statement.proposalHash !== record.proposalHash) {
       throw new EcpError(

@@ -11,6 +11,7 @@ export function registerUiRoutes(app: OpenAPIHono<ConsoleEnv>, ui: UiAssets): vo
   };
   app.get('/', page);
   app.get('/all', page);
+  app.get('/freezes', page);
   app.get('/attempts/:attemptId', page);
   // The icon the page links to, and at the path browsers ask for by default (an SVG there too: every current browser takes it).
   const favicon = (c: Context) => {

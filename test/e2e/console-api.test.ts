@@ -57,6 +57,8 @@ describe('console API', () => {
       'get /api/attempts',
       'get /api/attempts/{attemptId}',
       'post /api/attempts/{attemptId}/decisions',
+      'get /api/freezes',
+      'post /api/freezes',
     ];
     const operations = Object.entries(doc.paths as Record<string, Record<string, { responses: object }>>).flatMap(([p, ops]) =>
       Object.keys(ops).map((m) => `${m} ${p}`),
@@ -161,7 +163,13 @@ describe('console API', () => {
       attemptId,
     );
     const view = await call(`/api/attempts/${attemptId}`, { cookie: bob.cookie });
-    expect(view.body.viewer).toEqual({ mayDecide: false, why: expect.stringMatching(/none of the required groups/) });
+    expect(view.body.viewer).toEqual({
+      mayDecide: false,
+      why: expect.stringMatching(/none of the required groups/),
+      mayOverride: false,
+      overridable: [],
+      whyNoOverride: 'nothing on this attempt can be overridden',
+    });
     expect(view.body.claims).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'total', mismatch: false })]));
 
     const path = `/api/attempts/${attemptId}/decisions`;
@@ -235,6 +243,14 @@ describe('console API', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('not_found');
     expect((await call('/api/nope', { cookie })).body.error.code).toBe('not_found');
+  });
+
+  it('the kill switch routes need a session, and say so when the plane has no kill switch', async () => {
+    expect((await call('/api/freezes')).status).toBe(401);
+    const { cookie } = await signIn('alice');
+    const none = await call('/api/freezes', { cookie });
+    expect(none.status).toBe(404);
+    expect(none.body.error.message).toContain('kill switch is not configured');
   });
 });
 

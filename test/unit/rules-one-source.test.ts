@@ -319,7 +319,7 @@ describe('who may decide: the console API applies the workflow’s decision rule
     };
     const workflow = checkDecision(workflowSees);
     expect(workflow.ok ? null : workflow.code).toBe(c.code);
-    expect(attemptView(record, c.human, now).viewer).toEqual(
+    expect(attemptView(record, c.human, now).viewer).toMatchObject(
       workflow.ok ? { mayDecide: true, why: null } : { mayDecide: false, why: workflow.message },
     );
   });

@@ -8,6 +8,7 @@ import { deadlineText } from '../../common/timeFormat';
 import { compact, duration, when } from '../format';
 import type { App } from '../app';
 import { renderDecide } from './decide';
+import { renderOverride } from './override';
 
 /** The whole decision context of one attempt, refreshed every 2 s until it closes. */
 export function renderAttempt(app: App, attemptId: string): void {
@@ -86,6 +87,8 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
   const agent = r.context?.directory.agent;
   const keep = document.getElementById('decide-panel');
   const decide = view.viewer.mayDecide ? (keep && !first ? keep : renderDecide(app, view, reload)) : null;
+  const keepOverride = document.getElementById('override-submit-panel');
+  const override = view.viewer.mayOverride ? (keepOverride && !first ? keepOverride : renderOverride(app, view, reload)) : null;
   const closed = TERMINAL_STATUSES.includes(r.status);
   // Computed here with the shared rule (the API reports the same list): values that may imitate another value.
   const paramWarnings = textWarnings(p.parameters, 'parameters');
@@ -131,7 +134,10 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
       ]),
     ),
     decide ? h('p', {}, h('a', { href: '#decide-panel' }, 'Review what follows, then decide at the end of the page')) : null,
-    !decide && r.status === 'AWAITING_DECISION' && view.viewer.why
+    override
+      ? h('p', {}, h('a', { href: '#override-submit-panel' }, 'You may override this attempt (break-glass): see the end of the page'))
+      : null,
+    !decide && !override && r.status === 'AWAITING_DECISION' && view.viewer.why
       ? h('p', { class: 'muted', id: 'cannot-decide' }, `You cannot decide on this attempt: ${view.viewer.why}.`)
       : null,
     h('h2', {}, 'Parameters — exactly what will run'),
@@ -159,6 +165,7 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
     h('h2', {}, 'Decisions'),
     decisions(r),
     decide,
+    override,
     h('h2', {}, 'Enforcement and outcome'),
     outcome(r),
     h('h2', {}, 'Timeline'),
