@@ -486,8 +486,10 @@ describe('the worker killed with kill -9 while a call is held', () => {
         resetTimeoutOnProgress: true,
         onprogress: (p) => void progress.push(p.message ?? ''),
       }) as Promise<CallToolResult>;
-      await until(() => progress.some((m) => m.includes('att-')), 30_000, 'the held call awaiting approval');
-      const attemptId = /\(attempt (att-[0-9a-f]{32})\)/.exec(progress.find((m) => m.includes('att-'))!)![1]!;
+      // Early progress may still say "attempt att-… is evaluating"; the awaiting one ends "(attempt att-…)".
+      const awaiting = /\(attempt (att-[0-9a-f]{32})\)/;
+      await until(() => progress.some((m) => awaiting.test(m)), 30_000, 'the held call awaiting approval');
+      const attemptId = awaiting.exec(progress.find((m) => awaiting.test(m))!)![1]!;
       await killWorker();
       const seen = progress.length;
       // Held through the worker's death: progress goes on (last known state), the call does not end.
