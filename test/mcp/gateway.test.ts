@@ -213,7 +213,7 @@ describe('the MCP gateway over Streamable HTTP', () => {
       onprogress: (p) => void progress.push(p.message ?? ''),
     }) as Promise<CallToolResult>;
     await until(() => progress.some((m) => m.startsWith('awaiting approval from sre (0/1)')), 30_000, 'a progress notification');
-    const attemptId = /\(attempt (att-[0-9a-f]{32})\)/.exec(progress.find((m) => m.includes('att-'))!)![1]!;
+    const attemptId = /\(attempt (att-[0-9a-f]{32})\)/.exec(progress.find((m) => /\(attempt att-/.test(m))!)![1]!;
     expect(() => statSync(target)).toThrow();
     const approved = await approve(attemptId);
     expect(approved.code).toBe(0);
@@ -315,8 +315,8 @@ describe('the MCP gateway over Streamable HTTP', () => {
       signal: abort.signal,
       onprogress: (p) => void progress.push(p.message ?? ''),
     });
-    await until(() => progress.some((m) => m.includes('att-')), 30_000, 'the held call awaiting approval');
-    const attemptId = /\(attempt (att-[0-9a-f]{32})\)/.exec(progress.find((m) => m.includes('att-'))!)![1]!;
+    await until(() => progress.some((m) => /\(attempt att-/.test(m)), 30_000, 'the held call awaiting approval');
+    const attemptId = /\(attempt (att-[0-9a-f]{32})\)/.exec(progress.find((m) => /\(attempt att-/.test(m))!)![1]!;
     abort.abort();
     await expect(call).rejects.toThrow();
     // The client's notifications/cancelled reached the held call and ended its wait (well before the 20 s hold) …
