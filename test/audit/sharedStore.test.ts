@@ -19,6 +19,7 @@ import { refund, waitForStatus } from '../helpers/attempts';
 import { runEcp } from '../helpers/cli';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { postgresAvailable, startPostgres, type TestPostgres } from '../helpers/postgres';
+import { archiveEntries, exportAndVerify, verifyArchiveFrom, waitForArchived, type EcpRun } from '../helpers/sharedStore';
 
 let pg: TestPostgres;
 let url: string;
@@ -45,17 +46,8 @@ async function twoAttempts(orderId: string): Promise<string[]> {
   return [auto, approved];
 }
 
-/** Waits until the shared archive holds these attempts (the archiver passes every second). */
-async function archived(ids: string[]): Promise<void> {
-  const store = new PostgresStore(url);
-  try {
-    await expect
-      .poll(async () => new Set((await new Archive(store).entries()).map((e) => e.attemptId)), { timeout: 60_000, interval: 500 })
-      .toSatisfy((sealed: Set<string>) => ids.every((id) => sealed.has(id)));
-  } finally {
-    await store.close();
-  }
-}
+const archived = (ids: string[]) => waitForArchived(url, ids);
+const ecp: EcpRun = (args, env) => runEcp(plane, args, { env });
 
 beforeAll(async () => {
   pg = await startPostgres();
@@ -105,17 +97,7 @@ describe.skipIf(!postgresAvailable())('shared PostgreSQL store for several worke
 
   it("any attempt exports and verifies from either side's data dir, through the shared store only", async () => {
     for (const side of ['x', 'y'] as const) {
-      const env = { ECP_DATA_DIR: dirs[side], ECP_STORE_URL: url };
-      const files: string[] = [];
-      for (const id of [phase.x[1]!, phase.y[1]!]) {
-        const file = join(dirs[side], `${id}.pack.json`);
-        const exported = await runEcp(plane, ['audit', 'export', id, '-o', file], { env });
-        expect(exported.code, exported.stderr).toBe(0);
-        files.push(file);
-      }
-      const verified = await runEcp(plane, ['audit', 'verify', ...files, '--json'], { env });
-      expect(verified.code, verified.stdout + verified.stderr).toBe(0);
-      expect((JSON.parse(verified.stdout) as Array<{ verdict: string }>).map((r) => r.verdict)).toEqual(['PASS', 'PASS']);
+      const files = await exportAndVerify(ecp, dirs[side], [phase.x[1]!, phase.y[1]!], { ECP_DATA_DIR: dirs[side], ECP_STORE_URL: url });
       expect(readFileSync(files[0]!, 'utf8')).toContain(phase.x[1]!);
     }
     // The control: without the shared store, Y's side lacks the bundle X ran with (the split this store prevents).
@@ -128,21 +110,11 @@ describe.skipIf(!postgresAvailable())('shared PostgreSQL store for several worke
 
   it('`ecp audit verify --archive` from either side sees one unbroken chain with the entries of both workers', async () => {
     for (const dir of Object.values(dirs)) {
-      const run = await runEcp(plane, ['audit', 'verify', '--archive', '--json'], { env: { ECP_DATA_DIR: dir, ECP_STORE_URL: url } });
-      expect(run.code, run.stdout + run.stderr).toBe(0);
-      const result = JSON.parse(run.stdout) as { verdict: string; entries: number; problems: unknown[]; location: string };
-      expect(result).toMatchObject({ verdict: 'PASS', problems: [] });
+      const result = await verifyArchiveFrom(ecp, { ECP_DATA_DIR: dir, ECP_STORE_URL: url });
       expect(result.location).toContain('/ecp_shared');
     }
-    const store = new PostgresStore(url);
-    try {
-      const entries = await new Archive(store).entries();
-      const ids = entries.map((e) => e.attemptId);
-      for (const id of [...phase.x, ...phase.y]) expect(ids).toContain(id);
-      expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
-    } finally {
-      await store.close();
-    }
+    const ids = (await archiveEntries(url)).map((e) => e.attemptId);
+    for (const id of [...phase.x, ...phase.y]) expect(ids).toContain(id);
   }, 600_000);
 
   it('concurrent sealers on three connections never fork the chain nor seal an attempt twice', async () => {

@@ -55,4 +55,20 @@ describe('the cluster `npm run cluster` starts and docker-compose.yml describe t
     expect(parse(compose.configs['temporal-dynamic-config']!.content)).toEqual(clusterDynamicConfig());
     expect(clusterDynamicConfig()['history.maximumSignalsPerExecution']).toEqual([{ value: 64 }]);
   });
+
+  it('every ECP service shares one store, a database the schema service creates on the same PostgreSQL, and serves its metrics', () => {
+    const urls = ['ecp-worker', 'ecp-console'].map((name) => service(name).environment!.ECP_STORE_URL);
+    expect(urls[0]).toBeDefined();
+    expect(urls[1]).toBe(urls[0]);
+    const store = new URL(urls[0]!.replace(/\$\{[^}]+\}/g, 'secret'));
+    expect(store.protocol).toBe('postgres:');
+    expect(store.hostname).toBe('postgresql');
+    const database = store.pathname.slice(1);
+    expect(Object.values(CLUSTER.databases)).not.toContain(database); // never inside Temporal's own databases
+    expect(service('temporal-schema').command!.join('\n')).toContain(`--db ${database} create-database`);
+    for (const name of ['ecp-worker', 'ecp-console']) {
+      const env = service(name).environment!;
+      expect({ name, port: env.ECP_METRICS_PORT, host: env.ECP_METRICS_HOST }).toEqual({ name, port: '9464', host: '0.0.0.0' });
+    }
+  });
 });

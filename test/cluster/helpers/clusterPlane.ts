@@ -36,11 +36,18 @@ permit (principal, action == Action::"faults.op", resource) when { context.param
  */
 export interface ClusterPlane {
   ecp: EcpClient;
+  /** The plane's own data dir (demo keys, directory); workers use it unless `startWorker` gives them another. */
+  dataDir: string;
+  configPath: string;
+  policiesDir: string;
+  directoryPath: string;
   target: DemoTarget;
   faults: FaultTarget;
   key(human: string): ReturnType<typeof loadHumanKey>;
-  /** Starts worker `i` (0-based) and resolves once it polls. */
-  startWorker(i: number): Promise<void>;
+  /** Starts worker `i` (0-based) and resolves once it polls; `env` adds to or overrides the worker's environment. */
+  startWorker(i: number, env?: Record<string, string>): Promise<void>;
+  /** SIGTERM of worker `i` (graceful shutdown), resolved once it exited. */
+  stopWorker(i: number): Promise<void>;
   /** SIGKILL of worker `i`: no graceful shutdown, in-flight activities are lost mid-call. */
   killWorker(i: number): Promise<void>;
   teardown(): Promise<void>;
@@ -94,36 +101,51 @@ export async function startClusterPlane(address: string): Promise<ClusterPlane> 
     DEMO_TARGET_URL: targetUrl,
     DEMO_TARGET_TOKEN: demo.targetToken,
     FAULT_TARGET_URL: faults.url,
-    ECP_LOG_LEVEL: 'ERROR',
+    // `info`: the worker's "ECP worker running" line, which startWorker waits for, is an info line.
+    ECP_LOG_LEVEL: 'info',
   };
   return {
     ecp,
+    dataDir,
+    configPath,
+    policiesDir,
+    directoryPath: join(dataDir, 'demo', 'directory.yaml'),
     target,
     faults,
     key: (human) => loadHumanKey(demo.keysDir, human),
-    async startWorker(i) {
+    async startWorker(i, env = {}) {
       const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker', 'main.ts'), '--config', configPath], {
         cwd: ROOT,
-        env: workerEnv,
+        env: { ...workerEnv, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       workers.set(i, child);
       let output = '';
+      let running = false;
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`worker ${i} did not start within 120s:\n${output}`)), 120_000);
         child.stdout!.on('data', (chunk: Buffer) => {
+          if (running) return; // drained, not kept: the pipe must not fill up
           output += chunk.toString();
           if (output.includes('ECP worker running')) {
+            running = true;
             clearTimeout(timer);
             resolve();
           }
         });
-        child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr!.on('data', (chunk: Buffer) => void (running || (output += chunk.toString())));
         child.once('exit', (code, signal) => {
           clearTimeout(timer);
           reject(new Error(`worker ${i} exited (${code ?? signal}) before it was running:\n${output}`));
         });
       });
+    },
+    async stopWorker(i) {
+      const child = workers.get(i);
+      if (!child) return;
+      child.kill('SIGTERM');
+      await exited(child);
+      workers.delete(i);
     },
     async killWorker(i) {
       const child = workers.get(i);
