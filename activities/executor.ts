@@ -4,6 +4,7 @@ import { FailureType, type JsonValue, type Proposal } from '../common';
 import type { PlaneRuntime } from '../config/runtime';
 import { httpCall } from './http';
 import { callMcpTool } from './mcp/call';
+import { relayThroughTemporal } from './mcp/relay';
 import type { McpDownstream } from './mcp/downstream';
 
 const EXECUTOR_HEARTBEAT_INTERVAL_MS = 2_000;
@@ -61,6 +62,7 @@ export function createExecutorActivities(runtime: PlaneRuntime, mcp: McpDownstre
             arguments: proposal.parameters,
             attemptId,
             signal: context.cancellationSignal,
+            relay: (timeoutMs) => relayThroughTemporal(context.client, attemptId, timeoutMs),
           });
         }
         const spec = type.executor.http;
