@@ -42,6 +42,8 @@ export async function relayForHeldCall(
   log: (line: string) => void,
 ): Promise<void> {
   let n = 1;
+  // First look after one interval: an auto-allowed call usually ends before that, and then costs no lookup at all.
+  await sleep(RELAY_POLL_MS, signal);
   while (!signal.aborted) {
     const handle = ecp.client.workflow.getHandle(mcpRelayId(attemptId, n));
     let state: 'wait' | 'skip' | 'open';
