@@ -5,6 +5,7 @@ import type { PlaneRuntime } from '../config/runtime';
 import type { FreezeState } from './controls';
 import { httpCall } from './http';
 import { callMcpTool } from './mcp/call';
+import { relayThroughTemporal } from './mcp/relay';
 import type { McpDownstream } from './mcp/downstream';
 
 const EXECUTOR_HEARTBEAT_INTERVAL_MS = 2_000;
@@ -87,6 +88,7 @@ export function createExecutorActivities(runtime: PlaneRuntime, freezes: FreezeS
             arguments: proposal.parameters,
             attemptId,
             signal,
+            relay: (timeoutMs) => relayThroughTemporal(context.client, attemptId, timeoutMs),
           });
         }
         const spec = type.executor.http;

@@ -37,6 +37,12 @@ export interface BenchEnv {
   mode: ServerMode;
   dataDir: string;
   dbPath: string | null;
+  /** The dev server's address (host:port), for clients the scenarios start themselves (the MCP gateway). */
+  address: string;
+  /** The plane's configuration as the bench process loaded it (the worker discovers the MCP tools itself). */
+  runtime: PlaneRuntime;
+  /** The demo's MCP agent, its bearer token and the folder the demo's `files` server serves. */
+  mcp: { agent: string; token: string; filesDir: string };
   ecp: EcpClient;
   client: Client;
   target: DemoTarget;
@@ -131,6 +137,9 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
     mode: options.mode,
     dataDir,
     dbPath,
+    address: server.address,
+    runtime,
+    mcp: demo.mcp,
     ecp,
     client,
     target,

@@ -1,11 +1,12 @@
 import type { MachineInfo } from './machine';
 import type { PolicyFigures, PolicyProfile } from './policy/measure';
 import type { DecisionFigures } from './scenarios/decision';
+import type { McpBenchResult } from './scenarios/mcp';
 import type { OverheadResult } from './scenarios/overhead';
 import type { PendingResult } from './scenarios/pending';
 import type { VerifyFigures } from './scenarios/verify';
 
-export const SCENARIOS = ['overhead', 'decision', 'pending', 'policy', 'verify'] as const;
+export const SCENARIOS = ['overhead', 'mcp', 'decision', 'pending', 'policy', 'verify'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface ModeResults {
@@ -14,6 +15,7 @@ export interface ModeResults {
   /** File mode: the SQLite file's settings after the run. */
   sqliteFile?: Record<string, string> | { error: string };
   overhead?: OverheadResult;
+  mcp?: McpBenchResult;
   decision?: DecisionFigures;
   pending?: PendingResult;
   errors: string[];

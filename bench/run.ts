@@ -3,7 +3,7 @@
  * demo target and worker process; writes bench/results/<date>.{json,md,svg} and latest.{json,md,svg}.
  *
  *   --quick                  small samples (< 2 min, in-memory server only unless --server is given)
- *   --only <scenario>        overhead | decision | pending | policy | verify (repeatable)
+ *   --only <scenario>        overhead | mcp | decision | pending | policy | verify (repeatable)
  *   --server memory|file|both|cluster   dev server storage (default both; quick: memory), or `npm run cluster`'s
  *                            Temporal cluster on PostgreSQL (builds the server with Go the first time)
  *   --pending <n>            attempts for the pending-scale scenario (default 10000 in-memory, 2000 file-backed; quick 300)
@@ -26,6 +26,7 @@ import { renderMarkdown } from './report/markdown';
 import { renderSvg } from './report/svg';
 import { SCENARIOS, type BenchResults, type ModeResults, type Scenario } from './results';
 import { runDecision } from './scenarios/decision';
+import { runMcp } from './scenarios/mcp';
 import { runOverhead } from './scenarios/overhead';
 import { runPending } from './scenarios/pending';
 import { exportPacks, runVerify, verifyUnavailable } from './scenarios/verify';
@@ -134,6 +135,9 @@ for (const mode of needsServer ? modes : []) {
     };
     await step('overhead', async () => {
       entry.overhead = await runOverhead(env, { latencyRuns, concurrencies, throughputAttempts, log });
+    });
+    await step('mcp', async () => {
+      entry.mcp = await runMcp(env, { latencyRuns: quick ? 10 : 50, concurrency: 4, calls: quick ? 20 : 100, log });
     });
     await step('decision', async () => {
       entry.decision = await runDecision(env, { runs: quick ? 5 : 50 });

@@ -11,6 +11,7 @@ import { argumentProblem } from './arguments';
 import { startCall } from './call';
 import type { CatalogueCache } from './catalogue';
 import { holdForOutcome } from './hold';
+import { relayForHeldCall } from './relay';
 import { pendingResult, progressMessage, resultForRecord } from './results';
 
 /** The gateway's own tool: an attempt's current state or outcome, for calls answered "pending". */
@@ -106,6 +107,16 @@ export function createGatewayServer(options: GatewayOptions): Server {
     log(`mcp: ${agent} called ${tool.exposedName} → attempt ${attemptId}`);
     const progressToken = extra._meta?.progressToken;
     let progress = 0;
+    // Elicitation and sampling the downstream server asks for during this call go to this agent's client.
+    const relaying = new AbortController();
+    const relays = relayForHeldCall(
+      ecp,
+      attemptId,
+      () => server.getClientCapabilities(),
+      (r, schema) => extra.sendRequest(r, schema, { timeout: settings.holdMs, signal: relaying.signal }),
+      relaying.signal,
+      log,
+    );
     const end = await holdForOutcome(ecp, attemptId, {
       holdMs: settings.holdMs,
       progressMs: settings.progressMs,
@@ -124,7 +135,9 @@ export function createGatewayServer(options: GatewayOptions): Server {
                 },
               });
             },
-    });
+    }).finally(() => relaying.abort());
+    // Never throws; an agent request still in flight was cancelled by the abort.
+    void relays;
     // The client cancelled: it reads no answer; the attempt is left to go on.
     if (extra.signal.aborted) log(`mcp: ${agent} cancelled its call of ${tool.exposedName}; attempt ${attemptId} goes on`);
     if (end.record) return end.closed ? resultForRecord(end.record, settings.consoleUrl) : pendingResult(end.record, settings.consoleUrl);

@@ -4,6 +4,7 @@ import { parseDuration } from '../../common/duration';
 import type { McpToolFacts } from '../../common/mcp';
 import type { PlaneConfig } from '../../config/load';
 import type { McpDownstream } from './downstream';
+import type { McpRelayHandler } from './connection';
 
 /** The largest downstream result an outcome carries: well below Temporal's payload limit (the record holds it too). */
 export const MCP_RESULT_MAX_BYTES = 256 * 1024;
@@ -34,6 +35,8 @@ export interface McpCallRequest {
   arguments: Record<string, JsonValue>;
   attemptId: string;
   signal: AbortSignal;
+  /** Makes the relay of this call's elicitation and sampling requests (absent: they are refused). */
+  relay?: (timeoutMs: number) => McpRelayHandler;
 }
 
 /**
@@ -46,19 +49,19 @@ export interface McpCallRequest {
 export async function callMcpTool(downstream: McpDownstream, config: PlaneConfig, request: McpCallRequest): Promise<JsonValue> {
   const server = config.mcp?.servers[request.server];
   const timeout = server ? parseDuration(server.timeout) * 1000 : 30_000;
-  const result = await downstream.pool(request.server).use(
-    (client) =>
-      client.callTool(
-        {
-          name: request.tool,
-          arguments: request.arguments,
-          _meta: { [MCP_META_ATTEMPT]: request.attemptId, [MCP_META_IDEMPOTENCY]: request.attemptId },
-        },
-        undefined,
-        { signal: request.signal, timeout, resetTimeoutOnProgress: true, maxTotalTimeout: timeout },
-      ),
-    request.signal,
-  );
+  const result = await downstream.pool(request.server).use((client, connection) => {
+    // The connection carries only this call until `use` returns: a server→client request on it is this call's.
+    connection.relay = request.relay?.(timeout) ?? null;
+    return client.callTool(
+      {
+        name: request.tool,
+        arguments: request.arguments,
+        _meta: { [MCP_META_ATTEMPT]: request.attemptId, [MCP_META_IDEMPOTENCY]: request.attemptId },
+      },
+      undefined,
+      { signal: request.signal, timeout, resetTimeoutOnProgress: true, maxTotalTimeout: timeout },
+    );
+  }, request.signal);
   const outcome = JSON.parse(JSON.stringify(result)) as Record<string, JsonValue>;
   if (outcome.isError === true) {
     throw ApplicationFailure.nonRetryable(

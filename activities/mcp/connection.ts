@@ -2,7 +2,15 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ErrorCode,
+  McpError,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { JsonValue } from '../../common';
+import type { McpRelayMethod } from '../../common/mcpRelay';
 import type { McpServerConfig } from '../../config/schema';
 import { withEnv } from '../http';
 
@@ -18,6 +26,28 @@ export interface McpConnection {
   dead: boolean;
   /** The last lines the server wrote to stderr (stdio only), for error messages. */
   stderrTail(): string;
+  /**
+   * Where an elicitation or sampling request the server sends goes: set by the call running on this connection (one
+   * call at a time, so the request is that call's). Null between calls: the request is refused (see `refuseRelay`).
+   */
+  relay: McpRelayHandler | null;
+}
+
+/** Answers one server→client request of the running call: the result to send back, or throws an `McpError`. */
+export type McpRelayHandler = (
+  method: McpRelayMethod,
+  params: Record<string, JsonValue>,
+  signal: AbortSignal,
+) => Promise<Record<string, JsonValue>>;
+
+/**
+ * The clean refusal of a request nobody can answer: elicitation → `decline` (a definite "no" for this call, so the
+ * server does not ask again; `cancel` would mean the user dismissed it and might retry), sampling → a JSON-RPC
+ * MethodNotFound error with a plain message (what a client without sampling answers, so servers already handle it).
+ */
+export function refuseRelay(method: McpRelayMethod, reason: string): Record<string, JsonValue> {
+  if (method === 'elicitation/create') return { action: 'decline' };
+  throw new McpError(ErrorCode.MethodNotFound, `sampling is not available: ${reason}`);
 }
 
 /**
@@ -45,8 +75,19 @@ export async function connectMcpServer(name: string, config: McpServerConfig, on
     const headers = Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k, withEnv(v)]));
     transport = new StreamableHTTPClientTransport(new URL(withEnv(config.url)), { requestInit: { headers } });
   }
-  const client = new Client({ name: `ecp-plane/${name}`, version: '1.0.0' }, { capabilities: {} });
-  const connection: McpConnection = { client, dead: false, stderrTail: () => tail.join('\n') };
+  // Declared so servers offer the tools that need them; each request is relayed to the agent's client, or refused.
+  const client = new Client({ name: `ecp-plane/${name}`, version: '1.0.0' }, { capabilities: { elicitation: {}, sampling: {} } });
+  const connection: McpConnection = { client, dead: false, stderrTail: () => tail.join('\n'), relay: null };
+  const relay = (method: McpRelayMethod, params: unknown, signal: AbortSignal) => {
+    const handler = connection.relay;
+    if (!handler) return refuseRelay(method, 'no tool call is running on this connection');
+    return handler(method, JSON.parse(JSON.stringify(params ?? {})) as Record<string, JsonValue>, signal);
+  };
+  client.setRequestHandler(ElicitRequestSchema, (request, extra) => relay('elicitation/create', request.params, extra.signal) as never);
+  client.setRequestHandler(
+    CreateMessageRequestSchema,
+    (request, extra) => relay('sampling/createMessage', request.params, extra.signal) as never,
+  );
   client.onclose = () => {
     connection.dead = true;
   };

@@ -21,11 +21,12 @@ export class McpServerPool {
   ) {}
 
   /** Runs `fn` on a connection of its own; waits for one when all are busy. A connection that died in `fn` is not reused. */
-  async use<T>(fn: (client: Client) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async use<T>(fn: (client: Client, connection: McpConnection) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const connection = await this.#acquire(signal);
     try {
-      return await fn(connection.client);
+      return await fn(connection.client, connection);
     } finally {
+      connection.relay = null;
       this.#release(connection);
     }
   }

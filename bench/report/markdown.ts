@@ -49,6 +49,23 @@ function modeSection(m: ModeResults): string[] {
       '',
     );
   }
+  const g = m.mcp;
+  if (g) {
+    out.push(
+      `**MCP gateway** — an auto-allowed \`${g.tool}\` call, the same SDK client straight to the server (stdio) vs through the gateway (Streamable HTTP → attempt → worker → server), interleaved, c=1, n=${g.latencyMs.gateway.n}:`,
+      '',
+      '| | latency ms p50 / p95 / p99 (c=1) | ' + `calls/s c=${g.throughput.gateway.concurrency} |`,
+      '|---|---|---|',
+      `| direct | ${lat(g.latencyMs.direct)} | ${f1(g.throughput.direct.perSecond)} |`,
+      `| through the gateway | ${lat(g.latencyMs.gateway)} | ${f1(g.throughput.gateway.perSecond)} |`,
+      `| (b) ungoverned, one HTTP activity | ${lat(g.latencyMs.ungoverned)} | — |`,
+      `| ECP attempt (client library, HTTP executor) | ${lat(g.latencyMs.attempt)} | ${f1(g.throughput.attempt.perSecond)} |`,
+      '',
+      `Added by the gateway: p50 +${f1(g.addedMs.p50)} ms, p95 +${f1(g.addedMs.p95)} ms (gateway ÷ direct: p50 ${g.ratios.p50VsDirect.toFixed(2)}×, p95 ${g.ratios.p95VsDirect.toFixed(2)}×); ` +
+        `added p50 ÷ ungoverned-workflow p50 ${ratio(g.ratios.addedP50VsUngoverned, 1.5)} (gateway p50 ÷ ungoverned p50 ${g.ratios.p50VsUngoverned.toFixed(2)}×; ÷ ECP attempt p50 ${g.ratios.p50VsAttempt.toFixed(2)}×).`,
+      '',
+    );
+  }
   const d = m.decision;
   if (d) {
     out.push(
