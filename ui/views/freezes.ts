@@ -71,7 +71,7 @@ export function renderFreezes(app: App): void {
     try {
       const signed = await signFreezeStatement({ op, scope, reason: reason.value.trim(), human: session.human });
       const entry = await api.sendFreeze(signed);
-      const text = `${op === 'freeze' ? 'Frozen' : 'Unfrozen'}: ${describeScope(entry.scope)} (freeze log entry ${entry.seq}).`;
+      const text = `${op === 'freeze' ? 'Now frozen' : 'Unfrozen'}: ${describeScope(entry.scope)} (freeze log entry ${entry.seq}).`;
       result.replaceChildren(h('p', { class: 'success', id: 'freeze-done' }, text));
       announce(text);
       reason.value = '';
