@@ -3,28 +3,13 @@ import { TimeoutFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EcpError, TASK_QUEUE } from '../common';
+import { mcpToolDefinitionSchema } from '../config/mcpCatalogueFile';
 import { MCP_CATALOGUE_ID_PREFIX, MCP_CATALOGUE_WORKFLOW, type McpCatalogue } from '../common/mcp';
 
 /** How long the catalogue workflow may take before "no worker answered". */
 export const MCP_CATALOGUE_TIMEOUT = '10s';
 
-const json = z.record(z.string(), z.unknown());
-const toolViewSchema = z.object({
-  server: z.string(),
-  name: z.string(),
-  title: z.string().optional(),
-  description: z.string().optional(),
-  inputSchema: json,
-  outputSchema: json.optional(),
-  annotations: z
-    .object({
-      title: z.string().optional(),
-      readOnlyHint: z.boolean().optional(),
-      destructiveHint: z.boolean().optional(),
-      idempotentHint: z.boolean().optional(),
-      openWorldHint: z.boolean().optional(),
-    })
-    .optional(),
+const toolViewSchema = mcpToolDefinitionSchema.extend({
   actionType: z.string(),
   exposedName: z.string(),
   version: z.string(),

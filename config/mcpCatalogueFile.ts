@@ -10,7 +10,8 @@ import type { McpToolDefinition } from '../common/mcp';
  */
 
 const json = z.record(z.string(), z.unknown());
-const toolSchema = z.object({
+/** One downstream tool definition as kept and as the catalogue workflow answers it (common/mcp.ts `McpToolDefinition`). */
+export const mcpToolDefinitionSchema = z.object({
   server: z.string(),
   name: z.string(),
   title: z.string().optional(),
@@ -27,7 +28,7 @@ const toolSchema = z.object({
     })
     .optional(),
 });
-const catalogueFileSchema = z.strictObject({ discoveredAt: z.string(), tools: z.array(toolSchema) });
+const catalogueFileSchema = z.strictObject({ discoveredAt: z.string(), tools: z.array(mcpToolDefinitionSchema) });
 
 /** `<dataDir>/mcp/catalogue.json`. */
 export function mcpCatalogueFile(dataDir: string): string {
