@@ -72,3 +72,13 @@ export const INTEGRITY_PATCH = 'ecp-integrity';
  * re-check on `controlsChanged`, and the ratification window after an override. Histories without it replay as they ran.
  */
 export const GOVERNANCE_PATCH = 'ecp-governance';
+
+/**
+ * Patch marker of the quiet wait: an attempt starts waiting for decisions in a workflow task of its own (a 1 ms timer).
+ * Temporal keeps a refused update's workflow task in history when more than
+ * `history.discardSpeculativeWorkflowTaskMaximumEventsCount` (default 10) events follow the last completed task, and
+ * the task that evaluates an attempt emits more (patch markers, local-activity markers, search attributes). Waiting
+ * from a fresh task keeps that tail short, so a refused `decide` update leaves no trace even on a server ECP does not
+ * configure. Histories without it replay as they ran.
+ */
+export const QUIET_WAIT_PATCH = 'ecp-quiet-wait';

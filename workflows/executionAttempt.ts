@@ -30,6 +30,7 @@ import {
   type ProposalInput,
   INTEGRITY_PATCH,
   GOVERNANCE_PATCH,
+  QUIET_WAIT_PATCH,
   controlsChangedSignal,
 } from '../common';
 import { AttemptState, type ClosingStatus } from './attemptState';
@@ -155,6 +156,8 @@ async function waitForDecision(
     await condition(() => state.decided, Math.max(0, (state.deadlineMs ?? 0) - Date.now()));
     return null;
   }
+  // Wait from a fresh workflow task, so refused updates can be discarded by the server (see QUIET_WAIT_PATCH).
+  if (patched(QUIET_WAIT_PATCH)) await sleep(1);
   const governance = state.intake.governance === true;
   for (;;) {
     if (governance) {

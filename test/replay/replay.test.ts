@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { QUIET_WAIT_PATCH } from '../../common';
 import { idleTelemetrySinks, prebundleWorkflows } from '../../workflows/bundle';
 import { expectLogLine } from '../helpers/quietLogs';
 import { finalRecord } from '../helpers/savedRecords';
@@ -14,6 +15,8 @@ const dir = join(here, 'histories');
 const legacyDir = join(here, 'histories-v0.1');
 /** Histories written by ECP 0.2 (local-activity evaluation, before the integrity rules: no `ecp-integrity` marker). */
 const v02Dir = join(here, 'histories-v0.2');
+/** Histories written by ECP 0.3 (integrity rules, before the quiet wait: no `ecp-quiet-wait` marker). */
+const v03Dir = join(here, 'histories-v0.3');
 const historyFiles = (d: string) =>
   readdirSync(d)
     .filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json')
@@ -21,9 +24,13 @@ const historyFiles = (d: string) =>
 const files = historyFiles(dir);
 const legacyFiles = historyFiles(legacyDir);
 const v02Files = historyFiles(v02Dir);
+const v03Files = historyFiles(v03Dir);
 const workflowIds = JSON.parse(readFileSync(join(dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const legacyWorkflowIds = JSON.parse(readFileSync(join(legacyDir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
+const v03WorkflowIds = JSON.parse(readFileSync(join(v03Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const v02WorkflowIds = JSON.parse(readFileSync(join(v02Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
+/** The patch marker's data as saved histories hold it (base64 of its JSON payload). */
+const QUIET_WAIT_MARKER_DATA = Buffer.from(JSON.stringify({ id: QUIET_WAIT_PATCH, deprecated: false })).toString('base64');
 interface SavedEvent {
   activityTaskScheduledEventAttributes?: { activityType: { name: string } };
   workflowExecutionCompletedEventAttributes?: { result: { payloads: Array<{ data: string }> } };
@@ -75,6 +82,19 @@ describe('saved histories replay against the current workflow code', () => {
     expect(signals).toBe(600);
     expect(timers).toBeGreaterThanOrEqual(3);
     expect(finalRecord(load('succeeded-after-signal-flood.json'))?.decisions.refusedTotal).toBe(600);
+  });
+
+  it('attempts that waited for a decision started the wait in a workflow task of their own (ecp-quiet-wait)', () => {
+    const marked = (file: string, from = dir) => readFileSync(join(from, file), 'utf8').includes(QUIET_WAIT_MARKER_DATA);
+    for (const waited of ['expired.json', 'rejected.json', 'succeeded-quorum.json']) {
+      expect(marked(waited)).toBe(true);
+      expect(marked(waited, v03Dir)).toBe(false);
+    }
+  });
+
+  it.each(v03Files)('%s from ECP 0.3 replays cleanly (before the quiet wait)', async (file) => {
+    expect(v03Files).toEqual(files);
+    await expect(Worker.runReplayHistory({ workflowBundle, sinks }, load(file, v03Dir), v03WorkflowIds[file])).resolves.toBeUndefined();
   });
 
   it.each(v02Files)('%s from ECP 0.2 replays cleanly (before the integrity rules)', async (file) => {
