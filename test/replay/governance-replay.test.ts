@@ -57,7 +57,7 @@ describe('saved governance histories replay against the current workflow code', 
 
   it.each(files)('%s carries the ecp-governance marker; histories recorded before it carry none', (file) => {
     expect(patchIds(load(file).events).filter((id) => id === GOVERNANCE_PATCH)).toHaveLength(1);
-    const before = join(dir, '..', 'histories');
+    const before = join(dir, '..', 'histories-v0.3');
     for (const old of readdirSync(before).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json')) {
       const events = (JSON.parse(readFileSync(join(before, old), 'utf8')) as { events: Array<Record<string, unknown>> }).events;
       expect(patchIds(events)).not.toContain(GOVERNANCE_PATCH);
