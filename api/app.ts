@@ -12,6 +12,7 @@ import { registerSessionRoutes } from './routes/session';
 import { registerOidcRoutes } from './routes/oidc';
 import { registerUiRoutes } from './routes/ui';
 import { SummaryReader } from '../client/summaries';
+import { EscalationMarks } from './escalations';
 import { strictJsonBodies } from './strictJson';
 
 export const API_VERSION = '1.0.0';
@@ -53,8 +54,9 @@ export function createConsoleApp(deps: ConsoleDeps): OpenAPIHono<ConsoleEnv> {
   app.use('/api/attempts/*', requireSession(deps));
   // One reader for the inbox and its live stream: each attempt's record is read once for its summary.
   const summaries = new SummaryReader();
-  registerAttemptRoutes(app, deps, summaries);
-  registerEventRoutes(app, deps, summaries);
+  const escalations = new EscalationMarks();
+  registerAttemptRoutes(app, deps, summaries, escalations);
+  registerEventRoutes(app, deps, summaries, escalations);
   app.use('/api/freezes', requireSession(deps));
   registerFreezeRoutes(app, deps);
   app.doc31('/api/openapi.json', {

@@ -53,6 +53,10 @@ export const attemptSummarySchema = z
       description:
         "inbox only: one-line summary from the action type's `summary` template (plain text); null without a template or when the record could not be read in time",
     }),
+    escalatedTo: z.array(z.string()).optional().openapi({
+      description:
+        'awaiting attempts: the groups escalation made eligible besides those policy named at first (empty: not escalated, or its record could not be read in time)',
+    }),
   })
   .openapi('AttemptSummary');
 
@@ -126,6 +130,13 @@ export const attemptViewSchema = z
         .array(z.string())
         .openapi({ description: 'the policy ids (unmet, overridable by a group of this human) an override from them would name' }),
       whyNoOverride: z.string().nullable().openapi({ description: 'why this human cannot override, when they cannot' }),
+      mayRatify: z
+        .boolean()
+        .openapi({ description: "advisory: whether this human may countersign (ratify) the attempt's accepted override now" }),
+      whyNoRatify: z
+        .string()
+        .nullable()
+        .openapi({ description: 'why this human cannot ratify an override that awaits ratification; null when none awaits it' }),
     }),
     serverTime: z.string(),
     summary: z

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { compareClaims } from '../common/claims';
 import { checkDecision, deciderCheck, decisionsStillOpen, type AttemptDecisionState } from '../common/decisionRules';
 import type { AttemptRecord } from '../common/record';
+import { decisionStatement } from '../common/statement';
 import { textWarnings, type TextWarning } from '../common/textWarnings';
 import type { attemptViewSchema } from './schemas';
 
@@ -32,7 +33,7 @@ function viewer(record: AttemptRecord, human: string, now: number): AttemptView[
   const state = decisionState(record, now);
   const check = deciderCheck(state, human);
   const decide = check.ok ? { mayDecide: true, why: null } : { mayDecide: false, why: check.message };
-  return { ...decide, ...overrideViewer(record, state, human) };
+  return { ...decide, ...overrideViewer(record, state, human), ...ratifyViewer(record, state, human) };
 }
 
 /** The attempt as the decision rules see it, from what the record holds. */
@@ -44,9 +45,10 @@ function decisionState(record: AttemptRecord, now: number): AttemptDecisionState
     accepting: record.status === 'AWAITING_DECISION' && decisionsStillOpen(record.requirements, record.decisions.accepted),
     deadlineMs: record.deadline ? Date.parse(record.deadline) : null,
     nowMs: now,
-    // What the workflow checks against: the pinned directory and the advice's requirements (none before evaluation).
+    // What the workflow checks against: the pinned directory and the requirements as they stand now — widened by any
+    // escalation step that fired (the record's `requirements`), so an escalation group's human is offered the decision.
     directory: record.context?.directory ?? { version: '', agent: null, humans: {} },
-    requirements: record.advice?.requirements ?? [],
+    requirements: record.requirements.length ? record.requirements : (record.advice?.requirements ?? []),
     accepted: record.decisions.accepted,
   };
 }
@@ -89,6 +91,44 @@ function overrideViewer(
   return check.ok
     ? { mayOverride: true, overridable, whyNoOverride: null }
     : { mayOverride: false, overridable: [], whyNoOverride: check.message };
+}
+
+/**
+ * Whether `human` may countersign (ratify) the attempt's accepted override now: `checkDecision` on the ratification
+ * they would sign, against the window the record holds (groups, end, whether ratified). `whyNoRatify` is null when
+ * nothing awaits ratification; otherwise it says why not (wrong group, the overrider themself, the window passed).
+ * Advisory, like `mayDecide`: the workflow checks the signed ratification again.
+ */
+function ratifyViewer(
+  record: AttemptRecord,
+  state: AttemptDecisionState,
+  human: string,
+): Pick<AttemptView['viewer'], 'mayRatify' | 'whyNoRatify'> {
+  const window = record.governance?.ratification;
+  if (!window || window.ratifiedBy) return { mayRatify: false, whyNoRatify: null };
+  if (record.timeline.some((t) => t.event === 'ratification_missed'))
+    return { mayRatify: false, whyNoRatify: `the ratification window ended at ${window.until}; the override stays flagged unratified` };
+  // The overrider is refused by the workflow as `duplicate_approver`; say it in the words of the rule it enforces.
+  if (record.decisions.accepted.some((d) => d.verdict === 'override' && d.human === human))
+    return { mayRatify: false, whyNoRatify: `"${human}" made the override; a second human must ratify it` };
+  const check = checkDecision(
+    {
+      ...state,
+      ratification: { groups: window.groups, untilMs: Date.parse(window.until), ratified: false },
+      decision: {
+        statement: decisionStatement({
+          attemptId: state.attemptId,
+          proposalHash: state.proposalHash,
+          verdict: 'ratify',
+          human,
+          decidedAt: new Date(state.nowMs),
+        }),
+        signature: '',
+      },
+    },
+    (_decision, keys) => keys[0] ?? null,
+  );
+  return check.ok ? { mayRatify: true, whyNoRatify: null } : { mayRatify: false, whyNoRatify: check.message };
 }
 
 /** Text warnings for a record's parameters and claims, as the console API and `ecp show` report them. */

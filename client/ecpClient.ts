@@ -18,6 +18,7 @@ import {
   awaitingGroupsKey,
   deadlineKey,
   decideUpdate,
+  decisionStatement,
   decisionSignal,
   EcpError,
   FailureType,
@@ -407,16 +408,14 @@ export class EcpClient {
       );
     }
     return signDecision(
-      {
-        v: 1,
+      decisionStatement({
         attemptId,
         proposalHash: record.proposalHash,
         verdict: options.verdict,
         human: options.human,
-        reason: options.reason ?? '',
-        decidedAt: new Date().toISOString(),
-        ...(overrides ? { overrides } : {}),
-      },
+        reason: options.reason,
+        overrides,
+      }),
       options.privateKey,
     );
   }

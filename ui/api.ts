@@ -23,7 +23,7 @@ export interface SignInMethods {
 export interface AttemptList {
   count: number;
   /** Inbox rows carry their one-line summary; other listings do not. */
-  attempts: Array<AttemptSummary & { summary?: string | null }>;
+  attempts: Array<AttemptSummary & { summary?: string | null; escalatedTo?: string[] }>;
 }
 export interface AttemptView {
   record: AttemptRecord;
@@ -35,6 +35,9 @@ export interface AttemptView {
     mayOverride: boolean;
     overridable: string[];
     whyNoOverride: string | null;
+    /** Whether this human may ratify the accepted override now; `whyNoRatify` says why not while one awaits ratification. */
+    mayRatify: boolean;
+    whyNoRatify: string | null;
   };
   serverTime: string;
   /** One-line summary from the action type's template (plain text), null without one. */

@@ -5,6 +5,7 @@ import type { ConsoleDeps, ConsoleEnv } from '../deps';
 import { errorBodySchema } from '../errors';
 import { EcpError } from '../../common/errors';
 import { attemptView } from '../view';
+import { EscalationMarks } from '../escalations';
 import {
   attemptIdParamSchema,
   attemptListSchema,
@@ -13,6 +14,9 @@ import {
   decisionRequestSchema,
   decisionResultSchema,
 } from '../schemas';
+
+/** The log line's verb per verdict ("ratifyd" is not a word). */
+const PAST = { approve: 'approved', reject: 'rejected', override: 'overrode', ratify: 'ratified' } as const;
 
 const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((code) => [code, { description: 'error', content: { 'application/json': { schema: errorBodySchema } } }]));
@@ -61,7 +65,12 @@ const decide = createRoute({
   },
 });
 
-export function registerAttemptRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleDeps, summaries = new SummaryReader()): void {
+export function registerAttemptRoutes(
+  app: OpenAPIHono<ConsoleEnv>,
+  deps: ConsoleDeps,
+  summaries = new SummaryReader(),
+  escalations = new EscalationMarks(),
+): void {
   // A client bound to the current configuration, over the one connection (and data converter) the plane gave us.
   // The plane's listing-seal verifier comes along: every listed row is checked against the plane key.
   const ecp = () => new EcpClient(deps.ecp.client, deps.config(), deps.ecp.listingSeal);
@@ -69,13 +78,15 @@ export function registerAttemptRoutes(app: OpenAPIHono<ConsoleEnv>, deps: Consol
 
   app.openapi(inbox, async (c) => {
     const client = ecp();
-    const attempts = await summaries.summarize(client, await client.listPending({ human: c.get('session').human }), deps.config());
+    const pending = await client.listPending({ human: c.get('session').human });
+    const attempts = await escalations.mark(client, await summaries.summarize(client, pending, deps.config()));
     return c.json({ count: attempts.length, attempts }, 200);
   });
 
   app.openapi(list, async (c) => {
     const { limit, ...filter } = c.req.valid('query');
-    const attempts = await ecp().listAttempts(filter, limit);
+    const client = ecp();
+    const attempts = await escalations.mark(client, await client.listAttempts(filter, limit));
     return c.json({ count: attempts.length, attempts }, 200);
   });
 
@@ -122,7 +133,7 @@ export function registerAttemptRoutes(app: OpenAPIHono<ConsoleEnv>, deps: Consol
           (r) => r.status,
           () => result.status,
         );
-      deps.log(`console: ${human} ${statement.verdict}d ${attemptId} (now ${after})`);
+      deps.log(`console: ${human} ${PAST[statement.verdict]} ${attemptId} (now ${after})`);
     }
     return c.json({ accepted: true as const, code: null, message: result.message, status: result.status }, 200);
   });

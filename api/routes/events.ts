@@ -3,6 +3,7 @@ import { getCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import { EcpClient } from '../../client/ecpClient';
 import { SummaryReader } from '../../client/summaries';
+import { EscalationMarks } from '../escalations';
 import { SESSION_COOKIE } from '../auth/middleware';
 import type { ConsoleDeps, ConsoleEnv } from '../deps';
 import { errorBodySchema } from '../errors';
@@ -13,7 +14,12 @@ import { EcpError } from '../../common/errors';
  * connect and whenever the inbox changes, and `signed-out` when the session ends. The stream does not keep the
  * session alive (it reads it without touching the idle timer). Pages that cannot use SSE poll `/api/inbox`.
  */
-export function registerEventRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleDeps, summaries = new SummaryReader()): void {
+export function registerEventRoutes(
+  app: OpenAPIHono<ConsoleEnv>,
+  deps: ConsoleDeps,
+  summaries = new SummaryReader(),
+  escalations = new EscalationMarks(),
+): void {
   const pollMs = deps.livePollMs ?? 2000;
   app.openAPIRegistry.registerPath({
     method: 'get',
@@ -43,7 +49,8 @@ export function registerEventRoutes(app: OpenAPIHono<ConsoleEnv>, deps: ConsoleD
         }
         try {
           const ecp = new EcpClient(deps.ecp.client, deps.config(), deps.ecp.listingSeal);
-          const attempts = await summaries.summarize(ecp, await ecp.listPending({ human: session.human }), deps.config());
+          const pending = await ecp.listPending({ human: session.human });
+          const attempts = await escalations.mark(ecp, await summaries.summarize(ecp, pending, deps.config()));
           const body = JSON.stringify({ count: attempts.length, attempts });
           if (body !== last) {
             last = body;

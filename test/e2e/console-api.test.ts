@@ -169,6 +169,8 @@ describe('console API', () => {
       mayOverride: false,
       overridable: [],
       whyNoOverride: 'nothing on this attempt can be overridden',
+      mayRatify: false,
+      whyNoRatify: null, // no override awaits ratification
     });
     expect(view.body.claims).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'total', mismatch: false })]));
 

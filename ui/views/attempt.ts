@@ -9,8 +9,20 @@ import { compact, duration, when } from '../format';
 import type { App } from '../app';
 import { renderDecide } from './decide';
 import { renderOverride } from './override';
+import { renderRatify } from './ratify';
 
-/** The whole decision context of one attempt, refreshed every 2 s until it closes. */
+/**
+ * True while an accepted override awaits its countersignature: the status may already be final (e.g. SUCCEEDED), but
+ * the page keeps following the attempt until it is ratified or the window has passed (`ratification_missed`).
+ */
+function ratificationOpen(r: AttemptRecord): boolean {
+  const window = r.governance?.ratification;
+  return !!window && !window.ratifiedBy && !r.timeline.some((t) => t.event === 'ratification_missed');
+}
+
+const following = (r: AttemptRecord) => !TERMINAL_STATUSES.includes(r.status) || ratificationOpen(r);
+
+/** The whole decision context of one attempt, refreshed every 2 s until it closes (and any ratification ends). */
 export function renderAttempt(app: App, attemptId: string): void {
   render(h('h1', {}, `Attempt ${attemptId}`), h('p', { class: 'muted' }, 'Loading…'));
   let view: AttemptView | null = null;
@@ -42,7 +54,7 @@ export function renderAttempt(app: App, attemptId: string): void {
         );
     }
     window.clearTimeout(timer); // one refresh chain, however many reloads were asked for
-    if (!stopped && view && !TERMINAL_STATUSES.includes(view.record.status)) timer = window.setTimeout(() => void load(false), 2000);
+    if (!stopped && view && following(view.record)) timer = window.setTimeout(() => void load(false), 2000);
   };
   void load(true);
 }
@@ -63,17 +75,63 @@ function overridePanel(r: AttemptRecord): HTMLElement {
           h('q', {}, d.reason),
         ),
       ),
-    ratification
-      ? h(
-          'p',
-          {},
-          ratification.ratifiedBy
-            ? `Ratified by ${ratification.ratifiedBy} at ${when(ratification.ratifiedAt!)}.`
-            : `Not ratified: needs a countersignature from ${ratification.groups.join(' or ')} by ${when(ratification.until)}.`,
-        )
-      : null,
+    ratification ? h('p', { id: 'ratification' }, ...ratificationText(r, ratification)) : null,
   );
 }
+
+/** Ratified, awaiting a countersignature, or missed (flagged like `ecp show` and `ecp audit verify` flag it). */
+function ratificationText(r: AttemptRecord, ratification: NonNullable<NonNullable<AttemptRecord['governance']>['ratification']>) {
+  if (ratification.ratifiedBy)
+    return [
+      h('span', { class: 'status status-SUCCEEDED', id: 'ratified-badge' }, 'RATIFIED'),
+      ` by ${ratification.ratifiedBy} at ${when(ratification.ratifiedAt!)}.`,
+    ];
+  const missed = r.timeline.some((t) => t.event === 'ratification_missed');
+  return [
+    h('span', { class: 'status status-NOT_RATIFIED', id: 'not-ratified-badge' }, 'NOT RATIFIED'),
+    missed
+      ? ` The ratification window ended at ${when(ratification.until)} without a countersignature from ${ratification.groups.join(' or ')}: this override stays flagged in the record and audit output.`
+      : ` Needs a countersignature from ${ratification.groups.join(' or ')} by ${when(ratification.until)}.`,
+  ];
+}
+
+/**
+ * What the status means, in one sentence, for the outcomes that must never be mistaken for each other: an attempt
+ * still waiting after escalation, one that EXPIRED (nobody decided in time: failed closed, not a rejection) and one
+ * that was REJECTED (a human decided no).
+ */
+function statusReading(r: AttemptRecord): HTMLElement | null {
+  const escalations = r.governance?.escalations ?? [];
+  if (r.status === 'EXPIRED')
+    return h(
+      'p',
+      { class: 'reading reading-EXPIRED', id: 'status-reading' },
+      h('strong', {}, 'Expired: '),
+      `the deadline passed without the decisions it needed${escalations.length ? ` (even after escalation to ${escalatedGroups(r).join(', ')})` : ''}. Nothing ran (fail closed). Nobody rejected it.`,
+    );
+  if (r.status === 'REJECTED') {
+    const rejections = r.decisions.accepted.filter((d) => d.verdict === 'reject');
+    return h(
+      'p',
+      { class: 'reading reading-REJECTED', id: 'status-reading' },
+      h('strong', {}, 'Rejected: '),
+      rejections.length
+        ? `${rejections.map((d) => `${d.human} ("${d.reason}")`).join(', ')} decided it must not run.`
+        : 'a human decided it must not run.',
+      ' Nothing ran.',
+    );
+  }
+  if (r.status === 'AWAITING_DECISION' && escalations.length)
+    return h(
+      'p',
+      { class: 'reading reading-ESCALATED', id: 'status-reading' },
+      h('strong', {}, 'Escalated: '),
+      `still awaiting a decision; ${escalatedGroups(r).join(', ')} may now decide too (${escalations.length} escalation step${escalations.length === 1 ? '' : 's'}, see the timeline). Not expired, not rejected.`,
+    );
+  return null;
+}
+
+const escalatedGroups = (r: AttemptRecord) => [...new Set((r.governance?.escalations ?? []).flatMap((e) => e.groups))];
 
 function countdown(deadline: string): string {
   const left = Date.parse(deadline) - Date.now();
@@ -90,6 +148,9 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
   const keepOverride = document.getElementById('override-submit-panel');
   const override = view.viewer.mayOverride ? (keepOverride && !first ? keepOverride : renderOverride(app, view, reload)) : null;
   const closed = TERMINAL_STATUSES.includes(r.status);
+  const keepRatify = document.getElementById('ratify-panel');
+  const ratify = view.viewer.mayRatify ? (keepRatify && !first ? keepRatify : renderRatify(app, view, reload)) : null;
+  const escalated = r.status === 'AWAITING_DECISION' && (r.governance?.escalations.length ?? 0) > 0;
   // Computed here with the shared rule (the API reports the same list): values that may imitate another value.
   const paramWarnings = textWarnings(p.parameters, 'parameters');
   const overrides = r.decisions.accepted.filter((d) => d.verdict === 'override');
@@ -102,7 +163,9 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
       ' ',
       statusBadge(r.status),
       overrides.length > 0 ? h('span', { class: 'status status-OVERRIDDEN', id: 'overridden-badge' }, 'OVERRIDDEN') : null,
+      escalated ? h('span', { class: 'status status-ESCALATED', id: 'escalated-badge' }, 'ESCALATED') : null,
     ),
+    statusReading(r),
     // A break-glass override is never unremarkable: who overrode what, and the justification, right under the title.
     overrides.length > 0 ? overridePanel(r) : null,
     // The action type's one-line summary, set as text (never markup); the exact parameters follow below.
@@ -137,6 +200,10 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
     override
       ? h('p', {}, h('a', { href: '#override-submit-panel' }, 'You may override this attempt (break-glass): see the end of the page'))
       : null,
+    ratify ? h('p', {}, h('a', { href: '#ratify-panel' }, 'You may ratify this override: see the end of the page')) : null,
+    !ratify && view.viewer.whyNoRatify
+      ? h('p', { class: 'muted', id: 'cannot-ratify' }, `You cannot ratify this override: ${view.viewer.whyNoRatify}.`)
+      : null,
     !decide && !override && r.status === 'AWAITING_DECISION' && view.viewer.why
       ? h('p', { class: 'muted', id: 'cannot-decide' }, `You cannot decide on this attempt: ${view.viewer.why}.`)
       : null,
@@ -166,12 +233,22 @@ function draw(app: App, view: AttemptView, reload: () => void, first: boolean): 
     decisions(r),
     decide,
     override,
+    ratify,
     h('h2', {}, 'Enforcement and outcome'),
     outcome(r),
     h('h2', {}, 'Timeline'),
     table(
-      ['Status', 'At', 'Note'],
-      r.timeline.map((t) => h('tr', {}, h('td', {}, t.status), h('td', {}, when(t.at)), h('td', {}, t.note ?? ''))),
+      ['Status', 'Event', 'At', 'Note'],
+      r.timeline.map((t) =>
+        h(
+          'tr',
+          { 'data-event': t.event ?? 'status' },
+          h('td', {}, t.status),
+          h('td', {}, t.event ?? '—'),
+          h('td', {}, when(t.at)),
+          h('td', {}, t.note ?? ''),
+        ),
+      ),
       'Timeline',
       { stack: true },
     ),

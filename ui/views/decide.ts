@@ -3,6 +3,7 @@ import type { Verdict } from '../../common/decision';
 import { api, ApiFailure, type AttemptView } from '../api';
 import { announce, h } from '../dom';
 import type { App } from '../app';
+import { decisionStatement } from '../../common/statement';
 import { currentKey, importKey, signStatement } from '../signing';
 
 /**
@@ -69,15 +70,9 @@ export function renderDecide(app: App, view: AttemptView, reload: () => void): H
     reason.removeAttribute('aria-invalid');
     approve.disabled = reject.disabled = true;
     try {
-      const signed = await signStatement({
-        v: 1,
-        attemptId,
-        proposalHash,
-        verdict,
-        human: session.human,
-        reason: reason.value.trim(),
-        decidedAt: new Date().toISOString(),
-      });
+      const signed = await signStatement(
+        decisionStatement({ attemptId, proposalHash, verdict, human: session.human, reason: reason.value.trim() }),
+      );
       const answer = await api.decide(attemptId, signed);
       result.replaceChildren(h('p', { class: 'success' }, `Your ${verdict} counted: ${answer.message} — the attempt is ${answer.status}.`));
       announce(`Decision recorded; the attempt is ${answer.status}`);

@@ -5,6 +5,15 @@ import { h, render, statusBadge, table } from '../dom';
 import { relative, when } from '../format';
 import type { App } from '../app';
 
+/**
+ * An awaiting attempt escalation widened reads "escalated to …" beside its status: still awaiting, never to be taken
+ * for EXPIRED (nobody decided in time) or REJECTED (a human said no), whose badges differ too.
+ */
+function escalationMark(a: AttemptList['attempts'][number]): HTMLElement | null {
+  if (!a.escalatedTo?.length) return null;
+  return h('span', { class: 'escalated-to', 'data-escalated': a.escalatedTo.join(',') }, `escalated to ${a.escalatedTo.join(', ')}`);
+}
+
 /** Inbox rows (`withDeadline`) carry the action type's one-line summary; the list of all attempts does not. */
 function rows(list: AttemptList['attempts'], withDeadline: boolean): HTMLTableRowElement[] {
   return list.map((a) =>
@@ -13,7 +22,7 @@ function rows(list: AttemptList['attempts'], withDeadline: boolean): HTMLTableRo
       { 'data-attempt': a.attemptId },
       h('td', {}, h('a', { href: `/attempts/${a.attemptId}`, 'data-link': true, class: 'mono' }, a.attemptId)),
       withDeadline ? h('td', { class: 'summary' }, a.summary ?? '—') : null,
-      h('td', {}, statusBadge(a.status)),
+      h('td', {}, statusBadge(a.status), escalationMark(a)),
       h('td', {}, a.agent ?? '—'),
       h('td', {}, a.actionType ?? '—'),
       h('td', {}, a.resource ?? '—'),

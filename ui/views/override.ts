@@ -2,6 +2,7 @@
 import { api, ApiFailure, type AttemptView } from '../api';
 import { announce, h } from '../dom';
 import type { App } from '../app';
+import { decisionStatement } from '../../common/statement';
 import { currentKey, signStatement } from '../signing';
 import { keyPicker } from './keyPicker';
 
@@ -37,16 +38,16 @@ export function renderOverride(app: App, view: AttemptView, reload: () => void):
     submit.disabled = true;
     void (async () => {
       try {
-        const signed = await signStatement({
-          v: 1,
-          attemptId,
-          proposalHash,
-          verdict: 'override',
-          human: session.human,
-          reason: justification.value.trim(),
-          decidedAt: new Date().toISOString(),
-          overrides,
-        });
+        const signed = await signStatement(
+          decisionStatement({
+            attemptId,
+            proposalHash,
+            verdict: 'override',
+            human: session.human,
+            reason: justification.value.trim(),
+            overrides,
+          }),
+        );
         const answer = await api.decide(attemptId, signed);
         result.replaceChildren(h('p', { class: 'success' }, `Your override counted: ${answer.message}. It is flagged OVERRIDDEN.`));
         announce('Override recorded');
