@@ -13,6 +13,7 @@ import { PlaneRuntime } from '../config/runtime';
 import { prepareDemo } from '../examples/demo/setup';
 import { createDemoTarget, type DemoTarget } from '../examples/demo/target';
 import { freePort } from '../test/helpers/temporalServers';
+import { devServerTuningArgs } from '../worker/devServerTuning';
 import { ensureSearchAttributes } from '../worker/searchAttributes';
 import { startCluster } from '../worker/cluster/cluster';
 import { resolveTemporalCli } from '../worker/temporalCli';
@@ -39,6 +40,8 @@ export interface BenchEnv {
   dbPath: string | null;
   /** The dev server's address (host:port), for clients the scenarios start themselves (the MCP gateway). */
   address: string;
+  /** The dynamic-config tuning the dev server was started with (worker/devServerTuning.ts; empty: Temporal's defaults). */
+  devServerTuning: string[];
   /** The plane's configuration as the bench process loaded it (the worker discovers the MCP tools itself). */
   runtime: PlaneRuntime;
   /** The demo's MCP agent, its bearer token and the folder the demo's `files` server serves. */
@@ -88,7 +91,8 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
   process.env.DEMO_TARGET_TOKEN = demo.targetToken;
 
   const dbPath = options.mode === 'file' ? join(dataDir, 'temporal.db') : null;
-  const server = options.mode === 'cluster' ? await clusterServer() : await devServer(dataDir, dbPath, options.sqlitePragmas);
+  const tuning = options.mode === 'cluster' ? [] : devServerTuningArgs();
+  const server = options.mode === 'cluster' ? await clusterServer() : await devServer(dataDir, dbPath, options.sqlitePragmas, tuning);
   await ensureSearchAttributes(server.connection, 'default');
   const runtime = new PlaneRuntime(demo.configPath);
   const client = new Client({ connection: server.connection, namespace: 'default' });
@@ -138,6 +142,7 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
     dataDir,
     dbPath,
     address: server.address,
+    devServerTuning: tuning.filter((a) => a !== '--dynamic-config-value'),
     runtime,
     mcp: demo.mcp,
     ecp,
@@ -165,8 +170,8 @@ interface BenchServer {
   teardown(): Promise<void>;
 }
 
-/** A dev server of its own on a free port: in memory, or on the SQLite file `dbPath`. */
-async function devServer(dataDir: string, dbPath: string | null, sqlitePragmas: string[]): Promise<BenchServer> {
+/** A dev server of its own on a free port: in memory, or on the SQLite file `dbPath`, tuned as `npm start`'s. */
+async function devServer(dataDir: string, dbPath: string | null, sqlitePragmas: string[], tuning: string[]): Promise<BenchServer> {
   const port = await freePort();
   const cli = resolveTemporalCli(dataDir);
   const env = await TestWorkflowEnvironment.createLocal({
@@ -177,7 +182,7 @@ async function devServer(dataDir: string, dbPath: string | null, sqlitePragmas: 
       ui: false,
       searchAttributes: ECP_SEARCH_ATTRIBUTES,
       ...(dbPath ? { dbFilename: dbPath } : {}),
-      extraArgs: sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p]),
+      extraArgs: [...sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p]), ...tuning],
       log: { format: 'pretty', level: 'error' },
     },
   });

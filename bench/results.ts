@@ -2,11 +2,12 @@ import type { MachineInfo } from './machine';
 import type { PolicyFigures, PolicyProfile } from './policy/measure';
 import type { DecisionFigures } from './scenarios/decision';
 import type { McpBenchResult } from './scenarios/mcp';
+import type { OpenLoopResult } from './scenarios/openLoop';
 import type { OverheadResult } from './scenarios/overhead';
 import type { PendingResult } from './scenarios/pending';
 import type { VerifyFigures } from './scenarios/verify';
 
-export const SCENARIOS = ['overhead', 'mcp', 'decision', 'pending', 'policy', 'verify'] as const;
+export const SCENARIOS = ['overhead', 'openloop', 'mcp', 'decision', 'pending', 'policy', 'verify'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface ModeResults {
@@ -14,7 +15,10 @@ export interface ModeResults {
   sqlitePragmasPassed: string[];
   /** File mode: the SQLite file's settings after the run. */
   sqliteFile?: Record<string, string> | { error: string };
+  /** Dev server: the dynamic-config tuning it ran with (worker/devServerTuning.ts; empty with ECP_DEV_SERVER_TUNING=0). */
+  devServerTuning?: string[];
   overhead?: OverheadResult;
+  openLoop?: OpenLoopResult;
   mcp?: McpBenchResult;
   decision?: DecisionFigures;
   pending?: PendingResult;

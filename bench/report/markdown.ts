@@ -13,6 +13,10 @@ function modeSection(m: ModeResults): string[] {
     cluster: 'Temporal cluster on PostgreSQL (`npm run cluster`)',
   };
   const out: string[] = [`### ${title[m.mode]}`, ''];
+  if (m.devServerTuning) {
+    const tuning = m.devServerTuning.length ? m.devServerTuning.map((t) => `\`${t}\``).join(', ') : "none (Temporal's defaults)";
+    out.push(`Dev-server tuning: ${tuning}.`, '');
+  }
   if (m.mode === 'file') {
     out.push(
       `SQLite pragmas passed: ${m.sqlitePragmasPassed.length ? m.sqlitePragmasPassed.join(', ') : 'none (SQLite defaults)'}; file after the run: \`${JSON.stringify(m.sqliteFile ?? {})}\``,
@@ -48,6 +52,23 @@ function modeSection(m: ModeResults): string[] {
         '.',
       '',
     );
+  }
+  const ol = m.openLoop;
+  if (ol) {
+    out.push(
+      `**Open-loop latency** — auto-allow at fixed arrival rates (${ol.arrivals}; latency from each arrival's scheduled time to the final result), ms p50 / p95 / p99:`,
+      '',
+      '| arrivals/s (n each) | ECP attempt | (a) bare, same shape | (b) ungoverned | ECP ÷ (a) p50 / p95 / p99 | ECP ÷ (b) p50 / p95 / p99 |',
+      '|---|---|---|---|---|---|',
+    );
+    const rs = (x: { p50: number; p95: number; p99: number }) => `${x.p50.toFixed(2)} / ${x.p95.toFixed(2)} / ${x.p99.toFixed(2)}`;
+    for (const p of ol.points) {
+      const failed = p.failures.ecp + p.failures.bareShape + p.failures.ungoverned;
+      out.push(
+        `| ${p.ratePerSecond} (${p.arrivals})${failed ? ` ⚠️ ${failed} failed` : ''} | ${lat(p.latencyMs.ecp)} | ${lat(p.latencyMs.bareShape)} | ${lat(p.latencyMs.ungoverned)} | ${rs(p.ratios.vsBare)} | ${rs(p.ratios.vsUngoverned)} |`,
+      );
+    }
+    out.push('');
   }
   const g = m.mcp;
   if (g) {

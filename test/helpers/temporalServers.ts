@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ECP_SEARCH_ATTRIBUTES } from '../../common';
 import { WORKFLOWS_PATH } from '../../workflows/bundle';
+import { devServerTuningArgs } from '../../worker/devServerTuning';
 import { serverLimitArgs } from '../../worker/serverLimits';
 import { findTemporalTool, TEMPORAL_TOOLS } from '../../worker/temporalCli';
 
@@ -44,7 +45,7 @@ export async function startDevServer(
       port,
       ui: false,
       searchAttributes: ECP_SEARCH_ATTRIBUTES,
-      extraArgs: options.limits === false ? [] : serverLimitArgs(),
+      extraArgs: [...(options.limits === false ? [] : serverLimitArgs()), ...devServerTuningArgs()],
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       log: { format: 'pretty', level: 'error' },
     },
