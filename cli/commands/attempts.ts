@@ -49,7 +49,9 @@ export function registerAttemptLists(program: Command): void {
         const ecp = await ctx.client({ withConfig: Boolean(o.as) });
         const listed = await ecp.listPending(o.as ? { human: o.as } : {});
         const { SummaryReader } = await import('../../client/summaries');
-        const pending = await new SummaryReader().summarize(ecp, listed, await summaryConfig(ctx));
+        const { EscalationMarks } = await import('../../api/escalations');
+        // Escalated rows read apart from those merely awaiting, as in the console's inbox.
+        const pending = await new EscalationMarks().mark(ecp, await new SummaryReader().summarize(ecp, listed, await summaryConfig(ctx)));
         if (o.json) return printJson(pending);
         if (pending.length === 0) {
           print(o.as ? `Nothing awaits a decision by ${o.as}.` : 'Nothing awaits a decision.');
@@ -64,7 +66,7 @@ export function registerAttemptLists(program: Command): void {
               a.agent ?? '—',
               a.actionType ?? '—',
               a.resource ?? '—',
-              a.awaitingGroups.join(', ') || '—',
+              (a.awaitingGroups.join(', ') || '—') + (a.escalatedTo.length ? ` (escalated to ${a.escalatedTo.join(', ')})` : ''),
               relative(a.deadline),
             ]),
           ),

@@ -214,6 +214,14 @@ describe('escalation and reminders', () => {
       if (!pending.includes(attemptId)) await new Promise((r) => setTimeout(r, 200));
     }
     expect(pending).toContain(attemptId);
+    // `ecp pending` marks it escalated, as the console's inbox does.
+    const cli = await runEcp(plane, ['pending', '--as', 'bob']);
+    expect(cli.stdout).toMatch(new RegExp(`${attemptId}.*finance, sre, support \\(escalated to sre, support\\)`));
+    const json = JSON.parse((await runEcp(plane, ['pending', '--as', 'bob', '--json'])).stdout) as Array<{
+      attemptId: string;
+      escalatedTo: string[];
+    }>;
+    expect(json.find((a) => a.attemptId === attemptId)?.escalatedTo).toEqual(['sre', 'support']);
 
     const answer = await plane.ecp.decide(attemptId, { human: 'bob', verdict: 'approve', privateKey: plane.key('bob') });
     expect(answer.accepted).toBe(true);
