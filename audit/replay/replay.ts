@@ -17,7 +17,8 @@ import {
 import type { ReplayCaptureSinks } from './captureResult';
 
 const CAPTURE_PATH = join(dirname(fileURLToPath(import.meta.url)), 'captureResult.ts');
-type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
+// The code is enough to replay (its source map is inline); a bundle handed over by a parent process is only the code.
+type WorkflowBundle = { code: string };
 let replayBundle: Promise<WorkflowBundle> | undefined;
 
 /**
@@ -52,6 +53,41 @@ export function localWorkflowBundleDigest(): Promise<string> {
 /** Builds both bundles ahead of time (each takes seconds), e.g. before timing verification. */
 export async function warmUpReplay(): Promise<void> {
   await Promise.all([replayWorkflowBundle(), prebundleWorkflows()]);
+}
+
+/** What a verification thread needs from the process that bundled: the replay bundle's code and the local code digest. */
+export interface ReplayBundles {
+  replayCode: string;
+  localDigest: string;
+}
+
+/** The replay bundle and the local code digest, built once here and handed to verification threads (see `adoptReplayBundles`). */
+export async function replayBundles(): Promise<ReplayBundles> {
+  const [bundle, localDigest] = await Promise.all([replayWorkflowBundle(), localWorkflowBundleDigest()]);
+  return { replayCode: bundle.code, localDigest };
+}
+
+/**
+ * Uses bundles built by the parent process instead of bundling again (a verification thread: webpack takes seconds,
+ * and the parent's bundle is of the same local code). Must be called before any replay in this thread.
+ */
+export function adoptReplayBundles(bundles: ReplayBundles): void {
+  replayBundle ??= Promise.resolve({ code: bundles.replayCode });
+  localDigest ??= Promise.resolve(bundles.localDigest);
+}
+
+/**
+ * Turns off the SDK's workflow stack-trace tracking for replay in this thread. It installs a V8 promise hook that
+ * captures and source-maps a stack for every promise the workflow code creates, to answer a live worker's
+ * `__stack_trace` query; a replay answers no query, and the hook was ≈ 40 % of the replay CPU per pack. It changes no
+ * workflow command or result (the replay check still compares them). Only for a thread that does nothing but verify:
+ * the hook is process-wide (per thread) and must be turned off before the first replay worker starts.
+ */
+export async function withoutWorkflowStackTraces(): Promise<void> {
+  const { globalHandlers } = await import('@temporalio/worker/lib/workflow/vm-shared.js');
+  // `install()` is idempotent on this flag: marking it installed keeps the prepareStackTrace override and the
+  // promise hook out (the SDK then also tells the workflow runtime that stack traces are off).
+  globalHandlers.installed = true;
 }
 
 export type ReplayOutcome = { ok: true; result: unknown } | { ok: false; error: string };
