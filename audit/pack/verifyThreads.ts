@@ -31,7 +31,11 @@ function threadsFromEnv(): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0)
-    throw new EcpError('invalid_input', `ECP_VERIFY_THREADS must be a whole number ≥ 0 (0 verifies in the calling thread), got "${raw}"`, 'ECP_VERIFY_THREADS');
+    throw new EcpError(
+      'invalid_input',
+      `ECP_VERIFY_THREADS must be a whole number ≥ 0 (0 verifies in the calling thread), got "${raw}"`,
+      'ECP_VERIFY_THREADS',
+    );
   return n;
 }
 
@@ -132,7 +136,12 @@ export async function verifyPacksInThreads<T>(
   const workers = await pool(count);
   const shares = workers.map((_, t) => packs.flatMap((pack, i) => (i % count === t ? [pack] : [])));
   const answers = await Promise.all(
-    workers.map((worker, t) => worker.verify(shares[t]!, options).then((r) => r as T[], () => fallback(shares[t]!))),
+    workers.map((worker, t) =>
+      worker.verify(shares[t]!, options).then(
+        (r) => r as T[],
+        () => fallback(shares[t]!),
+      ),
+    ),
   );
   return packs.map((_, i) => answers[i % count]![Math.floor(i / count)]!);
 }

@@ -247,7 +247,8 @@ describe('a batch verified in threads', () => {
 
     // Every check the in-process path runs, with the same outcome, for every pack.
     const inProcess = await verifyPacks(batch, { threads: 0 });
-    const summary = (rs: typeof threaded) => rs.map((r) => ({ verdict: r.verdict, checks: r.checks.map((c) => [c.name, c.ok, c.advisory ?? false]) }));
+    const summary = (rs: typeof threaded) =>
+      rs.map((r) => ({ verdict: r.verdict, checks: r.checks.map((c) => [c.name, c.ok, c.advisory ?? false]) }));
     expect(summary(threaded)).toEqual(summary(inProcess));
   });
 
