@@ -64,7 +64,22 @@ export interface ReplayBundles {
 /** The replay bundle and the local code digest, built once here and handed to verification threads (see `adoptReplayBundles`). */
 export async function replayBundles(): Promise<ReplayBundles> {
   const [bundle, localDigest] = await Promise.all([replayWorkflowBundle(), localWorkflowBundleDigest()]);
-  return { replayCode: bundle.code, localDigest };
+  return { replayCode: withoutSourceMap(bundle.code), localDigest };
+}
+
+const SOURCE_MAP_MARKER = '\n//# sourceMappingURL=';
+/**
+ * The replay bundle's code with an empty source map in place of its multi-megabyte inline one. Every replay worker
+ * parses the map (JSON, base64, a wasm consumer): for a thread without stack-trace tracking it only maps error stacks
+ * to sources, and no check reads a stack. The code that runs is byte for byte the same.
+ */
+function withoutSourceMap(code: string): string {
+  const end = code.lastIndexOf(SOURCE_MAP_MARKER);
+  if (end === -1) return code;
+  const empty = Buffer.from(JSON.stringify({ version: 3, file: 'ecp-replay-bundle.js', sources: [], names: [], mappings: '' })).toString(
+    'base64',
+  );
+  return `${code.slice(0, end)}${SOURCE_MAP_MARKER}data:application/json;base64,${empty}`;
 }
 
 /**
