@@ -138,8 +138,8 @@ export interface ReplayOptions {
  * recomputes it. A determinism violation, or a history the code cannot complete, is `ok: false` with the reason.
  * The same workflow ID may occur more than once (a replay worker replays one history at a time, so each result
  * belongs to the history just pushed). If the replay worker itself fails, the history it was on fails and the rest
- * go to a new worker. More workers side by side in one thread do not help: the sandboxed workflow code runs on this
- * thread's one JS thread either way; to use more cores, audit/pack/verifyThreads.ts runs one replay worker per thread.
+ * go to a new worker. More workers side by side in one thread do not help: the sandboxed workflow code runs on the calling
+ * JS thread either way; to use more cores, audit/pack/verifyThreads.ts runs one replay worker per thread.
  */
 export async function replayForResults(items: ReplayItem[], opts: ReplayOptions = {}): Promise<ReplayOutcome[]> {
   quietRuntime();
