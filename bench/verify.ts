@@ -14,6 +14,7 @@ import { readPack } from '../audit/pack/io';
 import type { EvidencePack } from '../audit/pack/schema';
 import { verifyPack, verifyPacks } from '../audit/pack/verify';
 import { warmUpReplay } from '../audit/replay/replay';
+import { VERIFY_THREAD_MIN_BATCH, warmUpVerifyThreads } from '../audit/pack/verifyThreads';
 import { packBytes } from '../audit/pack/io';
 
 export interface VerifyThroughput {
@@ -40,7 +41,10 @@ export async function measureVerifyThroughput(packs: EvidencePack[], options: { 
   if (packs.length === 0) throw new Error('no packs to verify');
   const replay = options.replay ?? true;
   await warmUpReplay();
-  await verifyPack(packs[0]!, { replay }); // first-use costs (Cedar, the replay runtime) are not throughput
+  // First-use costs (Cedar, the replay runtime, loading the verification threads) are not throughput.
+  await verifyPack(packs[0]!, { replay });
+  await warmUpVerifyThreads();
+  await verifyPacks(batchOf(packs, VERIFY_THREAD_MIN_BATCH), { replay });
   const cpu = process.cpuUsage();
   const started = performance.now();
   const results = await verifyPacks(packs, { replay });

@@ -9,6 +9,7 @@ import { adviceFromInputs, adviceInputs } from '../../policy/attemptAdvice';
 import { bundleFromPack, policyPartVersion } from './policy';
 import { canonicalDigest } from './verifyDigests';
 import { packDigestOf } from './seal';
+import { verifyPacksInThreads, verifyThreadCount } from './verifyThreads';
 import { PACK_PARTS, type EvidencePack, type PackPolicyBundle } from './schema';
 import { authorityCheck, decisionChecks, overrideChecks, recordDigestCheck, type CheckResult } from './verifyAuthority';
 import { summarizeTrustRoot, trustCodeCheck, trustDirectoryCheck, type TrustRoot, type TrustRootSummary } from './trust';
@@ -54,6 +55,11 @@ export interface VerifyOptions {
    * code identity must be in it. Without one, verification only shows the pack is internally consistent.
    */
   trust?: TrustRoot | null;
+  /**
+   * Verification threads for a batch (default: `ECP_VERIFY_THREADS`, else one per core); 0 or 1 verifies in this
+   * thread. Ignored below `VERIFY_THREAD_MIN_BATCH` packs and with a `dataConverter`.
+   */
+  threads?: number;
 }
 
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
@@ -75,11 +81,27 @@ export async function verifyPack(pack: EvidencePack, options: VerifyOptions = {}
 }
 
 /**
- * `verifyPack` for many packs: the histories are replayed in one batch (one replay worker for all of them instead of
- * one per pack), and the other checks run while the replay worker waits on the SDK core. Results are in the packs'
- * order; every pack gets exactly the checks `verifyPack` gives it.
+ * `verifyPack` for many packs. A batch of at least `VERIFY_THREAD_MIN_BATCH` packs without a data converter is split
+ * across verification threads (one per core, `ECP_VERIFY_THREADS` or `options.threads` overrides; see
+ * verifyThreads.ts), each running exactly this function's in-process path on its share; smaller batches and
+ * encrypted histories (a codec cannot cross threads) verify in this thread. Results are in the packs' order; every
+ * pack gets exactly the checks `verifyPack` gives it, on either path. Never throws for a bad pack; pure, so a retry
+ * repeats the same result.
  */
 export async function verifyPacks(packs: EvidencePack[], options: VerifyOptions = {}): Promise<PackVerification[]> {
+  const threads = verifyThreadCount(packs.length, options);
+  if (threads > 1)
+    return verifyPacksInThreads<PackVerification>(packs, { replay: options.replay, trust: options.trust ?? null }, threads, (share) =>
+      verifyPacksInProcess(share, options),
+    );
+  return verifyPacksInProcess(packs, options);
+}
+
+/**
+ * `verifyPacks` in this thread: the histories are replayed in one batch (one replay worker for all of them instead
+ * of one per pack), and the other checks run while the replay worker waits on the SDK core.
+ */
+export async function verifyPacksInProcess(packs: EvidencePack[], options: VerifyOptions = {}): Promise<PackVerification[]> {
   const replaying: Promise<Array<ReplayOutcome | null>> =
     options.replay === false
       ? Promise.resolve(packs.map(() => null))

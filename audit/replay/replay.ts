@@ -17,7 +17,8 @@ import {
 import type { ReplayCaptureSinks } from './captureResult';
 
 const CAPTURE_PATH = join(dirname(fileURLToPath(import.meta.url)), 'captureResult.ts');
-type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
+// The code is enough to replay (its source map is inline); a bundle handed over by a parent process is only the code.
+type WorkflowBundle = { code: string };
 let replayBundle: Promise<WorkflowBundle> | undefined;
 
 /**
@@ -54,6 +55,56 @@ export async function warmUpReplay(): Promise<void> {
   await Promise.all([replayWorkflowBundle(), prebundleWorkflows()]);
 }
 
+/** What a verification thread needs from the process that bundled: the replay bundle's code and the local code digest. */
+export interface ReplayBundles {
+  replayCode: string;
+  localDigest: string;
+}
+
+/** The replay bundle and the local code digest, built once here and handed to verification threads (see `adoptReplayBundles`). */
+export async function replayBundles(): Promise<ReplayBundles> {
+  const [bundle, localDigest] = await Promise.all([replayWorkflowBundle(), localWorkflowBundleDigest()]);
+  return { replayCode: withoutSourceMap(bundle.code), localDigest };
+}
+
+const SOURCE_MAP_MARKER = '\n//# sourceMappingURL=';
+/**
+ * The replay bundle's code with an empty source map in place of its multi-megabyte inline one. Every replay worker
+ * parses the map (JSON, base64, a wasm consumer): for a thread without stack-trace tracking it only maps error stacks
+ * to sources, and no check reads a stack. The code that runs is byte for byte the same.
+ */
+function withoutSourceMap(code: string): string {
+  const end = code.lastIndexOf(SOURCE_MAP_MARKER);
+  if (end === -1) return code;
+  const empty = Buffer.from(JSON.stringify({ version: 3, file: 'ecp-replay-bundle.js', sources: [], names: [], mappings: '' })).toString(
+    'base64',
+  );
+  return `${code.slice(0, end)}${SOURCE_MAP_MARKER}data:application/json;base64,${empty}`;
+}
+
+/**
+ * Uses bundles built by the parent process instead of bundling again (a verification thread: webpack takes seconds,
+ * and the parent's bundle is of the same local code). Must be called before any replay in this thread.
+ */
+export function adoptReplayBundles(bundles: ReplayBundles): void {
+  replayBundle ??= Promise.resolve({ code: bundles.replayCode });
+  localDigest ??= Promise.resolve(bundles.localDigest);
+}
+
+/**
+ * Turns off the SDK's workflow stack-trace tracking for replay in this thread. It installs a V8 promise hook that
+ * captures and source-maps a stack for every promise the workflow code creates, to answer a live worker's
+ * `__stack_trace` query; a replay answers no query, and the hook was ≈ 40 % of the replay CPU per pack. It changes no
+ * workflow command or result (the replay check still compares them). Only for a thread that does nothing but verify:
+ * the hook is process-wide (per thread) and must be turned off before the first replay worker starts.
+ */
+export async function withoutWorkflowStackTraces(): Promise<void> {
+  const { globalHandlers } = await import('@temporalio/worker/lib/workflow/vm-shared.js');
+  // `install()` is idempotent on this flag: marking it installed keeps the prepareStackTrace override and the
+  // promise hook out (the SDK then also tells the workflow runtime that stack traces are off).
+  globalHandlers.installed = true;
+}
+
 export type ReplayOutcome = { ok: true; result: unknown } | { ok: false; error: string };
 
 let replaySeq = 0;
@@ -87,8 +138,8 @@ export interface ReplayOptions {
  * recomputes it. A determinism violation, or a history the code cannot complete, is `ok: false` with the reason.
  * The same workflow ID may occur more than once (a replay worker replays one history at a time, so each result
  * belongs to the history just pushed). If the replay worker itself fails, the history it was on fails and the rest
- * go to a new worker. More workers side by side were measured not to help: the sandboxed workflow code runs on this
- * process's one JS thread either way, and that thread is the bottleneck.
+ * go to a new worker. More workers side by side in one thread do not help: the sandboxed workflow code runs on the calling
+ * JS thread either way; to use more cores, audit/pack/verifyThreads.ts runs one replay worker per thread.
  */
 export async function replayForResults(items: ReplayItem[], opts: ReplayOptions = {}): Promise<ReplayOutcome[]> {
   quietRuntime();

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportEvidencePack } from '../../audit/pack/export';
 import { packFromHistoryJson } from '../../audit/pack/build';
 import { parsePack, packBytes } from '../../audit/pack/io';
-import { verifyPack } from '../../audit/pack/verify';
+import { verifyPack, verifyPacks } from '../../audit/pack/verify';
+import { verifyThreadCount } from '../../audit/pack/verifyThreads';
 import type { EvidencePack } from '../../audit/pack/schema';
 import { EcpClient } from '../../client';
 import { storePolicyBundle } from '../../audit/bundleStore';
@@ -208,5 +209,58 @@ describe('tampered packs FAIL naming what broke', () => {
       'decision[0] bob approve',
     ]);
     expect(failedChecks(await verifyPack(reseal(pack), { replay: false }))).toEqual(['directory.pinned', 'decision[0] bob approve']);
+  });
+});
+
+/**
+ * The batch path (verification threads, one replay worker per thread, no stack-trace hook) gives every pack exactly
+ * the checks and verdicts the in-process path does. The tampered pack's only broken check is the replay: its pinned
+ * context was edited and every digest recomputed, so a batch path that skipped the replay would pass it.
+ */
+describe('a batch verified in threads', () => {
+  it('fails exactly the tampered pack in the middle and passes the rest, with the same checks as in process', async () => {
+    const tampered = clone(packs['succeeded-quorum']);
+    const marker = eventsOf(tampered).find((e) => localActivityType(e) === 'gatherContext');
+    const completed = eventsOf(tampered).find((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED');
+    editPayload(
+      marker
+        ? marker.markerRecordedEventAttributes!.details!.result!.payloads![0]
+        : completed!.activityTaskCompletedEventAttributes!.result!.payloads![0],
+      (context) => {
+        (context.directory as { version: string }).version = 'sha256:0000';
+      },
+    );
+    const good = Object.values(packs);
+    const batch = [...good, reseal(tampered), ...good];
+    const middle = good.length;
+    expect(verifyThreadCount(batch.length, { threads: 2 })).toBe(2);
+
+    const threaded = await verifyPacks(batch, { threads: 2 });
+    expect(threaded.map((r) => r.attemptId)).toEqual(batch.map((p) => p.attemptId));
+    expect(threaded.map((r) => r.ok)).toEqual(batch.map((_, i) => i !== middle));
+    expect(failedChecks(threaded[middle]!)).toEqual(['replay']);
+    for (const [i, r] of threaded.entries()) {
+      if (i === middle) continue;
+      expect(r.checks.find((c) => c.name === 'replay')).toMatchObject({ ok: true });
+      expect(r.checks.find((c) => c.name === 'code.local')).toMatchObject({ ok: true });
+    }
+
+    // Every check the in-process path runs, with the same outcome, for every pack.
+    const inProcess = await verifyPacks(batch, { threads: 0 });
+    const summary = (rs: typeof threaded) =>
+      rs.map((r) => ({ verdict: r.verdict, checks: r.checks.map((c) => [c.name, c.ok, c.advisory ?? false]) }));
+    expect(summary(threaded)).toEqual(summary(inProcess));
+  });
+
+  it('refuses a thread count that is not a whole number, naming it', () => {
+    expect(() => verifyThreadCount(20, { threads: 1.5 })).toThrow(/threads must be a whole number/);
+    const before = process.env.ECP_VERIFY_THREADS;
+    process.env.ECP_VERIFY_THREADS = 'many';
+    try {
+      expect(() => verifyThreadCount(20, {})).toThrow(/ECP_VERIFY_THREADS must be a whole number ≥ 0.*"many"/);
+    } finally {
+      if (before === undefined) delete process.env.ECP_VERIFY_THREADS;
+      else process.env.ECP_VERIFY_THREADS = before;
+    }
   });
 });
