@@ -29,10 +29,13 @@ export interface McpDownstreamOptions {
  */
 export class McpDownstream {
   readonly #pools = new Map<string, { pool: McpServerPool; digest: string }>();
-  /** Server → its tools at the last successful listing; a server never listed has no entry. */
-  readonly #tools = new Map<string, McpToolDefinition[]>();
+  /** Server → its tools at the last successful listing, and their digest; a server never listed has no entry. */
+  readonly #tools = new Map<string, { tools: McpToolDefinition[]; digest: string }>();
   readonly #skippedLogged = new Set<string>();
+  /** Server → the listing applied last (running or done), so the next one starts after it. */
   readonly #refreshing = new Map<string, Promise<void>>();
+  /** Server → a listing asked for but not started yet (it waits for the running one): later askers share it. */
+  readonly #queued = new Map<string, Promise<void>>();
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -55,25 +58,39 @@ export class McpDownstream {
 
   /**
    * Lists one server's tools now and, when anything changed, rebuilds the configuration. Throws when the server cannot
-   * be listed (callers treat that as retryable) — its last known tools stay until a listing succeeds.
+   * be listed (callers treat that as retryable) — its last known tools stay until a listing succeeds. Always a listing
+   * that starts after this call: concurrent callers share one that has not started yet (its answer is as fresh as one
+   * of their own would be), so N attempts at once cost at most two listings, not N in a row. `signal` ends this
+   * caller's wait; the shared listing goes on for the others.
    */
   async refresh(server: string, signal?: AbortSignal): Promise<void> {
-    // One listing per server at a time, applied in order: an older answer never overwrites a newer one.
-    const previous = this.#refreshing.get(server) ?? Promise.resolve();
-    const next = previous.catch(() => {}).then(() => this.#refreshNow(server, signal));
-    this.#refreshing.set(server, next);
-    try {
-      await next;
-    } finally {
-      if (this.#refreshing.get(server) === next) this.#refreshing.delete(server);
+    let listing = this.#queued.get(server);
+    if (!listing) {
+      // One listing per server at a time, applied in order: an older answer never overwrites a newer one.
+      const previous = this.#refreshing.get(server) ?? Promise.resolve();
+      listing = previous
+        .catch(() => {})
+        .then(() => {
+          if (this.#queued.get(server) === listing) this.#queued.delete(server);
+          return this.#refreshNow(server);
+        });
+      this.#queued.set(server, listing);
+      this.#refreshing.set(server, listing);
+      const mine = listing;
+      void mine
+        .catch(() => {})
+        .finally(() => {
+          if (this.#refreshing.get(server) === mine) this.#refreshing.delete(server);
+        });
     }
+    await untilAborted(listing, signal);
   }
 
-  async #refreshNow(server: string, signal?: AbortSignal): Promise<void> {
-    const tools = await this.#list(server, signal);
-    const before = this.#tools.get(server);
-    if (before && digestOf(before as unknown as JsonValue) === digestOf(tools as unknown as JsonValue)) return;
-    this.#tools.set(server, tools);
+  async #refreshNow(server: string): Promise<void> {
+    const tools = await this.#list(server);
+    const digest = digestOf(tools as unknown as JsonValue);
+    if (this.#tools.get(server)?.digest === digest) return;
+    this.#tools.set(server, { tools, digest });
     await this.#apply();
   }
 
@@ -105,7 +122,7 @@ export class McpDownstream {
       servers.map(async (server) => {
         try {
           const tools = await this.#list(server);
-          this.#tools.set(server, tools);
+          this.#tools.set(server, { tools, digest: digestOf(tools as unknown as JsonValue) });
           changed = true;
           this.options.log(`MCP server "${server}": ${tools.length} tool(s)`);
         } catch (err) {
@@ -125,23 +142,23 @@ export class McpDownstream {
     );
   }
 
-  async #list(server: string, signal?: AbortSignal): Promise<McpToolDefinition[]> {
+  async #list(server: string): Promise<McpToolDefinition[]> {
     return this.pool(server).use(async (client) => {
       const tools: McpToolDefinition[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {
-        const answer = await client.listTools(cursor ? { cursor } : {}, { ...(signal ? { signal } : {}), timeout: 15_000 });
+        const answer = await client.listTools(cursor ? { cursor } : {}, { timeout: 15_000 });
         tools.push(...answer.tools.map((t) => definitionOf(server, t)));
         cursor = answer.nextCursor;
         if (!cursor) return tools.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       }
       throw new Error(`tools/list did not end after ${MAX_PAGES} pages`);
-    }, signal);
+    });
   }
 
   /** Rebuilds the configuration with the current catalogue; keeps the catalogue file and the new bundle. */
   async #apply(): Promise<void> {
-    const tools = this.servers.flatMap((s) => this.#tools.get(s) ?? []);
+    const tools = this.servers.flatMap((s) => this.#tools.get(s)?.tools ?? []);
     try {
       const config = this.runtime.setMcpTools(tools);
       for (const { server, tool, reason } of config.mcpSkipped ?? []) {
@@ -182,4 +199,15 @@ function definitionOf(server: string, tool: Tool): McpToolDefinition {
       annotations,
     }),
   ) as McpToolDefinition;
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts (the promise itself goes on). */
+function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
