@@ -9,6 +9,13 @@ import { McpServerPool } from './pool';
 
 /** How often servers that could not be listed are tried again. */
 export const MCP_RETRY_INTERVAL_MS = 30_000;
+/**
+ * How old the last listing may be for an attempt's first evaluation to use it instead of listing again. The executor
+ * always lists again right before the call, so a tool changed since is refused there (StaleAuthority) and never runs.
+ */
+export const MCP_EVALUATION_LISTING_MAX_AGE_MS = 2_000;
+/** Attempts remembered as evaluated once on this worker (their next evaluation, the re-check, always lists again). */
+const EVALUATED_ATTEMPTS_KEPT = 10_000;
 /** `tools/list` pages followed before giving up on a server that never stops paginating. */
 const MAX_PAGES = 100;
 
@@ -29,8 +36,10 @@ export interface McpDownstreamOptions {
  */
 export class McpDownstream {
   readonly #pools = new Map<string, { pool: McpServerPool; digest: string }>();
-  /** Server → its tools at the last successful listing, and their digest; a server never listed has no entry. */
-  readonly #tools = new Map<string, { tools: McpToolDefinition[]; digest: string }>();
+  /** Server → its tools at the last successful listing, their digest, and when that listing was asked (ms); a server never listed has no entry. */
+  readonly #tools = new Map<string, { tools: McpToolDefinition[]; digest: string; listedAt: number }>();
+  /** Attempts whose first evaluation ran on this worker, oldest first (bounded). */
+  readonly #evaluated = new Set<string>();
   readonly #skippedLogged = new Set<string>();
   /** Server → the listing applied last (running or done), so the next one starts after it. */
   readonly #refreshing = new Map<string, Promise<void>>();
@@ -86,12 +95,33 @@ export class McpDownstream {
     await untilAborted(listing, signal);
   }
 
+  /**
+   * The listing an attempt's evaluation (`gatherContext`) needs: its first evaluation on this worker uses the last
+   * listing when it was asked at most MCP_EVALUATION_LISTING_MAX_AGE_MS ago (a call right after another one, the
+   * common case, then costs one listing — the executor's — instead of two); any other evaluation (a retry, the re-check
+   * after a decision or a freeze) lists again via {@link refresh}. Safe because the executor lists again before every
+   * call and refuses a tool whose version differs from the one evaluated. Returns whether it listed.
+   */
+  async refreshForEvaluation(server: string, attemptId: string, signal?: AbortSignal): Promise<boolean> {
+    const first = !this.#evaluated.has(attemptId);
+    if (first) {
+      this.#evaluated.add(attemptId);
+      // Sets iterate in insertion order: the first entry is the oldest.
+      if (this.#evaluated.size > EVALUATED_ATTEMPTS_KEPT) this.#evaluated.delete(this.#evaluated.values().next().value!);
+      const last = this.#tools.get(server);
+      if (last && Date.now() - last.listedAt <= MCP_EVALUATION_LISTING_MAX_AGE_MS) return false;
+    }
+    await this.refresh(server, signal);
+    return true;
+  }
+
   async #refreshNow(server: string): Promise<void> {
+    const listedAt = Date.now();
     const tools = await this.#list(server);
     const digest = digestOf(tools as unknown as JsonValue);
-    if (this.#tools.get(server)?.digest === digest) return;
-    this.#tools.set(server, { tools, digest });
-    await this.#apply();
+    const before = this.#tools.get(server);
+    this.#tools.set(server, { tools, digest, listedAt });
+    if (before?.digest !== digest) await this.#apply();
   }
 
   /** The pool of a configured server (re-created when its configuration changed on a reload). */
@@ -121,8 +151,9 @@ export class McpDownstream {
     await Promise.all(
       servers.map(async (server) => {
         try {
+          const listedAt = Date.now();
           const tools = await this.#list(server);
-          this.#tools.set(server, { tools, digest: digestOf(tools as unknown as JsonValue) });
+          this.#tools.set(server, { tools, digest: digestOf(tools as unknown as JsonValue), listedAt });
           changed = true;
           this.options.log(`MCP server "${server}": ${tools.length} tool(s)`);
         } catch (err) {
