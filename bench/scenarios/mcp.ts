@@ -5,7 +5,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Client as TemporalClient } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { startConsole } from '../../api/server';
 import type { BenchEnv } from '../env';
 import { benchKey, benchRefund, runConcurrent } from '../load';
@@ -202,7 +202,7 @@ export async function runMcp(
   }
 }
 
-const EventType = temporal.api.enums.v1.EventType;
+const { EventType } = proto.temporal.api.enums.v1;
 
 /** Median segments of the given calls (see {@link CallSegments}), from each attempt's history. */
 async function segmentsOf(
@@ -219,7 +219,7 @@ async function segmentsOf(
       type: e.eventType,
       at: e.eventTime ? Number(e.eventTime.seconds) * 1000 + (e.eventTime.nanos ?? 0) / 1e6 : NaN,
     }));
-    const at = (type: temporal.api.enums.v1.EventType) => events.find((e) => e.type === type)?.at ?? NaN;
+    const at = (type: proto.temporal.api.enums.v1.EventType) => events.find((e) => e.type === type)?.at ?? NaN;
     const started = at(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
     const evaluated = at(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
     const executorStarted = at(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED);
