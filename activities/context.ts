@@ -47,7 +47,8 @@ export function createContextActivities(runtime: PlaneRuntime, freezes: FreezeSt
      * type, parameters that fail the action type's schema). Read-only, so retries are safe. A provider that still
      * fails on the last of CONTEXT_PROVIDER_ATTEMPTS tries is recorded as `factsError` (the advice then denies).
      * An MCP tool's action type first lists its server's tools again (so a changed tool is a new action type version
-     * here, at evaluation and at the re-check), then pins the tool's facts (`McpToolFacts`).
+     * here, at evaluation and at the re-check; an attempt's first evaluation may use a listing of the last two seconds,
+     * `McpDownstream.refreshForEvaluation`), then pins the tool's facts (`McpToolFacts`).
      * With the kill switch configured, a freeze covering the attempt is a problem (`frozen: …`, citing it), and so is
      * a freeze list that cannot be read (fail closed).
      */
@@ -56,7 +57,7 @@ export function createContextActivities(runtime: PlaneRuntime, freezes: FreezeSt
       let mcpError: string | null = null;
       if (server && mcp!.servers.includes(server)) {
         try {
-          await mcp!.refresh(server, Context.current().cancellationSignal);
+          await mcp!.refreshForEvaluation(server, attemptId, Context.current().cancellationSignal);
         } catch (err) {
           if (Context.current().info.attempt < CONTEXT_PROVIDER_ATTEMPTS) throw err;
           mcpError = `MCP server "${server}" could not be listed after ${Context.current().info.attempt} attempts: ${(err as Error).message}`;

@@ -3,8 +3,13 @@ import type { McpCatalogue, McpToolView } from '../common/mcp';
 /** Where the gateway gets an agent's tools: the plane's catalogue workflow (`EcpClient.mcpCatalogue`). */
 export type CatalogueSource = (agent: string) => Promise<McpCatalogue>;
 
-/** How long a catalogue is reused before `tools/list` asks the plane again. */
+/** How long a catalogue is reused before the plane is asked again. */
 const FRESH_MS = 10_000;
+/**
+ * Past FRESH_MS and up to this age, a catalogue is still answered at once while a new one is fetched in the background
+ * (a call never waits for the refresh); older than this, the caller waits for the new one.
+ */
+const STALE_MS = 60_000;
 /** An unknown tool name refreshes the catalogue at most this often per agent (a flood of bad names costs one fetch). */
 const MIN_REFRESH_MS = 1_000;
 
@@ -15,21 +20,39 @@ interface Entry {
 
 /**
  * A short-lived cache of each agent's catalogue in front of a {@link CatalogueSource}. Concurrent callers share one
- * fetch; a failed fetch is not cached (the next call tries again). The catalogue only says what to offer: every
- * call is still checked by the plane (policy, the re-check of the tool's version), so a stale entry cannot grant.
+ * fetch; a failed fetch is not cached (the next call tries again). A catalogue between FRESH_MS and STALE_MS old is
+ * answered while its successor is fetched in the background. The catalogue only says what to offer: every call is
+ * still checked by the plane (policy, the re-check of the tool's version), so a stale entry cannot grant.
  */
 export class CatalogueCache {
   readonly #entries = new Map<string, Entry>();
+  /** Agent → a background fetch under way (its entry replaces the current one once it succeeds). */
+  readonly #refreshing = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly source: CatalogueSource,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The agent's catalogue, fetched when none is fresh. */
+  /** The agent's catalogue, fetched when none is fresh (or, when one is merely stale, refreshed in the background). */
   async get(agent: string): Promise<McpCatalogue> {
     const entry = this.#entries.get(agent);
-    if (entry && this.now() - entry.fetchedAt < FRESH_MS) return entry.catalogue;
+    const age = entry ? this.now() - entry.fetchedAt : Infinity;
+    if (entry && age < FRESH_MS) return entry.catalogue;
+    if (entry && age < STALE_MS) {
+      if (!this.#refreshing.has(agent)) {
+        const fetchedAt = this.now();
+        const next = this.source(agent);
+        const settle = next
+          .then(() => {
+            if (this.#entries.get(agent) === entry) this.#entries.set(agent, { catalogue: next, fetchedAt });
+          })
+          .catch(() => {}) // the stale entry stays; the next call past FRESH_MS tries again
+          .finally(() => this.#refreshing.delete(agent));
+        this.#refreshing.set(agent, settle);
+      }
+      return entry.catalogue;
+    }
     return this.#fetch(agent);
   }
 

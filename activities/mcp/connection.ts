@@ -13,6 +13,7 @@ import type { JsonValue } from '../../common';
 import type { McpRelayMethod } from '../../common/mcpRelay';
 import type { McpServerConfig } from '../../config/schema';
 import { withEnv } from '../http';
+import { workerSchemaValidators } from './schemaValidators';
 
 /** How long connecting (spawn + initialize) may take before the server counts as unreachable. */
 export const MCP_CONNECT_TIMEOUT_MS = 15_000;
@@ -76,7 +77,11 @@ export async function connectMcpServer(name: string, config: McpServerConfig, on
     transport = new StreamableHTTPClientTransport(new URL(withEnv(config.url)), { requestInit: { headers } });
   }
   // Declared so servers offer the tools that need them; each request is relayed to the agent's client, or refused.
-  const client = new Client({ name: `ecp-plane/${name}`, version: '1.0.0' }, { capabilities: { elicitation: {}, sampling: {} } });
+  // Output schemas compiled once per worker, not on every listing (schemaValidators.ts).
+  const client = new Client(
+    { name: `ecp-plane/${name}`, version: '1.0.0' },
+    { capabilities: { elicitation: {}, sampling: {} }, jsonSchemaValidator: workerSchemaValidators },
+  );
   const connection: McpConnection = { client, dead: false, stderrTail: () => tail.join('\n'), relay: null };
   const relay = (method: McpRelayMethod, params: unknown, signal: AbortSignal) => {
     const handler = connection.relay;

@@ -9,6 +9,13 @@ import { McpServerPool } from './pool';
 
 /** How often servers that could not be listed are tried again. */
 export const MCP_RETRY_INTERVAL_MS = 30_000;
+/**
+ * How old the last listing may be for an attempt's first evaluation to use it instead of listing again. The executor
+ * always lists again right before the call, so a tool changed since is refused there (StaleAuthority) and never runs.
+ */
+export const MCP_EVALUATION_LISTING_MAX_AGE_MS = 2_000;
+/** Attempts remembered as evaluated once on this worker (their next evaluation, the re-check, always lists again). */
+const EVALUATED_ATTEMPTS_KEPT = 10_000;
 /** `tools/list` pages followed before giving up on a server that never stops paginating. */
 const MAX_PAGES = 100;
 
@@ -29,10 +36,15 @@ export interface McpDownstreamOptions {
  */
 export class McpDownstream {
   readonly #pools = new Map<string, { pool: McpServerPool; digest: string }>();
-  /** Server → its tools at the last successful listing; a server never listed has no entry. */
-  readonly #tools = new Map<string, McpToolDefinition[]>();
+  /** Server → its tools at the last successful listing, their digest, and when that listing was asked (ms); a server never listed has no entry. */
+  readonly #tools = new Map<string, { tools: McpToolDefinition[]; digest: string; listedAt: number }>();
+  /** Attempts whose first evaluation ran on this worker, oldest first (bounded). */
+  readonly #evaluated = new Set<string>();
   readonly #skippedLogged = new Set<string>();
+  /** Server → the listing applied last (running or done), so the next one starts after it. */
   readonly #refreshing = new Map<string, Promise<void>>();
+  /** Server → a listing asked for but not started yet (it waits for the running one): later askers share it. */
+  readonly #queued = new Map<string, Promise<void>>();
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -55,26 +67,61 @@ export class McpDownstream {
 
   /**
    * Lists one server's tools now and, when anything changed, rebuilds the configuration. Throws when the server cannot
-   * be listed (callers treat that as retryable) — its last known tools stay until a listing succeeds.
+   * be listed (callers treat that as retryable) — its last known tools stay until a listing succeeds. Always a listing
+   * that starts after this call: concurrent callers share one that has not started yet (its answer is as fresh as one
+   * of their own would be), so N attempts at once cost at most two listings, not N in a row. `signal` ends this
+   * caller's wait; the shared listing goes on for the others.
    */
   async refresh(server: string, signal?: AbortSignal): Promise<void> {
-    // One listing per server at a time, applied in order: an older answer never overwrites a newer one.
-    const previous = this.#refreshing.get(server) ?? Promise.resolve();
-    const next = previous.catch(() => {}).then(() => this.#refreshNow(server, signal));
-    this.#refreshing.set(server, next);
-    try {
-      await next;
-    } finally {
-      if (this.#refreshing.get(server) === next) this.#refreshing.delete(server);
+    let listing = this.#queued.get(server);
+    if (!listing) {
+      // One listing per server at a time, applied in order: an older answer never overwrites a newer one.
+      const previous = this.#refreshing.get(server) ?? Promise.resolve();
+      listing = previous
+        .catch(() => {})
+        .then(() => {
+          if (this.#queued.get(server) === listing) this.#queued.delete(server);
+          return this.#refreshNow(server);
+        });
+      this.#queued.set(server, listing);
+      this.#refreshing.set(server, listing);
+      const mine = listing;
+      void mine
+        .catch(() => {})
+        .finally(() => {
+          if (this.#refreshing.get(server) === mine) this.#refreshing.delete(server);
+        });
     }
+    await untilAborted(listing, signal);
   }
 
-  async #refreshNow(server: string, signal?: AbortSignal): Promise<void> {
-    const tools = await this.#list(server, signal);
+  /**
+   * The listing an attempt's evaluation (`gatherContext`) needs: its first evaluation on this worker uses the last
+   * listing when it was asked at most MCP_EVALUATION_LISTING_MAX_AGE_MS ago (a call right after another one, the
+   * common case, then costs one listing — the executor's — instead of two); any other evaluation (a retry, the re-check
+   * after a decision or a freeze) lists again via {@link refresh}. Safe because the executor lists again before every
+   * call and refuses a tool whose version differs from the one evaluated. Returns whether it listed.
+   */
+  async refreshForEvaluation(server: string, attemptId: string, signal?: AbortSignal): Promise<boolean> {
+    const first = !this.#evaluated.has(attemptId);
+    if (first) {
+      this.#evaluated.add(attemptId);
+      // Sets iterate in insertion order: the first entry is the oldest.
+      if (this.#evaluated.size > EVALUATED_ATTEMPTS_KEPT) this.#evaluated.delete(this.#evaluated.values().next().value!);
+      const last = this.#tools.get(server);
+      if (last && Date.now() - last.listedAt <= MCP_EVALUATION_LISTING_MAX_AGE_MS) return false;
+    }
+    await this.refresh(server, signal);
+    return true;
+  }
+
+  async #refreshNow(server: string): Promise<void> {
+    const listedAt = Date.now();
+    const tools = await this.#list(server);
+    const digest = digestOf(tools as unknown as JsonValue);
     const before = this.#tools.get(server);
-    if (before && digestOf(before as unknown as JsonValue) === digestOf(tools as unknown as JsonValue)) return;
-    this.#tools.set(server, tools);
-    await this.#apply();
+    this.#tools.set(server, { tools, digest, listedAt });
+    if (before?.digest !== digest) await this.#apply();
   }
 
   /** The pool of a configured server (re-created when its configuration changed on a reload). */
@@ -104,8 +151,9 @@ export class McpDownstream {
     await Promise.all(
       servers.map(async (server) => {
         try {
+          const listedAt = Date.now();
           const tools = await this.#list(server);
-          this.#tools.set(server, tools);
+          this.#tools.set(server, { tools, digest: digestOf(tools as unknown as JsonValue), listedAt });
           changed = true;
           this.options.log(`MCP server "${server}": ${tools.length} tool(s)`);
         } catch (err) {
@@ -125,23 +173,23 @@ export class McpDownstream {
     );
   }
 
-  async #list(server: string, signal?: AbortSignal): Promise<McpToolDefinition[]> {
+  async #list(server: string): Promise<McpToolDefinition[]> {
     return this.pool(server).use(async (client) => {
       const tools: McpToolDefinition[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {
-        const answer = await client.listTools(cursor ? { cursor } : {}, { ...(signal ? { signal } : {}), timeout: 15_000 });
+        const answer = await client.listTools(cursor ? { cursor } : {}, { timeout: 15_000 });
         tools.push(...answer.tools.map((t) => definitionOf(server, t)));
         cursor = answer.nextCursor;
         if (!cursor) return tools.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       }
       throw new Error(`tools/list did not end after ${MAX_PAGES} pages`);
-    }, signal);
+    });
   }
 
   /** Rebuilds the configuration with the current catalogue; keeps the catalogue file and the new bundle. */
   async #apply(): Promise<void> {
-    const tools = this.servers.flatMap((s) => this.#tools.get(s) ?? []);
+    const tools = this.servers.flatMap((s) => this.#tools.get(s)?.tools ?? []);
     try {
       const config = this.runtime.setMcpTools(tools);
       for (const { server, tool, reason } of config.mcpSkipped ?? []) {
@@ -182,4 +230,15 @@ function definitionOf(server: string, tool: Tool): McpToolDefinition {
       annotations,
     }),
   ) as McpToolDefinition;
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts (the promise itself goes on). */
+function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -86,6 +86,19 @@ function modeSection(m: ModeResults): string[] {
         `added p50 ÷ ungoverned-workflow p50 ${ratio(g.ratios.addedP50VsUngoverned, 1.5)} (gateway p50 ÷ ungoverned p50 ${g.ratios.p50VsUngoverned.toFixed(2)}×; ÷ ECP attempt p50 ${g.ratios.p50VsAttempt.toFixed(2)}×).`,
       '',
     );
+    if (g.segmentsMs) {
+      const row = (label: string, x: NonNullable<typeof g.segmentsMs>['gateway']) =>
+        `| ${label} | ${[x.toStarted, x.evaluation, x.toExecutor, x.executor, x.closing, x.toCaller].map(f1).join(' | ')} |`;
+      out.push(
+        'Where the time goes (ms, medians of the c=1 calls, from history event times): caller → attempt started; evaluation (first workflow task: context with the tool listing, policy); → executor started; executor (MCP: the listing again and the call); → closed; closed → caller.',
+        '',
+        '| | to started | evaluation | to executor | executor | closing | to caller |',
+        '|---|---|---|---|---|---|---|',
+        row('through the gateway', g.segmentsMs.gateway),
+        row('ECP attempt', g.segmentsMs.attempt),
+        '',
+      );
+    }
   }
   const d = m.decision;
   if (d) {

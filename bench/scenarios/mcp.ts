@@ -4,6 +4,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Client as TemporalClient } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { startConsole } from '../../api/server';
 import type { BenchEnv } from '../env';
 import { benchKey, benchRefund, runConcurrent } from '../load';
@@ -21,8 +23,25 @@ export interface McpThroughput {
   perSecond: number;
 }
 
+/**
+ * Where one call's time goes (ms, median over the c=1 samples), from the attempt's history event times and the
+ * caller's clock (the same machine): caller → attempt started; started → first workflow task completed (evaluation:
+ * context with the tool listing, policy); → executor started; executor run (the listing again and the call itself for
+ * MCP; the HTTP request for the ECP attempt); executor completed → attempt closed; closed → caller has the answer.
+ */
+export interface CallSegments {
+  toStarted: number;
+  evaluation: number;
+  toExecutor: number;
+  executor: number;
+  closing: number;
+  toCaller: number;
+}
+
 export interface McpBenchResult {
   tool: string;
+  /** The gateway's calls and the ECP attempts of the c=1 samples, split by segment. */
+  segmentsMs: { gateway: CallSegments; attempt: CallSegments };
   /**
    * c=1, interleaved call by call: the same SDK client straight to the server, through the gateway, baseline (b), and
    * an auto-allowed ECP attempt proposed with the client library (scenario 1's), to split the gateway's cost.
@@ -82,7 +101,11 @@ export async function runMcp(
       if (r.isError) throw new Error(`direct ${TOOL} failed: ${JSON.stringify(r.content)}`);
       expected = JSON.stringify(r.content);
     };
+    // Caller clock (ms since the epoch) before and after each measured call, with its attempt, for `segmentsMs`.
+    const timed: Record<'gateway' | 'attempt', Array<{ attemptId: string; sent: number; answered: number }>> = { gateway: [], attempt: [] };
+    let measuring = false;
     const gatewayRun = async () => {
+      const sent = Date.now();
       const r = (await gateway.callTool({
         name: GATEWAY_TOOL,
         arguments: args,
@@ -91,6 +114,7 @@ export async function runMcp(
       // Anything but the downstream's own answer (a denial, a pending answer, an error) is not the path measured.
       if (r.isError || JSON.stringify(r.content) !== expected)
         throw new Error(`gateway ${GATEWAY_TOOL}: ${JSON.stringify(r.content).slice(0, 300)}`);
+      if (measuring) timed.gateway.push({ attemptId: String(r._meta?.['ecp/attemptId']), sent, answered: Date.now() });
     };
     const ungovernedRun = async () => {
       const workflowId = benchKey('ungoverned');
@@ -108,9 +132,11 @@ export async function runMcp(
       });
     };
     const attemptRun = async () => {
+      const sent = Date.now();
       const { attemptId } = await env.ecp.propose(benchRefund(100, 'mcp-attempt'));
       const record = await env.ecp.awaitOutcome(attemptId);
       if (record.status !== 'SUCCEEDED') throw new Error(`auto-allowed attempt ${attemptId} ended ${record.status}`);
+      if (measuring) timed.attempt.push({ attemptId, sent, answered: Date.now() });
     };
     const runs = { direct: directRun, gateway: gatewayRun, ungoverned: ungovernedRun, attempt: attemptRun };
     type Contender = keyof typeof runs;
@@ -119,6 +145,7 @@ export async function runMcp(
     for (const c of contenders) for (let i = 0; i < 5; i++) await runs[c]();
     const samples: Record<Contender, number[]> = { direct: [], gateway: [], ungoverned: [], attempt: [] };
     // Interleaved call by call, so drifting load on the (shared) machine hits all three alike.
+    measuring = true;
     for (let i = 0; i < options.latencyRuns; i++) {
       for (const c of contenders) {
         const t0 = performance.now();
@@ -132,6 +159,8 @@ export async function runMcp(
       ungoverned: summarize(samples.ungoverned),
       attempt: summarize(samples.attempt),
     };
+    measuring = false;
+    const segmentsMs = { gateway: await segmentsOf(env.client, timed.gateway), attempt: await segmentsOf(env.client, timed.attempt) };
     const throughputOf = async (c: 'direct' | 'gateway' | 'attempt'): Promise<McpThroughput> => {
       const ms = await runConcurrent(options.calls, options.concurrency, () => runs[c]());
       return { concurrency: options.concurrency, calls: options.calls, seconds: ms / 1000, perSecond: options.calls / (ms / 1000) };
@@ -143,11 +172,19 @@ export async function runMcp(
     };
     const r = (x: number) => Math.round(x * 100) / 100;
     const added = { p50: r(latencyMs.gateway.p50 - latencyMs.direct.p50), p95: r(latencyMs.gateway.p95 - latencyMs.direct.p95) };
+    const seg = (x: CallSegments) =>
+      Object.values(x)
+        .map((v) => v.toFixed(1))
+        .join(' / ');
+    options.log(
+      `    mcp segments ms (to started / evaluation / to executor / executor / closing / to caller): gateway ${seg(segmentsMs.gateway)}; ECP attempt ${seg(segmentsMs.attempt)}`,
+    );
     options.log(
       `    mcp c=1 p50: direct ${latencyMs.direct.p50.toFixed(1)} ms, gateway ${latencyMs.gateway.p50.toFixed(1)} ms (+${added.p50.toFixed(1)} ms), ungoverned ${latencyMs.ungoverned.p50.toFixed(1)} ms, ECP attempt ${latencyMs.attempt.p50.toFixed(1)} ms; gateway ${throughput.gateway.perSecond.toFixed(1)} calls/s at c=${options.concurrency} (ECP attempts ${throughput.attempt.perSecond.toFixed(1)}/s)`,
     );
     return {
       tool: `${GATEWAY_TOOL} (server-filesystem ${TOOL})`,
+      segmentsMs,
       latencyMs,
       addedMs: added,
       throughput,
@@ -163,4 +200,53 @@ export async function runMcp(
     await Promise.all([direct.close().catch(() => {}), gateway.close().catch(() => {})]);
     await web.close();
   }
+}
+
+const { EventType } = proto.temporal.api.enums.v1;
+
+/** Median segments of the given calls (see {@link CallSegments}), from each attempt's history. */
+async function segmentsOf(
+  client: TemporalClient,
+  calls: Array<{ attemptId: string; sent: number; answered: number }>,
+): Promise<CallSegments> {
+  const rows: CallSegments[] = [];
+  for (const call of calls) {
+    const { history } = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId: call.attemptId },
+    });
+    const events = (history?.events ?? []).map((e) => ({
+      type: e.eventType,
+      at: e.eventTime ? Number(e.eventTime.seconds) * 1000 + (e.eventTime.nanos ?? 0) / 1e6 : NaN,
+    }));
+    const at = (type: proto.temporal.api.enums.v1.EventType) => events.find((e) => e.type === type)?.at ?? NaN;
+    const started = at(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
+    const evaluated = at(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+    const executorStarted = at(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED);
+    const executorDone = at(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
+    const closed = events[events.length - 1]?.at ?? NaN;
+    rows.push({
+      toStarted: started - call.sent,
+      evaluation: evaluated - started,
+      toExecutor: executorStarted - evaluated,
+      executor: executorDone - executorStarted,
+      closing: closed - executorDone,
+      toCaller: call.answered - closed,
+    });
+  }
+  const median = (k: keyof CallSegments) => {
+    const xs = rows
+      .map((r) => r[k])
+      .filter((x) => Number.isFinite(x))
+      .sort((a, b) => a - b);
+    return xs.length === 0 ? NaN : Math.round(xs[xs.length >> 1]! * 10) / 10;
+  };
+  return {
+    toStarted: median('toStarted'),
+    evaluation: median('evaluation'),
+    toExecutor: median('toExecutor'),
+    executor: median('executor'),
+    closing: median('closing'),
+    toCaller: median('toCaller'),
+  };
 }
