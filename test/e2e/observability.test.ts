@@ -257,4 +257,28 @@ describe('traces', () => {
     const call = targetRequests.find((r) => r.method === 'POST' && r.headers['x-ecp-attempt'] === attemptId);
     expect(call?.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-0[01]$`));
   });
+
+  it('an attempt started without a trace context runs no OpenTelemetry in its workflow; its activities are still traced', async () => {
+    // A client without the tracing interceptors: the start carries no trace context (workflows/interceptors.ts).
+    const plain = new EcpClient(
+      new Client({ connection: plane.env.connection, namespace: 'default' }),
+      plane.runtime.config,
+      new ListingSealVerifier(plane.planeKey),
+    );
+    const { attemptId } = await plain.propose(refund(210, 'order-1002'));
+    await waitForStatus(plain, attemptId, 'SUCCEEDED', 60_000);
+    const call = targetRequests.find((r) => r.method === 'POST' && r.headers['x-ecp-attempt'] === attemptId);
+    const traceId = /^00-([0-9a-f]{32})-/.exec(String(call?.headers.traceparent))?.[1];
+    expect(traceId).toBeDefined();
+    const inTrace = () => receivedSpans.filter((s) => s.traceId === traceId).map((s) => s.name);
+    await until('the activity spans of the executor call', async () =>
+      inTrace().includes('HTTP POST') && inTrace().includes('RunActivity:executeAction') ? true : undefined,
+    );
+    // Workflow spans are exported after the workflow task that ends them: give them many export intervals to arrive.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const names = inTrace();
+    expect(names).toContain('RunActivity:executeAction');
+    expect(names).not.toContain('RunWorkflow:executionAttempt');
+    expect(names).not.toContain('StartActivity:executeAction');
+  });
 });
