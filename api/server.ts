@@ -90,6 +90,11 @@ export async function startConsole(options: {
   dataDir?: string;
   host?: string;
   log?: (line: string) => void;
+  /**
+   * The process traces (OpenTelemetry registered): attempts started here (console, MCP gateway) carry the trace
+   * context, so their workflow and activity spans join the caller's trace (workflows/interceptors.ts).
+   */
+  tracing?: boolean;
 }): Promise<RunningConsole> {
   const host = options.host ?? (process.env.ECP_CONSOLE_HOST || '127.0.0.1');
   if (options.port !== 0)
@@ -108,6 +113,7 @@ export async function startConsole(options: {
       dataConverter: dataConverterFor({ config: options.config() }),
       // Inbox and lists show only rows the plane sealed; with no plane public key they fail instead of listing.
       listingSeal: ListingSealVerifier.fromDataDir(dataDirFromEnv(process.env, options.dataDir)),
+      tracing: options.tracing ?? false,
     }),
     buildUiAssets(),
   ]);

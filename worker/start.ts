@@ -14,6 +14,7 @@ import { dataDirFromEnv } from '../config/dataDir';
 import { embeddedServerPorts } from './devServer';
 import { assertPortsFree, isPortBusy, portFromEnv, type PlannedPort } from '../config/ports';
 import { runPlane, type RunningPlane } from './plane-process';
+import { tracingEnabledFromEnv } from '../telemetry/tracing';
 import { consolePortFromEnv, startConsole, type RunningConsole } from '../api/server';
 import { createLogger, type Logger } from '../telemetry/logger';
 import { DEFAULT_METRICS_PORT, metricsSettingsFromEnv } from '../telemetry/server';
@@ -87,6 +88,8 @@ async function main(): Promise<void> {
       config: () => running.runtime.config,
       dataDir,
       log,
+      // The plane process traces when the environment asks for it (runPlane started it): so do the attempts it starts.
+      tracing: tracingEnabledFromEnv(),
     });
     log(`web console on ${webConsole.url}`);
   }
