@@ -19,6 +19,32 @@ export interface DemoFiles {
   consoleSecrets: Record<string, { secret: string; secretHash: string }>;
   /** The MCP gateway demo: its agent, that agent's bearer token (kept in demo/mcp-token, mode 0600) and the served folder. */
   mcp: { agent: string; token: string; filesDir: string };
+  /** HMAC key of the demo's notification webhook (kept in demo/webhook-secret, mode 0600); `npm start` exports it as DEMO_WEBHOOK_SECRET. */
+  webhookSecret: string;
+}
+
+/** Options of `prepareDemo`. */
+export interface DemoOptions {
+  /** The web console's base URL, for the deep links in notifications (default http://localhost:8088). */
+  consoleUrl?: string;
+}
+
+/**
+ * The demo's governance controls (docs/governance.md, docs/kill-switch-and-notifications.md): sre may freeze; every
+ * notification goes to the demo target's webhook receiver (`POST /notifications`), which needs no internet.
+ */
+export function demoGovernanceConfig(consoleUrl: string): { controls: object; notifications: object } {
+  return {
+    controls: { freezeGroup: 'sre' },
+    notifications: {
+      consoleUrl,
+      // Short, so a newcomer sees the messages arrive within seconds of what caused them.
+      pollInterval: '2s',
+      channels: {
+        'demo-webhook': { webhook: { url: '${env:DEMO_TARGET_URL}/notifications', secret: '${env:DEMO_WEBHOOK_SECRET}' } },
+      },
+    },
+  };
 }
 
 /** The demo's MCP agent (examples/demo/directory.template.yaml). */
@@ -27,9 +53,10 @@ export const DEMO_MCP_AGENT = 'files-bot';
 /**
  * Prepares the demo in the data directory, once: an Ed25519 key per demo human (`keys/<human>.key`), the directory
  * with their public keys (`demo/directory.yaml`), a config pointing at the shipped policies and action types
- * (`demo/ecp.yaml`), and the demo target's token. Re-running keeps existing keys, so pending attempts stay decidable.
+ * (`demo/ecp.yaml`, with the kill switch and a notification webhook: `demoGovernanceConfig`), the demo target's token
+ * and the webhook's secret. Re-running keeps existing keys and secrets, so pending attempts stay decidable.
  */
-export function prepareDemo(dataDir: string): DemoFiles {
+export function prepareDemo(dataDir: string, options: DemoOptions = {}): DemoFiles {
   const demoDir = join(dataDir, 'demo');
   const keysDir = join(dataDir, 'keys');
   mkdirSync(demoDir, { recursive: true });
@@ -58,14 +85,14 @@ export function prepareDemo(dataDir: string): DemoFiles {
       defaults: { approvalDeadline: '24h' },
       console: { humans: Object.fromEntries(Object.entries(consoleSecrets).map(([h, { secretHash }]) => [h, { secretHash }])) },
       mcp: mcp.config,
+      ...demoGovernanceConfig(options.consoleUrl ?? 'http://localhost:8088'),
     }),
   );
-  const tokenFile = join(demoDir, 'target-token');
-  if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(24).toString('hex'), { mode: 0o600 });
   return {
     configPath,
     keysDir,
-    targetToken: readFileSync(tokenFile, 'utf8').trim(),
+    targetToken: keptSecret(join(demoDir, 'target-token')),
+    webhookSecret: keptSecret(join(demoDir, 'webhook-secret')),
     humans: Object.keys(template.humans),
     consoleSecrets,
     mcp: { agent: DEMO_MCP_AGENT, token: mcp.token, filesDir: mcp.filesDir },
@@ -117,6 +144,12 @@ function prepareMcpDemo(demoDir: string): { config: object; token: string; files
     agents: { [DEMO_MCP_AGENT]: { tokenHash: hashAgentToken(token) } },
   };
   return { config, token, filesDir };
+}
+
+/** A random secret made once and kept in `file` (mode 0600), so a restart keeps it. */
+function keptSecret(file: string): string {
+  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('hex'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
 }
 
 /**
