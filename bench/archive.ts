@@ -22,6 +22,7 @@ import { warmUpReplay } from '../audit/replay/replay';
 import { EcpClient } from '../client';
 import { loadHumanKey } from '../client/keys';
 import { PlaneRuntime } from '../config/runtime';
+import { ensureControls } from '../client/controls';
 import { prepareDemo } from '../examples/demo/setup';
 import { createDemoTarget } from '../examples/demo/target';
 import { freePort, startDevServer } from '../test/helpers/temporalServers';
@@ -44,6 +45,8 @@ const runtime = new PlaneRuntime(demo.configPath);
 const worker = await createPlaneWorker({ connection: env.nativeConnection, namespace: 'default', runtime });
 const running = worker.run();
 const ecp = new EcpClient(new Client({ connection: env.connection }), runtime.config);
+// The demo config has the kill switch: without its controls workflow every attempt is DENIED (fail closed).
+await ensureControls(ecp.client);
 const alice = loadHumanKey(demo.keysDir, 'alice');
 let n = 0;
 const refund = (amount: number) => ({

@@ -11,7 +11,8 @@ import { loadHumanKey } from '../client/keys';
 import { ECP_SEARCH_ATTRIBUTES } from '../common';
 import { PlaneRuntime } from '../config/runtime';
 import { prepareDemo } from '../examples/demo/setup';
-import { createDemoTarget, type DemoTarget } from '../examples/demo/target';
+import { createDemoTarget, type DemoTarget, type ReceivedNotification } from '../examples/demo/target';
+import { ensureControls } from '../client/controls';
 import { freePort } from '../test/helpers/temporalServers';
 import { devServerTuningArgs } from '../worker/devServerTuning';
 import { ensureSearchAttributes } from '../worker/searchAttributes';
@@ -53,6 +54,8 @@ export interface BenchEnv {
   targetToken: string;
   /** performance.now() when the target first received a POST with this Idempotency-Key (= attempt ID). */
   arrivals: Map<string, number>;
+  /** Every notification the demo target's webhook receiver accepted (signature verified), in order. */
+  notifications: ReceivedNotification[];
   key: (human: string) => ReturnType<typeof loadHumanKey>;
   /** Memory of the plane worker's process (the baselines run in another process). */
   workerMemory(): Promise<MemorySample>;
@@ -67,7 +70,9 @@ export const BENCH_ORDER = 'order-bench';
 export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv> {
   const dataDir = mkdtempSync(join(tmpdir(), `ecp-bench-${options.mode}-`));
   const demo = prepareDemo(dataDir);
-  const target = createDemoTarget(demo.targetToken);
+  const notifications: ReceivedNotification[] = [];
+  // The demo config's notification webhook points here (its notifier runs only in the notifications scenario).
+  const target = createDemoTarget(demo.targetToken, { webhookSecret: demo.webhookSecret, onNotification: (n) => notifications.push(n) });
   // Large enough that no refund in any run is refused for exceeding the order (the forbid policy).
   target.orders.set(BENCH_ORDER, { total: 1_000_000_000_000, refunded: 0, currency: 'EUR', customer: 'Bench' });
   const arrivals = new Map<string, number>();
@@ -89,6 +94,7 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
   const targetUrl = `http://127.0.0.1:${targetPort}`;
   process.env.DEMO_TARGET_URL = targetUrl;
   process.env.DEMO_TARGET_TOKEN = demo.targetToken;
+  process.env.DEMO_WEBHOOK_SECRET = demo.webhookSecret;
 
   const dbPath = options.mode === 'file' ? join(dataDir, 'temporal.db') : null;
   const tuning = options.mode === 'cluster' ? [] : devServerTuningArgs();
@@ -97,6 +103,8 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
   const runtime = new PlaneRuntime(demo.configPath);
   const client = new Client({ connection: server.connection, namespace: 'default' });
   const ecp = new EcpClient(client, runtime.config);
+  // The demo config has the kill switch, as `npm start` runs it: without its controls workflow attempts fail closed.
+  if (runtime.config.controls) await ensureControls(client);
 
   const settings = (role: BenchWorkerSettings['role']): BenchWorkerSettings => ({
     role,
@@ -151,6 +159,7 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
     targetUrl,
     targetToken: demo.targetToken,
     arrivals,
+    notifications,
     key: (human) => loadHumanKey(demo.keysDir, human),
     workerMemory,
     workerPid: plane.pid!,

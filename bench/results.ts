@@ -2,12 +2,13 @@ import type { MachineInfo } from './machine';
 import type { PolicyFigures, PolicyProfile } from './policy/measure';
 import type { DecisionFigures } from './scenarios/decision';
 import type { McpBenchResult } from './scenarios/mcp';
+import type { NotificationsResult } from './scenarios/notifications';
 import type { OpenLoopResult } from './scenarios/openLoop';
 import type { OverheadResult } from './scenarios/overhead';
 import type { PendingResult } from './scenarios/pending';
 import type { VerifyFigures } from './scenarios/verify';
 
-export const SCENARIOS = ['overhead', 'openloop', 'mcp', 'decision', 'pending', 'policy', 'verify'] as const;
+export const SCENARIOS = ['overhead', 'openloop', 'mcp', 'decision', 'notifications', 'pending', 'policy', 'verify'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface ModeResults {
@@ -21,6 +22,7 @@ export interface ModeResults {
   openLoop?: OpenLoopResult;
   mcp?: McpBenchResult;
   decision?: DecisionFigures;
+  notifications?: NotificationsResult;
   pending?: PendingResult;
   errors: string[];
 }

@@ -3,7 +3,7 @@
  * demo target and worker process; writes bench/results/<date>.{json,md,svg} and latest.{json,md,svg}.
  *
  *   --quick                  small samples (< 2 min, in-memory server only unless --server is given)
- *   --only <scenario>        overhead | openloop | mcp | decision | pending | policy | verify (repeatable)
+ *   --only <scenario>        overhead | openloop | mcp | decision | notifications | pending | policy | verify (repeatable)
  *   --server memory|file|both|cluster   dev server storage (default both; quick: memory), or `npm run cluster`'s
  *                            Temporal cluster on PostgreSQL (builds the server with Go the first time)
  *   --pending <n>            attempts for the pending-scale scenario (default 10000 in-memory, 2000 file-backed; quick 300)
@@ -30,6 +30,7 @@ import { renderSvg } from './report/svg';
 import { SCENARIOS, type BenchResults, type ModeResults, type Scenario } from './results';
 import { runDecision } from './scenarios/decision';
 import { runMcp } from './scenarios/mcp';
+import { runNotifications } from './scenarios/notifications';
 import { runOpenLoop } from './scenarios/openLoop';
 import { runOverhead } from './scenarios/overhead';
 import { runPending } from './scenarios/pending';
@@ -155,6 +156,9 @@ for (const mode of needsServer ? modes : []) {
       log(
         `    decision → action p50: single ${entry.decision.singleApproverMs.p50.toFixed(1)} ms, quorum ${entry.decision.twoApproverQuorumMs.p50.toFixed(1)} ms`,
       );
+    });
+    await step('notifications', async () => {
+      entry.notifications = await runNotifications(env, { block: quick ? 10 : 40, rounds: quick ? 2 : 4, log });
     });
     await step('verify', async () => {
       // Packs come from the first server mode; verification itself needs no server and is measured once, below.

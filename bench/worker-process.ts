@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { z } from 'zod';
 import { PlaneRuntime } from '../config/runtime';
-import { createPlaneWorker } from '../worker/plane';
+import { createNotificationWorker, createPlaneWorker } from '../worker/plane';
 import { createBaselineActivities } from './workflows/activities';
 import { BASELINE_TASK_QUEUE } from './workflows/index';
 
@@ -36,12 +36,13 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const connection = await NativeConnection.connect({ address: settings.address });
   const v8 = settings.reuseV8Context === null ? {} : { reuseV8Context: settings.reuseV8Context };
+  const runtime = new PlaneRuntime(settings.configPath);
   const worker =
     settings.role === 'plane'
       ? await createPlaneWorker({
           connection,
           namespace: 'default',
-          runtime: new PlaneRuntime(settings.configPath),
+          runtime,
           workerOptions: { maxCachedWorkflows: settings.maxCachedWorkflows, ...v8 },
         })
       : await Worker.create({
@@ -56,7 +57,12 @@ async function main(): Promise<void> {
           maxCachedWorkflows: settings.maxCachedWorkflows,
           ...v8,
         });
-  const running = worker.run();
+  // As `npm start` runs it: the notification worker beside the plane's, in the same process (idle until a notifier runs).
+  const notificationWorker =
+    settings.role === 'plane' && runtime.config.notifications
+      ? await createNotificationWorker({ connection, namespace: 'default', runtime, archive: null })
+      : null;
+  const running = Promise.all([worker.run(), notificationWorker?.run()]);
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'mem') {
       const m = process.memoryUsage();
@@ -70,6 +76,7 @@ async function main(): Promise<void> {
       process.send?.({ type: 'mem', sample });
     } else if (message?.type === 'stop') {
       worker.shutdown();
+      notificationWorker?.shutdown();
     }
   });
   process.send?.({ type: 'ready' });

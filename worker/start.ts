@@ -9,13 +9,13 @@ import { fileURLToPath } from 'node:url';
 import type { ServerType } from '@hono/node-server';
 import { EcpError } from '../common';
 import { prepareDemo } from '../examples/demo/setup';
-import { createDemoTarget, serveDemoTarget } from '../examples/demo/target';
+import { createDemoTarget, describeNotification, serveDemoTarget, type ReceivedNotification } from '../examples/demo/target';
 import { dataDirFromEnv } from '../config/dataDir';
 import { embeddedServerPorts } from './devServer';
 import { assertPortsFree, isPortBusy, portFromEnv, type PlannedPort } from '../config/ports';
 import { runPlane, type RunningPlane } from './plane-process';
 import { tracingEnabledFromEnv } from '../telemetry/tracing';
-import { consolePortFromEnv, startConsole, type RunningConsole } from '../api/server';
+import { consolePortFromEnv, DEFAULT_CONSOLE_PORT, startConsole, type RunningConsole } from '../api/server';
 import { createLogger, type Logger } from '../telemetry/logger';
 import { DEFAULT_METRICS_PORT, metricsSettingsFromEnv } from '../telemetry/server';
 
@@ -68,15 +68,17 @@ async function main(): Promise<void> {
     metrics = null;
   }
   if (!configPath) {
-    const demo = prepareDemo(dataDir);
+    const demo = prepareDemo(dataDir, { consoleUrl: `http://localhost:${consolePort ?? DEFAULT_CONSOLE_PORT}` });
     configPath = demo.configPath;
     demoSecrets = demo.consoleSecrets;
     demoMcp = demo.mcp;
     process.env.DEMO_TARGET_TOKEN = demo.targetToken;
-    target = await serveDemoTarget(createDemoTarget(demo.targetToken), targetPort);
+    process.env.DEMO_WEBHOOK_SECRET = demo.webhookSecret;
+    const onNotification = (n: ReceivedNotification) => log(`demo target: notification ${describeNotification(n)}`);
+    target = await serveDemoTarget(createDemoTarget(demo.targetToken, { webhookSecret: demo.webhookSecret, onNotification }), targetPort);
     // The port it really got (DEMO_TARGET_PORT=0 picks a free one), so the demo's action types call the right one.
     process.env.DEMO_TARGET_URL ??= `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
-    log(`demo target service on ${process.env.DEMO_TARGET_URL} (orders, deploys)`);
+    log(`demo target service on ${process.env.DEMO_TARGET_URL} (orders, deploys, notifications)`);
   }
   plane = await runPlane({ configPath, dataDir, log, logger, metrics, embedded: { port: temporalPort } });
   if (consolePort !== null) {

@@ -107,6 +107,17 @@ function modeSection(m: ModeResults): string[] {
       '',
     );
   }
+  const n = m.notifications;
+  if (n) {
+    const all = n.executedDelivered === n.onAttempts;
+    out.push(
+      `**Auto-allow with notifications on vs off** (sequential, ${n.rounds} interleaved rounds of ${n.block} per side; the demo's webhook takes every event, pollInterval ${n.pollSeconds} s), ms p50 / p95 / p99: ` +
+        `off ${lat(n.latencyMs.off)}, on ${lat(n.latencyMs.on)}; ratio p50 ${n.ratios.p50.toFixed(3)}, p95 ${n.ratios.p95.toFixed(3)} ` +
+        `(off block medians ${n.blockP50.off.map((x) => x.toFixed(0)).join(' ')} — spread ${n.offBlockSpread.toFixed(3)} —; on ${n.blockP50.on.map((x) => x.toFixed(0)).join(' ')}); ` +
+        `receiver got ${n.executedDelivered}/${n.onAttempts} executed events ${all ? '✅' : '❌'}, ${n.webhookDeliveries} deliveries in all, signatures verified.`,
+      '',
+    );
+  }
   const p = m.pending;
   if (p) {
     const lost = p.lost.notSucceeded + p.lost.missingEffects + p.lost.duplicateEffects;

@@ -10,6 +10,9 @@ import { createAgentToken, hashAgentToken } from '../../gateway/tokens';
 
 const DEMO_DIR = dirname(fileURLToPath(import.meta.url));
 
+/** The demo's override and escalation policies, added to the demo bundle by `prepareDemo` (docs/governance.md). */
+export const DEMO_GOVERNANCE_POLICIES = join(DEMO_DIR, 'governance', 'governance.cedar');
+
 export interface DemoFiles {
   configPath: string;
   keysDir: string;
@@ -19,6 +22,32 @@ export interface DemoFiles {
   consoleSecrets: Record<string, { secret: string; secretHash: string }>;
   /** The MCP gateway demo: its agent, that agent's bearer token (kept in demo/mcp-token, mode 0600) and the served folder. */
   mcp: { agent: string; token: string; filesDir: string };
+  /** HMAC key of the demo's notification webhook (kept in demo/webhook-secret, mode 0600); `npm start` exports it as DEMO_WEBHOOK_SECRET. */
+  webhookSecret: string;
+}
+
+/** Options of `prepareDemo`. */
+export interface DemoOptions {
+  /** The web console's base URL, for the deep links in notifications (default http://localhost:8088). */
+  consoleUrl?: string;
+}
+
+/**
+ * The demo's governance controls (docs/governance.md, docs/kill-switch-and-notifications.md): sre may freeze; every
+ * notification goes to the demo target's webhook receiver (`POST /notifications`), which needs no internet.
+ */
+export function demoGovernanceConfig(consoleUrl: string): { controls: object; notifications: object } {
+  return {
+    controls: { freezeGroup: 'sre' },
+    notifications: {
+      consoleUrl,
+      // Short, so a newcomer sees the messages arrive within seconds of what caused them.
+      pollInterval: '2s',
+      channels: {
+        'demo-webhook': { webhook: { url: '${env:DEMO_TARGET_URL}/notifications', secret: '${env:DEMO_WEBHOOK_SECRET}' } },
+      },
+    },
+  };
 }
 
 /** The demo's MCP agent (examples/demo/directory.template.yaml). */
@@ -27,9 +56,10 @@ export const DEMO_MCP_AGENT = 'files-bot';
 /**
  * Prepares the demo in the data directory, once: an Ed25519 key per demo human (`keys/<human>.key`), the directory
  * with their public keys (`demo/directory.yaml`), a config pointing at the shipped policies and action types
- * (`demo/ecp.yaml`), and the demo target's token. Re-running keeps existing keys, so pending attempts stay decidable.
+ * (`demo/ecp.yaml`, with the kill switch and a notification webhook: `demoGovernanceConfig`), the demo target's token
+ * and the webhook's secret. Re-running keeps existing keys and secrets, so pending attempts stay decidable.
  */
-export function prepareDemo(dataDir: string): DemoFiles {
+export function prepareDemo(dataDir: string, options: DemoOptions = {}): DemoFiles {
   const demoDir = join(dataDir, 'demo');
   const keysDir = join(dataDir, 'keys');
   mkdirSync(demoDir, { recursive: true });
@@ -58,14 +88,14 @@ export function prepareDemo(dataDir: string): DemoFiles {
       defaults: { approvalDeadline: '24h' },
       console: { humans: Object.fromEntries(Object.entries(consoleSecrets).map(([h, { secretHash }]) => [h, { secretHash }])) },
       mcp: mcp.config,
+      ...demoGovernanceConfig(options.consoleUrl ?? 'http://localhost:8088'),
     }),
   );
-  const tokenFile = join(demoDir, 'target-token');
-  if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(24).toString('hex'), { mode: 0o600 });
   return {
     configPath,
     keysDir,
-    targetToken: readFileSync(tokenFile, 'utf8').trim(),
+    targetToken: keptSecret(join(demoDir, 'target-token')),
+    webhookSecret: keptSecret(join(demoDir, 'webhook-secret')),
     humans: Object.keys(template.humans),
     consoleSecrets,
     mcp: { agent: DEMO_MCP_AGENT, token: mcp.token, filesDir: mcp.filesDir },
@@ -73,7 +103,8 @@ export function prepareDemo(dataDir: string): DemoFiles {
 }
 
 /**
- * The MCP half of the demo: the policy bundle (the shipped demo policies plus examples/demo/mcp/mcp.cedar, copied
+ * The MCP half of the demo: the policy bundle (the shipped demo policies plus examples/demo/mcp/mcp.cedar and
+ * examples/demo/governance/governance.cedar, copied
  * into demo/policies on every start: MCP actions exist only where ecp.yaml configures MCP servers, so the shipped
  * folder stays valid without them), a folder seeded with two files for `@modelcontextprotocol/server-filesystem`,
  * `@modelcontextprotocol/server-memory` with its graph in demo/memory.jsonl, and the demo agent's token, made once.
@@ -84,9 +115,12 @@ function prepareMcpDemo(demoDir: string): { config: object; token: string; files
   mkdirSync(policiesDir, { recursive: true });
   for (const file of readdirSync(join(DEMO_DIR, 'policies'))) copyFileSync(join(DEMO_DIR, 'policies', file), join(policiesDir, file));
   copyFileSync(join(DEMO_DIR, 'mcp', 'mcp.cedar'), join(policiesDir, 'mcp.cedar'));
+  // The governance controls' policies (override, escalation) too: kept apart so the shipped folder stays the bundle
+  // the saved histories pinned.
+  copyFileSync(DEMO_GOVERNANCE_POLICIES, join(policiesDir, 'governance.cedar'));
   writeFileSync(
     join(policiesDir, 'README.txt'),
-    'Generated by npm start from examples/demo/policies and examples/demo/mcp/mcp.cedar: edit those, not these copies.\n',
+    'Generated by npm start from examples/demo/policies, examples/demo/mcp/mcp.cedar and examples/demo/governance/governance.cedar: edit those, not these copies.\n',
   );
 
   const filesDir = join(demoDir, 'files');
@@ -117,6 +151,12 @@ function prepareMcpDemo(demoDir: string): { config: object; token: string; files
     agents: { [DEMO_MCP_AGENT]: { tokenHash: hashAgentToken(token) } },
   };
   return { config, token, filesDir };
+}
+
+/** A random secret made once and kept in `file` (mode 0600), so a restart keeps it. */
+function keptSecret(file: string): string {
+  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('hex'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
 }
 
 /**

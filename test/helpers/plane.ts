@@ -97,9 +97,11 @@ export async function startTestPlane(options: TestPlaneOptions = {}): Promise<Te
     }),
   );
   const targetPort = await freePort();
-  const target = createDemoTarget(demo.targetToken);
+  // The webhook secret too: a test that configures the demo's notifications (demoGovernanceConfig) gets its receiver.
+  const target = createDemoTarget(demo.targetToken, { webhookSecret: demo.webhookSecret });
   const targetServer: ServerType = await serveDemoTarget(target, targetPort);
   process.env.DEMO_TARGET_TOKEN = demo.targetToken;
+  process.env.DEMO_WEBHOOK_SECRET = demo.webhookSecret;
   process.env.DEMO_TARGET_URL = `http://127.0.0.1:${targetPort}`;
 
   const server = options.env
