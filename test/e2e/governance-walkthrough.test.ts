@@ -149,7 +149,11 @@ describe('the README governance walkthrough (demo configuration)', () => {
         },
         90_000,
       );
-      expect(pending).toMatch(new RegExp(`${attemptId} +│ Refund 40\\.00 EUR on order-1003 +│ refund-bot .*│ finance, finance-leads +│`));
+      expect(pending).toMatch(
+        new RegExp(
+          `${attemptId} +│ Refund 40\\.00 EUR on order-1003 +│ refund-bot .*│ finance, finance-leads \\(escalated to finance-leads\\) +│`,
+        ),
+      );
       const shown = await ecp('show', attemptId);
       expect(shown.stdout).toMatch(/escalated .*finance-leads may now decide too \(0 of 1 so far\)/);
 
