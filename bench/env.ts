@@ -95,6 +95,9 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
   process.env.DEMO_TARGET_URL = targetUrl;
   process.env.DEMO_TARGET_TOKEN = demo.targetToken;
   process.env.DEMO_WEBHOOK_SECRET = demo.webhookSecret;
+  // The bench's plane keeps its state (MCP catalogue, policy bundles, plane key) in the run's own data dir, never in
+  // the checkout's .ecp-data; the worker processes inherit it.
+  process.env.ECP_DATA_DIR = dataDir;
 
   const dbPath = options.mode === 'file' ? join(dataDir, 'temporal.db') : null;
   const tuning = options.mode === 'cluster' ? [] : devServerTuningArgs();

@@ -15,7 +15,9 @@ export interface VerifyFigures {
 }
 
 const run = promisify(execFile);
-type ExportModule = { exportEvidencePack?: (client: BenchEnv['ecp'], attemptId: string) => Promise<unknown> };
+type ExportModule = {
+  exportEvidencePack?: (client: BenchEnv['ecp'], attemptId: string, options?: { dataDir?: string }) => Promise<unknown>;
+};
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -47,7 +49,9 @@ export async function exportPacks(env: BenchEnv, count: number): Promise<unknown
   const packs: unknown[] = [];
   for (const id of ids) {
     await env.ecp.awaitOutcome(id);
-    packs.push(await exportEvidencePack(env.ecp, id));
+    // The worker's bundle includes the MCP action types it discovered after this process loaded the config: the
+    // exact texts are in the run's bundle store, as for `ecp audit export --data-dir`.
+    packs.push(await exportEvidencePack(env.ecp, id, { dataDir: env.dataDir }));
   }
   return packs;
 }
