@@ -143,13 +143,16 @@ export function messageFor(event: NotificationEvent, channel: NotificationChanne
   };
 }
 
-/** Humans who may still decide: members of a required group not met yet, never the agent's owner, not those who decided. */
+/**
+ * Humans who may still decide: members of a group a requirement not met yet names — to approve, or to override where
+ * policy allows it (`@override_by`) — never the agent's owner, not those who decided.
+ */
 function deciders(record: AttemptRecord): string[] {
   const directory = record.context?.directory;
   if (!directory) return [];
   const owner = directory.agent?.owner;
   const decided = new Set(record.decisions.accepted.map((d) => d.human));
-  const groups = new Set(record.requirements.filter((r) => !r.met).flatMap((r) => r.groups));
+  const groups = new Set(record.requirements.filter((r) => !r.met).flatMap((r) => [...r.groups, ...(r.overrideBy ?? [])]));
   return Object.entries(directory.humans)
     .filter(([id, h]) => id !== owner && id !== record.proposal.agent && !decided.has(id) && h.groups.some((g) => groups.has(g)))
     .map(([id]) => id)
