@@ -74,7 +74,7 @@ export const INTEGRITY_PATCH = 'ecp-integrity';
 export const GOVERNANCE_PATCH = 'ecp-governance';
 
 /**
- * Patch marker of the quiet wait: an attempt starts waiting for decisions in a workflow task of its own (a 1 ms timer).
+ * Patch marker of the quiet wait: an attempt turns AWAITING_DECISION and waits in a workflow task of its own (a 1 ms timer).
  * Temporal keeps a refused update's workflow task in history when more than
  * `history.discardSpeculativeWorkflowTaskMaximumEventsCount` (default 10) events follow the last completed task, and
  * the task that evaluates an attempt emits more (patch markers, local-activity markers, search attributes). Waiting

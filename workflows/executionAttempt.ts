@@ -96,6 +96,9 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
 
     if (advice.verdict === 'deny') return finish(state, intake, 'DENIED', advice.reasons.join('; '));
     if (advice.verdict === 'require_approval') {
+      // The wait, and the status that announces it, start in a workflow task of their own, so refused updates can be
+      // discarded by the server from the moment anyone can see the attempt awaiting (see QUIET_WAIT_PATCH).
+      if (intake && patched(QUIET_WAIT_PATCH)) await sleep(1);
       state.awaitDecision();
       // On `controlsChanged` (a freeze, say) the wait re-checks at once with fresh context and advice.
       const blocked = await waitForDecision(state, intake, async () => {
@@ -156,8 +159,6 @@ async function waitForDecision(
     await condition(() => state.decided, Math.max(0, (state.deadlineMs ?? 0) - Date.now()));
     return null;
   }
-  // Wait from a fresh workflow task, so refused updates can be discarded by the server (see QUIET_WAIT_PATCH).
-  if (patched(QUIET_WAIT_PATCH)) await sleep(1);
   const governance = state.intake.governance === true;
   for (;;) {
     if (governance) {
