@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { EcpClient } from '../client';
 import { loadHumanKey } from '../client/keys';
+import { findProcess } from './processCpu';
 import { ECP_SEARCH_ATTRIBUTES } from '../common';
 import { PlaneRuntime } from '../config/runtime';
 import { prepareDemo } from '../examples/demo/setup';
@@ -60,6 +61,8 @@ export interface BenchEnv {
   /** Memory of the plane worker's process (the baselines run in another process). */
   workerMemory(): Promise<MemorySample>;
   workerPid: number;
+  /** PIDs whose CPU the scenarios account for (bench/processCpu.ts); the server's is null when it cannot be found. */
+  pids: { server: number | null; planeWorker: number; baselineWorker: number };
   /** Why a worker process ended before teardown (e.g. "plane worker killed by SIGTRAP"), or null while all run. */
   workerDeath(): string | null;
   teardown(): Promise<void>;
@@ -166,6 +169,12 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
     key: (human) => loadHumanKey(demo.keysDir, human),
     workerMemory,
     workerPid: plane.pid!,
+    pids: {
+      // The dev server is the CLI process listening on its own port; the cluster's five processes are not summed.
+      server: options.mode === 'cluster' ? null : findProcess(['server', 'start-dev', `--port ${server.address.split(':')[1]}`]),
+      planeWorker: plane.pid!,
+      baselineWorker: baseline.pid!,
+    },
     workerDeath: () => death,
     async teardown() {
       stopping = true;

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profileSummary.ts <file.cpuprofile> [--top 30] [--callers <function name>]` — what a V8 CPU profile
+ * `npx tsx bench/profileSummary.ts <file.cpuprofile> [--top 30] [--callers <function name>] [--skip-ms N]` — what a V8 CPU profile
  * (`npm run bench -- --profile <dir>`) spent its time on: total sampled CPU, the top functions by self time, self time
  * by source file (the workflow bundle's modules are named by their webpack path), and optionally who called a given
  * function. Read-only; for finding where workflow-thread CPU goes.
@@ -22,7 +22,12 @@ interface Profile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '30' }, callers: { type: 'string', multiple: true } },
+  options: {
+    top: { type: 'string', default: '30' },
+    callers: { type: 'string', multiple: true },
+    // Leave out the first N ms of the profile (process start-up: module loading, workflow bundling).
+    'skip-ms': { type: 'string', default: '0' },
+  },
 });
 if (positionals.length === 0) {
   console.error('usage: profileSummary <file.cpuprofile> [--top N] [--callers name]');
@@ -35,8 +40,12 @@ for (const file of positionals) {
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map<number, number>();
+  const skipUs = Number(values['skip-ms']) * 1000;
+  let elapsedUs = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!;
+    elapsedUs += profile.timeDeltas[i] ?? 0;
+    if (elapsedUs < skipUs) continue;
     self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   }
   const label = (n: ProfileNode) => {

@@ -1,6 +1,7 @@
 import proto from '@temporalio/proto';
 import type { BenchEnv } from '../env';
 import { benchKey, benchRefund, runConcurrent } from '../load';
+import { cpuWindow, type CpuPerUnit } from '../processCpu';
 import { summarize, type Summary } from '../stats';
 import { BASELINE_TASK_QUEUE, type ActivityKind } from '../workflows/index';
 
@@ -13,6 +14,8 @@ export interface ThroughputPoint {
   attempts: number;
   seconds: number;
   perSecond: number;
+  /** CPU ms per attempt by process over this point (Linux only; null elsewhere). */
+  cpuMsPerAttempt: CpuPerUnit | null;
 }
 
 export interface OverheadResult {
@@ -118,11 +121,22 @@ export async function runOverhead(
   for (const concurrency of options.concurrencies) {
     for (const c of ['ecp', 'bareShape', 'ungoverned'] as const) {
       const attempts = options.throughputAttempts(concurrency);
+      const cpu = cpuWindow(env.pids);
       const ms = await runConcurrent(attempts, concurrency, async () => void (await runs[c]()));
-      (throughput[c] ??= []).push({ concurrency, attempts, seconds: ms / 1000, perSecond: attempts / (ms / 1000) });
+      const cpuMsPerAttempt = cpu(attempts);
+      (throughput[c] ??= []).push({ concurrency, attempts, seconds: ms / 1000, perSecond: attempts / (ms / 1000), cpuMsPerAttempt });
     }
     const at = (c: Contender) => throughput[c].find((p) => p.concurrency === concurrency)!.perSecond.toFixed(1);
     options.log(`    throughput c=${concurrency}: ecp ${at('ecp')}/s, bare ${at('bareShape')}/s, ungoverned ${at('ungoverned')}/s`);
+    const cpuOf = (c: Contender) => {
+      const cpu = throughput[c].find((p) => p.concurrency === concurrency)!.cpuMsPerAttempt;
+      return cpu
+        ? Object.entries(cpu)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')
+        : 'n/a';
+    };
+    for (const c of ['ecp', 'bareShape'] as const) options.log(`      CPU ms per attempt, ${c}: ${cpuOf(c)}`);
   }
   const tp = (c: Contender, n: number) => throughput[c].find((p) => p.concurrency === n)!.perSecond;
   const r = (x: number) => Math.round(x * 100) / 100;
