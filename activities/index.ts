@@ -3,6 +3,7 @@ import type { PlaneRuntime } from '../config/runtime';
 import { createArchiveActivities, type ArchiveBinding } from './archive';
 import { createContextActivities } from './context';
 import { createControlsActivities, FreezeState } from './controls';
+import { createEvaluationActivities } from './evaluation';
 import { createExecutorActivities } from './executor';
 import { createListingSealActivities } from './listingSeal';
 import { createPolicyActivities } from './policy';
@@ -22,14 +23,18 @@ export function createActivities(
 ) {
   // One freeze cache per worker, shared by evaluation and executors.
   const freezes = new FreezeState(runtime);
+  const context = createContextActivities(runtime, freezes, mcp);
+  const policy = createPolicyActivities(runtime);
+  const sealing = createListingSealActivities(planeKey);
   return {
-    ...createContextActivities(runtime, freezes, mcp),
-    ...createPolicyActivities(runtime),
+    ...context,
+    ...policy,
+    ...createEvaluationActivities(context, policy, sealing),
     ...createExecutorActivities(runtime, freezes, mcp),
     ...createMcpActivities(runtime),
     ...createControlsActivities(runtime),
     ...createArchiveActivities(runtime, archive),
-    ...createListingSealActivities(planeKey),
+    ...sealing,
     ...createNotificationActivities(runtime, planeKey),
   };
 }

@@ -30,6 +30,7 @@ export interface HistoryEvent {
     failure?: HistoryFailure;
   };
   timerStartedEventAttributes?: { timerId?: string; startToFireTimeout?: string };
+  timerFiredEventAttributes?: { timerId?: string; startedEventId?: string | number };
   workflowExecutionSignaledEventAttributes?: { signalName?: string; input?: { payloads?: JSONPayload[] } };
   workflowExecutionUpdateAcceptedEventAttributes?: {
     acceptedRequest?: { meta?: { updateId?: string }; input?: { name?: string; args?: { payloads?: JSONPayload[] } } };

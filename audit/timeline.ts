@@ -75,30 +75,45 @@ export async function buildTimeline(
   );
   let contexts = 0;
   let advices = 0;
+  const taskBoundaryTimers = new Set<string>();
   const add = (e: HistoryEvent, kind: TimelineKind, title: string, details: string[] = [], tookMs?: number) =>
     steps.push({ at: e.eventTime ?? '', eventId: Number(e.eventId), kind, title, details, ...(tookMs !== undefined ? { tookMs } : {}) });
 
+  const onContext = (e: HistoryEvent, result: unknown, tookMs?: number) => {
+    const c = parsed(recordSchemas().attemptContext, result);
+    const first = contexts++ === 0;
+    const details = c
+      ? [
+          `facts: ${Object.keys(c.facts ?? {}).length ? JSON.stringify(c.facts) : 'none'}`,
+          ...(c.factsError ? [`facts unavailable: ${c.factsError}`] : []),
+          ...c.problems.map((p) => `problem: ${p}`),
+          `directory ${c.directory.version}, policy bundle ${c.bundleVersion}`,
+        ]
+      : ['(payload not readable)'];
+    add(e, first ? 'context' : 'recheck', first ? 'context captured' : 're-check: fresh context captured', details, tookMs);
+  };
+  const onAdvice = (e: HistoryEvent, result: unknown, tookMs?: number) => {
+    const a = parsed(adviceSchemas().advice, result);
+    const first = advices++ === 0;
+    const title = a ? `${first ? 'advice' : 're-check advice'}: ${a.verdict}` : first ? 'advice' : 're-check advice';
+    const details = a
+      ? [`policies: ${a.policyIds.join(', ') || '— (default deny)'}`, ...a.reasons.map((r) => `- ${r}`), ...a.errors.map((x) => `! ${x}`)]
+      : ['(payload not readable)'];
+    add(e, first ? 'advice' : 'recheck', title, details, tookMs);
+  };
+
   const onResult = (e: HistoryEvent, name: string, result: unknown, tookMs?: number) => {
     if (name === 'gatherContext') {
-      const c = parsed(recordSchemas().attemptContext, result);
-      const first = contexts++ === 0;
-      const details = c
-        ? [
-            `facts: ${Object.keys(c.facts ?? {}).length ? JSON.stringify(c.facts) : 'none'}`,
-            ...(c.factsError ? [`facts unavailable: ${c.factsError}`] : []),
-            ...c.problems.map((p) => `problem: ${p}`),
-            `directory ${c.directory.version}, policy bundle ${c.bundleVersion}`,
-          ]
-        : ['(payload not readable)'];
-      add(e, first ? 'context' : 'recheck', first ? 'context captured' : 're-check: fresh context captured', details, tookMs);
+      onContext(e, result, tookMs);
     } else if (name === 'evaluatePolicy') {
-      const a = parsed(adviceSchemas().advice, result);
-      const first = advices++ === 0;
-      const title = a ? `${first ? 'advice' : 're-check advice'}: ${a.verdict}` : first ? 'advice' : 're-check advice';
-      const details = a
-        ? [`policies: ${a.policyIds.join(', ') || '— (default deny)'}`, ...a.reasons.map((r) => `- ${r}`), ...a.errors.map((x) => `! ${x}`)]
-        : ['(payload not readable)'];
-      add(e, first ? 'advice' : 'recheck', title, details, tookMs);
+      onAdvice(e, result, tookMs);
+    } else if (name === 'evaluateAttempt') {
+      // One-step evaluation (activities/evaluation.ts): the context and the advice given on it, in one result.
+      const r = result as { context?: unknown; advice?: unknown; policyError?: unknown } | null;
+      onContext(e, r?.context, tookMs);
+      if (r?.advice != null) onAdvice(e, r.advice);
+      else
+        add(e, 'advice', 'policy could not be evaluated', [typeof r?.policyError === 'string' ? r.policyError : '(payload not readable)']);
     } else if (name === 'executeAction') {
       add(e, 'enforcement', 'executor succeeded', [`result: ${JSON.stringify(result as JsonValue)}`.slice(0, 500)], tookMs);
     }
@@ -160,11 +175,19 @@ export async function buildTimeline(
         const name = localActivityType(e);
         if (!name) break;
         const m = e.markerRecordedEventAttributes!;
-        if (m.failure) add(e, name === 'gatherContext' ? 'context' : 'advice', `${name} failed`, [await failureText(m.failure)]);
+        if (m.failure)
+          add(e, name === 'gatherContext' || name === 'evaluateAttempt' ? 'context' : 'advice', `${name} failed`, [
+            await failureText(m.failure),
+          ]);
         else onResult(e, name, await decode(m.details?.result));
         break;
       }
       case EVENT.timerStarted: {
+        // A 1 ms timer only starts a fresh workflow task (ECP 0.4's quiet wait, a slice of buffered signals): no wait.
+        if (e.timerStartedEventAttributes?.startToFireTimeout === '0.001s') {
+          taskBoundaryTimers.add(String(e.eventId));
+          break;
+        }
         const deadline = record?.deadline;
         add(e, 'waiting', 'awaiting decision', [
           `timeout ${e.timerStartedEventAttributes?.startToFireTimeout ?? '?'}${deadline ? `, deadline ${deadline}` : ''}`,
@@ -172,6 +195,7 @@ export async function buildTimeline(
         break;
       }
       case EVENT.timerFired: {
+        if (taskBoundaryTimers.has(String(e.timerFiredEventAttributes?.startedEventId))) break;
         // The entries the woken workflow task wrote: within a second of the timer firing.
         const fired = wakeUps.filter((t) => Math.abs(ms(t.at) - ms(e.eventTime ?? '')) < 1_000);
         for (const t of fired) {

@@ -82,3 +82,14 @@ export const GOVERNANCE_PATCH = 'ecp-governance';
  * configure. Histories without it replay as they ran.
  */
 export const QUIET_WAIT_PATCH = 'ecp-quiet-wait';
+
+/**
+ * Patch marker of one-step evaluation (ECP 0.5): the attempt gathers context, evaluates the policy and gets its listing
+ * seal in one local activity (`evaluateAttempt`), at the first evaluation and at every re-check. It also stands for
+ * INTEGRITY_PATCH, GOVERNANCE_PATCH and the local evaluation: an attempt that records it behaves as with those,
+ * without recording them (each marker costs two history events: the marker and Temporal's `TemporalChangeVersion`
+ * search attribute). Its first workflow task emits at most 6 events (this marker and its search attribute, the memo,
+ * the evaluation marker, the search attributes, the deadline timer), so the wait needs no task of its own
+ * (QUIET_WAIT_PATCH does not apply). Histories without it replay as they ran.
+ */
+export const ONE_STEP_EVALUATION_PATCH = 'ecp-one-step-evaluation';

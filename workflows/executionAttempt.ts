@@ -6,7 +6,6 @@ import {
   isCancellation,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
@@ -14,7 +13,6 @@ import {
 import type { PlaneActivities } from '../activities';
 import {
   attemptIdFor,
-  CONTEXT_PROVIDER_ATTEMPTS,
   decideUpdate,
   EXECUTOR_HEARTBEAT_TIMEOUT,
   decisionSignal,
@@ -23,7 +21,6 @@ import {
   FINAL_EXECUTOR_FAILURES,
   proposalHash,
   recordQuery,
-  type AttemptContext,
   type AttemptRecord,
   type JsonValue,
   type PinnedActionType,
@@ -31,32 +28,18 @@ import {
   INTEGRITY_PATCH,
   GOVERNANCE_PATCH,
   QUIET_WAIT_PATCH,
+  ONE_STEP_EVALUATION_PATCH,
   controlsChangedSignal,
 } from '../common';
 import { AttemptState, type ClosingStatus } from './attemptState';
-import { evaluationFor, type Evaluation } from './legacy';
+import { evaluatorFor } from './evaluation';
 import { SignalIntake } from './signalIntake';
 import { parseProposalShape, parseStartProposal } from '../common/proposal';
-import { assertListingSeal, startListingSeal } from './visibility';
+import { assertListingSeal } from './visibility';
 
 export interface ExecutionAttemptInput {
   proposal: ProposalInput;
 }
-
-const contextOptions = { startToCloseTimeout: '30s', retry: { maximumAttempts: CONTEXT_PROVIDER_ATTEMPTS, initialInterval: '500ms' } };
-const policyOptions = { startToCloseTimeout: '10s', retry: { maximumAttempts: 3, initialInterval: '200ms' } };
-
-// Context and policy are read-only and short, so they run as local activities: their results are still pinned in
-// history (as markers) and replayed, but evaluation and re-check cost no extra round trips through the server.
-// The executor stays a regular activity: it has side effects, its own retry policy and must survive worker loss.
-// An automatic allow was evaluated moments ago in this same workflow task, with nothing in between, so that
-// evaluation is the fresh one enforcement needs. (Attempts started by ECP 0.1 replay with workflows/legacy.ts.)
-const localEvaluation: Evaluation = {
-  gatherContext: proxyLocalActivities<PlaneActivities>(contextOptions).gatherContext,
-  evaluatePolicy: proxyLocalActivities<PlaneActivities>(policyOptions).evaluatePolicy,
-  publishEvaluating: false,
-  recheckAutomaticAllow: false,
-};
 
 /**
  * One governed execution attempt (workflow ID = attempt ID):
@@ -67,7 +50,9 @@ const localEvaluation: Evaluation = {
  * Every change to the attempt is an {@link AttemptState} method; this function is the lifecycle and nothing else.
  */
 export async function executionAttempt(input: ExecutionAttemptInput): Promise<AttemptRecord> {
-  const state = startState(input);
+  // Attempts started by this version record this one marker for every behaviour the older markers switch on.
+  const oneStep = patched(ONE_STEP_EVALUATION_PATCH);
+  const state = startState(input, oneStep);
   setHandler(recordQuery, () => state.record());
   const intake = state.intake.bounded ? new SignalIntake(state) : null;
   if (intake) intake.open();
@@ -78,32 +63,27 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
     validator: (decision) => state.validateDecision(decision),
   });
 
-  const evaluation = evaluationFor(localEvaluation);
-  const { gatherContext, evaluatePolicy } = evaluation;
-  const gather = () => gatherContext({ attemptId: state.attemptId, proposal: state.proposal });
-  const advise = (context: AttemptContext) => evaluatePolicy({ proposal: state.proposal, context });
-  // The listing seal is fetched alongside evaluation (no added latency) and awaited before the first status is
-  // published, so every listed row of this attempt carries it (workflows/visibility.ts).
-  const sealing = startListingSeal(state.proposal);
+  const evaluator = evaluatorFor(state, oneStep);
   try {
-    state.evaluating({ publish: evaluation.publishEvaluating });
-    const context = await gather();
-    state.gathered(context); // pinned in the record even if the policy then cannot be evaluated
-    const advice = await advise(context);
+    state.evaluating({ publish: evaluator.publishEvaluating });
+    const { context, advice } = await evaluator.first();
     state.evaluated(advice);
-    await sealing;
+    // The listing seal was fetched alongside evaluation (no added latency) and is in before the first status is
+    // published, so every listed row of this attempt carries it (workflows/visibility.ts).
+    await evaluator.sealed();
     assertListingSeal();
 
     if (advice.verdict === 'deny') return finish(state, intake, 'DENIED', advice.reasons.join('; '));
     if (advice.verdict === 'require_approval') {
-      // The wait, and the status that announces it, start in a workflow task of their own, so refused updates can be
-      // discarded by the server from the moment anyone can see the attempt awaiting (see QUIET_WAIT_PATCH).
-      if (intake && patched(QUIET_WAIT_PATCH)) await sleep(1);
+      // Refused updates leave no trace only while at most 10 events follow the last completed workflow task (see
+      // QUIET_WAIT_PATCH). ECP 0.4's first task emitted more, so its wait started in a task of its own; one-step
+      // evaluation's first task emits at most 6, and a short timer would cost a second: Temporal fires none sooner.
+      if (intake && !oneStep && patched(QUIET_WAIT_PATCH)) await sleep(1);
       state.awaitDecision();
       // On `controlsChanged` (a freeze, say) the wait re-checks at once with fresh context and advice.
       const blocked = await waitForDecision(state, intake, async () => {
-        const freshContext = await gather();
-        return state.controlsRecheck(freshContext, await advise(freshContext));
+        const fresh = await evaluator.again();
+        return state.controlsRecheck(fresh.context, fresh.advice);
       });
       if (blocked) return finish(state, intake, 'DENIED', `re-check before enforcement: ${blocked}`);
       state.closeDecisions();
@@ -112,13 +92,12 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
     }
 
     // Re-check with fresh facts, directory and policy: stale authority never runs.
-    const fresh = advice.verdict === 'require_approval' || evaluation.recheckAutomaticAllow;
-    const recheckContext = fresh ? await gather() : context;
-    const recheckAdvice = fresh ? await advise(recheckContext) : advice;
-    const blockedReason = state.enforce(recheckContext, recheckAdvice);
+    const fresh = advice.verdict === 'require_approval' || evaluator.recheckAutomaticAllow;
+    const recheck = fresh ? await evaluator.again() : { context, advice };
+    const blockedReason = state.enforce(recheck.context, recheck.advice);
     if (blockedReason) return finish(state, intake, 'DENIED', `re-check before enforcement: ${blockedReason}`);
   } catch (err) {
-    await sealing; // a denied or cancelled attempt is listed too
+    await evaluator.sealed(); // a denied or cancelled attempt is listed too
     if (isCancellation(err)) return finish(state, intake, 'CANCELLED', 'cancelled before execution; nothing ran');
     // Context or policy could not be evaluated at all: fail closed.
     return finish(state, intake, 'DENIED', `evaluation failed: ${failureMessage(err)}`);
@@ -212,11 +191,11 @@ async function drainSignals(intake: SignalIntake | null): Promise<void> {
   while (intake?.paused) await nextSlice(intake);
 }
 
-function startState(input: ExecutionAttemptInput): AttemptState {
+function startState(input: ExecutionAttemptInput, oneStep: boolean): AttemptState {
   // Integrity rules (see INTEGRITY_PATCH): strict start input — the proposal is taken exactly as given (no
   // `__proto__`-style keys, no numbers beyond ±2^53, nothing validation would add or drop), so its hash is the RFC 8785
   // hash of the start input — and bounded decision intake (see `DecisionIntake`).
-  const integrity = patched(INTEGRITY_PATCH);
+  const integrity = oneStep || patched(INTEGRITY_PATCH);
   try {
     const proposal = integrity ? parseStartProposal(input?.proposal) : parseProposalShape(input?.proposal);
     const expectedId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
@@ -228,7 +207,7 @@ function startState(input: ExecutionAttemptInput): AttemptState {
       );
     }
     // Governance controls (see GOVERNANCE_PATCH): only with the integrity rules, i.e. on attempts started by this version.
-    const governance = integrity && patched(GOVERNANCE_PATCH);
+    const governance = integrity && (oneStep || patched(GOVERNANCE_PATCH));
     return new AttemptState(expectedId, proposal, proposalHash(proposal), { bounded: integrity, governance });
   } catch (err) {
     // A bad start fails the workflow with the reason, instead of failing workflow tasks forever.

@@ -45,8 +45,34 @@ let sealFailure: string | null = null;
  */
 export function startListingSeal(proposal: Proposal): Promise<void> {
   if (!patched(LISTING_SEAL_PATCH)) return Promise.resolve();
+  beginSealing(proposal);
+  return requestSeal();
+}
+
+/**
+ * For one-step evaluation (ONE_STEP_EVALUATION_PATCH): writes the memo as {@link startListingSeal} does; the seal then
+ * comes with the evaluation ({@link acceptSeal}), or from {@link sealIfMissing} when the evaluation failed.
+ */
+export function beginSealing(proposal: Proposal): void {
   sealing = true;
   upsertMemo({ resource: proposal.resource });
+}
+
+/** The seal the evaluation local activity made for this run. */
+export function acceptSeal(value: string): void {
+  seal = value;
+}
+
+/**
+ * Asks for the seal on its own when one-step evaluation failed before producing it, so a denied or cancelled attempt
+ * is still listed. Never rejects (see {@link assertListingSeal}).
+ */
+export function sealIfMissing(): Promise<void> {
+  if (!sealing || seal !== null || sealFailure !== null) return Promise.resolve();
+  return requestSeal();
+}
+
+function requestSeal(): Promise<void> {
   return CancellationScope.nonCancellable(() => listingSeal()).then(
     (value) => {
       seal = value;

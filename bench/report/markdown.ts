@@ -1,5 +1,7 @@
 import type { BenchResults, ModeResults } from '../results';
 import type { Summary } from '../stats';
+import type { CpuPerUnit } from '../processCpu';
+import type { Contender } from '../scenarios/overhead';
 
 const f1 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(1));
 const lat = (s: Summary | undefined) => (s ? `${f1(s.p50)} / ${f1(s.p95)} / ${f1(s.p99)}` : '—');
@@ -52,6 +54,25 @@ function modeSection(m: ModeResults): string[] {
         '.',
       '',
     );
+    // Where the CPU goes (bench/processCpu.ts): ms per attempt by process, over each throughput point.
+    const cpu = (c: Contender) => o.throughput[c].map((p) => p.cpuMsPerAttempt);
+    if (cpu('ecp').every((x) => x) && cpu('bareShape').every((x) => x)) {
+      const cell = (x: CpuPerUnit | null, worker: 'planeWorker' | 'baselineWorker') =>
+        `${f1(x!.total)} (server ${f1(x!.server ?? 0)}, worker ${f1(x![worker] ?? 0)}, bench ${f1(x!.bench ?? 0)})`;
+      out.push(
+        '| CPU ms per attempt: total (server, worker, bench process) | ' +
+          o.throughput.ecp.map((p) => `c=${p.concurrency}`).join(' | ') +
+          ' |',
+        '|---|' + o.throughput.ecp.map(() => '---|').join(''),
+        `| ECP attempt | ${cpu('ecp')
+          .map((x) => cell(x, 'planeWorker'))
+          .join(' | ')} |`,
+        `| (a) bare, same shape | ${cpu('bareShape')
+          .map((x) => cell(x, 'baselineWorker'))
+          .join(' | ')} |`,
+        '',
+      );
+    }
   }
   const ol = m.openLoop;
   if (ol) {

@@ -2,7 +2,7 @@ import type { AttemptRecord } from '../../common';
 import { digestOf } from '../../common/canonical';
 import type { EvidencePack } from '../../audit/pack/schema';
 import { sealPack } from '../../audit/pack/seal';
-import type { HistoryEvent } from '../../audit/history';
+import { localActivityType, type HistoryEvent } from '../../audit/history';
 
 /** A deep copy to tamper with. */
 export const clone = (pack: EvidencePack): EvidencePack => structuredClone(pack);
@@ -34,3 +34,24 @@ export function editPayload(payload: { data?: string | null } | undefined, edit:
 /** Names of the failed (non-advisory) checks. */
 export const failedChecks = (v: { checks: { name: string; ok: boolean; advisory?: boolean }[] }) =>
   v.checks.filter((c) => !c.ok && !c.advisory).map((c) => c.name);
+
+/**
+ * Edits the context the plane pinned in history at the first evaluation (its directory version), wherever the
+ * attempt's workflow code put it: the one-step evaluation marker (`evaluateAttempt`, ECP 0.5), the `gatherContext`
+ * local-activity marker (ECP 0.2–0.4) or the first activity result (ECP 0.1).
+ */
+export function editPinnedContext(events: HistoryEvent[]): void {
+  const breakDirectory = (context: Record<string, unknown>) => {
+    (context.directory as { version: string }).version = 'sha256:0000';
+  };
+  const marker = events.find((e) => ['evaluateAttempt', 'gatherContext'].includes(localActivityType(e) ?? ''));
+  if (marker) {
+    const oneStep = localActivityType(marker) === 'evaluateAttempt';
+    editPayload(marker.markerRecordedEventAttributes!.details!.result!.payloads![0], (value) =>
+      breakDirectory(oneStep ? (value.context as Record<string, unknown>) : value),
+    );
+    return;
+  }
+  const completed = events.find((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED');
+  editPayload(completed!.activityTaskCompletedEventAttributes!.result!.payloads![0], breakDirectory);
+}

@@ -15,8 +15,7 @@ import { EcpError } from '../../common';
 import { refund, waitForStatus } from '../helpers/attempts';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { SCENARIOS, SHORT_DEADLINE_POLICY } from '../replay/scenarios';
-import { localActivityType } from '../../audit/history';
-import { clone, editPayload, eventsOf, failedChecks, recordOf, redigestRecord, reseal } from './helpers';
+import { clone, editPayload, editPinnedContext, eventsOf, failedChecks, recordOf, redigestRecord, reseal } from './helpers';
 
 const STATUSES = {
   'succeeded-quorum': 'SUCCEEDED',
@@ -169,15 +168,8 @@ describe('tampered packs FAIL naming what broke', () => {
   it('a history event: the pinned context (activity or local-activity marker)', async () => {
     const pack = quorum();
     const events = eventsOf(pack);
-    const marker = events.find((e) => localActivityType(e) === 'gatherContext');
-    const completed = events.find((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED');
     // The facts the plane pinned: an edit must not survive replay.
-    const result = marker
-      ? marker.markerRecordedEventAttributes!.details!.result!.payloads![0]
-      : completed!.activityTaskCompletedEventAttributes!.result!.payloads![0];
-    editPayload(result, (context) => {
-      (context.directory as { version: string }).version = 'sha256:0000';
-    });
+    editPinnedContext(events);
     expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual(['digest.history']);
     expect(failedChecks(await verifyPack(reseal(pack)))).toEqual(['replay']);
   });
@@ -220,16 +212,7 @@ describe('tampered packs FAIL naming what broke', () => {
 describe('a batch verified in threads', () => {
   it('fails exactly the tampered pack in the middle and passes the rest, with the same checks as in process', async () => {
     const tampered = clone(packs['succeeded-quorum']);
-    const marker = eventsOf(tampered).find((e) => localActivityType(e) === 'gatherContext');
-    const completed = eventsOf(tampered).find((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED');
-    editPayload(
-      marker
-        ? marker.markerRecordedEventAttributes!.details!.result!.payloads![0]
-        : completed!.activityTaskCompletedEventAttributes!.result!.payloads![0],
-      (context) => {
-        (context.directory as { version: string }).version = 'sha256:0000';
-      },
-    );
+    editPinnedContext(eventsOf(tampered));
     const good = Object.values(packs);
     const batch = [...good, reseal(tampered), ...good];
     const middle = good.length;

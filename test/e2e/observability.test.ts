@@ -246,8 +246,7 @@ describe('traces', () => {
     expect(names).toEqual(
       expect.arrayContaining([
         'RunWorkflow:executionAttempt',
-        'StartActivity:gatherContext',
-        'StartActivity:evaluatePolicy',
+        'StartActivity:evaluateAttempt',
         'StartActivity:executeAction',
         'RunActivity:executeAction',
         'HTTP POST',

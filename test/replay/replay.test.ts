@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { QUIET_WAIT_PATCH } from '../../common';
+import { ONE_STEP_EVALUATION_PATCH, QUIET_WAIT_PATCH } from '../../common';
 import { idleTelemetrySinks, prebundleWorkflows } from '../../workflows/bundle';
 import { expectLogLine } from '../helpers/quietLogs';
 import { finalRecord } from '../helpers/savedRecords';
@@ -17,6 +17,8 @@ const legacyDir = join(here, 'histories-v0.1');
 const v02Dir = join(here, 'histories-v0.2');
 /** Histories written by ECP 0.3 (integrity rules, before the quiet wait: no `ecp-quiet-wait` marker). */
 const v03Dir = join(here, 'histories-v0.3');
+/** Histories written by ECP 0.4 (quiet wait, before one-step evaluation: four patch markers, three evaluation markers). */
+const v04Dir = join(here, 'histories-v0.4');
 const historyFiles = (d: string) =>
   readdirSync(d)
     .filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json')
@@ -25,13 +27,18 @@ const files = historyFiles(dir);
 const legacyFiles = historyFiles(legacyDir);
 const v02Files = historyFiles(v02Dir);
 const v03Files = historyFiles(v03Dir);
+const v04Files = historyFiles(v04Dir);
 const workflowIds = JSON.parse(readFileSync(join(dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const legacyWorkflowIds = JSON.parse(readFileSync(join(legacyDir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
+const v04WorkflowIds = JSON.parse(readFileSync(join(v04Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const v03WorkflowIds = JSON.parse(readFileSync(join(v03Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const v02WorkflowIds = JSON.parse(readFileSync(join(v02Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 /** The patch marker's data as saved histories hold it (base64 of its JSON payload). */
-const QUIET_WAIT_MARKER_DATA = Buffer.from(JSON.stringify({ id: QUIET_WAIT_PATCH, deprecated: false })).toString('base64');
+const markerData = (id: string) => Buffer.from(JSON.stringify({ id, deprecated: false })).toString('base64');
+const QUIET_WAIT_MARKER_DATA = markerData(QUIET_WAIT_PATCH);
+const ONE_STEP_MARKER_DATA = markerData(ONE_STEP_EVALUATION_PATCH);
 interface SavedEvent {
+  markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads: Array<{ data: string }> }> };
   activityTaskScheduledEventAttributes?: { activityType: { name: string } };
   workflowExecutionCompletedEventAttributes?: { result: { payloads: Array<{ data: string }> } };
 }
@@ -87,9 +94,50 @@ describe('saved histories replay against the current workflow code', () => {
   it('attempts that waited for a decision started the wait in a workflow task of their own (ecp-quiet-wait)', () => {
     const marked = (file: string, from = dir) => readFileSync(join(from, file), 'utf8').includes(QUIET_WAIT_MARKER_DATA);
     for (const waited of ['expired.json', 'rejected.json', 'succeeded-quorum.json']) {
-      expect(marked(waited)).toBe(true);
+      expect(marked(waited, v04Dir)).toBe(true);
       expect(marked(waited, v03Dir)).toBe(false);
     }
+  });
+
+  it('attempts started by this version record one patch marker and evaluate in one local activity per evaluation', () => {
+    for (const file of files) {
+      const events = load(file).events;
+      const patches = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+      expect(
+        patches.map((e) => e.markerRecordedEventAttributes!.details!['patch-data']!.payloads[0]!.data),
+        file,
+      ).toEqual([ONE_STEP_MARKER_DATA]);
+      const localActivities = events
+        .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+        .map(
+          (e) =>
+            (
+              JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.data!.payloads[0]!.data, 'base64').toString()) as {
+                activity_type: string;
+              }
+            ).activity_type,
+        );
+      expect(new Set(localActivities), file).toEqual(new Set(localActivities.length ? ['evaluateAttempt'] : []));
+    }
+    // An auto-allowed attempt: 6 events fewer than ECP 0.4's (3 patch markers and their search attributes → 1 + 1; 3 → 1 evaluation marker).
+    expect(load('succeeded-auto.json').events.length).toBe(load('succeeded-auto.json', v04Dir).events.length - 6);
+  });
+
+  it('a waiting attempt starts its wait with at most 10 events after the last completed workflow task (refused updates leave no trace)', () => {
+    for (const waited of ['expired.json', 'rejected.json', 'succeeded-quorum.json']) {
+      const events = load(waited).events as Array<Record<string, unknown>>;
+      const firstCompleted = events.findIndex((e) => e.workflowTaskCompletedEventAttributes);
+      const nextScheduled = events.findIndex((e, i) => i > firstCompleted && e.workflowTaskScheduledEventAttributes);
+      const tail = (nextScheduled === -1 ? events.length : nextScheduled) - firstCompleted - 1;
+      // Temporal's history.discardSpeculativeWorkflowTaskMaximumEventsCount (default 10); see QUIET_WAIT_PATCH.
+      expect(tail, waited).toBeLessThanOrEqual(10);
+      expect(readFileSync(join(dir, waited), 'utf8').includes(QUIET_WAIT_MARKER_DATA), waited).toBe(false);
+    }
+  });
+
+  it.each(v04Files)('%s from ECP 0.4 replays cleanly (before one-step evaluation)', async (file) => {
+    expect(v04Files).toEqual(files);
+    await expect(Worker.runReplayHistory({ workflowBundle, sinks }, load(file, v04Dir), v04WorkflowIds[file])).resolves.toBeUndefined();
   });
 
   it.each(v03Files)('%s from ECP 0.3 replays cleanly (before the quiet wait)', async (file) => {

@@ -1,0 +1,95 @@
+import { proxyLocalActivities } from '@temporalio/workflow';
+import type { PlaneActivities } from '../activities';
+import type { EvaluateAttemptResult } from '../activities/evaluation';
+import { CONTEXT_PROVIDER_ATTEMPTS, type Advice, type AttemptContext } from '../common';
+import type { AttemptState } from './attemptState';
+import { evaluationFor, type Evaluation } from './legacy';
+import { acceptSeal, beginSealing, sealIfMissing, startListingSeal } from './visibility';
+
+const contextOptions = { startToCloseTimeout: '30s', retry: { maximumAttempts: CONTEXT_PROVIDER_ATTEMPTS, initialInterval: '500ms' } };
+const policyOptions = { startToCloseTimeout: '10s', retry: { maximumAttempts: 3, initialInterval: '200ms' } };
+
+// Context and policy are read-only and short, so they run as local activities: their results are still pinned in
+// history (as markers) and replayed, but evaluation and re-check cost no extra round trips through the server.
+// The executor stays a regular activity: it has side effects, its own retry policy and must survive worker loss.
+// An automatic allow was evaluated moments ago in this same workflow task, with nothing in between, so that
+// evaluation is the fresh one enforcement needs. (Attempts started by ECP 0.1 replay with workflows/legacy.ts.)
+const twoStepEvaluation: Evaluation = {
+  gatherContext: proxyLocalActivities<PlaneActivities>(contextOptions).gatherContext,
+  evaluatePolicy: proxyLocalActivities<PlaneActivities>(policyOptions).evaluatePolicy,
+  publishEvaluating: false,
+  recheckAutomaticAllow: false,
+};
+
+// One-step evaluation (ONE_STEP_EVALUATION_PATCH): context, advice and, the first time, the listing seal in one local
+// activity, retried as a whole like context gathering (activities/evaluation.ts).
+const { evaluateAttempt } = proxyLocalActivities<PlaneActivities>(contextOptions);
+
+/** Context and the advice given on it, from one evaluation. */
+export interface Evaluated {
+  context: AttemptContext;
+  advice: Advice;
+}
+
+/** How an attempt evaluates, chosen once per attempt from its history. */
+export interface Evaluator {
+  /** Publish the EVALUATING status (ECP 0.1 did; it ends within the same task). */
+  readonly publishEvaluating: boolean;
+  /** Re-check before enforcement on an automatic allow too (ECP 0.1 did; the evaluation is moments old). */
+  readonly recheckAutomaticAllow: boolean;
+  /** The first evaluation. Its context is pinned in the record (`gathered`) even if the policy then fails. */
+  first(): Promise<Evaluated>;
+  /** A re-check with fresh facts, directory and policy. */
+  again(): Promise<Evaluated>;
+  /** Settles once the run has its listing seal or it could not be made (assertListingSeal); never rejects. */
+  sealed(): Promise<void>;
+}
+
+/**
+ * The evaluator of this attempt. With `oneStep` (attempts started since ECP 0.5): one local activity per evaluation.
+ * Otherwise the two local activities (or ECP 0.1's activities) and a listing-seal local activity of its own, issued in
+ * the order older attempts recorded them — this calls `patched` for them exactly where the workflow always did.
+ */
+export function evaluatorFor(state: AttemptState, oneStep: boolean): Evaluator {
+  const input = (seal: boolean) => ({ attemptId: state.attemptId, proposal: state.proposal, seal });
+  if (oneStep) {
+    beginSealing(state.proposal);
+    return {
+      publishEvaluating: false,
+      recheckAutomaticAllow: false,
+      async first() {
+        const result = await evaluateAttempt(input(true));
+        state.gathered(result.context); // pinned even if the policy could not be evaluated
+        if (result.seal !== null) acceptSeal(result.seal);
+        return evaluated(result);
+      },
+      async again() {
+        return evaluated(await evaluateAttempt(input(false)));
+      },
+      sealed: sealIfMissing,
+    };
+  }
+  const { gatherContext, evaluatePolicy, publishEvaluating, recheckAutomaticAllow } = evaluationFor(twoStepEvaluation);
+  const sealing = startListingSeal(state.proposal);
+  const gather = () => gatherContext({ attemptId: state.attemptId, proposal: state.proposal });
+  return {
+    publishEvaluating,
+    recheckAutomaticAllow,
+    async first() {
+      const context = await gather();
+      state.gathered(context); // pinned even if the policy then cannot be evaluated
+      return { context, advice: await evaluatePolicy({ proposal: state.proposal, context }) };
+    },
+    async again() {
+      const context = await gather();
+      return { context, advice: await evaluatePolicy({ proposal: state.proposal, context }) };
+    },
+    sealed: () => sealing,
+  };
+}
+
+function evaluated(result: EvaluateAttemptResult): Evaluated {
+  // Fails closed: the attempt ends DENIED with this reason ("evaluation failed: …").
+  if (result.advice === null) throw new Error(result.policyError ?? 'the policy gave no advice');
+  return { context: result.context, advice: result.advice };
+}
