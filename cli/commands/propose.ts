@@ -68,8 +68,10 @@ export function registerPropose(program: Command): void {
         }
         if (!o.json) note(`waiting for ${result.attemptId} to close (Ctrl-C stops waiting; the attempt goes on) …`);
         const record = await ecp.awaitOutcome(result.attemptId);
+        // Why it closed as it did (the note of the closing status change): a denial names its reasons here.
+        const reason = [...record.timeline].reverse().find((t) => t.status === record.status && !t.event)?.note ?? null;
         if (o.json) {
-          printJson({ ...result, idempotencyKey: input.idempotencyKey, status: record.status, outcome: record.outcome });
+          printJson({ ...result, idempotencyKey: input.idempotencyKey, status: record.status, reason, outcome: record.outcome });
           return;
         }
         print(`${result.created ? 'Created' : 'Found existing'} attempt ${result.attemptId}`);
@@ -78,6 +80,7 @@ export function registerPropose(program: Command): void {
             ['attempt', result.attemptId],
             ['proposal hash', result.proposalHash],
             ['status', status(record.status)],
+            ...(reason && record.status !== 'SUCCEEDED' ? ([['reason', reason]] as Array<[string, string]>) : []),
             [
               'outcome',
               record.outcome

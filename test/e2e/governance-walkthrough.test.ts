@@ -175,6 +175,8 @@ describe('the README governance walkthrough (demo configuration)', () => {
       await new Promise((r) => setTimeout(r, 1_500));
       const denied = await propose('order-1002', 500, 'late delivery', 'Courier was a week late', '--wait');
       expect(denied.stdout).toContain('DENIED');
+      // `--wait` says why, as `ecp show` does.
+      expect(denied.stdout).toMatch(/reason +frozen: agent refund-bot by bob/);
       const record = await showJson(denied.attemptId);
       expect(record.status).toBe('DENIED');
       expect(JSON.stringify(record.advice)).toContain('frozen: agent refund-bot by bob');
