@@ -3,13 +3,17 @@ import { LIMITS } from './constants';
 import { canonicalJson, canonicalSize, digestOf, sha256Hex } from './canonical';
 import { EcpError } from './errors';
 import { assertKeepable } from './jsonSafety';
+import { lazySchema } from './lazySchema';
 import { parseOrThrow } from './validation';
 
-const identifier = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(64, 'must be at most 64 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'must start with a letter or digit and use only letters, digits, . _ @ -');
+// Schemas here and across common/ are built on first use (see common/lazySchema.ts).
+const identifier = lazySchema(() =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(64, 'must be at most 64 characters')
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'must start with a letter or digit and use only letters, digits, . _ @ -'),
+);
 
 /** An agent ID in the directory. */
 export const agentIdSchema = identifier;
@@ -19,41 +23,47 @@ export const humanIdSchema = identifier;
 export const groupIdSchema = identifier;
 
 /** An action type name: dotted lower-case words, e.g. `payments.refund`. */
-export const actionTypeNameSchema = z
-  .string()
-  .max(128, 'must be at most 128 characters')
-  .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, 'must be dotted lower-case words, e.g. "payments.refund"');
+export const actionTypeNameSchema = lazySchema(() =>
+  z
+    .string()
+    .max(128, 'must be at most 128 characters')
+    .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, 'must be dotted lower-case words, e.g. "payments.refund"'),
+);
 
 /** A `sha256:<64 hex>` digest (proposal hashes, record digests, bundle and directory versions). */
-export const digestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex characters');
+export const digestSchema = lazySchema(() => z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex characters'));
 
 /** Any plain JSON value. One instance, shared by every schema that holds JSON (the API names it once, as a component). */
+// Built at load, not lazily: the API names this very instance as a component, and z.json()'s recursion refers to
+// the instance itself, not to a lazy stand-in. (A z.lazy: cheap to construct.)
 export const jsonValueSchema = z.json();
 
 /** A JSON object (parameters, claims, facts): string keys, plain JSON values. */
-export const jsonObjectSchema = z.record(z.string(), jsonValueSchema);
+export const jsonObjectSchema = lazySchema(() => z.record(z.string(), jsonValueSchema));
 const jsonObject = jsonObjectSchema;
 
 /**
  * What an agent asks to do. Immutable once an attempt starts: the workflow hashes exactly this object, and every
  * approval binds to that hash.
  */
-export const proposalSchema = z.strictObject({
-  agent: agentIdSchema,
-  actionType: actionTypeNameSchema,
-  resource: z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
-  parameters: jsonObject,
-  justification: z
-    .string()
-    .min(1, 'must say why the action is needed')
-    .max(LIMITS.justificationChars, `must be at most ${LIMITS.justificationChars} characters`),
-  claims: jsonObject.default({}),
-  idempotencyKey: z
-    .string()
-    .min(1, 'must not be empty')
-    .max(128, 'must be at most 128 characters')
-    .regex(/^[A-Za-z0-9._:-]+$/, 'must use only letters, digits, . _ : -'),
-});
+export const proposalSchema = lazySchema(() =>
+  z.strictObject({
+    agent: agentIdSchema,
+    actionType: actionTypeNameSchema,
+    resource: z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
+    parameters: jsonObject,
+    justification: z
+      .string()
+      .min(1, 'must say why the action is needed')
+      .max(LIMITS.justificationChars, `must be at most ${LIMITS.justificationChars} characters`),
+    claims: jsonObject.default({}),
+    idempotencyKey: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(128, 'must be at most 128 characters')
+      .regex(/^[A-Za-z0-9._:-]+$/, 'must use only letters, digits, . _ : -'),
+  }),
+);
 
 /** A validated proposal, exactly as hashed. */
 export type Proposal = z.output<typeof proposalSchema>;
