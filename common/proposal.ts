@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from './constants';
-import { canonicalJson, canonicalSize, digestOf, sha256Hex } from './canonical';
+import { utf8ToBytes } from '@noble/hashes/utils.js';
+import { canonicalJson, digestOf, sha256Hex } from './canonical';
 import { EcpError } from './errors';
 import { assertKeepable } from './jsonSafety';
 import { lazySchema } from './lazySchema';
@@ -85,8 +86,14 @@ export function parseProposal(input: unknown): Proposal {
  * `strict-proposal-input` patch, so they replay as they ran.
  */
 export function parseProposalShape(input: unknown): Proposal {
+  return checkedShape(input).proposal;
+}
+
+/** Shape and size, and the canonical JSON text the size was measured on (so a caller hashes it without redoing it). */
+function checkedShape(input: unknown): { proposal: Proposal; text: string } {
   const proposal = parseOrThrow(proposalSchema, input, 'proposal');
-  const size = canonicalSize(proposal);
+  const text = canonicalJson(proposal);
+  const size = utf8ToBytes(text).length;
   if (size > LIMITS.proposalBytes) {
     throw new EcpError(
       'too_large',
@@ -94,7 +101,7 @@ export function parseProposalShape(input: unknown): Proposal {
       'parameters',
     );
   }
-  return proposal;
+  return { proposal, text };
 }
 
 /**
@@ -103,25 +110,47 @@ export function parseProposalShape(input: unknown): Proposal {
  * RFC 8785 hash of the start input itself and an auditor can recompute it from the history.
  */
 export function parseStartProposal(input: unknown): Proposal {
-  const proposal = parseProposal(input);
-  const given = input as Record<string, unknown>;
-  for (const key of Object.keys(proposal) as (keyof Proposal)[]) {
-    if (!Object.hasOwn(given, key)) {
-      throw new EcpError(
-        'invalid_input',
-        `invalid proposal: field "${key}" is required in a start input (the hash covers the input exactly; send {} for none)`,
-        key,
-      );
-    }
-    if (canonicalJson(given[key]) !== canonicalJson(proposal[key])) {
-      throw new EcpError(
-        'invalid_input',
-        `invalid proposal: field "${key}" would be changed by validation; it must be plain JSON kept exactly`,
-        key,
-      );
+  return parseStartProposalHashed(input).proposal;
+}
+
+/**
+ * {@link parseStartProposal}, and the proposal hash from the same canonical JSON text: the workflow's start path,
+ * which so canonicalises the proposal twice (validated and as given) instead of four times. The hash is exactly
+ * {@link proposalHash} of the returned proposal.
+ */
+export function parseStartProposalHashed(input: unknown): { proposal: Proposal; hash: string } {
+  assertKeepable(input, 'proposal');
+  const { proposal, text } = checkedShape(input);
+  // The common case in one comparison: the input is canonically the validated proposal. Otherwise the field-by-field
+  // check below finds the field at fault (and throws exactly as it always did).
+  if (!sameCanonicalJson(input, text)) {
+    const given = input as Record<string, unknown>;
+    for (const key of Object.keys(proposal) as (keyof Proposal)[]) {
+      if (!Object.hasOwn(given, key)) {
+        throw new EcpError(
+          'invalid_input',
+          `invalid proposal: field "${key}" is required in a start input (the hash covers the input exactly; send {} for none)`,
+          key,
+        );
+      }
+      if (canonicalJson(given[key]) !== canonicalJson(proposal[key])) {
+        throw new EcpError(
+          'invalid_input',
+          `invalid proposal: field "${key}" would be changed by validation; it must be plain JSON kept exactly`,
+          key,
+        );
+      }
     }
   }
-  return proposal;
+  return { proposal, hash: `sha256:${sha256Hex(text)}` };
+}
+
+function sameCanonicalJson(value: unknown, text: string): boolean {
+  try {
+    return canonicalJson(value) === text;
+  } catch {
+    return false;
+  }
 }
 
 /** The proposal hash: SHA-256 over the RFC 8785 canonical JSON of the whole proposal. */

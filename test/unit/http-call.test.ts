@@ -22,24 +22,24 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
       return json(200, { method: req.method, body: body ? (JSON.parse(body) as unknown) : null });
     case '/text':
       res.writeHead(200, { 'content-type': 'text/plain' });
-      return res.end('plain ünïcode');
+      return void res.end('plain ünïcode');
     case '/bad-json':
       res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end('{not json');
+      return void res.end('{not json');
     case '/redirect':
       res.writeHead(302, { location: '/echo' });
-      return res.end();
+      return void res.end();
     case '/not-found':
       return json(404, { error: 'no such refund' });
     case '/unavailable':
       res.writeHead(503);
-      return res.end('try later');
+      return void res.end('try later');
     case '/too-many':
       res.writeHead(429);
-      return res.end();
+      return void res.end();
     case '/big':
       res.writeHead(200, { 'content-type': 'text/plain' });
-      return res.end('é'.repeat(40_000));
+      return void res.end('é'.repeat(40_000));
     case '/endless':
       // More than the cap, then the body never ends: the call must not wait for the rest.
       res.writeHead(200, { 'content-type': 'text/plain' });
