@@ -1,6 +1,6 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure } from '@temporalio/common';
-import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici';
+import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import { parseTemplate } from 'url-template';
 import { FailureType, type JsonValue } from '../common';
 
@@ -110,10 +110,14 @@ async function send(
   throw ApplicationFailure.nonRetryable(message, FailureType.HttpStatusError, { status, body: parsed });
 }
 
-let redirecting: Dispatcher | undefined;
-/** The global dispatcher (its keep-alive pool), following up to 20 redirects like `fetch`; built on first use. */
+let dispatcher: Dispatcher | undefined;
+/**
+ * The plane's own connection pool (keep-alive), following up to 20 redirects like `fetch`; built on first use. Not
+ * the global dispatcher: once anything in the process has called global `fetch`, that is Node's bundled undici,
+ * whose handler interface this undici's interceptors do not speak.
+ */
 function followRedirects(): Dispatcher {
-  return (redirecting ??= getGlobalDispatcher().compose(interceptors.redirect({ maxRedirections: 20 })));
+  return (dispatcher ??= new Agent().compose(interceptors.redirect({ maxRedirections: 20 })));
 }
 
 function headerText(value: string | string[] | undefined): string {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpCall, type HttpSpec } from '../../activities/http';
+import type { HttpSpec } from '../../activities/http';
 
 // The plane's HTTP calls (context providers, HTTP executors) against a real local server: statuses, retryable vs
 // final failures, the body cap, JSON parsing, redirects, headers and aborts.
@@ -10,6 +10,7 @@ import { httpCall, type HttpSpec } from '../../activities/http';
 const seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
 let server: Server;
 let base: string;
+let httpCall: typeof import('../../activities/http').httpCall;
 
 function route(req: IncomingMessage, res: ServerResponse, body: string): void {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -62,6 +63,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // As in a worker, where global `fetch` ran before the plane's HTTP module loaded: Node's bundled undici is then the
+  // global dispatcher.
+  await (await fetch(`${base}/text`)).text();
+  ({ httpCall } = await import('../../activities/http'));
 });
 
 afterAll(async () => {
