@@ -1,5 +1,6 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure } from '@temporalio/common';
+import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import { parseTemplate } from 'url-template';
 import { FailureType, type JsonValue } from '../common';
 
@@ -75,25 +76,72 @@ async function send(
   if (body !== undefined) headers['content-type'] = 'application/json';
   // The trace context of this call's span (a no-op without a registered propagator).
   propagation.inject(context.active(), headers);
-  let response: Response;
+  let response: Dispatcher.ResponseData;
   try {
-    response = await fetch(url, { method: spec.method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    // As `fetch` refused it (a retryable failure, so a misconfigured action type behaves as it always did).
+    if (body !== undefined && spec.method === 'GET') throw new Error('Request with GET/HEAD method cannot have body.');
+    // undici's `request` instead of global `fetch` (the same library underneath): a third of the CPU per call, no
+    // WHATWG Request/Response objects. Redirects are followed as `fetch` follows them.
+    response = await request(url, {
+      method: spec.method as Dispatcher.HttpMethod,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      dispatcher: followRedirects(),
+    });
   } catch (err) {
     if (signal.aborted) throw err;
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new Error(`${spec.method} ${url} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+    throw new Error(`${spec.method} ${url} failed: ${e.cause?.code ?? e.code ?? e.cause?.message ?? e.message}`);
   }
-  const text = (await response.text()).slice(0, MAX_BODY_CHARS);
+  const status = response.statusCode;
+  const text = await readCapped(response.body, signal);
   let parsed: JsonValue = text;
-  if (text && (response.headers.get('content-type') ?? '').includes('json')) {
+  if (text && headerText(response.headers['content-type']).includes('json')) {
     try {
       parsed = JSON.parse(text) as JsonValue;
     } catch {
       parsed = text;
     }
   }
-  if (response.ok) return { status: response.status, body: parsed };
-  const message = `${spec.method} ${url} answered ${response.status}${text ? `: ${text.slice(0, 300)}` : ''}`;
-  if (response.status >= 500 || RETRYABLE_STATUS.has(response.status)) throw new Error(message);
-  throw ApplicationFailure.nonRetryable(message, FailureType.HttpStatusError, { status: response.status, body: parsed });
+  if (status >= 200 && status <= 299) return { status, body: parsed };
+  const message = `${spec.method} ${url} answered ${status}${text ? `: ${text.slice(0, 300)}` : ''}`;
+  if (status >= 500 || RETRYABLE_STATUS.has(status)) throw new Error(message);
+  throw ApplicationFailure.nonRetryable(message, FailureType.HttpStatusError, { status, body: parsed });
+}
+
+let dispatcher: Dispatcher | undefined;
+/**
+ * The plane's own connection pool (keep-alive), following up to 20 redirects like `fetch`; built on first use. Not
+ * the global dispatcher: once anything in the process has called global `fetch`, that is Node's bundled undici,
+ * whose handler interface this undici's interceptors do not speak.
+ */
+function followRedirects(): Dispatcher {
+  return (dispatcher ??= new Agent().compose(interceptors.redirect({ maxRedirections: 20 })));
+}
+
+function headerText(value: string | string[] | undefined): string {
+  return Array.isArray(value) ? value.join(', ') : (value ?? '');
+}
+
+/**
+ * The body as UTF-8 text, at most {@link MAX_BODY_CHARS} characters: reading stops (and the connection's rest of the
+ * body is discarded) once that much has arrived, so a huge answer costs no more than the cap.
+ */
+async function readCapped(stream: Dispatcher.ResponseData['body'], signal: AbortSignal): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk as Uint8Array, { stream: true });
+      if (text.length >= MAX_BODY_CHARS) {
+        stream.destroy();
+        return text.slice(0, MAX_BODY_CHARS);
+      }
+    }
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new Error(`reading the answer failed: ${(err as Error).message}`);
+  }
+  return (text + decoder.decode()).slice(0, MAX_BODY_CHARS);
 }

@@ -1,31 +1,40 @@
 import { z } from 'zod';
+import { lazySchema } from './lazySchema';
 import { agentIdSchema, groupIdSchema, humanIdSchema } from './proposal';
 
 /** Ed25519 public key: 32 bytes as 64 lower-case hex characters. */
-export const publicKeyHexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be an Ed25519 public key: 64 lower-case hex characters');
+export const publicKeyHexSchema = lazySchema(() =>
+  z.string().regex(/^[0-9a-f]{64}$/, 'must be an Ed25519 public key: 64 lower-case hex characters'),
+);
 
 /** A human in the directory: the groups they belong to and their registered Ed25519 public keys (hex). */
-export const humanSchema = z.strictObject({
-  name: z.string().max(200).optional(),
-  groups: z.array(groupIdSchema).default([]),
-  publicKeys: z.array(publicKeyHexSchema).min(1, 'needs at least one public key (see `ecp keys new`)'),
-});
+export const humanSchema = lazySchema(() =>
+  z.strictObject({
+    name: z.string().max(200).optional(),
+    groups: z.array(groupIdSchema).default([]),
+    publicKeys: z.array(publicKeyHexSchema).min(1, 'needs at least one public key (see `ecp keys new`)'),
+  }),
+);
 
-const scopeSchema = z.string().min(1).max(128);
+const scopeSchema = lazySchema(() => z.string().min(1).max(128));
 
 /** An agent in the directory: its owner (a human, who may never decide on its attempts) and its scopes. */
-export const agentSchema = z.strictObject({
-  owner: humanIdSchema,
-  scopes: z.array(scopeSchema).default([]),
-  description: z.string().max(500).optional(),
-});
+export const agentSchema = lazySchema(() =>
+  z.strictObject({
+    owner: humanIdSchema,
+    scopes: z.array(scopeSchema).default([]),
+    description: z.string().max(500).optional(),
+  }),
+);
 
 /** The directory: who may propose (agents), who may decide (humans, by group), and the humans' keys. */
-export const directorySchema = z.strictObject({
-  agents: z.record(agentIdSchema, agentSchema).default({}),
-  humans: z.record(humanIdSchema, humanSchema).default({}),
-  groups: z.record(groupIdSchema, z.strictObject({ description: z.string().max(500).optional() })).default({}),
-});
+export const directorySchema = lazySchema(() =>
+  z.strictObject({
+    agents: z.record(agentIdSchema, agentSchema).default({}),
+    humans: z.record(humanIdSchema, humanSchema).default({}),
+    groups: z.record(groupIdSchema, z.strictObject({ description: z.string().max(500).optional() })).default({}),
+  }),
+);
 
 /** A directory human. */
 export type Human = z.output<typeof humanSchema>;

@@ -1,6 +1,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { describeScope, FREEZE_SIGNING_PREFIX, freezeSigningBytes } from './freezeStatement';
+import { lazySchema } from './lazySchema';
 import { actionTypeNameSchema, agentIdSchema, humanIdSchema } from './proposal';
 
 /*
@@ -20,33 +21,39 @@ export { describeScope, FREEZE_SIGNING_PREFIX, freezeSigningBytes };
 export const FREEZE_STATEMENT_MAX_SKEW_MS = 5 * 60_000;
 
 /** What a freeze covers: one agent, one action type, or every attempt. */
-export const freezeScopeSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('agent'), agent: agentIdSchema }),
-  z.strictObject({ kind: z.literal('actionType'), actionType: actionTypeNameSchema }),
-  z.strictObject({ kind: z.literal('all') }),
-]);
+export const freezeScopeSchema = lazySchema(() =>
+  z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('agent'), agent: agentIdSchema }),
+    z.strictObject({ kind: z.literal('actionType'), actionType: actionTypeNameSchema }),
+    z.strictObject({ kind: z.literal('all') }),
+  ]),
+);
 /** A freeze's scope. */
 export type FreezeScope = z.output<typeof freezeScopeSchema>;
 
 /** The statement a human signs to freeze or unfreeze a scope. `nonce` makes each statement unique (no replay). */
-export const freezeStatementSchema = z.strictObject({
-  kind: z.literal('ecp.freeze'),
-  op: z.enum(['freeze', 'unfreeze']),
-  scope: freezeScopeSchema,
-  reason: z.string().trim().min(1, 'a reason is required').max(1000),
-  human: humanIdSchema,
-  at: z.iso.datetime({ offset: true }),
-  nonce: z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lower-case hex characters'),
-});
+export const freezeStatementSchema = lazySchema(() =>
+  z.strictObject({
+    kind: z.literal('ecp.freeze'),
+    op: z.enum(['freeze', 'unfreeze']),
+    scope: freezeScopeSchema,
+    reason: z.string().trim().min(1, 'a reason is required').max(1000),
+    human: humanIdSchema,
+    at: z.iso.datetime({ offset: true }),
+    nonce: z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lower-case hex characters'),
+  }),
+);
 /** A freeze or unfreeze statement, as signed. */
 export type FreezeStatement = z.output<typeof freezeStatementSchema>;
 
 /** A signed freeze statement: Ed25519 signature (hex) over `freezeSigningBytes(statement)`, and the signing key's fingerprint. */
-export const signedFreezeSchema = z.strictObject({
-  statement: freezeStatementSchema,
-  signature: z.string().regex(/^[0-9a-f]{128}$/, 'must be an Ed25519 signature: 128 lower-case hex characters'),
-  key: z.string().regex(/^[0-9a-f]{16}$/, 'must be a key fingerprint: 16 lower-case hex characters'),
-});
+export const signedFreezeSchema = lazySchema(() =>
+  z.strictObject({
+    statement: freezeStatementSchema,
+    signature: z.string().regex(/^[0-9a-f]{128}$/, 'must be an Ed25519 signature: 128 lower-case hex characters'),
+    key: z.string().regex(/^[0-9a-f]{16}$/, 'must be a key fingerprint: 16 lower-case hex characters'),
+  }),
+);
 /** A signed freeze or unfreeze statement. */
 export type SignedFreeze = z.output<typeof signedFreezeSchema>;
 

@@ -1,6 +1,7 @@
 import { defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { canonicalSize } from './canonical';
+import { lazySchema } from './lazySchema';
 import type { JsonValue } from './record';
 
 /*
@@ -46,17 +47,19 @@ export type McpRelayOutcome =
   | { kind: 'error'; code: number; message: string }
   | { kind: 'refused'; reason: string };
 
-const jsonObject = z.record(z.string(), z.json()) as unknown as z.ZodType<Record<string, JsonValue>>;
+const jsonObject = lazySchema(() => z.record(z.string(), z.json()) as unknown as z.ZodType<Record<string, JsonValue>>);
 const sized = <T>(schema: z.ZodType<T>) =>
   schema.refine((v) => canonicalSize(v) <= MCP_RELAY_MAX_BYTES, `must be at most ${MCP_RELAY_MAX_BYTES} bytes as canonical JSON`);
 
 /** The answer update's payload, validated before it is accepted (a refused update leaves no trace in history). */
-export const mcpRelayOutcomeSchema = sized(
-  z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('answer'), result: jsonObject }).strict(),
-    z.object({ kind: z.literal('error'), code: z.number().int(), message: z.string().max(4000) }).strict(),
-    z.object({ kind: z.literal('refused'), reason: z.string().min(1).max(4000) }).strict(),
-  ]) as z.ZodType<McpRelayOutcome>,
+export const mcpRelayOutcomeSchema = lazySchema(() =>
+  sized(
+    z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('answer'), result: jsonObject }).strict(),
+      z.object({ kind: z.literal('error'), code: z.number().int(), message: z.string().max(4000) }).strict(),
+      z.object({ kind: z.literal('refused'), reason: z.string().min(1).max(4000) }).strict(),
+    ]) as z.ZodType<McpRelayOutcome>,
+  ),
 );
 
 /** Claims the relay for the gateway that holds the call; returns the request. Refused once claimed or ended. */

@@ -34,7 +34,7 @@ import {
 import { AttemptState, type ClosingStatus } from './attemptState';
 import { evaluatorFor } from './evaluation';
 import { SignalIntake } from './signalIntake';
-import { parseProposalShape, parseStartProposal } from '../common/proposal';
+import { parseProposalShape, parseStartProposalHashed } from '../common/proposal';
 import { assertListingSeal } from './visibility';
 
 export interface ExecutionAttemptInput {
@@ -197,7 +197,9 @@ function startState(input: ExecutionAttemptInput, oneStep: boolean): AttemptStat
   // hash of the start input — and bounded decision intake (see `DecisionIntake`).
   const integrity = oneStep || patched(INTEGRITY_PATCH);
   try {
-    const proposal = integrity ? parseStartProposal(input?.proposal) : parseProposalShape(input?.proposal);
+    // Validated and hashed from one canonical JSON text (the same hash `proposalHash` gives).
+    const parsed = integrity ? parseStartProposalHashed(input?.proposal) : null;
+    const proposal = parsed ? parsed.proposal : parseProposalShape(input?.proposal);
     const expectedId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
     if (workflowInfo().workflowId !== expectedId) {
       throw new EcpError(
@@ -208,7 +210,7 @@ function startState(input: ExecutionAttemptInput, oneStep: boolean): AttemptStat
     }
     // Governance controls (see GOVERNANCE_PATCH): only with the integrity rules, i.e. on attempts started by this version.
     const governance = integrity && (oneStep || patched(GOVERNANCE_PATCH));
-    return new AttemptState(expectedId, proposal, proposalHash(proposal), { bounded: integrity, governance });
+    return new AttemptState(expectedId, proposal, parsed ? parsed.hash : proposalHash(proposal), { bounded: integrity, governance });
   } catch (err) {
     // A bad start fails the workflow with the reason, instead of failing workflow tasks forever.
     throw ApplicationFailure.nonRetryable((err as Error).message, FailureType.InvalidProposal);
@@ -224,8 +226,21 @@ function executorFor(actionType: PinnedActionType) {
   });
 }
 
-async function finish(state: AttemptState, intake: SignalIntake | null, status: ClosingStatus, note?: string): Promise<AttemptRecord> {
+function finish(
+  state: AttemptState,
+  intake: SignalIntake | null,
+  status: ClosingStatus,
+  note?: string,
+): Promise<AttemptRecord> | AttemptRecord {
   state.close(status, note);
+  // Nothing to wait for (the common case): the record now, without the scope and promises the wait would create
+  // (the SDK captures a stack trace for every promise a workflow creates). Same commands either way.
+  if ((status === 'CANCELLED' || !state.ratificationPending) && !intake?.paused) return state.record();
+  return closingWait(state, intake, status);
+}
+
+/** The ratification window (unless cancelled) and the signals still buffered, then the record. */
+async function closingWait(state: AttemptState, intake: SignalIntake | null, status: ClosingStatus): Promise<AttemptRecord> {
   await CancellationScope.nonCancellable(async () => {
     if (status !== 'CANCELLED') await ratificationWindow(state, intake);
     await drainSignals(intake);
