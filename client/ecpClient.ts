@@ -44,6 +44,7 @@ import type { PlaneConfig } from '../config/load';
 import { CLIENT_CHANNEL_ARGS, temporalTargetFromEnv, type TemporalTarget } from '../config/temporalConnection';
 import { dataConverterFor, decodePayloads } from '../codec/dataConverter';
 import { signDecision } from './keys';
+import { CloseGuard } from './closeGuard';
 import { ListingSealVerifier } from './listingSeal';
 import { dataDirFromEnv } from '../config/dataDir';
 import { buildListQuery, type AttemptFilter } from './listQuery';
@@ -94,6 +95,9 @@ export function tracingClientInterceptors(): { workflow: OpenTelemetryWorkflowCl
  * configuration, the action type's parameters) before anything reaches Temporal, so a bad proposal starts nothing.
  */
 export class EcpClient {
+  /** Set when this client made its own connection (`connect`): closing it fences off late retries. */
+  #closeGuard: CloseGuard | null = null;
+
   /**
    * @param listingSeal checks that each listed row was published by the plane (client/listingSeal.ts); default: the
    * plane public key in ECP_PLANE_PUBLIC_KEY or the data dir (ECP_DATA_DIR, else ./.ecp-data), read on first listing.
@@ -126,6 +130,7 @@ export class EcpClient {
     const target = options.target ?? temporalTargetFromEnv();
     const dataConverter = options.dataConverter ?? dataConverterFor({ config: options.config });
     let connection: Connection;
+    const guard = new CloseGuard();
     try {
       connection = await Connection.connect({
         address: target.address,
@@ -133,6 +138,7 @@ export class EcpClient {
         apiKey: target.apiKey,
         channelArgs: CLIENT_CHANNEL_ARGS,
         connectTimeout: '5s',
+        interceptors: guard.interceptors,
       });
     } catch (err) {
       throw new EcpError(
@@ -140,7 +146,7 @@ export class EcpClient {
         `cannot reach Temporal at ${target.address} (is \`npm start\` running? set TEMPORAL_ADDRESS otherwise): ${(err as Error).message}`,
       );
     }
-    return new EcpClient(
+    const ecp = new EcpClient(
       new Client({
         connection,
         namespace: target.namespace,
@@ -150,9 +156,13 @@ export class EcpClient {
       options.config,
       options.listingSeal,
     );
+    ecp.#closeGuard = guard;
+    return ecp;
   }
 
+  /** Closes the connection; a call still in flight fails instead of retrying on the closed channel (client/closeGuard.ts). */
   async close(): Promise<void> {
+    this.#closeGuard?.close();
     await this.client.connection.close();
   }
 
