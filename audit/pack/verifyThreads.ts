@@ -105,8 +105,10 @@ async function pool(count: number): Promise<VerifyThread[]> {
   const data = await bundles;
   threads = threads.filter((t) => !t.dead);
   while (threads.length < count) {
-    // A plain .mjs entry that registers tsx itself: the thread gets no loader flags from whoever started this process.
-    const worker = new Worker(new URL('./verifyThread.mjs', import.meta.url), { workerData: data, execArgv: [] });
+    // A plain .mjs entry that registers tsx itself: the thread gets no loader flags from whoever started this process,
+    // only its --cpu-prof flags (so `node --cpu-prof` profiles the threads that do the work, each to its own file).
+    const execArgv = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
+    const worker = new Worker(new URL('./verifyThread.mjs', import.meta.url), { workerData: data, execArgv });
     threads.push(new VerifyThread(worker));
   }
   return threads.slice(0, count);
