@@ -96,6 +96,15 @@ class VerifyThread {
   }
 }
 
+/** The `--cpu-prof*` flags among `argv`, with the value of a `--cpu-prof-dir <dir>`-style flag given apart. */
+function profilerFlags(argv: string[]): string[] {
+  return argv.flatMap((arg, i) => {
+    if (arg.startsWith('--cpu-prof')) return [arg];
+    const prev = argv[i - 1];
+    return prev && /^--cpu-prof-(dir|name|interval)$/.test(prev) ? [arg] : [];
+  });
+}
+
 let threads: VerifyThread[] = [];
 let bundles: Promise<ReplayBundles> | undefined;
 
@@ -105,8 +114,10 @@ async function pool(count: number): Promise<VerifyThread[]> {
   const data = await bundles;
   threads = threads.filter((t) => !t.dead);
   while (threads.length < count) {
-    // A plain .mjs entry that registers tsx itself: the thread gets no loader flags from whoever started this process.
-    const worker = new Worker(new URL('./verifyThread.mjs', import.meta.url), { workerData: data, execArgv: [] });
+    // A plain .mjs entry that registers tsx itself: the thread gets no loader flags from whoever started this process,
+    // only its --cpu-prof flags (so `node --cpu-prof` profiles the threads that do the work, each to its own file).
+    const execArgv = profilerFlags(process.execArgv);
+    const worker = new Worker(new URL('./verifyThread.mjs', import.meta.url), { workerData: data, execArgv });
     threads.push(new VerifyThread(worker));
   }
   return threads.slice(0, count);

@@ -107,6 +107,21 @@ export async function withoutWorkflowStackTraces(): Promise<void> {
 
 export type ReplayOutcome = { ok: true; result: unknown } | { ok: false; error: string };
 
+/**
+ * The SDK's replay worker without its per-call sandbox watchdog. Replay runs in debug mode, where the SDK's isolate
+ * execution timeout is 2^32 − 1 ms (≈ 50 days): it never fires, but Node's `vm` starts a watchdog thread for every
+ * call into the sandbox that has a timeout — ≈ 100 µs of CPU (and more of wall time) per call, dozens of calls per
+ * history. Without the timeout the workflow code runs exactly the same; a history whose code never finishes hangs
+ * the replay as it (practically) did before.
+ */
+class AuditReplayWorker extends Worker {
+  protected static override createWorkflowCreator(
+    ...[bundle, compiled, logger]: Parameters<typeof Worker.createWorkflowCreator>
+  ): ReturnType<typeof Worker.createWorkflowCreator> {
+    return super.createWorkflowCreator(bundle, { ...compiled, isolateExecutionTimeoutMs: undefined as unknown as number }, logger);
+  }
+}
+
 let replaySeq = 0;
 let runtimeChecked = false;
 
@@ -197,7 +212,7 @@ async function replayStream(
     }
   }
   try {
-    const results = Worker.runReplayHistories(
+    const results = AuditReplayWorker.runReplayHistories(
       { workflowBundle, sinks, dataConverter, replayName: `ecp-audit-${process.pid}-${replaySeq++}` },
       histories(),
     );

@@ -183,6 +183,10 @@ function printTrustRoot(trust: TrustRoot | null): void {
 async function verifyFiles(ctx: CliContext, files: string[], o: VerifyOptions): Promise<ExitCode> {
   const { readPack } = await import('../../audit/pack/io');
   const { verifyPacks } = await import('../../audit/pack/verify');
+  const { withoutWorkflowStackTraces } = await import('../../audit/replay/replay');
+  // This process only verifies: a batch too small for verification threads replays here, and the SDK's per-promise
+  // stack-trace hook (for a live worker's stack-trace query) would cost it ≈ 40 % of the replay CPU.
+  await withoutWorkflowStackTraces();
   const dataConverter = await dataConverterOf(ctx);
   const trust = await trustRootOf(ctx, o);
   const reports: PackReport[] = [];
