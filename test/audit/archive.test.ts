@@ -16,6 +16,7 @@ import { ARCHIVER_WORKFLOW_ID } from '../../workflows/archiver';
 import { createPlaneWorker } from '../../worker/plane';
 import { idleTelemetrySinks, prebundleWorkflows } from '../../workflows/bundle';
 import { refund } from '../helpers/attempts';
+import { eventually as poll } from '../helpers/eventually';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { runAuditScenario, type AuditScenario } from './archiveFixtures';
 
@@ -54,17 +55,10 @@ afterAll(async () => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-const allIds = () => [scenario.autoAllowed, scenario.denied, scenario.approved, scenario.rejected, scenario.staging, scenario.production];
+// The archiver seals in batches: a minute's patience.
+const eventually = <T>(what: string, check: () => Promise<T | undefined>) => poll(what, check, 60_000, 250);
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const allIds = () => [scenario.autoAllowed, scenario.denied, scenario.approved, scenario.rejected, scenario.staging, scenario.production];
 
 /** A copy of the archive to damage, so each tamper test starts from the intact one. */
 function copyArchive(name: string): string {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 import { HOW_TO_GET_CHROMIUM } from '../helpers/chromium';
 
@@ -20,4 +20,20 @@ export async function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/** Signs `human` in on the console at `web.url` with their demo secret, and waits for their inbox. */
+export async function signIn(page: Page, web: { url: string; secrets: Record<string, string> }, human: string): Promise<void> {
+  await page.goto(web.url);
+  await page.getByLabel('Human ID').fill(human);
+  await page.getByLabel('Sign-in secret').fill(web.secrets[human]!);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: /Awaiting your decision/ }).waitFor();
+}
+
+/** A fresh browser context (its own cookies) with `human` signed in. */
+export async function signedInPage(browser: Browser, web: { url: string; secrets: Record<string, string> }, human: string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+  await signIn(page, web, human);
+  return page;
 }

@@ -7,7 +7,7 @@ import { findSigningKey, parseProposal, proposalHash } from '../../common';
 import { forgeDecision, refund, waitForStatus } from '../helpers/attempts';
 import { startTestConsole, type TestConsole } from '../helpers/console';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
-import { launchChromium } from './chromium';
+import { launchChromium, signIn as signInAs } from './chromium';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 const DOCS_IMAGES = join(process.cwd(), 'docs', 'images');
@@ -34,13 +34,7 @@ afterAll(async () => {
   await plane?.teardown();
 });
 
-async function signIn(page: Page, human: string): Promise<void> {
-  await page.goto(web.url);
-  await page.getByLabel('Human ID').fill(human);
-  await page.getByLabel('Sign-in secret').fill(web.secrets[human]!);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: /Awaiting your decision/ }).waitFor();
-}
+const signIn = (page: Page, human: string): Promise<void> => signInAs(page, web, human);
 
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });

@@ -14,7 +14,7 @@ import { refund, waitForStatus } from '../helpers/attempts';
 import { startTestConsole, type TestConsole } from '../helpers/console';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { GOVERNANCE_POLICIES, governed } from '../replay/governanceScenarios';
-import { launchChromium } from './chromium';
+import { launchChromium, signedInPage } from './chromium';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 
@@ -62,15 +62,7 @@ afterAll(async () => {
   await plane?.teardown();
 });
 
-async function signedIn(human: string): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
-  await page.goto(web.url);
-  await page.getByLabel('Human ID').fill(human);
-  await page.getByLabel('Sign-in secret').fill(web.secrets[human]!);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: /Awaiting your decision/ }).waitFor();
-  return page;
-}
+const signedIn = (human: string): Promise<Page> => signedInPage(browser, web, human);
 
 /** Posts a signed decision through the page's own session (cookie + CSRF token), as the console would. */
 async function postDecision(page: Page, attemptId: string, decision: SignedDecision) {

@@ -13,7 +13,7 @@ import { waitForStatus } from '../helpers/attempts';
 import { startTestConsole, type TestConsole } from '../helpers/console';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { GOVERNANCE_POLICIES, governed } from '../replay/governanceScenarios';
-import { launchChromium } from './chromium';
+import { launchChromium, signedInPage } from './chromium';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 
@@ -36,15 +36,7 @@ afterAll(async () => {
   await plane?.teardown();
 });
 
-async function signedIn(human: string): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
-  await page.goto(web.url);
-  await page.getByLabel('Human ID').fill(human);
-  await page.getByLabel('Sign-in secret').fill(web.secrets[human]!);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: /Awaiting your decision/ }).waitFor();
-  return page;
-}
+const signedIn = (human: string): Promise<Page> => signedInPage(browser, web, human);
 
 describe('console governance controls in Chromium', () => {
   it('an override submitted in the console (justification required) closes the attempt, flagged OVERRIDDEN', async () => {

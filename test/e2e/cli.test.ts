@@ -6,9 +6,10 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attemptIdFor, type AttemptRecord } from '../../common';
+import { attemptIdFor } from '../../common';
 import { loadHumanKey, publicKeyHex } from '../../client/keys';
-import { ECP_BIN, planeCliEnv, ROOT, runCommand } from '../helpers/cli';
+import { cliRecords, ECP_BIN, planeCliEnv, ROOT, runCommand } from '../helpers/cli';
+import { eventually } from '../helpers/eventually';
 import { freePort } from '../helpers/temporalServers';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 
@@ -20,28 +21,7 @@ const run = (file: string, args: string[], env: Record<string, string> = {}) =>
 const ecp = (...args: string[]) => run(process.execPath, [ECP_BIN, ...args]);
 const temporal = (...args: string[]) => run('temporal', [...args, '--address', plane.address]);
 
-/** Polls until `check` returns a value (not undefined); visibility and execution are eventually consistent. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-async function showJson(attemptId: string): Promise<AttemptRecord> {
-  const r = await ecp('show', attemptId, '--json');
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as AttemptRecord;
-}
-
-const untilStatus = (attemptId: string, status: string) =>
-  eventually(`${attemptId} to reach ${status}`, async () => {
-    const record = await showJson(attemptId);
-    return record.status === status ? record : undefined;
-  });
+const { showJson, untilStatus } = cliRecords(ecp);
 
 function refundArgs(order: string, amount: number | string, key: string): string[] {
   return [

@@ -7,10 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AttemptRecord } from '../../common';
 import { loadPlaneConfig } from '../../config/load';
 import { DEMO_GOVERNANCE_POLICIES, demoGovernanceConfig } from '../../examples/demo/setup';
-import { ECP_BIN, planeCliEnv, runCommand } from '../helpers/cli';
+import { cliRecords, ECP_BIN, planeCliEnv, runCommand } from '../helpers/cli';
+import { eventually } from '../helpers/eventually';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 
 let plane: TestPlane;
@@ -19,27 +19,7 @@ const STEP_TIMEOUT = 240_000;
 
 const ecp = (...args: string[]) => runCommand(process.execPath, [ECP_BIN, ...args], { env: planeCliEnv(plane), unset: ['ECP_KEYS_DIR'] });
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-async function showJson(attemptId: string): Promise<AttemptRecord> {
-  const r = await ecp('show', attemptId, '--json');
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as AttemptRecord;
-}
-
-const untilStatus = (attemptId: string, status: string) =>
-  eventually(`${attemptId} to reach ${status}`, async () => {
-    const record = await showJson(attemptId);
-    return record.status === status ? record : undefined;
-  });
+const { showJson, untilStatus } = cliRecords(ecp);
 
 /** `ecp propose` as the README writes it (a fresh idempotency key each time); returns the attempt ID it printed. */
 async function propose(order: string, amount: number, reason: string, justification: string, ...more: string[]) {

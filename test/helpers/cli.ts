@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import type { AttemptRecord } from '../../common';
+import { eventually } from './eventually';
 import type { TestPlane } from './plane';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -50,4 +53,22 @@ export const planeCliEnv = (plane: TestPlane): Record<string, string> => ({
 /** Runs the real `ecp` binary against a test plane. */
 export function runEcp(plane: TestPlane, args: string[], options: CommandOptions = {}): Promise<CommandRun> {
   return runCommand(process.execPath, [ECP_BIN, ...args], { ...options, env: { ...planeCliEnv(plane), ...options.env } });
+}
+
+/**
+ * `ecp show --json` and polling for a status, through a test's own way of running the CLI (its environment).
+ * The show must exit 0.
+ */
+export function cliRecords(ecp: (...args: string[]) => Promise<CommandRun>) {
+  const showJson = async (attemptId: string): Promise<AttemptRecord> => {
+    const r = await ecp('show', attemptId, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as AttemptRecord;
+  };
+  const untilStatus = (attemptId: string, status: string) =>
+    eventually(`${attemptId} to reach ${status}`, async () => {
+      const record = await showJson(attemptId);
+      return record.status === status ? record : undefined;
+    });
+  return { showJson, untilStatus };
 }

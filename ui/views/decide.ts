@@ -1,10 +1,10 @@
 /// <reference lib="dom" />
 import type { Verdict } from '../../common/decision';
-import { api, ApiFailure, type AttemptView } from '../api';
+import type { AttemptView } from '../api';
 import { announce, h } from '../dom';
 import type { App } from '../app';
-import { decisionStatement } from '../../common/statement';
-import { currentKey, importKey, signStatement } from '../signing';
+import { currentKey, importKey } from '../signing';
+import { sendSignedDecision } from './signedDecision';
 
 /**
  * Approve / reject. The statement is built from what this page shows — its attempt ID and proposal hash — signed in
@@ -70,19 +70,12 @@ export function renderDecide(app: App, view: AttemptView, reload: () => void): H
     reason.removeAttribute('aria-invalid');
     approve.disabled = reject.disabled = true;
     try {
-      const signed = await signStatement(
-        decisionStatement({ attemptId, proposalHash, verdict, human: session.human, reason: reason.value.trim() }),
-      );
-      const answer = await api.decide(attemptId, signed);
+      const answer = await sendSignedDecision({ attemptId, proposalHash, verdict, human: session.human, reason: reason.value.trim() });
       result.replaceChildren(h('p', { class: 'success' }, `Your ${verdict} counted: ${answer.message} — the attempt is ${answer.status}.`));
       announce(`Decision recorded; the attempt is ${answer.status}`);
       reload();
     } catch (err) {
-      const text =
-        err instanceof ApiFailure
-          ? `Refused${err.refusal ? ` (${err.refusal})` : ` (${err.code})`}: ${err.message}`
-          : (err as Error).message;
-      result.replaceChildren(h('p', { class: 'error', id: 'decide-error' }, text));
+      result.replaceChildren(h('p', { class: 'error', id: 'decide-error' }, (err as Error).message));
       refresh();
     }
   };

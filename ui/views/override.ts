@@ -1,10 +1,10 @@
 /// <reference lib="dom" />
-import { api, ApiFailure, type AttemptView } from '../api';
+import type { AttemptView } from '../api';
 import { announce, h } from '../dom';
 import type { App } from '../app';
-import { decisionStatement } from '../../common/statement';
-import { currentKey, signStatement } from '../signing';
+import { currentKey } from '../signing';
 import { keyPicker } from './keyPicker';
+import { sendSignedDecision } from './signedDecision';
 
 /**
  * Break-glass override (docs/governance.md). Offered only where the API says this human may override; the statement
@@ -38,26 +38,19 @@ export function renderOverride(app: App, view: AttemptView, reload: () => void):
     submit.disabled = true;
     void (async () => {
       try {
-        const signed = await signStatement(
-          decisionStatement({
-            attemptId,
-            proposalHash,
-            verdict: 'override',
-            human: session.human,
-            reason: justification.value.trim(),
-            overrides,
-          }),
-        );
-        const answer = await api.decide(attemptId, signed);
+        const answer = await sendSignedDecision({
+          attemptId,
+          proposalHash,
+          verdict: 'override',
+          human: session.human,
+          reason: justification.value.trim(),
+          overrides,
+        });
         result.replaceChildren(h('p', { class: 'success' }, `Your override counted: ${answer.message}. It is flagged OVERRIDDEN.`));
         announce('Override recorded');
         reload();
       } catch (err) {
-        showError(
-          err instanceof ApiFailure
-            ? `Refused${err.refusal ? ` (${err.refusal})` : ` (${err.code})`}: ${err.message}`
-            : (err as Error).message,
-        );
+        showError((err as Error).message);
         refresh();
       }
     })();

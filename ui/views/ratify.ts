@@ -1,11 +1,11 @@
 /// <reference lib="dom" />
-import { api, ApiFailure, type AttemptView } from '../api';
+import type { AttemptView } from '../api';
 import { announce, h } from '../dom';
 import type { App } from '../app';
-import { decisionStatement } from '../../common/statement';
-import { currentKey, signStatement } from '../signing';
+import { currentKey } from '../signing';
 import { when } from '../format';
 import { keyPicker } from './keyPicker';
+import { sendSignedDecision } from './signedDecision';
 
 /**
  * Ratification of an accepted break-glass override (docs/governance.md#ratification): a second human of the ratifying
@@ -33,19 +33,18 @@ export function renderRatify(app: App, view: AttemptView, reload: () => void): H
     submit.disabled = true;
     void (async () => {
       try {
-        const signed = await signStatement(
-          decisionStatement({ attemptId, proposalHash, verdict: 'ratify', human: session.human, reason: reason.value.trim() }),
-        );
-        const answer = await api.decide(attemptId, signed);
+        const answer = await sendSignedDecision({
+          attemptId,
+          proposalHash,
+          verdict: 'ratify',
+          human: session.human,
+          reason: reason.value.trim(),
+        });
         result.replaceChildren(h('p', { class: 'success', id: 'ratify-done' }, `Your ratification counted: ${answer.message}.`));
         announce('Ratification recorded');
         reload();
       } catch (err) {
-        showError(
-          err instanceof ApiFailure
-            ? `Refused${err.refusal ? ` (${err.refusal})` : ` (${err.code})`}: ${err.message}`
-            : (err as Error).message,
-        );
+        showError((err as Error).message);
         refresh();
       }
     })();
