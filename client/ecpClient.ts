@@ -4,6 +4,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { ApplicationFailure, type DataConverter } from '@temporalio/common';
@@ -386,7 +387,7 @@ export class EcpClient {
       try {
         return await handle.executeUpdate(decideUpdate, { args: [signed], updateId });
       } catch (err) {
-        if (attempt < UPDATE_TRIES && abortedByWorkflowTaskFailure(err)) {
+        if (attempt < UPDATE_TRIES && (abortedByWorkflowTaskFailure(err) || serverDeadlineExceeded(err))) {
           await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
           continue;
         }
@@ -478,7 +479,7 @@ function isDeadlineExceeded(err: unknown): boolean {
   return false;
 }
 
-/** Tries for an update Temporal aborted with its workflow task (backoff 200 ms doubling to 2 s: ~10 s in all). */
+/** Tries for an update Temporal aborted or could not answer in time (backoff 200 ms doubling to 2 s between tries). */
 const UPDATE_TRIES = 8;
 
 /**
@@ -488,12 +489,25 @@ const UPDATE_TRIES = 8;
  * not admitted, so sending it again is safe; without this, a decision racing another would surface as an error.
  */
 function abortedByWorkflowTaskFailure(err: unknown): boolean {
+  return someCause(err, (e) => e.code === 9 && /workflow task (failure|in failed state)/i.test(e.details ?? e.message ?? ''));
+}
+
+/**
+ * The update call ended DEADLINE_EXCEEDED ("context deadline exceeded"): the server could not answer in time, e.g.
+ * while a history process stops or restarts and its shards move. The update may or may not have been admitted; the
+ * retry carries the same update ID, so Temporal answers it with the first try's result instead of running it twice.
+ */
+function serverDeadlineExceeded(err: unknown): boolean {
+  return err instanceof WorkflowUpdateRPCTimeoutOrCancelledError && someCause(err, (e) => e.code === 4);
+}
+
+function someCause(err: unknown, test: (e: { code?: number; details?: string; message?: string }) => boolean): boolean {
   for (
     let e = err as { cause?: unknown; code?: number; details?: string; message?: string } | undefined, depth = 0;
     e && depth < 4;
     e = e.cause as typeof e, depth++
   ) {
-    if (e.code === 9 && /workflow task (failure|in failed state)/i.test(e.details ?? e.message ?? '')) return true;
+    if (test(e)) return true;
   }
   return false;
 }

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkflowFailedError } from '@temporalio/client';
+import { InterceptingCall, Metadata, status, type Interceptor } from '@grpc/grpc-js';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { EcpClient } from '../../client';
+import { ListingSealVerifier } from '../../client/listingSeal';
 import { attemptIdFor, EcpError, TASK_QUEUE, WORKFLOW_TYPE } from '../../common';
 import { deploy, refund, uniqueKey, waitForStatus } from '../helpers/attempts';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
@@ -95,6 +98,49 @@ describe('quorum approval', () => {
     expect(record.status).toBe('SUCCEEDED');
     expect(record.decisions.accepted.map((d) => d.human)).toEqual(['bob', 'erin']);
     expect(effectsFor(attemptId)).toEqual([{ kind: 'deploy', idempotencyKey: attemptId, body: proposal.parameters }]);
+  });
+
+  it('a decision whose answer is lost (DEADLINE_EXCEEDED after the server took it) is retried and counts once', async () => {
+    // What a client sees while a history process stops and its shards move: the server took the update, but its
+    // answer never came back. Here the status of the first update call on this connection is replaced by
+    // DEADLINE_EXCEEDED (a unary call with an error status drops its message).
+    let updates = 0;
+    const loseFirstUpdateAnswer: Interceptor = (options, nextCall) => {
+      const lose = options.method_definition.path.endsWith('/UpdateWorkflowExecution') && updates++ === 0;
+      return new InterceptingCall(nextCall(options), {
+        start(metadata, _listener, next) {
+          next(metadata, {
+            onReceiveStatus(received, nextStatus) {
+              const deadline = { code: status.DEADLINE_EXCEEDED, details: 'context deadline exceeded', metadata: new Metadata() };
+              nextStatus(lose ? deadline : received);
+            },
+          });
+        },
+      });
+    };
+    const connection = await Connection.connect({ address: plane.address, interceptors: [loseFirstUpdateAnswer] });
+    try {
+      const lossy = new EcpClient(
+        new Client({ connection, namespace: 'default' }),
+        plane.runtime.config,
+        new ListingSealVerifier(plane.planeKey),
+      );
+      const proposal = deploy('production');
+      const { attemptId } = await plane.ecp.propose(proposal);
+      await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
+      const first = await lossy.decide(attemptId, { human: 'bob', verdict: 'approve', privateKey: plane.key('bob') });
+      expect(updates).toBe(2);
+      expect(first).toMatchObject({ accepted: true, status: 'AWAITING_DECISION' });
+      await plane.ecp.decide(attemptId, { human: 'erin', verdict: 'approve', privateKey: plane.key('erin') });
+      const record = await plane.ecp.awaitOutcome(attemptId);
+      expect(record.status).toBe('SUCCEEDED');
+      // The retry got the first try's answer: bob counted once, and no refused duplicate in the record.
+      expect(record.decisions.accepted.map((d) => d.human)).toEqual(['bob', 'erin']);
+      expect(record.decisions.refusedTotal).toBe(0);
+      expect(effectsFor(attemptId)).toHaveLength(1);
+    } finally {
+      await connection.close();
+    }
   });
 
   it('ends REJECTED on one authorised rejection, and nothing runs', async () => {
