@@ -43,8 +43,21 @@ const awaiting = (attempts: Started[]) =>
     until(async () => (await plane.ecp.getRecord(a.attemptId)).status === 'AWAITING_DECISION', 120_000, `${a.attemptId} awaiting`),
   );
 const handle = (a: Started) => plane.ecp.client.workflow.getHandle(a.attemptId);
-const signal = (a: Started, human: string, verdict: 'approve' | 'reject' = 'approve') =>
-  handle(a).signal(decisionSignal, decision(plane, a, human, verdict));
+/**
+ * A decision signal, sent again should the server answer DEADLINE_EXCEEDED while shards move (Temporal's client retries
+ * UNAVAILABLE, not that). A copy that did arrive twice is refused as a duplicate in the record, never counted twice.
+ */
+async function signal(a: Started, human: string, verdict: 'approve' | 'reject' = 'approve') {
+  const signed = decision(plane, a, human, verdict);
+  for (let tries = 1; ; tries++) {
+    try {
+      return await handle(a).signal(decisionSignal, signed);
+    } catch (err) {
+      if (tries >= 5 || (err as { cause?: { code?: number } }).cause?.code !== 4) throw err;
+      await sleep(500);
+    }
+  }
+}
 /** Through the client library, as `ecp approve` sends it: it retries an update whose answer a moving shard lost. */
 async function update(a: Started, human: string, verdict: 'approve' | 'reject' = 'approve') {
   const answer = await plane.ecp.submitDecision(a.attemptId, decision(plane, a, human, verdict));
