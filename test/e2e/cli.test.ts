@@ -1,5 +1,5 @@
 /**
- * The README walkthrough, driven through the real `ecp` command (node bin/ecp.mjs) and the plain Temporal CLI,
+ * The walkthrough (README and docs/walkthrough.md), driven through the real `ecp` command (node bin/ecp.mjs) and the plain Temporal CLI,
  * against a real dev server with the demo plane's worker in this process.
  */
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

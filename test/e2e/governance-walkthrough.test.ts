@@ -1,5 +1,6 @@
 /**
- * The README walkthrough's governance steps (docs/governance.md, docs/kill-switch-and-notifications.md), driven
+ * The walkthrough's governance steps (docs/walkthrough.md, steps 6–9; docs/governance.md,
+ * docs/kill-switch-and-notifications.md), driven
  * through the real `ecp` command against a real dev server with the demo's policies, directory and governance
  * configuration (what `npm start` writes: `demoGovernanceConfig`): break-glass override and ratification on a
  * disputed order, escalation of a very large refund, the kill switch, and the notifications the demo target receives.
