@@ -42,10 +42,9 @@ const THREAD_SOURCE = [
  * The Temporal worker of the plane without the SDK's workflow stack-trace tracking. The SDK installs, in each
  * workflow thread, a V8 promise hook that captures and source-maps a stack for every promise workflow code creates,
  * only to answer Temporal's `__stack_trace` / `__enhanced_stack_trace` queries (the Temporal UI's "stack trace" tab).
- * An attempt creates hundreds of promises per workflow task; the hook was ≈ 40 % of the workflow's CPU in replay
- * (audit/replay/replay.ts `withoutWorkflowStackTraces`). Without it the workflow code runs the same and emits the
- * same commands; those queries then fail with "Workflow stack traces are not enabled on this worker", and a workflow
- * error's stack shows bundle positions instead of source-mapped ones.
+ * It costs the live worker ≈ 3 ms of CPU per attempt (docs/performance.md). Without it the workflow code runs the
+ * same and emits the same commands; those queries then fail with "Workflow stack traces are not enabled on this
+ * worker", and a workflow error's stack shows bundle positions instead of source-mapped ones.
  *
  * Everything else is the SDK's threaded creator unchanged: the same thread pool size, the same reusable V8 context,
  * and the same isolate execution timeout, so a workflow task that runs over it still fails (unlike replay, where
