@@ -5,11 +5,15 @@
  * reports process CPU time per replayed attempt. A replay runs the same workflow code over the same activations as
  * the live attempt (module instantiation, proposal validation and hashing, the record and its digest), so it
  * compares workflow-code changes A/B on a loaded machine, where the closed-loop bench's absolute figures drift.
+ * Like the plane worker, it runs without the SDK's workflow stack-trace tracking unless ECP_WORKFLOW_STACK_TRACES=1
+ * (worker/workflowThreads.ts), so the figure is what the live worker's workflow code costs.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Worker } from '@temporalio/worker';
 import { idleTelemetrySinks, prebundleWorkflows } from '../workflows/bundle';
+import { withoutWorkflowStackTraces } from '../audit/replay/replay';
+import { workflowStackTracesFromEnv } from '../worker/workflowThreads';
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +30,10 @@ const ids = JSON.parse(readFileSync(new URL('../test/replay/histories/workflow-i
   string
 >;
 const workflowId = ids[values.history!.split('/').pop()!] ?? 'replay';
+const stackTraces = workflowStackTracesFromEnv();
+// Before the first replay worker: the hook is installed once per thread (see withoutWorkflowStackTraces).
+if (!stackTraces) await withoutWorkflowStackTraces();
+console.log(`workflow stack traces ${stackTraces ? 'on' : 'off'} (ECP_WORKFLOW_STACK_TRACES)`);
 const workflowBundle = await prebundleWorkflows();
 const sinks = idleTelemetrySinks();
 

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { EcpError } from '../common';
 import { dataDirFromEnv } from '../config/dataDir';
 import { runPlane } from './plane-process';
+import { workflowStackTracesFromEnv } from './workflowThreads';
 import { portFromEnv } from '../config/ports';
 import { consolePortFromEnv, startConsole } from '../api/server';
 import { createLogger, lineLogger } from '../telemetry/logger';
@@ -29,6 +30,11 @@ if (!configPath) usage('no configuration; pass --config <ecp.yaml> or set ECP_CO
 const embeddedEnv = process.env.ECP_EMBEDDED_SERVER?.trim();
 if (embeddedEnv && embeddedEnv !== '1' && embeddedEnv !== '0') usage(`ECP_EMBEDDED_SERVER "${embeddedEnv}" must be 1 or 0`);
 const embedded = values!.embedded === true || embeddedEnv === '1';
+try {
+  workflowStackTracesFromEnv(); // a bad value is refused before anything starts, not when the worker is created
+} catch (err) {
+  usage((err as Error).message);
+}
 if (!process.env.TEMPORAL_ADDRESS && !embedded) {
   usage(
     'no Temporal server; set TEMPORAL_ADDRESS=host:port (your cluster or Temporal Cloud). ' +

@@ -12,6 +12,7 @@ import type { AesGcmPayloadCodec } from '../codec/aesGcm';
 import { dataConverterWith, payloadCodecFor } from '../codec/dataConverter';
 import { McpDownstream } from '../activities/mcp/downstream';
 import { planeWorkerTelemetry, type PlaneTelemetry } from './telemetryOptions';
+import { planeWorkerClass, workflowStackTracesFromEnv } from './workflowThreads';
 
 export interface PlaneWorkerOptions {
   connection: NativeConnection;
@@ -38,6 +39,11 @@ export interface PlaneWorkerOptions {
   connectMcp?: boolean;
   /** Where policy bundles built from a changed MCP catalogue are kept for auditors; default: the data directory. */
   kept?: KeptStore;
+  /**
+   * Track workflow stack traces (the SDK's promise hook) so Temporal's `__stack_trace` query answers; default:
+   * ECP_WORKFLOW_STACK_TRACES, else off — it costs CPU on every workflow task (worker/workflowThreads.ts).
+   */
+  workflowStackTraces?: boolean;
 }
 
 /**
@@ -86,7 +92,8 @@ async function createWorker(
   dataDir: string,
   mcp: McpDownstream | null,
 ): Promise<Worker> {
-  return Worker.create({
+  const stackTraces = options.workflowStackTraces ?? workflowStackTracesFromEnv();
+  return planeWorkerClass(stackTraces).create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,

@@ -13,6 +13,7 @@ import { createDemoTarget, describeNotification, serveDemoTarget, type ReceivedN
 import { dataDirFromEnv } from '../config/dataDir';
 import { embeddedServerPorts } from './devServer';
 import { assertPortsFree, isPortBusy, portFromEnv, type PlannedPort } from '../config/ports';
+import { workflowStackTracesFromEnv } from './workflowThreads';
 import { runPlane, type RunningPlane } from './plane-process';
 import { tracingEnabledFromEnv } from '../telemetry/tracing';
 import { consolePortFromEnv, DEFAULT_CONSOLE_PORT, startConsole, type RunningConsole } from '../api/server';
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
   const temporalPort = portFromEnv('ECP_TEMPORAL_PORT', 7233);
   const targetPort = portFromEnv('DEMO_TARGET_PORT', 4100);
   const consolePort = consolePortFromEnv();
+  workflowStackTracesFromEnv(); // a bad value is refused before anything starts, not when the worker is created
   logger = createLogger('ecp');
   let metrics = metricsSettingsFromEnv(process.env, DEFAULT_METRICS_PORT);
   // Every port first, all busy ones named in one message, and nothing written (demo data, keys) when refusing.
