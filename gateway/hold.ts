@@ -1,7 +1,8 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import type { EcpClient } from '../client/ecpClient';
-import { parseRecord, type AttemptRecord } from '../common/record';
+import type { AttemptRecord } from '../common/record';
 import { TERMINAL_STATUSES } from '../common/status';
+import { parseRecordView, type RecordView } from './recordView';
 
 /** How a held call waits. */
 export interface HoldOptions {
@@ -15,14 +16,18 @@ export interface HoldOptions {
   onProgress?: (record: AttemptRecord | null) => Promise<void>;
 }
 
-/** What a hold ends with: the closed record, or the last known open state (null if none could be read). */
-export type HoldEnd = { closed: true; record: AttemptRecord } | { closed: false; record: AttemptRecord | null };
+/**
+ * What a hold ends with: the closed attempt's record as the gateway reads it (`RecordView`), or the last known open
+ * state (null if none could be read).
+ */
+export type HoldEnd = { closed: true; record: RecordView } | { closed: false; record: AttemptRecord | null };
 
 /**
  * Waits for the attempt to close, up to `holdMs` or until `signal` aborts, reporting progress meanwhile. The close is
  * awaited with Temporal's long-poll for the workflow result, under an AbortSignal, so an ended hold leaves no poll
  * behind. Needs no worker to wait (a worker killed mid-hold only delays the state shown in progress). The attempt
- * itself is never touched: ending a hold, or a cancelled request, leaves it to go on.
+ * itself is never touched: ending a hold, or a cancelled request, leaves it to go on. The closed attempt's result is
+ * parsed as a `RecordView` (only what the answer reads).
  */
 export async function holdForOutcome(ecp: EcpClient, attemptId: string, options: HoldOptions): Promise<HoldEnd> {
   const stop = new AbortController();
@@ -30,6 +35,8 @@ export async function holdForOutcome(ecp: EcpClient, attemptId: string, options:
   options.signal.addEventListener('abort', onAbort, { once: true });
   let latest: AttemptRecord | null = null;
   let refreshing: Promise<void> | null = null;
+  // Set when the hold is over: a progress tick still running then schedules no further one.
+  let over = false;
   // One record query at a time; a failure (no worker answering) keeps the last known state.
   const refresh = () =>
     (refreshing ??= ecp
@@ -41,7 +48,7 @@ export async function holdForOutcome(ecp: EcpClient, attemptId: string, options:
   try {
     const closed = ecp.client
       .withAbortSignal(stop.signal, () => ecp.client.workflow.getHandle(attemptId).result())
-      .then((r) => ({ closed: true as const, record: parseRecord(r, `record of ${attemptId}`) }))
+      .then((r) => ({ closed: true as const, record: parseRecordView(r, `record of ${attemptId}`) }))
       .catch((err: unknown) => {
         if (stop.signal.aborted) return null;
         throw err;
@@ -53,14 +60,16 @@ export async function holdForOutcome(ecp: EcpClient, attemptId: string, options:
     if (options.onProgress) {
       void refresh();
       const tick = async () => {
-        if (stop.signal.aborted) return;
+        if (over || stop.signal.aborted) return;
         void refresh();
         await options.onProgress!(latest).catch(() => {});
-        if (!stop.signal.aborted) timers.push(setTimeout(() => void tick(), options.progressMs));
+        if (!over && !stop.signal.aborted) timers.push(setTimeout(() => void tick(), options.progressMs));
       };
       timers.push(setTimeout(() => void tick(), options.progressMs));
     }
     const first = await Promise.race([closed, ended]);
+    // Closed: the long poll is done, so nothing is left to abort (aborting would only dispatch to the listeners every
+    // finished gRPC call of it left on the signal, and build a DOMException: a measurable part of each answer).
     if (first) return first;
     stop.abort();
     // A closed attempt may have closed just now; otherwise report the freshest open state.
@@ -74,7 +83,7 @@ export async function holdForOutcome(ecp: EcpClient, attemptId: string, options:
     }
     throw err;
   } finally {
-    stop.abort();
+    over = true;
     for (const t of timers) clearTimeout(t);
     options.signal.removeEventListener('abort', onAbort);
   }

@@ -1,4 +1,5 @@
-import { canonicalJson, sha256Hex } from '../common/canonical';
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../common/canonical';
 import type { JsonValue } from '../common/record';
 
 /** Idempotency keys the gateway makes start with this (a proposal made elsewhere never collides by accident). */
@@ -24,7 +25,8 @@ export function callIdempotencyKey(call: CallIdentity, bucket: number): string {
     call.clientKey !== undefined
       ? { v: 1, tool: call.tool, arguments: call.arguments, key: call.clientKey }
       : { v: 1, tool: call.tool, arguments: call.arguments, bucket };
-  return `${MCP_IDEMPOTENCY_PREFIX}${sha256Hex(canonicalJson(material))}`;
+  // Node's SHA-256 (the same digest as common/canonical's pure-JS one, which the workflow sandbox needs; the gateway does not).
+  return `${MCP_IDEMPOTENCY_PREFIX}${createHash('sha256').update(canonicalJson(material), 'utf8').digest('hex')}`;
 }
 
 /** The time bucket of `nowMs` for a window of `windowMs`. */

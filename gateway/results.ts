@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { FailureType } from '../common/errors';
-import type { AttemptRecord } from '../common/record';
+import type { RecordView } from './recordView';
 
 /** `_meta` keys the gateway adds to every result it answers, so an agent (or its client) can follow up. */
 export const META_ATTEMPT_ID = 'ecp/attemptId';
@@ -12,7 +12,7 @@ export function consoleLink(consoleUrl: string, attemptId: string): string {
 }
 
 /** Plain text result: the form every gateway answer other than a downstream result takes. */
-function text(record: AttemptRecord, body: string, isError: boolean): CallToolResult {
+function text(record: RecordView, body: string, isError: boolean): CallToolResult {
   return {
     content: [{ type: 'text', text: body }],
     isError,
@@ -21,20 +21,20 @@ function text(record: AttemptRecord, body: string, isError: boolean): CallToolRe
 }
 
 /** Who still has to decide, e.g. "finance (0/1)"; several requirements joined by "and". */
-export function awaitingSummary(record: AttemptRecord): string {
+export function awaitingSummary(record: RecordView): string {
   const open = record.requirements.filter((r) => !r.met);
   const list = open.length > 0 ? open : record.requirements;
   return list.map((r) => `${r.groups.join(' or ')} (${r.approvedBy.length}/${r.quorum})`).join(' and ') || 'a human';
 }
 
 /** The message a held call's progress notifications carry. */
-export function progressMessage(record: AttemptRecord): string {
+export function progressMessage(record: RecordView): string {
   if (record.status !== 'AWAITING_DECISION') return `attempt ${record.attemptId} is ${record.status.toLowerCase()}`;
   return `awaiting approval from ${awaitingSummary(record)}, deadline ${record.deadline ?? 'none'} (attempt ${record.attemptId})`;
 }
 
 /** The non-error answer for a call still awaiting a human when the hold time ends. Never reads like a refusal. */
-export function pendingResult(record: AttemptRecord, consoleUrl: string): CallToolResult {
+export function pendingResult(record: RecordView, consoleUrl: string): CallToolResult {
   return text(
     record,
     `This call is pending human approval; it has not run yet and it has not been refused. ` +
@@ -50,7 +50,7 @@ export function pendingResult(record: AttemptRecord, consoleUrl: string): CallTo
  * The answer for an attempt in any state: a closed attempt's outcome (the downstream result itself on SUCCEEDED),
  * the pending answer while it awaits a decision, or "in progress" while it is evaluated or executed.
  */
-export function resultForRecord(record: AttemptRecord, consoleUrl: string): CallToolResult {
+export function resultForRecord(record: RecordView, consoleUrl: string): CallToolResult {
   const id = record.attemptId;
   switch (record.status) {
     case 'SUCCEEDED':
@@ -98,7 +98,7 @@ export function resultForRecord(record: AttemptRecord, consoleUrl: string): Call
 }
 
 /** The policy's reasons, or the re-check's reason when the enforcement blocked a run. */
-function denialReasons(record: AttemptRecord): string {
+function denialReasons(record: RecordView): string {
   const reasons = [...(record.advice?.reasons ?? []), ...(record.context?.problems ?? [])];
   if (record.enforcement?.blockedReason) reasons.push(record.enforcement.blockedReason);
   return reasons.length > 0 ? reasons.join('; ') : 'no policy permits this call';
@@ -108,7 +108,7 @@ function denialReasons(record: AttemptRecord): string {
  * A SUCCEEDED attempt's downstream CallToolResult as the server answered it, with the attempt ID added to `_meta`.
  * An outcome that is not a CallToolResult (not an object with a `content` array) is returned as JSON text.
  */
-function downstreamResult(record: AttemptRecord): CallToolResult {
+function downstreamResult(record: RecordView): CallToolResult {
   const result = record.outcome?.ok ? record.outcome.result : null;
   if (result && typeof result === 'object' && !Array.isArray(result) && Array.isArray(result.content)) {
     const meta = result._meta && typeof result._meta === 'object' && !Array.isArray(result._meta) ? result._meta : {};

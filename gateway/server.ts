@@ -40,6 +40,9 @@ export interface GatewayOptions {
   log?: (line: string) => void;
 }
 
+/** Why a held call's relays stop: given as the abort reason, so no DOMException is built on every answer. */
+const HOLD_OVER = new Error('the call is no longer held');
+
 /** Version the gateway reports in `initialize`. */
 const GATEWAY_VERSION = '1.0.0';
 
@@ -135,7 +138,7 @@ export function createGatewayServer(options: GatewayOptions): Server {
                 },
               });
             },
-    }).finally(() => relaying.abort());
+    }).finally(() => relaying.abort(HOLD_OVER));
     // Never throws; an agent request still in flight was cancelled by the abort.
     void relays;
     // The client cancelled: it reads no answer; the attempt is left to go on.

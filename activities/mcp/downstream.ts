@@ -2,6 +2,7 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { digestOf, type JsonValue } from '../../common';
 import type { McpToolDefinition } from '../../common/mcp';
 import type { PlaneRuntime } from '../../config/runtime';
+import type { McpServerConfig } from '../../config/schema';
 import { writeMcpCatalogue } from '../../config/mcpCatalogueFile';
 import { keepPolicyBundle } from '../../audit/bundleStore';
 import type { KeptStore } from '../../audit/store/kept';
@@ -35,9 +36,15 @@ export interface McpDownstreamOptions {
  * are absent, and it is tried again every MCP_RETRY_INTERVAL_MS; the plane runs on.
  */
 export class McpDownstream {
-  readonly #pools = new Map<string, { pool: McpServerPool; digest: string }>();
-  /** Server → its tools at the last successful listing, their digest, and when that listing was asked (ms); a server never listed has no entry. */
-  readonly #tools = new Map<string, { tools: McpToolDefinition[]; digest: string; listedAt: number }>();
+  /** Server → its pool, the configuration entry it was made for, and that entry's digest. */
+  readonly #pools = new Map<string, { pool: McpServerPool; config: McpServerConfig; digest: string }>();
+  /**
+   * Server → its tools at the last successful listing, their JSON text and digest, and when that listing was asked
+   * (ms); a server never listed has no entry.
+   */
+  readonly #tools = new Map<string, { tools: McpToolDefinition[]; text: string; digest: string; listedAt: number }>();
+  /** How many listings were canonicalised and hashed (a listing identical to the last one is not): for tests. */
+  digests = 0;
   /** Attempts whose first evaluation ran on this worker, oldest first (bounded). */
   readonly #evaluated = new Set<string>();
   readonly #skippedLogged = new Set<string>();
@@ -118,22 +125,35 @@ export class McpDownstream {
   async #refreshNow(server: string): Promise<void> {
     const listedAt = Date.now();
     const tools = await this.#list(server);
-    const digest = digestOf(tools as unknown as JsonValue);
+    const text = JSON.stringify(tools);
     const before = this.#tools.get(server);
-    this.#tools.set(server, { tools, digest, listedAt });
+    // The same JSON text is the same tools, so the same digest: only a listing that differs is canonicalised and
+    // hashed (most listings, the executor's before every call, are the unchanged catalogue).
+    const digest = before?.text === text ? before.digest : this.#digest(tools);
+    this.#tools.set(server, { tools, text, digest, listedAt });
     if (before?.digest !== digest) await this.#apply();
+  }
+
+  #digest(tools: McpToolDefinition[]): string {
+    this.digests += 1;
+    return digestOf(tools as unknown as JsonValue);
   }
 
   /** The pool of a configured server (re-created when its configuration changed on a reload). */
   pool(server: string): McpServerPool {
     const config = this.runtime.config.mcp?.servers[server];
     if (!config || this.#closed) throw new Error(`MCP server "${server}" is not configured on this worker`);
-    const digest = digestOf(config as unknown as JsonValue);
     const known = this.#pools.get(server);
-    if (known?.digest === digest) return known.pool;
+    // The same entry object is the same configuration: hashed only when the configuration was rebuilt (twice per call).
+    if (known?.config === config) return known.pool;
+    const digest = digestOf(config as unknown as JsonValue);
+    if (known?.digest === digest) {
+      known.config = config;
+      return known.pool;
+    }
     void known?.pool.close();
     const pool = new McpServerPool(server, config, () => this.#onListChanged(server));
-    this.#pools.set(server, { pool, digest });
+    this.#pools.set(server, { pool, config, digest });
     return pool;
   }
 
@@ -153,7 +173,7 @@ export class McpDownstream {
         try {
           const listedAt = Date.now();
           const tools = await this.#list(server);
-          this.#tools.set(server, { tools, digest: digestOf(tools as unknown as JsonValue), listedAt });
+          this.#tools.set(server, { tools, text: JSON.stringify(tools), digest: this.#digest(tools), listedAt });
           changed = true;
           this.options.log(`MCP server "${server}": ${tools.length} tool(s)`);
         } catch (err) {

@@ -141,6 +141,34 @@ describe('downstream tool listings', () => {
     }
   }, 30_000);
 
+  it('a listing identical to the last one is not canonicalised and hashed again; any change is, and is a new version', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'ecp-mcp-listing-digest-'));
+    const downstream = new McpDownstream(plane.runtime, { dataDir: data, kept: new LocalKeptStore(data), log: () => {} });
+    const version = () => plane.runtime.config.actionTypeVersions['mcp.rug.set_value'];
+    try {
+      writeFileSync(marker, '');
+      await downstream.refresh('rug');
+      const digests = downstream.digests;
+      const before = version();
+      for (let i = 0; i < 3; i++) await downstream.refresh('rug');
+      expect(downstream.digests).toBe(digests);
+      expect(version()).toBe(before);
+      // A change in the description alone (no list_changed): hashed, applied, a new version.
+      writeFileSync(marker, 'description');
+      await downstream.refresh('rug');
+      expect(downstream.digests).toBe(digests + 1);
+      expect(version()).not.toBe(before);
+      // And back: the earlier tool, hashed again (its text differs from the last listing's), the earlier version.
+      writeFileSync(marker, '');
+      await downstream.refresh('rug');
+      expect(downstream.digests).toBe(digests + 2);
+      expect(version()).toBe(before);
+    } finally {
+      await downstream.close();
+      rmSync(data, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it("an auto-allowed call whose tool changes after the evaluation's listing is refused at execution; nothing runs", async () => {
     // No listing in the last seconds, so the evaluation lists (listing k+1, unchanged); the change applies from k+2 on,
     // which is the executor's listing.

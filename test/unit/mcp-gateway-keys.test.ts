@@ -1,5 +1,6 @@
 /** The gateway's pure rules: the idempotency key of a tool call, and agent tokens (gateway/idempotency.ts, tokens.ts). */
 import { describe, expect, it } from 'vitest';
+import { canonicalJson, sha256Hex } from '../../common/canonical';
 import { attemptIdFor } from '../../common/proposal';
 import { callIdempotencyKey, timeBucket } from '../../gateway/idempotency';
 import { agentForToken, bearerToken, createAgentToken, hashAgentToken } from '../../gateway/tokens';
@@ -11,6 +12,16 @@ describe('the idempotency key of a tool call', () => {
     const key = callIdempotencyKey(call, 7);
     expect(key).toMatch(/^mcp-[0-9a-f]{64}$/);
     expect(callIdempotencyKey({ tool: call.tool, arguments: JSON.parse('{"n":1.0,"content":"x","path":"/a"}') }, 7)).toBe(key);
+  });
+
+  it('is the documented formula: mcp- + SHA-256 hex of the canonical JSON of { v, tool, arguments, bucket | key }', () => {
+    expect(callIdempotencyKey(call, 7)).toBe(
+      `mcp-${sha256Hex(canonicalJson({ v: 1, tool: call.tool, arguments: call.arguments, bucket: 7 }))}`,
+    );
+    const keyed = { ...call, arguments: { ...call.arguments, note: 'é ✓ 😀' }, clientKey: 'k-1' };
+    expect(callIdempotencyKey(keyed, 7)).toBe(
+      `mcp-${sha256Hex(canonicalJson({ v: 1, tool: keyed.tool, arguments: keyed.arguments, key: 'k-1' }))}`,
+    );
   });
 
   it('differs by tool, by arguments and by time bucket; a client key replaces the bucket', () => {
