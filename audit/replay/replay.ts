@@ -16,12 +16,33 @@ import { ReplaySession, type ReplayItem, type ReplayOutcome, type WorkflowBundle
 export type { ReplayItem, ReplayOutcome };
 
 const CAPTURE_PATH = join(dirname(fileURLToPath(import.meta.url)), 'captureResult.ts');
+const ED25519_PATH = join(dirname(fileURLToPath(import.meta.url)), 'ed25519Replay.ts');
+
+type WebpackConfig = Parameters<NonNullable<Parameters<typeof bundleWorkflowCode>[0]['webpackConfigHook']>>[0];
+type Replacement = { request: string; contextInfo?: { issuer?: string } };
+type ReplacementPlugin = new (pattern: RegExp, replace: (resource: Replacement) => void) => NonNullable<WebpackConfig['plugins']>[number];
+
+/**
+ * Every import of `@noble/ed25519` in the replay bundle — the workflow code's and the preloaded shared instance's —
+ * gets ed25519Replay.ts, which imports the library itself: noble with an exact OpenSSL fast path for `verify`.
+ * webpack is the one the SDK bundles with (its dependency, not ours).
+ */
+function withReplayEd25519(config: WebpackConfig): WebpackConfig {
+  const webpack = createRequire(createRequire(import.meta.url).resolve('@temporalio/worker/package.json'))('webpack') as {
+    NormalModuleReplacementPlugin: ReplacementPlugin;
+  };
+  const swap = new webpack.NormalModuleReplacementPlugin(/^@noble\/ed25519$/, (resource) => {
+    if (resource.contextInfo?.issuer !== ED25519_PATH) resource.request = ED25519_PATH;
+  });
+  return { ...config, plugins: [...(config.plugins ?? []), swap] };
+}
 // The code is enough to replay (its source map is inline); a bundle handed over by a parent process is only the code.
 let replayBundle: Promise<WorkflowBundle> | undefined;
 
 /**
- * The plane's workflow code and interceptors plus the result-capturing interceptor, bundled once per process. Stateless libraries
- * are preloaded (one instance for all replayed workflows, see workflows/bundle.ts `sharedWorkflowModules`).
+ * The plane's workflow code and interceptors plus the result-capturing interceptor, bundled once per process, with
+ * `@noble/ed25519` given its exact OpenSSL fast path (see `withReplayEd25519`). Stateless libraries are preloaded (one
+ * instance for all replayed workflows, see workflows/bundle.ts `sharedWorkflowModules`).
  */
 function replayWorkflowBundle(): Promise<WorkflowBundle> {
   const require = createRequire(import.meta.url);
@@ -32,6 +53,7 @@ function replayWorkflowBundle(): Promise<WorkflowBundle> {
     preloadModules: sharedWorkflowModules(),
     failureConverterPath: WORKFLOW_FAILURE_CONVERTER_PATH,
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
+    webpackConfigHook: withReplayEd25519,
   });
   return replayBundle;
 }

@@ -5,6 +5,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker, type InjectedSinks } from '@temporalio/worker';
 import { idleTelemetrySinks } from '../../workflows/bundle';
 import type { ReplayCaptureSinks } from './captureResult';
+import { AuditReplayWorkflowCreator } from './hostEd25519';
 
 /** One history to replay, with the attempt (workflow) ID it belongs to. */
 export interface ReplayItem {
@@ -28,7 +29,12 @@ class AuditReplayWorker extends Worker {
   protected static override createWorkflowCreator(
     ...[bundle, compiled, logger]: Parameters<typeof Worker.createWorkflowCreator>
   ): ReturnType<typeof Worker.createWorkflowCreator> {
-    return super.createWorkflowCreator(bundle, { ...compiled, isolateExecutionTimeoutMs: undefined as unknown as number }, logger);
+    const noTimeout = undefined as unknown as number;
+    // A replay worker's own case (debug mode, reusable context, no patch callback): the SDK's creator, plus the
+    // sandbox global the replay bundle's Ed25519 fast path asks (hostEd25519.ts). Anything else: the SDK's path.
+    if (compiled.debugMode && compiled.reuseV8Context && compiled.patchActivationCallback === undefined)
+      return AuditReplayWorkflowCreator.create(bundle, noTimeout, new Set(compiled.activities.keys()));
+    return super.createWorkflowCreator(bundle, { ...compiled, isolateExecutionTimeoutMs: noTimeout }, logger);
   }
 }
 
