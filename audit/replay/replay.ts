@@ -1,12 +1,9 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HistoryAndWorkflowId } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type InjectedSinks, type LogLevel } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import {
-  idleTelemetrySinks,
   prebundleWorkflows,
   sharedWorkflowModules,
   WORKFLOW_FAILURE_CONVERTER_PATH,
@@ -14,16 +11,38 @@ import {
   workflowInterceptorModules,
   WORKFLOWS_PATH,
 } from '../../workflows/bundle';
-import type { ReplayCaptureSinks } from './captureResult';
+import { ReplaySession, type ReplayItem, type ReplayOutcome, type WorkflowBundle } from './session';
+
+export type { ReplayItem, ReplayOutcome };
 
 const CAPTURE_PATH = join(dirname(fileURLToPath(import.meta.url)), 'captureResult.ts');
+const ED25519_PATH = join(dirname(fileURLToPath(import.meta.url)), 'ed25519Replay.ts');
+
+type WebpackConfig = Parameters<NonNullable<Parameters<typeof bundleWorkflowCode>[0]['webpackConfigHook']>>[0];
+type Replacement = { request: string; contextInfo?: { issuer?: string } };
+type ReplacementPlugin = new (pattern: RegExp, replace: (resource: Replacement) => void) => NonNullable<WebpackConfig['plugins']>[number];
+
+/**
+ * Every import of `@noble/ed25519` in the replay bundle — the workflow code's and the preloaded shared instance's —
+ * gets ed25519Replay.ts, which imports the library itself: noble with an exact OpenSSL fast path for `verify`.
+ * webpack is the one the SDK bundles with (its dependency, not ours).
+ */
+function withReplayEd25519(config: WebpackConfig): WebpackConfig {
+  const webpack = createRequire(createRequire(import.meta.url).resolve('@temporalio/worker/package.json'))('webpack') as {
+    NormalModuleReplacementPlugin: ReplacementPlugin;
+  };
+  const swap = new webpack.NormalModuleReplacementPlugin(/^@noble\/ed25519$/, (resource) => {
+    if (resource.contextInfo?.issuer !== ED25519_PATH) resource.request = ED25519_PATH;
+  });
+  return { ...config, plugins: [...(config.plugins ?? []), swap] };
+}
 // The code is enough to replay (its source map is inline); a bundle handed over by a parent process is only the code.
-type WorkflowBundle = { code: string };
 let replayBundle: Promise<WorkflowBundle> | undefined;
 
 /**
- * The plane's workflow code and interceptors plus the result-capturing interceptor, bundled once per process. Stateless libraries
- * are preloaded (one instance for all replayed workflows, see workflows/bundle.ts `sharedWorkflowModules`).
+ * The plane's workflow code and interceptors plus the result-capturing interceptor, bundled once per process, with
+ * `@noble/ed25519` given its exact OpenSSL fast path (see `withReplayEd25519`). Stateless libraries are preloaded (one
+ * instance for all replayed workflows, see workflows/bundle.ts `sharedWorkflowModules`).
  */
 function replayWorkflowBundle(): Promise<WorkflowBundle> {
   const require = createRequire(import.meta.url);
@@ -34,6 +53,7 @@ function replayWorkflowBundle(): Promise<WorkflowBundle> {
     preloadModules: sharedWorkflowModules(),
     failureConverterPath: WORKFLOW_FAILURE_CONVERTER_PATH,
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
+    webpackConfigHook: withReplayEd25519,
   });
   return replayBundle;
 }
@@ -105,24 +125,6 @@ export async function withoutWorkflowStackTraces(): Promise<void> {
   globalHandlers.installed = true;
 }
 
-export type ReplayOutcome = { ok: true; result: unknown } | { ok: false; error: string };
-
-/**
- * The SDK's replay worker without its per-call sandbox watchdog. Replay runs in debug mode, where the SDK's isolate
- * execution timeout is 2^32 − 1 ms (≈ 50 days): it never fires, but Node's `vm` starts a watchdog thread for every
- * call into the sandbox that has a timeout — ≈ 100 µs of CPU (and more of wall time) per call, dozens of calls per
- * history. Without the timeout the workflow code runs exactly the same; a history whose code never finishes hangs
- * the replay as it (practically) did before.
- */
-class AuditReplayWorker extends Worker {
-  protected static override createWorkflowCreator(
-    ...[bundle, compiled, logger]: Parameters<typeof Worker.createWorkflowCreator>
-  ): ReturnType<typeof Worker.createWorkflowCreator> {
-    return super.createWorkflowCreator(bundle, { ...compiled, isolateExecutionTimeoutMs: undefined as unknown as number }, logger);
-  }
-}
-
-let replaySeq = 0;
 let runtimeChecked = false;
 
 /** Replay workers log every state change at INFO; an auditor's terminal needs only warnings (ECP_LOG_LEVEL overrides). */
@@ -136,107 +138,52 @@ function quietRuntime(): void {
   }
 }
 
-/** One history to replay, with the attempt (workflow) ID it belongs to. */
-export interface ReplayItem {
-  history: unknown;
-  workflowId: string;
-}
-
 export interface ReplayOptions {
   /** Needed only when the plane encrypts payloads: the same codec. */
   dataConverter?: DataConverter;
 }
 
+let keptSession: ReplaySession | undefined;
+let keepSession = false;
+
 /**
- * Replays proto3-JSON histories against the locally installed workflow code (`Worker.runReplayHistories`: one
- * replay worker for the whole batch, fed lazily) and returns, per item in order, the workflow's result as the code
- * recomputes it. A determinism violation, or a history the code cannot complete, is `ok: false` with the reason.
- * The same workflow ID may occur more than once (a replay worker replays one history at a time, so each result
- * belongs to the history just pushed). If the replay worker itself fails, the history it was on fails and the rest
- * go to a new worker. More workers side by side in one thread do not help: the sandboxed workflow code runs on the calling
- * JS thread either way; to use more cores, audit/pack/verifyThreads.ts runs one replay worker per thread.
+ * Keeps this thread's replay worker open between calls of `replayForResults` (without a data converter): every batch
+ * then replays on the same reusable V8 context, whose set-up and JIT warm-up — ≈ 0.3 s of CPU per worker — are paid
+ * once per thread instead of once per batch. Only for a thread that does nothing but verify (verifyThread.ts): the
+ * open worker keeps its thread's event loop alive, which a CLI's main thread must not have.
+ */
+export function keepReplayWorker(): void {
+  keepSession = true;
+}
+
+/** Shuts down the kept replay worker, if any, once it has finished what is queued (a later batch starts a new one). */
+export async function releaseReplayWorker(): Promise<void> {
+  const kept = keptSession;
+  keptSession = undefined;
+  await kept?.close();
+}
+
+/**
+ * Replays proto3-JSON histories against the locally installed workflow code and returns, per item in order, the
+ * workflow's result as the code recomputes it. A determinism violation, or a history the code cannot complete, is
+ * `ok: false` with the reason. One replay worker replays the whole batch, one history at a time (see `ReplaySession`:
+ * a failed worker fails the history it was on, the rest go to a new one); after `keepReplayWorker` it is the thread's
+ * kept worker. The same workflow ID may occur more than once. More workers side by side in one thread do not help:
+ * the sandboxed workflow code runs on the calling JS thread either way; to use more cores, audit/pack/verifyThreads.ts
+ * runs one replay worker per thread. Never rejects for a bad history; replaying is pure, so a retry gives the same.
  */
 export async function replayForResults(items: ReplayItem[], opts: ReplayOptions = {}): Promise<ReplayOutcome[]> {
   quietRuntime();
   const workflowBundle = await replayWorkflowBundle();
-  const outcomes: ReplayOutcome[] = new Array(items.length);
-  let pending = [...items.keys()];
-  while (pending.length > 0) {
-    const next = await replayStream(items, pending, workflowBundle, outcomes, opts.dataConverter);
-    // A retry comes only after a round settled at least one history, so this ends.
-    pending = next === 'retry' ? pending.filter((index) => outcomes[index] === undefined) : [];
+  if (keepSession && !opts.dataConverter) {
+    keptSession ??= new ReplaySession(workflowBundle);
+    const kept = keptSession;
+    return Promise.all(items.map((item) => kept.replay(item)));
   }
+  const session = new ReplaySession(workflowBundle, opts.dataConverter);
+  const outcomes = Promise.all(items.map((item) => session.replay(item)));
+  await session.close();
   return outcomes;
-}
-
-/**
- * Replays `indexes` on one replay worker, filling `outcomes`. `retry` when the worker failed part-way (the history it
- * was on has the failure as its outcome; the ones it did not reach have none yet).
- */
-async function replayStream(
-  items: ReplayItem[],
-  indexes: number[],
-  workflowBundle: WorkflowBundle,
-  outcomes: ReplayOutcome[],
-  dataConverter?: DataConverter,
-): Promise<'done' | 'retry'> {
-  // Histories are replayed strictly one at a time per worker, and the sink fires before the eviction that yields the
-  // result, so `captured` holds at most the result of the history in flight.
-  const captured = new Map<string, unknown>();
-  const inFlight: number[] = [];
-  const sinks: InjectedSinks<ReplayCaptureSinks> = {
-    ...idleTelemetrySinks(),
-    ecpReplay: {
-      completed: {
-        fn: (info, result) => {
-          captured.set(info.workflowId, result);
-        },
-        callDuringReplay: true,
-      },
-    },
-  };
-  // Converted lazily, as the worker asks for the next history: a malformed one is reported and skipped.
-  async function* histories(): AsyncGenerator<HistoryAndWorkflowId> {
-    for (const index of indexes) {
-      const item = items[index]!;
-      let history: HistoryAndWorkflowId['history'];
-      try {
-        history = historyFromJSON(item.history);
-      } catch (err) {
-        outcomes[index] = { ok: false, error: `the history is not a valid Temporal history: ${(err as Error).message}` };
-        continue;
-      }
-      captured.clear();
-      inFlight.push(index);
-      yield { workflowId: item.workflowId, history };
-    }
-  }
-  try {
-    const results = AuditReplayWorker.runReplayHistories(
-      { workflowBundle, sinks, dataConverter, replayName: `ecp-audit-${process.pid}-${replaySeq++}` },
-      histories(),
-    );
-    for await (const result of results) {
-      if (inFlight[0] === undefined || items[inFlight[0]]!.workflowId !== result.workflowId)
-        throw new Error(`replay result for an unexpected workflow ${result.workflowId}`);
-      const index = inFlight.shift()!;
-      if (result.error) outcomes[index] = { ok: false, error: `${result.error.name}: ${result.error.message}` };
-      else if (!captured.has(result.workflowId))
-        outcomes[index] = { ok: false, error: 'the workflow code did not complete when replaying this history' };
-      else outcomes[index] = { ok: true, result: captured.get(result.workflowId) };
-      captured.clear();
-    }
-  } catch (err) {
-    const error = `${(err as Error).name}: ${(err as Error).message}`;
-    const current = inFlight[0];
-    if (current !== undefined) outcomes[current] ??= { ok: false, error };
-    if (indexes.some((index) => outcomes[index] !== undefined) && indexes.some((index) => outcomes[index] === undefined)) return 'retry';
-    // Failed before settling anything (e.g. the worker could not start): another worker would not do better.
-    for (const index of indexes) outcomes[index] ??= { ok: false, error };
-    return 'done';
-  }
-  for (const index of indexes) outcomes[index] ??= { ok: false, error: 'the replay produced no result for this history' };
-  return 'done';
 }
 
 /** Replays one history; see `replayForResults`. */
