@@ -125,8 +125,9 @@ describe('quorum approval', () => {
         plane.runtime.config,
         new ListingSealVerifier(plane.planeKey),
       );
-      const proposal = deploy('production');
-      const { attemptId } = await plane.ecp.propose(proposal);
+      // A service of its own: the other quorum test deploys checkout 2.4.0, and the target refuses the same version twice.
+      plane.target.services.set('search', { currentVersion: '1.0.0', frozen: false });
+      const { attemptId } = await plane.ecp.propose(deploy('production', 'search', '1.1.0'));
       await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
       const first = await lossy.decide(attemptId, { human: 'bob', verdict: 'approve', privateKey: plane.key('bob') });
       expect(updates).toBe(2);
