@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EcpError } from '../../common/errors';
 import { parseRecord, type AttemptRecord } from '../../common/record';
 
 const testDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,4 +42,15 @@ export function rawFinalRecord(history: SavedHistory): unknown {
 export function finalRecord(history: SavedHistory): AttemptRecord | null {
   const raw = rawFinalRecord(history);
   return raw === null ? null : parseRecord(raw, 'saved record');
+}
+
+/** The EcpError `parse` refuses `input` with, so a test can check the field it names; throws if it is accepted. */
+export function recordRefusal(parse: (input: unknown) => unknown, input: unknown): EcpError {
+  try {
+    parse(input);
+  } catch (err) {
+    if (err instanceof EcpError) return err;
+    throw err;
+  }
+  throw new Error('the record was accepted');
 }

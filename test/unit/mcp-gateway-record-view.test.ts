@@ -1,11 +1,10 @@
 /** The gateway reads a closed attempt's record through a narrow schema (gateway/recordView.ts): same answers, still parsed. */
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EcpError } from '../../common/errors';
 import { parseRecord, type AttemptRecord } from '../../common/record';
 import { parseRecordView } from '../../gateway/recordView';
 import { pendingResult, progressMessage, resultForRecord } from '../../gateway/results';
-import { loadSavedHistory, rawFinalRecord, savedHistoryFiles } from '../helpers/savedRecords';
+import { loadSavedHistory, rawFinalRecord, recordRefusal, savedHistoryFiles } from '../helpers/savedRecords';
 
 const saved = savedHistoryFiles()
   .map((file) => ({ file, raw: rawFinalRecord(loadSavedHistory(file)) }))
@@ -13,15 +12,7 @@ const saved = savedHistoryFiles()
 const CONSOLE = 'http://localhost:8088';
 
 /** The EcpError `parseRecordView` throws. */
-function refusal(input: unknown): EcpError {
-  try {
-    parseRecordView(input, 'record of att-x');
-  } catch (err) {
-    if (err instanceof EcpError) return err;
-    throw err;
-  }
-  throw new Error('the record was accepted');
-}
+const refusal = (input: unknown) => recordRefusal((r) => parseRecordView(r, 'record of att-x'), input);
 
 describe("the gateway's view of a record", () => {
   it('has saved records of every closed status to compare', () => {

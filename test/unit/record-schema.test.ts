@@ -1,13 +1,12 @@
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, digestOf } from '../../common/canonical';
-import { EcpError } from '../../common/errors';
 import { formatPath } from '../../common/validation';
 import { parseRecord, recordSchemas, type AttemptRecord } from '../../common/record';
 import { parsePack } from '../../audit/pack/io';
 import { sealPack } from '../../audit/pack/seal';
 import { historyJsonSchema } from '../../audit/pack/schema';
-import { loadSavedHistory, rawFinalRecord, savedHistoryFiles } from '../helpers/savedRecords';
+import { loadSavedHistory, rawFinalRecord, recordRefusal, savedHistoryFiles } from '../helpers/savedRecords';
 
 /** Every record a saved history ends with: this version's, ECP 0.1's, the audit fixtures'. */
 const saved = savedHistoryFiles()
@@ -29,15 +28,7 @@ function tampered(path: Path, value: unknown): unknown {
 }
 
 /** The EcpError `parseRecord` throws, so a test can check the field it names. */
-function refusal(input: unknown): EcpError {
-  try {
-    parseRecord(input);
-  } catch (err) {
-    if (err instanceof EcpError) return err;
-    throw err;
-  }
-  throw new Error('the record was accepted');
-}
+const refusal = (input: unknown) => recordRefusal(parseRecord, input);
 
 describe('the record schema (ecp.record.v1)', () => {
   it('has every saved record to check: each lifecycle path, from this version and from ECP 0.1', () => {
