@@ -19,6 +19,8 @@ import {
   freeLoopbackPort,
   logTail,
   planServices,
+  portClash,
+  replanPorts,
   serviceConfig,
   startService,
   stopService,
@@ -86,19 +88,41 @@ export async function startCluster(options: ClusterOptions): Promise<LocalCluste
     const dynamicConfigPath = join(options.dir, 'dynamicconfig.yaml');
     writeFileSync(dynamicConfigPath, clusterDynamicConfigYaml());
     specs = await planServices(options.frontendPort ?? (await freeLoopbackPort()), options.historyProcesses ?? 2);
-    for (const spec of specs)
-      configs.set(
-        spec.name,
-        serviceConfig(build, specs, spec, { postgresPort: postgres.port, dynamicConfigPath, logLevel: options.logLevel ?? 'warn' }),
-      );
+    const writeConfigs = () => {
+      for (const spec of specs)
+        configs.set(
+          spec.name,
+          serviceConfig(build, specs, spec, { postgresPort: postgres.port, dynamicConfigPath, logLevel: options.logLevel ?? 'warn' }),
+        );
+    };
+    writeConfigs();
     log(`starting Temporal ${CLUSTER.temporalServerVersion}: ${specs.map((s) => s.name).join(', ')}`);
+    const launch = (spec: ServiceSpec) => procs.set(spec.name, startService(build, options.dir, spec, configs.get(spec.name)!));
+    for (let round = 1; ; round++) {
+      const address = `127.0.0.1:${specs[0]!.grpcPort}`;
+      try {
+        // The frontend first, alone: on a new database every process writes the cluster metadata at start, and the
+        // losers of that race exit. Once the frontend answers, the metadata is there and the rest start at once.
+        if (!procs.has(specs[0]!.name)) launch(specs[0]!);
+        await waitForFrontend(address, [...procs.values()]);
+        for (const spec of specs.slice(1)) if (!procs.has(spec.name)) launch(spec);
+        await setUpNamespace(address, [...procs.values()], log);
+        break;
+      } catch (err) {
+        // A port checked free is not held: another program may bind it first. Such a process (and only it) starts
+        // again on new ports; the others find it through the membership table. Anything else fails the start.
+        const clashed = [...procs.values()].filter(portClash);
+        if (clashed.length === 0 || round >= 4) throw err;
+        for (const proc of clashed) {
+          procs.delete(proc.spec.name);
+          const index = specs.findIndex((s) => s.name === proc.spec.name);
+          specs[index] = await replanPorts(proc.spec, options.frontendPort);
+          log(`Temporal ${proc.spec.name} could not bind its port; starting it again on new ports`);
+        }
+        writeConfigs();
+      }
+    }
     const address = `127.0.0.1:${specs[0]!.grpcPort}`;
-    // The frontend first, alone: on a new database every process writes the cluster metadata at start, and the
-    // losers of that race exit. Once the frontend answers, the metadata is there and the rest start at once.
-    procs.set(specs[0]!.name, startService(build, options.dir, specs[0]!, configs.get(specs[0]!.name)!));
-    await waitForFrontend(address, [...procs.values()]);
-    for (const spec of specs.slice(1)) procs.set(spec.name, startService(build, options.dir, spec, configs.get(spec.name)!));
-    await setUpNamespace(address, [...procs.values()], log);
     const cluster: LocalCluster = {
       address,
       dir: options.dir,

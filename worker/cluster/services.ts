@@ -22,15 +22,23 @@ export interface ServiceSpec {
   httpPort?: number;
 }
 
+/** Ports this process has handed out: a port checked free is not held, so it must not be handed out twice. */
+const handedOut = new Set<number>();
+
 /**
  * A free TCP port on loopback below 32768. Temporal stores its processes' ports in a PostgreSQL smallint (cluster
- * membership), so the OS's ephemeral ports (32768 and up) are refused there; this picks at random from 20000–32767
- * and checks that the port binds.
+ * membership), so the OS's ephemeral ports (32768 and up) are refused there; this picks at random from 20000–32767,
+ * skips ports it handed out before (a cluster's plan asks for a dozen before any binds) and checks that the port
+ * binds. Another program can still take the port before its process binds it: see portClash.
  */
 export async function freeLoopbackPort(): Promise<number> {
   for (let tries = 0; tries < 200; tries++) {
     const port = 20_000 + Math.floor(Math.random() * 12_768);
-    if (await binds(port)) return port;
+    if (handedOut.has(port)) continue;
+    if (await binds(port)) {
+      handedOut.add(port);
+      return port;
+    }
   }
   throw new EcpError('connection', 'no free TCP port on 127.0.0.1 between 20000 and 32767');
 }
@@ -42,6 +50,19 @@ function binds(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * The same process with new ports (the frontend keeps `fixedFrontendPort` when the caller chose it), for a process
+ * that could not bind a port planned for it.
+ */
+export async function replanPorts(spec: ServiceSpec, fixedFrontendPort?: number): Promise<ServiceSpec> {
+  return {
+    ...spec,
+    grpcPort: spec.service === 'frontend' && fixedFrontendPort !== undefined ? fixedFrontendPort : await freeLoopbackPort(),
+    membershipPort: await freeLoopbackPort(),
+    ...(spec.httpPort !== undefined ? { httpPort: await freeLoopbackPort() } : {}),
+  };
 }
 
 /** The processes of a cluster with `historyProcesses` history processes; the frontend on `frontendPort`. */
@@ -158,6 +179,15 @@ export function logTail(file: string, lines = 20): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * True when the process exited because a port planned for it was taken by the time it bound it (Temporal logs
+ * "bind: address already in use" and exits 1).
+ */
+export function portClash(proc: ServiceProcess): boolean {
+  if (proc.child.exitCode === null && proc.child.signalCode === null) return false;
+  return logTail(proc.logFile, 5).includes('address already in use');
 }
 
 /** Throws, naming the process and its log, when a server process exited while it should be running. */
