@@ -43,7 +43,8 @@ async function withWorker<T>(isolateExecutionTimeout: string, fn: (taskQueue: st
     workflowBundle,
     activities: { echo: async (x: number) => x },
     debugMode: true,
-    isolateExecutionTimeout,
+    // Not in WorkerOptions' type, but the SDK takes it over its default (debug mode's is 49 days).
+    ...({ isolateExecutionTimeout } as object),
   });
   return worker.runUntil(() => fn(taskQueue));
 }
