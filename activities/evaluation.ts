@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { CONTEXT_PROVIDER_ATTEMPTS, type Advice, type AttemptContext, type Proposal } from '../common';
 import type { createContextActivities } from './context';
 import type { createListingSealActivities } from './listingSeal';
+import type { McpDownstream } from './mcp/downstream';
 import type { createPolicyActivities } from './policy';
 
 export interface EvaluateAttemptInput {
@@ -32,6 +33,7 @@ export function createEvaluationActivities(
   context: ReturnType<typeof createContextActivities>,
   policy: ReturnType<typeof createPolicyActivities>,
   sealing: ReturnType<typeof createListingSealActivities>,
+  mcp: McpDownstream | null = null,
 ) {
   return {
     /**
@@ -39,6 +41,7 @@ export function createEvaluationActivities(
      * the run's own IDs), so retries are safe; it is retried up to CONTEXT_PROVIDER_ATTEMPTS times as a whole. A
      * context provider still failing on the last try is pinned as `factsError` (as in `gatherContext`); a policy that
      * still cannot be evaluated then is returned as `policyError`. A seal that cannot be made fails the activity.
+     * An MCP tool call it allows has its executor's listing started at once (`McpDownstream.prepareExecution`).
      */
     async evaluateAttempt({ attemptId, proposal, seal }: EvaluateAttemptInput): Promise<EvaluateAttemptResult> {
       const sealed = seal ? sealing.listingSeal() : Promise.resolve(null);
@@ -52,6 +55,8 @@ export function createEvaluationActivities(
         if (Context.current().info.attempt < CONTEXT_PROVIDER_ATTEMPTS) throw err;
         policyError = (err as Error).message;
       }
+      if (advice?.verdict === 'allow') mcp?.prepareExecution(proposal.actionType, attemptId);
+      if (advice?.verdict === 'allow') mcp?.prepareExecution(proposal.actionType, attemptId);
       return { context: gathered, advice, policyError, seal: await sealed };
     },
   };

@@ -29,7 +29,7 @@ export function createActivities(
   return {
     ...context,
     ...policy,
-    ...createEvaluationActivities(context, policy, sealing),
+    ...createEvaluationActivities(context, policy, sealing, mcp),
     ...createExecutorActivities(runtime, freezes, mcp),
     ...createMcpActivities(runtime),
     ...createControlsActivities(runtime),

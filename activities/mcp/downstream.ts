@@ -12,11 +12,19 @@ import { McpServerPool } from './pool';
 export const MCP_RETRY_INTERVAL_MS = 30_000;
 /**
  * How old the last listing may be for an attempt's first evaluation to use it instead of listing again. The executor
- * always lists again right before the call, so a tool changed since is refused there (StaleAuthority) and never runs.
+ * always checks a listing asked after the evaluation (see MCP_EXECUTION_LISTING_MAX_AGE_MS), so a tool changed since
+ * is refused there (StaleAuthority) and never runs.
  */
 export const MCP_EVALUATION_LISTING_MAX_AGE_MS = 2_000;
+/**
+ * How long the listing started when an evaluation allowed an attempt (`prepareExecution`) stays the one its executor
+ * checks; an executor that starts later (a retry, a slow queue) lists again itself.
+ */
+export const MCP_EXECUTION_LISTING_MAX_AGE_MS = 2_000;
 /** Attempts remembered as evaluated once on this worker (their next evaluation, the re-check, always lists again). */
 const EVALUATED_ATTEMPTS_KEPT = 10_000;
+/** Listings started for executors not yet run on this worker that are kept at most (the oldest is dropped first). */
+const PREPARED_EXECUTIONS_KEPT = 1_000;
 /** `tools/list` pages followed before giving up on a server that never stops paginating. */
 const MAX_PAGES = 100;
 
@@ -47,6 +55,8 @@ export class McpDownstream {
   digests = 0;
   /** Attempts whose first evaluation ran on this worker, oldest first (bounded). */
   readonly #evaluated = new Set<string>();
+  /** Attempt → the listing started for its executor when an evaluation allowed it, oldest first (bounded). */
+  readonly #preparedExecutions = new Map<string, { server: string; listing: Promise<void>; askedAt: number }>();
   readonly #skippedLogged = new Set<string>();
   /** Server → the listing applied last (running or done), so the next one starts after it. */
   readonly #refreshing = new Map<string, Promise<void>>();
@@ -120,6 +130,46 @@ export class McpDownstream {
     }
     await this.refresh(server, signal);
     return true;
+  }
+
+  /**
+   * Starts listing the tools of an MCP action type's server for the attempt's executor, right after an evaluation
+   * that allowed the attempt, so the listing the executor checks is (usually) done by the time the executor starts
+   * instead of making the call wait for it. Never throws: a listing that fails here is listed again by the executor.
+   * Not an MCP action type (or its server not known): nothing.
+   */
+  prepareExecution(actionType: string, attemptId: string): void {
+    const server = this.runtime.config.mcpTools?.[actionType]?.server;
+    if (!server || !this.servers.includes(server)) return;
+    const listing = this.refresh(server);
+    listing.catch(() => {});
+    // The latest evaluation's listing replaces an earlier one of the same attempt (a re-check after a decision).
+    this.#preparedExecutions.delete(attemptId);
+    this.#preparedExecutions.set(attemptId, { server, listing, askedAt: Date.now() });
+    if (this.#preparedExecutions.size > PREPARED_EXECUTIONS_KEPT)
+      this.#preparedExecutions.delete(this.#preparedExecutions.keys().next().value!);
+  }
+
+  /**
+   * The executor's listing, the rug-pull check before a call: the one `prepareExecution` started for this attempt
+   * when its evaluation allowed it on this worker, if asked at most MCP_EXECUTION_LISTING_MAX_AGE_MS ago and it
+   * succeeded; otherwise a new one. Either way a listing asked after the evaluation that authorised the call, applied
+   * to the catalogue before the executor compares the tool's version with the one evaluated.
+   */
+  async refreshForExecution(server: string, attemptId: string, signal?: AbortSignal): Promise<void> {
+    const prepared = this.#preparedExecutions.get(attemptId);
+    this.#preparedExecutions.delete(attemptId);
+    if (prepared && prepared.server === server && Date.now() - prepared.askedAt <= MCP_EXECUTION_LISTING_MAX_AGE_MS) {
+      const listed = await untilAborted(prepared.listing, signal).then(
+        () => true,
+        (err: unknown) => {
+          if (signal?.aborted) throw err;
+          return false;
+        },
+      );
+      if (listed) return;
+    }
+    await this.refresh(server, signal);
   }
 
   async #refreshNow(server: string): Promise<void> {

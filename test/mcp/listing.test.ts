@@ -10,7 +10,7 @@ import { ListingSealVerifier } from '../../client/listingSeal';
 import { LocalKeptStore } from '../../audit/store/kept';
 import { mcpServerSchema } from '../../config/schema';
 import { connectMcpServer } from '../../activities/mcp/connection';
-import { MCP_EVALUATION_LISTING_MAX_AGE_MS, McpDownstream } from '../../activities/mcp/downstream';
+import { MCP_EVALUATION_LISTING_MAX_AGE_MS, MCP_EXECUTION_LISTING_MAX_AGE_MS, McpDownstream } from '../../activities/mcp/downstream';
 import { workerSchemaValidators } from '../../activities/mcp/schemaValidators';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { uniqueKey, waitForStatus } from '../helpers/attempts';
@@ -141,6 +141,39 @@ describe('downstream tool listings', () => {
     }
   }, 30_000);
 
+  it('the executor checks the listing started when the evaluation allowed the attempt; a retry or a late executor lists anew', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'ecp-mcp-listing-exec-'));
+    const downstream = new McpDownstream(plane.runtime, { dataDir: data, kept: new LocalKeptStore(data), log: () => {} });
+    try {
+      await downstream.refresh('rug');
+      const attempt = `att-${'c'.repeat(32)}`;
+      const before = listings();
+      downstream.prepareExecution('mcp.rug.set_value', attempt);
+      await downstream.refreshForExecution('rug', attempt);
+      // One listing, started when the evaluation allowed it; the executor waited for it instead of listing again.
+      expect(listings()).toBe(before + 1);
+      // The activity's retry (or anything after the prepared listing was taken) lists again.
+      await downstream.refreshForExecution('rug', attempt);
+      expect(listings()).toBe(before + 2);
+      // An executor that starts too long after the evaluation does not rely on that listing.
+      const late = `att-${'d'.repeat(32)}`;
+      downstream.prepareExecution('mcp.rug.set_value', late);
+      await sleep(MCP_EXECUTION_LISTING_MAX_AGE_MS + 100);
+      expect(listings()).toBe(before + 3);
+      await downstream.refreshForExecution('rug', late);
+      expect(listings()).toBe(before + 4);
+      // Not an MCP tool's action type, or an attempt with nothing prepared: no listing started, the executor lists.
+      downstream.prepareExecution('payments.refund', `att-${'e'.repeat(32)}`);
+      await sleep(50);
+      expect(listings()).toBe(before + 4);
+      await downstream.refreshForExecution('rug', `att-${'f'.repeat(32)}`);
+      expect(listings()).toBe(before + 5);
+    } finally {
+      await downstream.close();
+      rmSync(data, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it('a listing identical to the last one is not canonicalised and hashed again; any change is, and is a new version', async () => {
     const data = mkdtempSync(join(tmpdir(), 'ecp-mcp-listing-digest-'));
     const downstream = new McpDownstream(plane.runtime, { dataDir: data, kept: new LocalKeptStore(data), log: () => {} });
@@ -171,7 +204,7 @@ describe('downstream tool listings', () => {
 
   it("an auto-allowed call whose tool changes after the evaluation's listing is refused at execution; nothing runs", async () => {
     // No listing in the last seconds, so the evaluation lists (listing k+1, unchanged); the change applies from k+2 on,
-    // which is the executor's listing.
+    // which is the listing started for the executor when the evaluation allowed the call.
     await sleep(MCP_EVALUATION_LISTING_MAX_AGE_MS + 200);
     writeFileSync(marker, `after ${listings() + 2} description`);
     const { attemptId } = await proposeSet('after-evaluation');
