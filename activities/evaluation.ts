@@ -56,7 +56,6 @@ export function createEvaluationActivities(
         policyError = (err as Error).message;
       }
       if (advice?.verdict === 'allow') mcp?.prepareExecution(proposal.actionType, attemptId);
-      if (advice?.verdict === 'allow') mcp?.prepareExecution(proposal.actionType, attemptId);
       return { context: gathered, advice, policyError, seal: await sealed };
     },
   };

@@ -27,9 +27,9 @@ export function createExecutorActivities(runtime: PlaneRuntime, freezes: FreezeS
      * policy (pinned in the attempt's context); the idempotency key is the attempt ID — stable across retries,
      * worker crashes and workflow resets — and HTTP executors send it as `Idempotency-Key`, so a target that honours
      * it applies the side effect once. Refuses (non-retryable `StaleAuthority`) when the live action type
-     * configuration is no longer the version the re-check authorised. An MCP tool's action type first checks a listing of
-     * its server's tools asked after the evaluation that allowed it (`McpDownstream.refreshForExecution`), so a tool
-     * changed since is refused here too (activities/mcp/call.ts says how a tool call fails).
+     * configuration is no longer the version the re-check authorised. An MCP tool's action type first checks a
+     * listing of its server's tools asked after the evaluation that allowed it (`McpDownstream.refreshForExecution`),
+     * so a tool changed since is refused here too (activities/mcp/call.ts says how a tool call fails).
      * The kill switch: a freeze covering the attempt
      * when the executor starts stops it before it runs (non-retryable `Frozen`); one made while it runs aborts the
      * request — only for action types marked `cancellable: true` — and fails it the same way. Otherwise it finishes.
