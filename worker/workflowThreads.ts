@@ -46,8 +46,8 @@ export interface SdkWorkflowClasses {
  * runs over the timeout. A spinning workflow task fails as before, with the same error ("Script execution timed out
  * after …ms") in the same failed completion the SDK builds; the bound is now per activation rather than per call.
  *
- * Plain JavaScript in a TypeScript file: the workflow threads run it from its source text (THREAD_SOURCE), so it may
- * use only its arguments. Idempotent per thread.
+ * Plain JavaScript in a TypeScript file: the workflow threads run it from its source text ({@link threadSource}), so
+ * it may use only its arguments. Idempotent per thread.
  */
 export function installActivationWatchdog(vm: typeof import('node:vm'), sdk: SdkWorkflowClasses): void {
   type Options = { timeout?: number; displayErrors?: boolean } | undefined;
