@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sharedSchema } from './lazySchema';
 import { digestSchema } from './proposal';
 
 /**
@@ -43,11 +44,10 @@ function buildAdviceSchemas() {
 
 /** The advice schemas, built on first use (see `adviceSchemas`). */
 export type AdviceSchemas = ReturnType<typeof buildAdviceSchemas>;
-let built: AdviceSchemas | undefined;
 
 /** The zod schemas of advice (`advice`, `approvalRequirement`, `adviceVerdict`), built on first use. */
 export function adviceSchemas(): AdviceSchemas {
-  return (built ??= buildAdviceSchemas());
+  return sharedSchema('advice', buildAdviceSchemas);
 }
 
 /** What one approval policy requires: `quorum` distinct humans from any of `groups`, before `deadline`. */

@@ -6,7 +6,7 @@ import { digestSchema, humanIdSchema } from './proposal';
  * What a human decides: approve or reject; `override` (break-glass: meets the overridable requirements it names, with
  * a mandatory justification in `reason`); `ratify` (countersigns an accepted override). See docs/governance.md.
  */
-export const verdictSchema = lazySchema(() => z.enum(['approve', 'reject', 'override', 'ratify']));
+export const verdictSchema = lazySchema('decision.verdict', () => z.enum(['approve', 'reject', 'override', 'ratify']));
 /** `approve`, `reject`, `override` or `ratify`. */
 export type Verdict = z.infer<typeof verdictSchema>;
 
@@ -14,7 +14,7 @@ export type Verdict = z.infer<typeof verdictSchema>;
  * What a human signs. It names the attempt and the proposal hash, so a signature cannot be replayed on another
  * attempt or on edited arguments.
  */
-export const decisionStatementSchema = lazySchema(() =>
+export const decisionStatementSchema = lazySchema('decision.statement', () =>
   z.strictObject({
     v: z.literal(1),
     attemptId: z.string().min(1).max(100),
@@ -35,7 +35,7 @@ export type DecisionStatement = z.output<typeof decisionStatementSchema>;
  * signed: it only lets the workflow refuse a key that is not registered without checking any signature). Attempts
  * started by this version require it; attempts started before it accept decisions without it.
  */
-export const signedDecisionSchema = lazySchema(() =>
+export const signedDecisionSchema = lazySchema('decision.signed', () =>
   z.strictObject({
     statement: decisionStatementSchema,
     signature: z.string().regex(/^[0-9a-f]{128}$/, 'must be an Ed25519 signature: 128 lower-case hex characters'),

@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { lazySchema } from './lazySchema';
+import { lazySchema, sharedSchema } from './lazySchema';
 import { agentIdSchema, groupIdSchema, humanIdSchema } from './proposal';
 
 /** Ed25519 public key: 32 bytes as 64 lower-case hex characters. */
-export const publicKeyHexSchema = lazySchema(() =>
+export const publicKeyHexSchema = lazySchema('directory.publicKeyHex', () =>
   z.string().regex(/^[0-9a-f]{64}$/, 'must be an Ed25519 public key: 64 lower-case hex characters'),
 );
 
 /** A human in the directory: the groups they belong to and their registered Ed25519 public keys (hex). */
-export const humanSchema = lazySchema(() =>
+export const humanSchema = lazySchema('directory.human', () =>
   z.strictObject({
     name: z.string().max(200).optional(),
     groups: z.array(groupIdSchema).default([]),
@@ -16,10 +16,10 @@ export const humanSchema = lazySchema(() =>
   }),
 );
 
-const scopeSchema = lazySchema(() => z.string().min(1).max(128));
+const scopeSchema = lazySchema('directory.scope', () => z.string().min(1).max(128));
 
 /** An agent in the directory: its owner (a human, who may never decide on its attempts) and its scopes. */
-export const agentSchema = lazySchema(() =>
+export const agentSchema = lazySchema('directory.agent', () =>
   z.strictObject({
     owner: humanIdSchema,
     scopes: z.array(scopeSchema).default([]),
@@ -28,7 +28,7 @@ export const agentSchema = lazySchema(() =>
 );
 
 /** The directory: who may propose (agents), who may decide (humans, by group), and the humans' keys. */
-export const directorySchema = lazySchema(() =>
+export const directorySchema = lazySchema('directory.directory', () =>
   z.strictObject({
     agents: z.record(agentIdSchema, agentSchema).default({}),
     humans: z.record(humanIdSchema, humanSchema).default({}),
@@ -50,7 +50,6 @@ function buildPinnedDirectorySchema() {
     humans: z.record(humanIdSchema, z.strictObject({ groups: z.array(groupIdSchema), publicKeys: z.array(publicKeyHexSchema) })),
   });
 }
-let pinned: ReturnType<typeof buildPinnedDirectorySchema> | undefined;
 
 /**
  * The schema of the directory slice an attempt pins, built on first use (workflows pin directories but never parse
@@ -58,7 +57,7 @@ let pinned: ReturnType<typeof buildPinnedDirectorySchema> | undefined;
  * one. `version` is the directory's digest, or "" in the placeholder of an attempt that pinned none.
  */
 export function pinnedDirectorySchema(): ReturnType<typeof buildPinnedDirectorySchema> {
-  return (pinned ??= buildPinnedDirectorySchema());
+  return sharedSchema('directory.pinned', buildPinnedDirectorySchema);
 }
 
 /**

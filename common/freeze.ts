@@ -21,7 +21,7 @@ export { describeScope, FREEZE_SIGNING_PREFIX, freezeSigningBytes };
 export const FREEZE_STATEMENT_MAX_SKEW_MS = 5 * 60_000;
 
 /** What a freeze covers: one agent, one action type, or every attempt. */
-export const freezeScopeSchema = lazySchema(() =>
+export const freezeScopeSchema = lazySchema('freeze.scope', () =>
   z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('agent'), agent: agentIdSchema }),
     z.strictObject({ kind: z.literal('actionType'), actionType: actionTypeNameSchema }),
@@ -32,7 +32,7 @@ export const freezeScopeSchema = lazySchema(() =>
 export type FreezeScope = z.output<typeof freezeScopeSchema>;
 
 /** The statement a human signs to freeze or unfreeze a scope. `nonce` makes each statement unique (no replay). */
-export const freezeStatementSchema = lazySchema(() =>
+export const freezeStatementSchema = lazySchema('freeze.statement', () =>
   z.strictObject({
     kind: z.literal('ecp.freeze'),
     op: z.enum(['freeze', 'unfreeze']),
@@ -47,7 +47,7 @@ export const freezeStatementSchema = lazySchema(() =>
 export type FreezeStatement = z.output<typeof freezeStatementSchema>;
 
 /** A signed freeze statement: Ed25519 signature (hex) over `freezeSigningBytes(statement)`, and the signing key's fingerprint. */
-export const signedFreezeSchema = lazySchema(() =>
+export const signedFreezeSchema = lazySchema('freeze.signed', () =>
   z.strictObject({
     statement: freezeStatementSchema,
     signature: z.string().regex(/^[0-9a-f]{128}$/, 'must be an Ed25519 signature: 128 lower-case hex characters'),

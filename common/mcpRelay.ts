@@ -47,12 +47,15 @@ export type McpRelayOutcome =
   | { kind: 'error'; code: number; message: string }
   | { kind: 'refused'; reason: string };
 
-const jsonObject = lazySchema(() => z.record(z.string(), z.json()) as unknown as z.ZodType<Record<string, JsonValue>>);
+const jsonObject = lazySchema(
+  'mcpRelay.jsonObject',
+  () => z.record(z.string(), z.json()) as unknown as z.ZodType<Record<string, JsonValue>>,
+);
 const sized = <T>(schema: z.ZodType<T>) =>
   schema.refine((v) => canonicalSize(v) <= MCP_RELAY_MAX_BYTES, `must be at most ${MCP_RELAY_MAX_BYTES} bytes as canonical JSON`);
 
 /** The answer update's payload, validated before it is accepted (a refused update leaves no trace in history). */
-export const mcpRelayOutcomeSchema = lazySchema(() =>
+export const mcpRelayOutcomeSchema = lazySchema('mcpRelay.outcome', () =>
   sized(
     z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('answer'), result: jsonObject }).strict(),

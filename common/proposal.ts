@@ -8,7 +8,7 @@ import { lazySchema } from './lazySchema';
 import { parseOrThrow } from './validation';
 
 // Schemas here and across common/ are built on first use (see common/lazySchema.ts).
-const identifier = lazySchema(() =>
+const identifier = lazySchema('proposal.identifier', () =>
   z
     .string()
     .min(1, 'must not be empty')
@@ -24,7 +24,7 @@ export const humanIdSchema = identifier;
 export const groupIdSchema = identifier;
 
 /** An action type name: dotted lower-case words, e.g. `payments.refund`. */
-export const actionTypeNameSchema = lazySchema(() =>
+export const actionTypeNameSchema = lazySchema('proposal.actionTypeName', () =>
   z
     .string()
     .max(128, 'must be at most 128 characters')
@@ -32,7 +32,9 @@ export const actionTypeNameSchema = lazySchema(() =>
 );
 
 /** A `sha256:<64 hex>` digest (proposal hashes, record digests, bundle and directory versions). */
-export const digestSchema = lazySchema(() => z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex characters'));
+export const digestSchema = lazySchema('proposal.digest', () =>
+  z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" followed by 64 hex characters'),
+);
 
 /** Any plain JSON value. One instance, shared by every schema that holds JSON (the API names it once, as a component). */
 // Built at load, not lazily: the API names this very instance as a component, and z.json()'s recursion refers to
@@ -40,14 +42,14 @@ export const digestSchema = lazySchema(() => z.string().regex(/^sha256:[0-9a-f]{
 export const jsonValueSchema = z.json();
 
 /** A JSON object (parameters, claims, facts): string keys, plain JSON values. */
-export const jsonObjectSchema = lazySchema(() => z.record(z.string(), jsonValueSchema));
+export const jsonObjectSchema = lazySchema('proposal.jsonObject', () => z.record(z.string(), jsonValueSchema));
 const jsonObject = jsonObjectSchema;
 
 /**
  * What an agent asks to do. Immutable once an attempt starts: the workflow hashes exactly this object, and every
  * approval binds to that hash.
  */
-export const proposalSchema = lazySchema(() =>
+export const proposalSchema = lazySchema('proposal.proposal', () =>
   z.strictObject({
     agent: agentIdSchema,
     actionType: actionTypeNameSchema,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adviceSchemas } from './advice';
 import { decisionStatementSchema, verdictSchema } from './decision';
+import { sharedSchema } from './lazySchema';
 import { pinnedDirectorySchema } from './directory';
 import { actionTypeNameSchema, digestSchema, humanIdSchema, jsonObjectSchema, jsonValueSchema, proposalSchema } from './proposal';
 import { ATTEMPT_STATUSES, type AttemptStatus } from './status';
@@ -188,7 +189,6 @@ function buildRecordSchemas() {
 
 /** The record schemas, built on first use (see `recordSchemas`). */
 export type RecordSchemas = ReturnType<typeof buildRecordSchemas>;
-let built: RecordSchemas | undefined;
 
 /**
  * The zod schemas of the record and its parts (`attemptRecord`, `attemptContext`, `outcome` …), built on first use
@@ -196,7 +196,7 @@ let built: RecordSchemas | undefined;
  * construct in every workflow's sandbox.
  */
 export function recordSchemas(): RecordSchemas {
-  return (built ??= buildRecordSchemas());
+  return sharedSchema('record', buildRecordSchemas);
 }
 
 /** Retry behaviour of an action type's executor, as Temporal retry options (durations as strings like "2s"). */

@@ -12,7 +12,7 @@ import { parseOrThrow } from '../common/validation';
  * the answer uses that is missing or of the wrong type is an `invalid_input` error naming it. Unknown keys are
  * dropped; `outcome.result` (the downstream answer returned to the agent) is kept whole, as any JSON.
  */
-export const recordViewSchema = lazySchema(() =>
+export const recordViewSchema = lazySchema('gateway.recordView', () =>
   z.object({
     attemptId: z.string().min(1),
     status: z.enum(ATTEMPT_STATUSES),

@@ -41,13 +41,15 @@ let cachedBundle: Promise<WorkflowBundle> | undefined;
 const WORKFLOWS_DIR = dirname(fileURLToPath(import.meta.url));
 /**
  * Modules every workflow of a worker shares (the SDK's `preloadModules`): stateless libraries, evaluated once per
- * worker instead of once per workflow. See workflows/sharedCrypto.ts and workflows/sharedZod.ts.
+ * worker instead of once per workflow. See workflows/sharedCrypto.ts and workflows/sharedZod.ts; common/lazySchema.ts
+ * keeps the plane's own schemas, so each is built (and compiled by zod) once per worker rather than per workflow.
  */
 export function sharedWorkflowModules(): string[] {
   const require = createRequire(import.meta.url);
   return [
     require.resolve(join(WORKFLOWS_DIR, 'sharedCrypto.ts')),
     require.resolve(join(WORKFLOWS_DIR, 'sharedZod.ts')),
+    require.resolve(join(WORKFLOWS_DIR, '..', 'common', 'lazySchema.ts')),
     '@noble/ed25519',
     '@noble/hashes/sha2.js',
     '@noble/hashes/utils.js',

@@ -1,8 +1,8 @@
 /**
  * Preloaded into the plane's workflow bundle and the audit replay bundle (like sharedCrypto.ts): one instance of the
  * zod library for every workflow, instead of evaluating its modules again for each new or replayed workflow (about
- * half of a workflow's start-up CPU in the profile). Our own schemas (common/*) stay per workflow: zod caches
- * derived state on schema objects, and shared modules are frozen.
+ * half of a workflow's start-up CPU in the profile). Our own schemas are shared too, through common/lazySchema.ts (its
+ * cache is module state the SDK's freezing of shared modules does not reach).
  *
  * zod sets some module state lazily, on first use: its default locale and memoizer (in its global config) and
  * whether it may generate code (`util.allowsEval`). The SDK freezes shared modules after preloading, so that state

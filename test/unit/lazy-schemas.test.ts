@@ -33,4 +33,22 @@ describe('common/ schemas are built on first use', () => {
     expect(Object.keys(extended.shape)).toContain('note');
     expect(Object.keys(proposalSchema.shape)).not.toContain('note');
   });
+
+  it('one schema per name: builders of the same code share it; different code under one name is refused', async () => {
+    const { lazySchema, sharedSchema } = await import('../../common/lazySchema');
+    // Two module instances of the same code (as two workflows' sandboxed copies of common/ are) build under one name.
+    const instance = () => lazySchema('test.shared', () => z.strictObject({ n: z.number().int() }));
+    const first = instance();
+    const second = instance();
+    const before = built;
+    expect(first.safeParse({ n: 1 }).success).toBe(true);
+    const afterFirst = built;
+    expect(afterFirst).toBeGreaterThan(before);
+    expect(second.safeParse({ n: 1.5 }).success).toBe(false);
+    expect(built).toBe(afterFirst);
+    expect(second._zod).toBe(first._zod);
+    expect(() => sharedSchema('test.shared', () => z.string())).toThrow(
+      'schema name "test.shared" is used by two different schema builders',
+    );
+  });
 });
