@@ -41,6 +41,10 @@ describe('demo target: notification receiver', () => {
 
     const anonymous = await target.app.fetch(new Request('http://demo/notifications'));
     expect(anonymous.status).toBe(401);
+    for (const wrong of [`${TOKEN}x`, TOKEN.slice(0, -1), 'x']) {
+      const refused = await target.app.fetch(new Request('http://demo/notifications', { headers: { authorization: `Bearer ${wrong}` } }));
+      expect(refused.status, wrong).toBe(401);
+    }
     const listed = await target.app.fetch(new Request('http://demo/notifications', { headers: { authorization: `Bearer ${TOKEN}` } }));
     expect(await listed.text()).toBe('frozen to bob, carol: FROZEN: agent refund-bot by bob (refund loop, INC-4711)\n');
   });
