@@ -85,8 +85,10 @@ for (const p of sqlitePragmas) if (!/^[a-z_]+=[A-Za-z0-9_-]+$/.test(p)) fail(`--
 const outDir = values.out ?? join(fileURLToPath(new URL('.', import.meta.url)), 'results');
 const latencyRuns = quick ? 10 : 200;
 const concurrencies = [8, 32, 64];
-// Quick: one closed-loop round per concurrency (a smoke figure); full: enough rounds for a steady rate.
-const throughputAttempts = (c: number) => (quick ? c : Math.max(200, 4 * c));
+// Closed-loop throughput per concurrency: quick, one block of c attempts per contender (a smoke figure); full, three
+// blocks of max(100, 2c) per contender, the contenders taking turns block by block.
+const throughputAttempts = (c: number) => (quick ? c : Math.max(100, 2 * c));
+const throughputBlocks = quick ? 1 : 3;
 // Open loop: seconds of arrivals per contender at each rate (full ≈ 2.5 min for the three rates and contenders).
 const openLoopRates = [1, 5, 20];
 const openLoopSeconds = (rate: number) => (quick ? ({ 1: 4, 5: 3, 20: 2 }[rate] ?? 2) : ({ 1: 20, 5: 12, 20: 10 }[rate] ?? 10));
@@ -143,7 +145,7 @@ for (const mode of needsServer ? modes : []) {
       }
     };
     await step('overhead', async () => {
-      entry.overhead = await runOverhead(env, { latencyRuns, concurrencies, throughputAttempts, log });
+      entry.overhead = await runOverhead(env, { latencyRuns, concurrencies, throughputAttempts, throughputBlocks, log });
     });
     await step('openloop', async () => {
       entry.openLoop = await runOpenLoop(env, { rates: openLoopRates, seconds: openLoopSeconds, log });

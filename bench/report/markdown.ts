@@ -54,6 +54,21 @@ function modeSection(m: ModeResults): string[] {
         '.',
       '',
     );
+    // Older results have one block per point (no blockRates).
+    const blocks = o.throughput.ecp[0]?.blockRates?.length ?? 0;
+    if (blocks > 1)
+      out.push(
+        `Throughput is measured in ${blocks} closed-loop blocks per contender and concurrency, the contenders taking turns block ` +
+          'by block; attempts/s per block (ECP / bare / ungoverned): ' +
+          o.throughput.ecp
+            .map(
+              (p, i) =>
+                `c=${p.concurrency} ${p.blockRates.join(' ')} / ${o.throughput.bareShape[i]!.blockRates.join(' ')} / ${o.throughput.ungoverned[i]!.blockRates.join(' ')}`,
+            )
+            .join('; ') +
+          '.',
+        '',
+      );
     // Where the CPU goes (bench/processCpu.ts): ms per attempt by process, over each throughput point.
     const cpu = (c: Contender) => o.throughput[c].map((p) => p.cpuMsPerAttempt);
     if (cpu('ecp').every((x) => x) && cpu('bareShape').every((x) => x)) {

@@ -11,9 +11,14 @@ export type Contender = 'ecp' | 'bareShape' | 'ungoverned';
 
 export interface ThroughputPoint {
   concurrency: number;
+  /** Attempts over all blocks. */
   attempts: number;
+  /** Seconds over all blocks. */
   seconds: number;
+  /** attempts ÷ seconds over all blocks. */
   perSecond: number;
+  /** The rate of each block, in the order run (contenders alternate block by block). */
+  blockRates: number[];
   /** CPU ms per attempt by process over this point (Linux only; null elsewhere). */
   cpuMsPerAttempt: CpuPerUnit | null;
 }
@@ -51,10 +56,28 @@ async function historyOf(env: BenchEnv, workflowId: string) {
   return { events: events.length, byType, shape };
 }
 
+/** Per-attempt CPU over equal-sized blocks: the mean of the blocks' figures (null if any block has none). */
+function meanCpu(blocks: (CpuPerUnit | null)[]): CpuPerUnit | null {
+  if (blocks.length === 0 || blocks.some((b) => b === null)) return null;
+  const out: CpuPerUnit = { total: 0 };
+  for (const role of Object.keys(blocks[0]!) as (keyof CpuPerUnit)[]) {
+    out[role] = Math.round((blocks.reduce((s, b) => s + (b![role] ?? 0), 0) / blocks.length) * 10) / 10;
+  }
+  return out;
+}
+
 /** Scenario 1: an auto-allowed ECP attempt against baseline (a) bare same-shape and (b) ungoverned, same server and run. */
 export async function runOverhead(
   env: BenchEnv,
-  options: { latencyRuns: number; concurrencies: number[]; throughputAttempts: (c: number) => number; log: (s: string) => void },
+  options: {
+    latencyRuns: number;
+    concurrencies: number[];
+    /** Closed-loop attempts per block at concurrency c. */
+    throughputAttempts: (c: number) => number;
+    /** Blocks per contender at each concurrency; the contenders take turns block by block. */
+    throughputBlocks: number;
+    log: (s: string) => void;
+  },
 ): Promise<OverheadResult> {
   const ecpRun = async () => {
     const { attemptId } = await env.ecp.propose(benchRefund(100, 'auto'));
@@ -118,16 +141,43 @@ export async function runOverhead(
     `    latency c=1 p50: ecp ${latencyMs.ecp.p50.toFixed(1)} ms, bare ${latencyMs.bareShape.p50.toFixed(1)} ms, ungoverned ${latencyMs.ungoverned.p50.toFixed(1)} ms`,
   );
 
+  const contenders = ['ecp', 'bareShape', 'ungoverned'] as const;
   for (const concurrency of options.concurrencies) {
-    for (const c of ['ecp', 'bareShape', 'ungoverned'] as const) {
-      const attempts = options.throughputAttempts(concurrency);
-      const cpu = cpuWindow(env.pids);
-      const ms = await runConcurrent(attempts, concurrency, async () => void (await runs[c]()));
-      const cpuMsPerAttempt = cpu(attempts);
-      (throughput[c] ??= []).push({ concurrency, attempts, seconds: ms / 1000, perSecond: attempts / (ms / 1000), cpuMsPerAttempt });
+    // Block by block, each contender's turn rotating, so a stretch of extra load on the (shared) machine lands on all
+    // three alike instead of on whichever ran its one long block then.
+    const blocks = new Map<Contender, { ms: number; attempts: number; rates: number[]; cpu: (CpuPerUnit | null)[] }>(
+      contenders.map((c) => [c, { ms: 0, attempts: 0, rates: [], cpu: [] }]),
+    );
+    for (let b = 0; b < options.throughputBlocks; b++) {
+      for (let k = 0; k < contenders.length; k++) {
+        const c = contenders[(b + k) % contenders.length]!;
+        const attempts = options.throughputAttempts(concurrency);
+        const cpu = cpuWindow(env.pids);
+        const ms = await runConcurrent(attempts, concurrency, async () => void (await runs[c]()));
+        const block = blocks.get(c)!;
+        block.cpu.push(cpu(attempts));
+        block.ms += ms;
+        block.attempts += attempts;
+        block.rates.push(Math.round((attempts / (ms / 1000)) * 10) / 10);
+      }
+    }
+    for (const c of contenders) {
+      const { ms, attempts, rates, cpu } = blocks.get(c)!;
+      (throughput[c] ??= []).push({
+        concurrency,
+        attempts,
+        seconds: ms / 1000,
+        perSecond: attempts / (ms / 1000),
+        blockRates: rates,
+        cpuMsPerAttempt: meanCpu(cpu),
+      });
     }
     const at = (c: Contender) => throughput[c].find((p) => p.concurrency === concurrency)!.perSecond.toFixed(1);
-    options.log(`    throughput c=${concurrency}: ecp ${at('ecp')}/s, bare ${at('bareShape')}/s, ungoverned ${at('ungoverned')}/s`);
+    const spread = (c: Contender) => throughput[c].find((p) => p.concurrency === concurrency)!.blockRates.join(' ');
+    options.log(
+      `    throughput c=${concurrency}: ecp ${at('ecp')}/s (blocks ${spread('ecp')}), bare ${at('bareShape')}/s (${spread('bareShape')}), ` +
+        `ungoverned ${at('ungoverned')}/s (${spread('ungoverned')})`,
+    );
     const cpuOf = (c: Contender) => {
       const cpu = throughput[c].find((p) => p.concurrency === concurrency)!.cpuMsPerAttempt;
       return cpu
