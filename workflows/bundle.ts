@@ -50,6 +50,7 @@ export function sharedWorkflowModules(): string[] {
     require.resolve(join(WORKFLOWS_DIR, 'sharedCrypto.ts')),
     require.resolve(join(WORKFLOWS_DIR, 'sharedZod.ts')),
     require.resolve(join(WORKFLOWS_DIR, '..', 'common', 'lazySchema.ts')),
+    'safe-stable-stringify',
     '@noble/ed25519',
     '@noble/hashes/sha2.js',
     '@noble/hashes/utils.js',

@@ -1,3 +1,5 @@
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attemptIdFor, canonicalJson, digestOf, parseProposal, proposalHash } from '../../common';
 
@@ -18,6 +20,41 @@ describe('canonical JSON (RFC 8785)', () => {
 
   it('matches the RFC 8785 sample for string escaping', () => {
     expect(canonicalJson({ s: '\u20ac$\u000f\nA\'B"\\\\"/' })).toBe('{"s":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}');
+  });
+
+  it('is exactly the `canonicalize` package: the same text, or the same refusal, for any value', () => {
+    const outcome = (f: () => string | undefined) => {
+      try {
+        return { text: f() };
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    // Lone and paired surrogates, escapes, numbers JSON cannot hold, undefined, sparse keys and integer-like keys.
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('\ud800', 'a\udfff', '\ud83d\ude00', '\\ud800', '10', '9', '__proto__'),
+    );
+    const leaf = fc.oneof(text, fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.constant(-0));
+    const value = fc.letrec((tie) => ({
+      any: fc.oneof({ depthSize: 'small' }, leaf, tie('array'), tie('object')),
+      array: fc.array(tie('any'), { maxLength: 5 }),
+      object: fc.dictionary(text, tie('any'), { maxKeys: 5 }),
+    })).any;
+    fc.assert(
+      fc.property(value, (v) => {
+        const expected = outcome(() => canonicalize(v));
+        const actual = outcome(() => canonicalJson(v));
+        if (expected.text === undefined && !('error' in expected)) expect(actual.error).toBe('value has no JSON representation');
+        else expect(actual).toEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(() => canonicalJson(cyclic)).toThrow('Circular reference detected');
+    expect(() => canonicalJson({ n: 1n })).toThrow(TypeError);
+    expect(() => canonicalJson({ n: Number.NaN })).toThrow('NaN is not allowed');
   });
 
   it('gives the same digest regardless of key order', () => {
