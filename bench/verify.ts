@@ -3,8 +3,8 @@
  * With no files, a dev server and the demo plane produce BENCH_VERIFY_PACKS closed attempts (default 30: a mix of
  * auto-allowed, denied and two-approver attempts) and export them first. The packs are then verified as one batch of
  * `--packs N` (default 200; the packs are cycled when fewer are given — a repeated pack costs what the first did),
- * twice: with replay (the full verification: one replay worker for the batch) and without (`--no-replay` measures
- * only that). Bundling the workflow code (once per process, seconds) and first-use costs are paid before timing.
+ * `--rounds R` times (default 5; the median round is reported, with every round's rate), with replay (the full
+ * verification) and without (`--no-replay` measures only that). Bundling the workflow code (once per process, seconds) and first-use costs are paid before timing.
  * Prints a line per figure, then the figures as JSON on the last line (`packsPerSecond` is the full verification).
  * `--save <dir>` keeps generated packs.
  */
@@ -29,6 +29,8 @@ export interface VerifyThroughput {
   /** Mean canonical size of a pack, bytes. */
   meanPackBytes: number;
   allPassed: boolean;
+  /** Packs per second of each timed round of the batch; the figures above are the median round's. */
+  roundRates: number[];
 }
 
 /** Cycles the packs up to `count` (a batch may hold a pack more than once). */
@@ -36,8 +38,14 @@ export function batchOf(packs: EvidencePack[], count: number): EvidencePack[] {
   return Array.from({ length: count }, (_, i) => packs[i % packs.length]!);
 }
 
-/** Verifies every pack once as one batch (`verifyPacks`), after warming up the bundles; returns packs per second. */
-export async function measureVerifyThroughput(packs: EvidencePack[], options: { replay?: boolean } = {}): Promise<VerifyThroughput> {
+/**
+ * Verifies every pack once as one batch (`verifyPacks`), after warming up the bundles, `rounds` times; returns the
+ * median round (the machine is shared: a single round of a few seconds moves ±15 % with other load).
+ */
+export async function measureVerifyThroughput(
+  packs: EvidencePack[],
+  options: { replay?: boolean; rounds?: number } = {},
+): Promise<VerifyThroughput> {
   if (packs.length === 0) throw new Error('no packs to verify');
   const replay = options.replay ?? true;
   await warmUpReplay();
@@ -46,28 +54,34 @@ export async function measureVerifyThroughput(packs: EvidencePack[], options: { 
   await verifyPack(packs[0]!, { replay });
   await warmUpVerifyThreads();
   await verifyPacks(batchOf(packs, Math.max(VERIFY_THREAD_MIN_BATCH, new Set(packs).size)), { replay });
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const results = await verifyPacks(packs, { replay });
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  const allPassed = results.every((r) => r.ok);
+  const rounds: { seconds: number; cpuMs: number; allPassed: boolean }[] = [];
+  for (let r = 0; r < (options.rounds ?? 1); r++) {
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const results = await verifyPacks(packs, { replay });
+    const seconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    rounds.push({ seconds, cpuMs: (used.user + used.system) / 1000, allPassed: results.every((x) => x.ok) });
+  }
+  const median = [...rounds].sort((a, b) => a.seconds - b.seconds)[Math.floor(rounds.length / 2)]!;
   const unique = new Set(packs);
   const meanPackBytes = Math.round([...unique].reduce((n, p) => n + packBytes(p).length, 0) / unique.size);
   return {
     packs: packs.length,
     uniquePacks: unique.size,
     replay,
-    seconds,
-    packsPerSecond: packs.length / seconds,
-    cpuMsPerPack: (used.user + used.system) / 1000 / packs.length,
+    seconds: median.seconds,
+    packsPerSecond: packs.length / median.seconds,
+    cpuMsPerPack: median.cpuMs / packs.length,
     meanPackBytes,
-    allPassed,
+    allPassed: rounds.every((x) => x.allPassed),
+    roundRates: rounds.map((x) => Math.round((packs.length / x.seconds) * 10) / 10),
   };
 }
 
 const describe = (r: VerifyThroughput) =>
-  `verified ${r.packs} packs (${r.uniquePacks} distinct)${r.replay ? ' with replay' : ' without replay'} in ${r.seconds.toFixed(2)} s: ` +
+  `verified ${r.packs} packs (${r.uniquePacks} distinct)${r.replay ? ' with replay' : ' without replay'} in ${r.seconds.toFixed(2)} s ` +
+  `(median of ${r.roundRates.length} rounds: ${r.roundRates.join(', ')} packs/s): ` +
   `${r.packsPerSecond.toFixed(1)} packs/s, ${r.cpuMsPerPack.toFixed(2)} ms CPU/pack; mean pack ${r.meanPackBytes} bytes; ${r.allPassed ? 'all PASS' : 'SOME FAILED'}`;
 
 /** Closed attempts from a fresh demo plane, exported as packs (for runs without pack files). */
@@ -109,7 +123,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const saveDir = valueOf('--save');
   const count = Number(valueOf('--packs') ?? 200);
   if (!Number.isInteger(count) || count < 1) throw new Error('--packs must be a positive integer');
-  const files = args.filter((a, i) => !a.startsWith('--') && !['--save', '--packs'].includes(args[i - 1] ?? ''));
+  const rounds = Number(valueOf('--rounds') ?? 5);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
+  const files = args.filter((a, i) => !a.startsWith('--') && !['--save', '--packs', '--rounds'].includes(args[i - 1] ?? ''));
   const packs = files.length > 0 ? files.map(readPack) : await generatePacks(Number(process.env.BENCH_VERIFY_PACKS ?? 30));
   if (saveDir) {
     const { mkdirSync } = await import('node:fs');
@@ -120,9 +136,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   const batch = batchOf(packs, count);
   const machine = { cpus: cpus().length, loadAverage: loadavg().map((l) => Math.round(l * 100) / 100) };
-  const withoutReplay = await measureVerifyThroughput(batch, { replay: false });
+  const withoutReplay = await measureVerifyThroughput(batch, { replay: false, rounds });
   console.log(describe(withoutReplay));
-  const withReplay = onlyStructural ? null : await measureVerifyThroughput(batch, { replay: true });
+  const withReplay = onlyStructural ? null : await measureVerifyThroughput(batch, { replay: true, rounds });
   if (withReplay) console.log(describe(withReplay));
   const headline = withReplay ?? withoutReplay;
   // Last line, read by bench/scenarios/verify.ts: the headline figure (full verification unless --no-replay) at the top.

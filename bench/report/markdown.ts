@@ -212,10 +212,18 @@ export function renderMarkdown(r: BenchResults): string {
       '',
       'skipped' in r.verify
         ? `Skipped: ${r.verify.skipped}`
-        : `${f1(r.verify.recordsPerSecond)} records/s verified (${r.verify.records} records) ${r.verify.recordsPerSecond >= 100 ? '✅' : '❌'} (≥ 100/s)`,
+        : `${f1(r.verify.recordsPerSecond)} records/s verified (${r.verify.records} records) ${r.verify.recordsPerSecond >= 100 ? '✅' : '❌'} (≥ 100/s)` +
+            verifyRounds(r.verify.details),
       '',
     );
   }
   for (const e of r.errors) out.push(`> ⚠️ ${e}`, '');
   return `${out.join('\n')}\n`;
+}
+
+/** The rounds behind the verification figure (bench/verify.ts reports the median round), when the run recorded them. */
+function verifyRounds(details: unknown): string {
+  const rounds = (details as { roundRates?: unknown } | null)?.roundRates;
+  if (!Array.isArray(rounds) || rounds.length < 2) return '';
+  return `: the median of ${rounds.length} rounds (${rounds.join(', ')} records/s)`;
 }
