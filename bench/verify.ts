@@ -31,6 +31,8 @@ export interface VerifyThroughput {
   allPassed: boolean;
   /** Packs per second of each timed round of the batch; the figures above are the median round's. */
   roundRates: number[];
+  /** Up to five failures over all rounds: round, pack (attempt ID) and the failed checks. */
+  failures: string[];
 }
 
 /** Cycles the packs up to `count` (a batch may hold a pack more than once). */
@@ -55,6 +57,7 @@ export async function measureVerifyThroughput(
   await warmUpVerifyThreads();
   await verifyPacks(batchOf(packs, Math.max(VERIFY_THREAD_MIN_BATCH, new Set(packs).size)), { replay });
   const rounds: { seconds: number; cpuMs: number; allPassed: boolean }[] = [];
+  const failures: string[] = [];
   for (let r = 0; r < (options.rounds ?? 1); r++) {
     const cpu = process.cpuUsage();
     const started = performance.now();
@@ -62,6 +65,10 @@ export async function measureVerifyThroughput(
     const seconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
     rounds.push({ seconds, cpuMs: (used.user + used.system) / 1000, allPassed: results.every((x) => x.ok) });
+    for (const failed of results.filter((x) => !x.ok).slice(0, 5 - failures.length)) {
+      const checks = failed.checks.filter((c) => !c.ok && !c.advisory).map((c) => `${c.name}: ${c.detail}`);
+      failures.push(`round ${r + 1}, ${failed.attemptId}: ${checks.join('; ').slice(0, 500)}`);
+    }
   }
   const median = [...rounds].sort((a, b) => a.seconds - b.seconds)[Math.floor(rounds.length / 2)]!;
   const unique = new Set(packs);
@@ -76,6 +83,7 @@ export async function measureVerifyThroughput(
     meanPackBytes,
     allPassed: rounds.every((x) => x.allPassed),
     roundRates: rounds.map((x) => Math.round((packs.length / x.seconds) * 10) / 10),
+    failures,
   };
 }
 
@@ -138,8 +146,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const machine = { cpus: cpus().length, loadAverage: loadavg().map((l) => Math.round(l * 100) / 100) };
   const withoutReplay = await measureVerifyThroughput(batch, { replay: false, rounds });
   console.log(describe(withoutReplay));
+  for (const f of withoutReplay.failures) console.log(`  FAILED ${f}`);
   const withReplay = onlyStructural ? null : await measureVerifyThroughput(batch, { replay: true, rounds });
   if (withReplay) console.log(describe(withReplay));
+  for (const f of withReplay?.failures ?? []) console.log(`  FAILED ${f}`);
   const headline = withReplay ?? withoutReplay;
   // Last line, read by bench/scenarios/verify.ts: the headline figure (full verification unless --no-replay) at the top.
   console.log(JSON.stringify({ ...headline, withoutReplay, withReplay, machine }));

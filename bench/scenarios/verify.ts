@@ -63,6 +63,7 @@ export async function exportPacks(env: BenchEnv, count: number): Promise<unknown
 export async function runVerify(packs: unknown[]): Promise<VerifyFigures> {
   const { writePack } = (await import(here('../../audit/pack/io.ts'))) as { writePack: (path: string, pack: unknown) => void };
   const dir = mkdtempSync(join(tmpdir(), 'ecp-bench-packs-'));
+  let keep = false;
   try {
     const files = packs.map((pack, i) => {
       const file = join(dir, `pack-${i}.json`);
@@ -80,8 +81,11 @@ export async function runVerify(packs: unknown[]): Promise<VerifyFigures> {
     const last = stdout.trim().split('\n').pop() ?? '';
     const out = JSON.parse(last) as { packsPerSecond: number; packs: number; allPassed: boolean };
     if (typeof out.packsPerSecond !== 'number') throw new Error(`bench/verify.ts printed no packsPerSecond: ${last.slice(0, 200)}`);
+    // A pack that fails is evidence of a bug (or of tampering): the packs stay for `ecp audit verify`.
+    keep = !out.allPassed;
+    if (keep) console.log(`  a pack failed verification; the packs are kept in ${dir}`);
     return { recordsPerSecond: out.packsPerSecond, records: out.packs, allPassed: out.allPassed, details: out };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
