@@ -8,8 +8,8 @@
  * instance of it, and of every schema it keeps, serves all the workflows of a worker's sandbox; in plain Node it is
  * an ordinary module. A schema is pure and deterministic (its lazily derived state — the parser zod compiles, what it
  * learns walking the schema — changes no result), so sharing it across workflows changes nothing a workflow
- * computes, live or in replay. What a build may capture is therefore limited to immutable values: zod, constants,
- * pure functions and other shared schemas (see test/unit/lazy-schemas.test.ts).
+ * computes, live or in replay. So a build may capture only immutable values: zod, constants, pure functions and other
+ * shared schemas — never module state a workflow changes.
  *
  * The SDK freezes what a preloaded module exports; the cache is module state no export reaches, so it stays usable.
  */
