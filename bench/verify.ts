@@ -4,7 +4,8 @@
  * auto-allowed, denied and two-approver attempts) and export them first. The packs are then verified as one batch of
  * `--packs N` (default 200; the packs are cycled when fewer are given — a repeated pack costs what the first did),
  * `--rounds R` times (default 5; the median round is reported, with every round's rate), with replay (the full
- * verification) and without (`--no-replay` measures only that). Bundling the workflow code (once per process, seconds) and first-use costs are paid before timing.
+ * verification) and without (`--no-replay` measures only that). Bundling the workflow code (once per process,
+ * seconds) and first-use costs are paid before timing.
  * Prints a line per figure, then the figures as JSON on the last line (`packsPerSecond` is the full verification).
  * `--save <dir>` keeps generated packs.
  */

@@ -14,6 +14,8 @@
  * The SDK freezes what a preloaded module exports; the cache is module state no export reaches, so it stays usable.
  */
 const built = new Map<string, { source: string; value: object }>();
+/** Builders already matched against their name's source: the check's `toString` runs once per builder, not per call. */
+const checked = new WeakSet<() => object>();
 
 /**
  * The value `build` returns, built once per realm under `name`. Names are global: a second builder under a name
@@ -21,13 +23,16 @@ const built = new Map<string, { source: string; value: object }>();
  */
 export function sharedSchema<T extends object>(name: string, build: () => T): T {
   const entry = built.get(name);
-  const source = build.toString();
   if (entry) {
-    if (entry.source !== source) throw new Error(`schema name "${name}" is used by two different schema builders`);
+    if (!checked.has(build)) {
+      if (entry.source !== build.toString()) throw new Error(`schema name "${name}" is used by two different schema builders`);
+      checked.add(build);
+    }
     return entry.value as T;
   }
   const value = build();
-  built.set(name, { source, value });
+  built.set(name, { source: build.toString(), value });
+  checked.add(build);
   return value;
 }
 
