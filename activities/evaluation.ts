@@ -22,6 +22,12 @@ export interface EvaluateAttemptResult {
   advice: Advice | null;
   policyError: string | null;
   seal: string | null;
+  /**
+   * When the evaluation ended, by this worker's clock (ISO 8601). The workflow times the transitions that follow the
+   * evaluation by it, since its own clock at that point is not reproducible by replay (workflows/evaluation.ts).
+   * Absent from results recorded before it was carried.
+   */
+  evaluatedAt?: string;
 }
 
 /**
@@ -56,7 +62,8 @@ export function createEvaluationActivities(
         policyError = (err as Error).message;
       }
       if (advice?.verdict === 'allow') mcp?.prepareExecution(proposal.actionType, attemptId);
-      return { context: gathered, advice, policyError, seal: await sealed };
+      const sealValue = await sealed;
+      return { context: gathered, advice, policyError, seal: sealValue, evaluatedAt: new Date().toISOString() };
     },
   };
 }

@@ -36,7 +36,7 @@ import {
 import { GovernanceState } from './governanceState';
 import { publishVisibility } from './visibility';
 
-const now = () => new Date().toISOString();
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Refusals an update validator may decide without trace: nobody with a registered key stands behind them. */
 const UNATTRIBUTED: ReadonlySet<RefusalCode> = new Set<RefusalCode>([
@@ -90,6 +90,8 @@ export class AttemptState {
   #signatureChecks = 0;
   readonly #governance = new GovernanceState();
   #controlsChanged = false;
+  /** The time of the latest timeline entry (epoch ms): no entry is timed before it. */
+  #lastAtMs = 0;
 
   constructor(
     readonly attemptId: string,
@@ -97,7 +99,19 @@ export class AttemptState {
     readonly proposalHash: string,
     readonly intake: DecisionIntake = { bounded: false },
   ) {
-    this.#timeline.push({ status: 'PROPOSED', at: now() });
+    this.#push({ status: 'PROPOSED' }, Date.now());
+  }
+
+  /**
+   * The time (epoch ms) of what the lifecycle does right after an evaluation, until it next waits. The workflow clock
+   * there is not reproducible: when a query is answered while the evaluation local activity completes, the SDK core
+   * delivers its result in the next workflow task and the clock shows that task's start, while replay delivers it
+   * where the marker is recorded, with an earlier time. So an evaluation that recorded when it ended times them by
+   * that (never before the latest timeline entry); older results keep the workflow clock, as they were recorded.
+   */
+  timeAfter(evaluation: { endedAtMs: number | null }): number {
+    const ended = evaluation.endedAtMs;
+    return ended === null || !Number.isFinite(ended) ? Date.now() : Math.max(this.#lastAtMs, ended);
   }
 
   get status(): AttemptStatus {
@@ -155,15 +169,15 @@ export class AttemptState {
     this.#advice = advice;
   }
 
-  /** EVALUATING → AWAITING_DECISION, with the earliest deadline of all the advice's requirements. */
-  awaitDecision(): void {
+  /** EVALUATING → AWAITING_DECISION at `atMs` (see `timeAfter`), with the earliest deadline of all the advice's requirements. */
+  awaitDecision(atMs: number = Date.now()): void {
     const advice = this.#advice;
     if (advice?.verdict !== 'require_approval') throw new Error('awaitDecision: the advice does not require approval');
     const seconds = Math.min(...advice.requirements.map((r) => r.deadlineSeconds));
-    this.#deadlineMs = Date.now() + seconds * 1000;
+    this.#deadlineMs = atMs + seconds * 1000;
     this.#acceptingDecisions = true;
-    if (this.intake.governance) this.#governance.plan(advice.requirements, Date.now(), this.#deadlineMs);
-    this.#transition('AWAITING_DECISION', advice.reasons.join('; '));
+    if (this.intake.governance) this.#governance.plan(advice.requirements, atMs, this.#deadlineMs);
+    this.#transition('AWAITING_DECISION', advice.reasons.join('; '), { atMs });
   }
 
   /** When the wait must wake for the next escalation or reminder (epoch ms), or null. */
@@ -171,11 +185,11 @@ export class AttemptState {
     return this.intake.governance ? this.#governance.nextDueMs : null;
   }
 
-  /** Fires the escalations and reminders due now (timeline entries; escalation widens the eligible groups). */
-  governanceDue(): void {
+  /** Fires the escalations and reminders due at `nowMs` (timeline entries; escalation widens the eligible groups). */
+  governanceDue(nowMs: number = Date.now()): void {
     if (!this.intake.governance || this.#status !== 'AWAITING_DECISION') return;
-    const notes = this.#governance.takeDue(Date.now(), this.progress, now());
-    for (const note of notes) this.#event(note.startsWith('escalated') ? 'escalated' : 'reminder', note);
+    const notes = this.#governance.takeDue(nowMs, this.progress, iso(nowMs));
+    for (const note of notes) this.#event(note.startsWith('escalated') ? 'escalated' : 'reminder', note, nowMs);
     if (notes.some((n) => n.startsWith('escalated'))) this.#publish(); // inboxes follow the widened groups
   }
 
@@ -192,9 +206,9 @@ export class AttemptState {
   /**
    * The early re-check while waiting, with fresh context and advice: returns why the attempt can no longer run (the
    * policy now denies — a freeze shows up this way — or the action type changed), recording that enforcement verdict
-   * and ending the wait; null when it may keep waiting.
+   * and ending the wait; null when it may keep waiting. Timed at `atMs` (see `timeAfter`).
    */
-  controlsRecheck(context: AttemptContext, advice: Advice): string | null {
+  controlsRecheck(context: AttemptContext, advice: Advice, atMs: number = Date.now()): string | null {
     this.#controlsChanged = false;
     this.#governance.controlsRechecked();
     const before = this.#context?.actionType?.version;
@@ -207,6 +221,7 @@ export class AttemptState {
     this.#event(
       'controls_changed',
       blocked ? `controls changed; re-check blocks: ${blocked}` : 'controls changed; re-check: may keep waiting',
+      atMs,
     );
     if (!blocked) return null;
     this.#acceptingDecisions = false;
@@ -216,7 +231,7 @@ export class AttemptState {
       recheckContext: context,
       blockedReason: blocked,
       idempotencyKey: this.attemptId,
-      at: now(),
+      at: iso(atMs),
     };
     return blocked;
   }
@@ -229,9 +244,9 @@ export class AttemptState {
   }
 
   /** The ratification window closed without a countersignature: flagged in the timeline (and audit output). */
-  ratificationMissed(): void {
+  ratificationMissed(atMs: number = Date.now()): void {
     const r = this.#governance.ratification;
-    if (r && !r.ratifiedBy) this.#event('ratification_missed', `override not ratified by ${r.groups.join(' or ')} before ${r.until}`);
+    if (r && !r.ratifiedBy) this.#event('ratification_missed', `override not ratified by ${r.groups.join(' or ')} before ${r.until}`, atMs);
   }
 
   /** Ends the wait: decisions arriving during the re-check or later are refused and change nothing. */
@@ -241,9 +256,10 @@ export class AttemptState {
 
   /**
    * Records the enforcement verdict from the re-check right before enforcement (fresh context and advice; the very
-   * evaluation on an automatic allow) and returns why the action must not run, or null when it may.
+   * evaluation on an automatic allow) and returns why the action must not run, or null when it may. Timed at `atMs`
+   * (see `timeAfter`).
    */
-  enforce(recheckContext: AttemptContext, recheckAdvice: Advice): string | null {
+  enforce(recheckContext: AttemptContext, recheckAdvice: Advice, atMs: number = Date.now()): string | null {
     const blockedReason = this.#recheck(recheckContext, recheckAdvice);
     this.#enforcement = {
       verdict: blockedReason ? 'blocked' : 'execute',
@@ -251,7 +267,7 @@ export class AttemptState {
       recheckContext,
       blockedReason,
       idempotencyKey: this.attemptId,
-      at: now(),
+      at: iso(atMs),
     };
     return blockedReason;
   }
@@ -263,9 +279,9 @@ export class AttemptState {
     return actionType;
   }
 
-  /** → EXECUTING: the enforcement said execute. */
-  executing(): void {
-    this.#transition('EXECUTING');
+  /** → EXECUTING at `atMs`: the enforcement said execute. */
+  executing(atMs: number = Date.now()): void {
+    this.#transition('EXECUTING', undefined, { atMs });
   }
 
   /** Pins what the executor returned or how it failed. */
@@ -273,9 +289,9 @@ export class AttemptState {
     this.#outcome = outcome;
   }
 
-  /** → a terminal status, with the note a person reads in the timeline. */
-  close(status: ClosingStatus, note?: string): void {
-    this.#transition(status, note);
+  /** → a terminal status at `atMs`, with the note a person reads in the timeline. */
+  close(status: ClosingStatus, note?: string, atMs: number = Date.now()): void {
+    this.#transition(status, note, { atMs });
   }
 
   /** True once the wait can end: requirements met or a rejection accepted. */
@@ -331,7 +347,7 @@ export class AttemptState {
 
   /** One code path for the `decision` signal and the `decide` update. Refusals are recorded, never thrown. */
   receiveDecision(payload: unknown, via: DecisionChannel): DecisionResult {
-    const receivedAt = now();
+    const receivedAt = iso(Date.now());
     const parsed = this.#parse(payload);
     if (!parsed.ok) return this.#refuse(payload, via, receivedAt, parsed.code, parsed.message);
     const decision = parsed.decision;
@@ -494,14 +510,25 @@ export class AttemptState {
   }
 
   /** A timeline entry for a governance event that does not change the status. */
-  #event(event: NonNullable<TimelineEntry['event']>, note: string): void {
-    this.#timeline.push({ status: this.#status, at: now(), note, event });
+  #event(event: NonNullable<TimelineEntry['event']>, note: string, atMs: number = Date.now()): void {
+    this.#push({ status: this.#status, note, event }, atMs);
   }
 
-  #transition(status: AttemptStatus, note?: string, { publish = true }: { publish?: boolean } = {}): void {
+  #transition(
+    status: AttemptStatus,
+    note?: string,
+    { publish = true, atMs = Date.now() }: { publish?: boolean; atMs?: number } = {},
+  ): void {
     this.#status = status;
-    this.#timeline.push(note ? { status, at: now(), note } : { status, at: now() });
+    this.#push(note ? { status, note } : { status }, atMs);
     if (publish) this.#publish();
+  }
+
+  #push(entry: Omit<TimelineEntry, 'at'>, atMs: number): void {
+    // `at` right after `status` (the key order records have always had).
+    const { status, ...rest } = entry;
+    this.#timeline.push({ status, at: iso(atMs), ...rest } as TimelineEntry);
+    this.#lastAtMs = Math.max(this.#lastAtMs, atMs);
   }
 
   #publish(): void {

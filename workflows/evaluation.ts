@@ -29,6 +29,11 @@ const { evaluateAttempt } = proxyLocalActivities<PlaneActivities>(contextOptions
 export interface Evaluated {
   context: AttemptContext;
   advice: Advice;
+  /**
+   * When the evaluation ended (epoch ms), as its result recorded it; null when the result carries no time (ECP 0.1's
+   * and two-step evaluations, one-step results recorded before the time was carried). See `AttemptState.timeAfter`.
+   */
+  endedAtMs: number | null;
 }
 
 /** How an attempt evaluates, chosen once per attempt from its history. */
@@ -78,11 +83,11 @@ export function evaluatorFor(state: AttemptState, oneStep: boolean): Evaluator {
     async first() {
       const context = await gather();
       state.gathered(context); // pinned even if the policy then cannot be evaluated
-      return { context, advice: await evaluatePolicy({ proposal: state.proposal, context }) };
+      return { context, advice: await evaluatePolicy({ proposal: state.proposal, context }), endedAtMs: null };
     },
     async again() {
       const context = await gather();
-      return { context, advice: await evaluatePolicy({ proposal: state.proposal, context }) };
+      return { context, advice: await evaluatePolicy({ proposal: state.proposal, context }), endedAtMs: null };
     },
     sealed: () => sealing,
   };
@@ -91,5 +96,6 @@ export function evaluatorFor(state: AttemptState, oneStep: boolean): Evaluator {
 function evaluated(result: EvaluateAttemptResult): Evaluated {
   // Fails closed: the attempt ends DENIED with this reason ("evaluation failed: …").
   if (result.advice === null) throw new Error(result.policyError ?? 'the policy gave no advice');
-  return { context: result.context, advice: result.advice };
+  const endedAtMs = result.evaluatedAt === undefined ? null : Date.parse(result.evaluatedAt);
+  return { context: result.context, advice: result.advice, endedAtMs };
 }

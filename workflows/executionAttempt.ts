@@ -64,28 +64,32 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
   });
 
   const evaluator = evaluatorFor(state, oneStep);
+  let enforcedAtMs = 0;
   try {
     state.evaluating({ publish: evaluator.publishEvaluating });
-    const { context, advice } = await evaluator.first();
+    const first = await evaluator.first();
+    const { advice } = first;
     state.evaluated(advice);
     // The listing seal was fetched alongside evaluation (no added latency) and is in before the first status is
     // published, so every listed row of this attempt carries it (workflows/visibility.ts).
     await evaluator.sealed();
     assertListingSeal();
 
-    if (advice.verdict === 'deny') return finish(state, intake, 'DENIED', advice.reasons.join('; '));
+    // Every transition right after an evaluation is timed by it (AttemptState.timeAfter), read where it is needed.
+    if (advice.verdict === 'deny') return finish(state, intake, 'DENIED', advice.reasons.join('; '), state.timeAfter(first));
     if (advice.verdict === 'require_approval') {
       // Refused updates leave no trace only while at most 10 events follow the last completed workflow task (see
       // QUIET_WAIT_PATCH). ECP 0.4's first task emitted more, so its wait started in a task of its own; one-step
       // evaluation's first task emits at most 6, and a short timer would cost a second: Temporal fires none sooner.
       if (intake && !oneStep && patched(QUIET_WAIT_PATCH)) await sleep(1);
-      state.awaitDecision();
+      state.awaitDecision(state.timeAfter(first));
       // On `controlsChanged` (a freeze, say) the wait re-checks at once with fresh context and advice.
       const blocked = await waitForDecision(state, intake, async () => {
         const fresh = await evaluator.again();
-        return state.controlsRecheck(fresh.context, fresh.advice);
+        const atMs = state.timeAfter(fresh);
+        return { blocked: state.controlsRecheck(fresh.context, fresh.advice, atMs), atMs };
       });
-      if (blocked) return finish(state, intake, 'DENIED', `re-check before enforcement: ${blocked}`);
+      if (blocked) return finish(state, intake, 'DENIED', `re-check before enforcement: ${blocked.reason}`, blocked.atMs);
       state.closeDecisions();
       if (state.rejected) return finish(state, intake, 'REJECTED', state.rejectionReason);
       if (!state.approved) return finish(state, intake, 'EXPIRED', 'no sufficient decision before the deadline; nothing ran');
@@ -93,9 +97,10 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
 
     // Re-check with fresh facts, directory and policy: stale authority never runs.
     const fresh = advice.verdict === 'require_approval' || evaluator.recheckAutomaticAllow;
-    const recheck = fresh ? await evaluator.again() : { context, advice };
-    const blockedReason = state.enforce(recheck.context, recheck.advice);
-    if (blockedReason) return finish(state, intake, 'DENIED', `re-check before enforcement: ${blockedReason}`);
+    const recheck = fresh ? await evaluator.again() : first;
+    enforcedAtMs = state.timeAfter(recheck);
+    const blockedReason = state.enforce(recheck.context, recheck.advice, enforcedAtMs);
+    if (blockedReason) return finish(state, intake, 'DENIED', `re-check before enforcement: ${blockedReason}`, enforcedAtMs);
   } catch (err) {
     await evaluator.sealed(); // a denied or cancelled attempt is listed too
     if (isCancellation(err)) return finish(state, intake, 'CANCELLED', 'cancelled before execution; nothing ran');
@@ -104,7 +109,7 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
   }
 
   // Once executing, the outcome is recorded truthfully even if cancellation is requested.
-  state.executing();
+  state.executing(enforcedAtMs);
   await CancellationScope.nonCancellable(async () => {
     try {
       const actionType = state.authorisedActionType;
@@ -127,31 +132,36 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
  * Waits until the requirements are met, a rejection is accepted or the deadline passes. With bounded intake, signals
  * are taken a slice per workflow task (a 1 ms timer starts the next task), so no flood can make one task outlast the
  * SDK's deadline. (History size is the server's to bound: see `SERVER_LIMITS`.) With governance it also wakes for each
- * escalation and reminder, and re-checks on `controlsChanged` (`recheck`): returns why the attempt was blocked, if so.
+ * escalation and reminder, and re-checks on `controlsChanged` (`recheck`): returns why the attempt was blocked, and
+ * when, if so. Right after a re-check, "now" is the re-check's time (AttemptState.timeAfter), not the workflow clock.
  */
 async function waitForDecision(
   state: AttemptState,
   intake: SignalIntake | null,
-  recheck: () => Promise<string | null>,
-): Promise<string | null> {
+  recheck: () => Promise<{ blocked: string | null; atMs: number }>,
+): Promise<{ reason: string; atMs: number } | null> {
   if (!intake) {
     await condition(() => state.decided, Math.max(0, (state.deadlineMs ?? 0) - Date.now()));
     return null;
   }
   const governance = state.intake.governance === true;
+  let recheckedAtMs: number | null = null; // set by a re-check, until the wait resumes
   for (;;) {
+    const nowMs = recheckedAtMs ?? Date.now();
     if (governance) {
-      state.governanceDue();
+      state.governanceDue(nowMs);
       if (state.controlsRecheckPending) {
-        const blocked = await recheck();
-        if (blocked) return blocked;
+        const { blocked, atMs } = await recheck();
+        if (blocked) return { reason: blocked, atMs };
+        recheckedAtMs = atMs;
         continue;
       }
     }
-    const remaining = (state.deadlineMs ?? 0) - Date.now();
+    const remaining = (state.deadlineMs ?? 0) - nowMs;
     if (state.decided || remaining <= 0) return null;
     const next = state.nextGovernanceMs;
-    const wake = next === null ? remaining : Math.max(1, Math.min(remaining, next - Date.now()));
+    const wake = next === null ? remaining : Math.max(1, Math.min(remaining, next - nowMs));
+    recheckedAtMs = null;
     const woke = await condition(() => state.decided || intake.paused || state.controlsRecheckPending, wake);
     if (!woke) {
       if (wake < remaining) continue; // an escalation or reminder is due, not the deadline
@@ -165,15 +175,17 @@ async function waitForDecision(
  * After an accepted override whose policy asks for ratification, the attempt stays open (its status already final)
  * until a second human countersigns or the window ends; a missed window is flagged in the timeline.
  */
-async function ratificationWindow(state: AttemptState, intake: SignalIntake | null): Promise<void> {
+async function ratificationWindow(state: AttemptState, intake: SignalIntake | null, closedAtMs: number): Promise<void> {
+  let nowMs = closedAtMs; // the close's time until the first wait (see AttemptState.timeAfter)
   for (;;) {
     const window = state.ratificationPending;
     if (!window) return;
-    const remaining = window.untilMs - Date.now();
-    if (remaining <= 0) return state.ratificationMissed();
+    const remaining = window.untilMs - nowMs;
+    if (remaining <= 0) return state.ratificationMissed(nowMs);
     const woke = await condition(() => !state.ratificationPending || intake?.paused === true, remaining);
     if (!woke) return state.ratificationMissed();
     if (intake?.paused) await nextSlice(intake);
+    nowMs = Date.now();
   }
 }
 
@@ -231,18 +243,24 @@ function finish(
   intake: SignalIntake | null,
   status: ClosingStatus,
   note?: string,
+  atMs: number = Date.now(),
 ): Promise<AttemptRecord> | AttemptRecord {
-  state.close(status, note);
+  state.close(status, note, atMs);
   // Nothing to wait for (the common case): the record now, without the scope and promises the wait would create
   // (the SDK captures a stack trace for every promise a workflow creates). Same commands either way.
   if ((status === 'CANCELLED' || !state.ratificationPending) && !intake?.paused) return state.record();
-  return closingWait(state, intake, status);
+  return closingWait(state, intake, status, atMs);
 }
 
 /** The ratification window (unless cancelled) and the signals still buffered, then the record. */
-async function closingWait(state: AttemptState, intake: SignalIntake | null, status: ClosingStatus): Promise<AttemptRecord> {
+async function closingWait(
+  state: AttemptState,
+  intake: SignalIntake | null,
+  status: ClosingStatus,
+  closedAtMs: number,
+): Promise<AttemptRecord> {
   await CancellationScope.nonCancellable(async () => {
-    if (status !== 'CANCELLED') await ratificationWindow(state, intake);
+    if (status !== 'CANCELLED') await ratificationWindow(state, intake, closedAtMs);
     await drainSignals(intake);
   });
   return state.record();
