@@ -111,7 +111,7 @@ export class AttemptState {
    */
   timeAfter(evaluation: { endedAtMs: number | null }): number {
     const ended = evaluation.endedAtMs;
-    return ended === null || !Number.isFinite(ended) ? Date.now() : Math.max(this.#lastAtMs, ended);
+    return ended === null ? Date.now() : Math.max(this.#lastAtMs, ended);
   }
 
   get status(): AttemptStatus {

@@ -63,13 +63,15 @@ export function evaluatorFor(state: AttemptState, oneStep: boolean): Evaluator {
       publishEvaluating: false,
       recheckAutomaticAllow: false,
       async first() {
+        const startedAtMs = Date.now();
         const result = await evaluateAttempt(input(true));
         state.gathered(result.context); // pinned even if the policy could not be evaluated
         if (result.seal !== null) acceptSeal(result.seal);
-        return evaluated(result);
+        return evaluated(result, startedAtMs);
       },
       async again() {
-        return evaluated(await evaluateAttempt(input(false)));
+        const startedAtMs = Date.now();
+        return evaluated(await evaluateAttempt(input(false)), startedAtMs);
       },
       sealed: sealIfMissing,
     };
@@ -93,9 +95,14 @@ export function evaluatorFor(state: AttemptState, oneStep: boolean): Evaluator {
   };
 }
 
-function evaluated(result: EvaluateAttemptResult): Evaluated {
+/**
+ * `startedAtMs`: the workflow clock when the evaluation was scheduled (reproducible: nothing was pending then). The
+ * end is never before it, so a worker clock behind the server's (or a test server's skipped time) cannot date the
+ * evaluation before what the workflow saw earlier, such as the decision that led to a re-check.
+ */
+function evaluated(result: EvaluateAttemptResult, startedAtMs: number): Evaluated {
   // Fails closed: the attempt ends DENIED with this reason ("evaluation failed: …").
   if (result.advice === null) throw new Error(result.policyError ?? 'the policy gave no advice');
-  const endedAtMs = result.evaluatedAt === undefined ? null : Date.parse(result.evaluatedAt);
-  return { context: result.context, advice: result.advice, endedAtMs };
+  const ended = result.evaluatedAt === undefined ? Number.NaN : Date.parse(result.evaluatedAt);
+  return { context: result.context, advice: result.advice, endedAtMs: Number.isFinite(ended) ? Math.max(startedAtMs, ended) : null };
 }
