@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ONE_STEP_EVALUATION_PATCH, QUIET_WAIT_PATCH } from '../../common';
 import { idleTelemetrySinks, prebundleWorkflows } from '../../workflows/bundle';
 import { expectLogLine } from '../helpers/quietLogs';
+import { replayForResults } from '../../audit/replay/replay';
 import { finalRecord } from '../helpers/savedRecords';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,6 +20,8 @@ const v02Dir = join(here, 'histories-v0.2');
 const v03Dir = join(here, 'histories-v0.3');
 /** Histories written by ECP 0.4 (quiet wait, before one-step evaluation: four patch markers, three evaluation markers). */
 const v04Dir = join(here, 'histories-v0.4');
+/** Histories written by ECP 0.5 before evaluations recorded when they ended (no `evaluatedAt`: the workflow clock times what follows). */
+const v05Dir = join(here, 'histories-v0.5');
 const historyFiles = (d: string) =>
   readdirSync(d)
     .filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json')
@@ -28,9 +31,11 @@ const legacyFiles = historyFiles(legacyDir);
 const v02Files = historyFiles(v02Dir);
 const v03Files = historyFiles(v03Dir);
 const v04Files = historyFiles(v04Dir);
+const v05Files = historyFiles(v05Dir);
 const workflowIds = JSON.parse(readFileSync(join(dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const legacyWorkflowIds = JSON.parse(readFileSync(join(legacyDir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const v04WorkflowIds = JSON.parse(readFileSync(join(v04Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
+const v05WorkflowIds = JSON.parse(readFileSync(join(v05Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const v03WorkflowIds = JSON.parse(readFileSync(join(v03Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const v02WorkflowIds = JSON.parse(readFileSync(join(v02Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 /** The patch marker's data as saved histories hold it (base64 of its JSON payload). */
@@ -132,6 +137,34 @@ describe('saved histories replay against the current workflow code', () => {
       // Temporal's history.discardSpeculativeWorkflowTaskMaximumEventsCount (default 10); see QUIET_WAIT_PATCH.
       expect(tail, waited).toBeLessThanOrEqual(10);
       expect(readFileSync(join(dir, waited), 'utf8').includes(QUIET_WAIT_MARKER_DATA), waited).toBe(false);
+    }
+  });
+
+  it.each(v05Files)('%s from ECP 0.5 replays cleanly (before evaluations recorded their end)', async (file) => {
+    expect(v05Files).toEqual(files);
+    await expect(Worker.runReplayHistory({ workflowBundle, sinks }, load(file, v05Dir), v05WorkflowIds[file])).resolves.toBeUndefined();
+  });
+
+  it('evaluations record when they ended since ECP 0.5 recorded these histories; both replay to exactly their saved records', async () => {
+    const ended = (from: string) =>
+      historyFiles(from).flatMap((file) =>
+        load(file, from)
+          .events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+          .map(
+            (e) =>
+              'evaluatedAt' in
+              JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.result!.payloads[0]!.data, 'base64').toString()),
+          ),
+      );
+    expect(new Set(ended(dir))).toEqual(new Set([true]));
+    expect(new Set(ended(v05Dir))).toEqual(new Set([false]));
+    for (const [from, ids] of [
+      [dir, workflowIds],
+      [v05Dir, v05WorkflowIds],
+    ] as const) {
+      const withRecords = historyFiles(from).filter((file) => finalRecord(load(file, from)) !== null);
+      const outcomes = await replayForResults(withRecords.map((file) => ({ history: load(file, from), workflowId: ids[file]! })));
+      expect(outcomes, from).toEqual(withRecords.map((file) => ({ ok: true, result: finalRecord(load(file, from)) })));
     }
   });
 
