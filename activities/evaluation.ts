@@ -62,8 +62,8 @@ export function createEvaluationActivities(
         policyError = (err as Error).message;
       }
       if (advice?.verdict === 'allow') mcp?.prepareExecution(proposal.actionType, attemptId);
-      const sealValue = await sealed;
-      return { context: gathered, advice, policyError, seal: sealValue, evaluatedAt: new Date().toISOString() };
+      // Properties are evaluated in order: the end time is read once the seal is in.
+      return { context: gathered, advice, policyError, seal: await sealed, evaluatedAt: new Date().toISOString() };
     },
   };
 }
