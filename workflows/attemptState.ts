@@ -425,7 +425,7 @@ export class AttemptState {
       proposalHash: this.proposalHash,
       context: this.#context,
       advice: this.#advice,
-      deadline: this.#deadlineMs === null ? null : new Date(this.#deadlineMs).toISOString(),
+      deadline: this.#deadlineMs === null ? null : iso(this.#deadlineMs),
       requirements: this.progress,
       decisions: { accepted: this.#accepted, refused: this.#refused, refusedTotal: this.#refusedTotal },
       enforcement: this.#enforcement,
