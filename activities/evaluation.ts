@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { CONTEXT_PROVIDER_ATTEMPTS, type Advice, type AttemptContext, type Proposal } from '../common';
 import type { createContextActivities } from './context';
 import type { createListingSealActivities } from './listingSeal';
@@ -22,6 +23,12 @@ export interface EvaluateAttemptResult {
   advice: Advice | null;
   policyError: string | null;
   seal: string | null;
+  /**
+   * When the policy's last try failed (ISO 8601, this worker's clock), beside `policyError`. The workflow times the
+   * DENIED that follows by it. Absent from results recorded before it was carried: ECP 0.5 recorded `evaluatedAt`
+   * beside a `policyError` and timed the DENIED by the workflow clock, and those records must replay as they ran.
+   */
+  policyFailedAt?: string;
   /**
    * When the evaluation ended, by this worker's clock (ISO 8601). The workflow times the transitions that follow the
    * evaluation by it, since its own clock at that point is not reproducible by replay (workflows/evaluation.ts).
@@ -49,21 +56,55 @@ export function createEvaluationActivities(
      * still cannot be evaluated then is returned as `policyError`. A seal that cannot be made fails the activity.
      * An MCP tool call it allows has its executor's listing started at once (`McpDownstream.prepareExecution`).
      */
-    async evaluateAttempt({ attemptId, proposal, seal }: EvaluateAttemptInput): Promise<EvaluateAttemptResult> {
-      const sealed = seal ? sealing.listingSeal() : Promise.resolve(null);
-      sealed.catch(() => undefined); // awaited below; a gathering failure first must not leave it unhandled
-      const gathered = await context.gatherContext({ attemptId, proposal });
-      let advice: Advice | null = null;
-      let policyError: string | null = null;
+    async evaluateAttempt(input: EvaluateAttemptInput): Promise<EvaluateAttemptResult> {
       try {
-        advice = await policy.evaluatePolicy({ proposal, context: gathered });
+        return await evaluate(input);
       } catch (err) {
-        if (Context.current().info.attempt < CONTEXT_PROVIDER_ATTEMPTS) throw err;
-        policyError = (err as Error).message;
+        // A cancelled evaluation stays a cancellation.
+        throw Context.current().cancellationSignal.aborted ? err : failedEvaluation(err);
       }
-      if (advice?.verdict === 'allow') mcp?.prepareExecution(proposal.actionType, attemptId);
-      // Properties are evaluated in order: the end time is read once the seal is in.
-      return { context: gathered, advice, policyError, seal: await sealed, evaluatedAt: new Date().toISOString() };
     },
   };
+
+  async function evaluate({ attemptId, proposal, seal }: EvaluateAttemptInput): Promise<EvaluateAttemptResult> {
+    const sealed = seal ? sealing.listingSeal() : Promise.resolve(null);
+    sealed.catch(() => undefined); // awaited below; a gathering failure first must not leave it unhandled
+    const gathered = await context.gatherContext({ attemptId, proposal });
+    let advice: Advice | null = null;
+    let policyError: string | null = null;
+    try {
+      advice = await policy.evaluatePolicy({ proposal, context: gathered });
+    } catch (err) {
+      if (Context.current().info.attempt < CONTEXT_PROVIDER_ATTEMPTS) throw err;
+      policyError = (err as Error).message;
+    }
+    if (advice?.verdict === 'allow') mcp?.prepareExecution(proposal.actionType, attemptId);
+    const sealValue = await sealed;
+    const endedAt = new Date().toISOString(); // once the seal is in
+    const failedAt = policyError === null ? {} : { policyFailedAt: endedAt };
+    return { context: gathered, advice, policyError, seal: sealValue, evaluatedAt: endedAt, ...failedAt };
+  }
+}
+
+/** What a failed evaluation's failure details carry (its first detail); see {@link failedEvaluation}. */
+export interface EvaluationFailureDetails {
+  evaluatedAt: string;
+}
+
+/**
+ * The failure an evaluation ends with: the same message, type and retryability, with when it ended in its details
+ * (`EvaluationFailureDetails`), so the workflow can time the DENIED that follows as replay will (workflows/evaluation.ts).
+ */
+function failedEvaluation(err: unknown): ApplicationFailure {
+  const details: EvaluationFailureDetails = { evaluatedAt: new Date().toISOString() };
+  if (err instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.type ?? undefined,
+      nonRetryable: err.nonRetryable ?? undefined,
+      details: [details, ...(err.details ?? [])],
+    });
+  }
+  const error = err instanceof Error ? err : new Error(String(err));
+  return ApplicationFailure.create({ message: error.message, type: error.name, details: [details] });
 }

@@ -1,6 +1,6 @@
-import { proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyLocalActivities } from '@temporalio/workflow';
 import type { PlaneActivities } from '../activities';
-import type { EvaluateAttemptResult } from '../activities/evaluation';
+import type { EvaluateAttemptResult, EvaluationFailureDetails } from '../activities/evaluation';
 import { CONTEXT_PROVIDER_ATTEMPTS, type Advice, type AttemptContext } from '../common';
 import type { AttemptState } from './attemptState';
 import { evaluationFor, type Evaluation } from './legacy';
@@ -48,6 +48,14 @@ export interface Evaluator {
   again(): Promise<Evaluated>;
   /** Settles once the run has its listing seal or it could not be made (assertListingSeal); never rejects. */
   sealed(): Promise<void>;
+  /**
+   * When the evaluation that threw `err` ended, as its failure recorded it (epoch ms, never before it was scheduled);
+   * null when `err` is not an evaluation's failure or carries no time. See `AttemptState.timeAfter`. Only evaluations
+   * since these times were recorded carry them, so older histories replay as they ran without a patch marker, which
+   * could not be used here anyway: the task in which a local activity's result arrives is the one that differs
+   * between a run and its replay, and `patched` answers by the task.
+   */
+  failedAtMs(err: unknown): number | null;
 }
 
 /**
@@ -59,21 +67,29 @@ export function evaluatorFor(state: AttemptState, oneStep: boolean): Evaluator {
   const input = (seal: boolean) => ({ attemptId: state.attemptId, proposal: state.proposal, seal });
   if (oneStep) {
     beginSealing(state.proposal);
+    let startedAtMs = 0; // of the latest evaluation (they run one at a time)
     return {
       publishEvaluating: false,
       recheckAutomaticAllow: false,
       async first() {
-        const startedAtMs = Date.now();
+        startedAtMs = Date.now();
         const result = await evaluateAttempt(input(true));
         state.gathered(result.context); // pinned even if the policy could not be evaluated
         if (result.seal !== null) acceptSeal(result.seal);
         return evaluated(result, startedAtMs);
       },
       async again() {
-        const startedAtMs = Date.now();
+        startedAtMs = Date.now();
         return evaluated(await evaluateAttempt(input(false)), startedAtMs);
       },
       sealed: sealIfMissing,
+      failedAtMs(err) {
+        if (err instanceof PolicyUnavailable) return err.endedAtMs;
+        // A local activity's failure reaches the workflow as thrown, or wrapped in an ActivityFailure: take either.
+        const failure = err instanceof ActivityFailure ? err.cause : err;
+        const details = failure instanceof ApplicationFailure ? (failure.details?.[0] as Partial<EvaluationFailureDetails>) : null;
+        return endedAtMs(details?.evaluatedAt, startedAtMs);
+      },
     };
   }
   const { gatherContext, evaluatePolicy, publishEvaluating, recheckAutomaticAllow } = evaluationFor(twoStepEvaluation);
@@ -92,6 +108,7 @@ export function evaluatorFor(state: AttemptState, oneStep: boolean): Evaluator {
       return { context, advice: await evaluatePolicy({ proposal: state.proposal, context }), endedAtMs: null };
     },
     sealed: () => sealing,
+    failedAtMs: () => null,
   };
 }
 
@@ -102,7 +119,23 @@ export function evaluatorFor(state: AttemptState, oneStep: boolean): Evaluator {
  */
 function evaluated(result: EvaluateAttemptResult, startedAtMs: number): Evaluated {
   // Fails closed: the attempt ends DENIED with this reason ("evaluation failed: …").
-  if (result.advice === null) throw new Error(result.policyError ?? 'the policy gave no advice');
-  const ended = result.evaluatedAt === undefined ? Number.NaN : Date.parse(result.evaluatedAt);
-  return { context: result.context, advice: result.advice, endedAtMs: Number.isFinite(ended) ? Math.max(startedAtMs, ended) : null };
+  if (result.advice === null) {
+    throw new PolicyUnavailable(result.policyError ?? 'the policy gave no advice', endedAtMs(result.policyFailedAt, startedAtMs));
+  }
+  return { context: result.context, advice: result.advice, endedAtMs: endedAtMs(result.evaluatedAt, startedAtMs) };
+}
+
+function endedAtMs(evaluatedAt: unknown, startedAtMs: number): number | null {
+  const ended = typeof evaluatedAt === 'string' ? Date.parse(evaluatedAt) : Number.NaN;
+  return Number.isFinite(ended) ? Math.max(startedAtMs, ended) : null;
+}
+
+/** An evaluation whose policy gave no advice (`policyError`), with when it ended. */
+class PolicyUnavailable extends Error {
+  constructor(
+    message: string,
+    readonly endedAtMs: number | null,
+  ) {
+    super(message);
+  }
 }

@@ -104,8 +104,10 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
   } catch (err) {
     await evaluator.sealed(); // a denied or cancelled attempt is listed too
     if (isCancellation(err)) return finish(state, intake, 'CANCELLED', 'cancelled before execution; nothing ran');
-    // Context or policy could not be evaluated at all: fail closed.
-    return finish(state, intake, 'DENIED', `evaluation failed: ${failureMessage(err)}`);
+    // Context or policy could not be evaluated at all: fail closed, timed by the failed evaluation where it recorded
+    // when it ended (Evaluator.failedAtMs).
+    const atMs = state.timeAfter({ endedAtMs: evaluator.failedAtMs(err) });
+    return finish(state, intake, 'DENIED', `evaluation failed: ${failureMessage(err)}`, atMs);
   }
 
   // Once executing, the outcome is recorded truthfully even if cancellation is requested.

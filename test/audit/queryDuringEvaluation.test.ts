@@ -7,23 +7,36 @@
  *
  * The race is made certain here: the query is buffered before the attempt's first workflow task (no worker is
  * polling), so the server hands it out with that task, and its answer is held back until the evaluation has ended.
+ * The same holds for an evaluation that fails (its policy gives no advice, or it fails outright): the DENIED that
+ * follows is timed by the failure's recorded end.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { WorkerOptions } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportEvidencePack } from '../../audit/pack/export';
+import { attemptIdFor, decisionSignal } from '../../common';
 import { verifyPacks } from '../../audit/pack/verify';
 import { FAILURE_CONVERTER_PATH, payloadCodecFor } from '../../codec/dataConverter';
-import { deploy, refund } from '../helpers/attempts';
+import { deploy, refund, uniqueKey, waitForStatus } from '../helpers/attempts';
+import { FAULTS, faultyActivities } from '../helpers/faultyActivities';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { failedChecks } from './helpers';
 
 const HOLD_MS = 300;
+// Attempts whose evaluation fails (test/helpers/faultyActivities.ts): records of one whose policy fails on every try
+// (≈ 1.5 s) are held until it has ended.
+const HOLD_FAILING_MS = 3_000;
+const SEAL_FAILS = 'seal-unavailable';
+/** Attempt IDs of the SEAL_FAILS attempts. */
+const unsealable = new Set<string>();
 let planeCodec: PayloadCodec | null = null;
 /** Holds back the worker's encoding of attempt records (query answers, results); passes every payload unchanged. */
 const holdRecords: PayloadCodec = {
   async encode(payloads: Payload[]) {
-    if (payloads.some((p) => p.data && Buffer.from(p.data).includes('"timeline"'))) await sleep(HOLD_MS);
+    const records = payloads.filter((p) => p.data && Buffer.from(p.data).includes('"timeline"'));
+    if (records.some((p) => Buffer.from(p.data!).includes(FAULTS.policy))) await sleep(HOLD_FAILING_MS);
+    else if (records.length > 0) await sleep(HOLD_MS);
     return payloads;
   },
   async decode(payloads: Payload[]) {
@@ -37,10 +50,11 @@ const planeEncryption: PayloadCodec = {
 };
 
 let plane: TestPlane;
+const workerOptions: Partial<WorkerOptions> = {
+  dataConverter: { payloadCodecs: [holdRecords, planeEncryption], failureConverterPath: FAILURE_CONVERTER_PATH },
+};
 beforeAll(async () => {
-  plane = await startTestPlane({
-    workerOptions: { dataConverter: { payloadCodecs: [holdRecords, planeEncryption], failureConverterPath: FAILURE_CONVERTER_PATH } },
-  });
+  plane = await startTestPlane({ workerOptions });
   planeCodec = payloadCodecFor({ config: plane.runtime.config });
 });
 afterAll(async () => {
@@ -50,9 +64,18 @@ afterAll(async () => {
 describe('a query answered while the evaluation ends', () => {
   it('leaves the record exactly what replaying its history yields', { timeout: 120_000 }, async () => {
     await plane.stopWorker();
+    workerOptions.activities ??= faultyActivities(plane, unsealable); // read by the next startWorker
     // One that waits for approval (then is cancelled: its record keeps the AWAITING_DECISION time and the deadline),
-    // one denied and one allowed automatically.
-    const started = await Promise.all([deploy('production'), refund(100_000), refund(100)].map((p) => plane.ecp.propose(p)));
+    // one denied, one allowed automatically, and two whose evaluation fails.
+    const proposals = [
+      deploy('production'),
+      refund(100_000),
+      refund(100),
+      refund(100, 'order-1001', { idempotencyKey: uniqueKey(FAULTS.policy) }),
+      refund(100, 'order-1001', { idempotencyKey: uniqueKey(SEAL_FAILS) }),
+    ];
+    for (const p of proposals) if (p.idempotencyKey.startsWith(SEAL_FAILS)) unsealable.add(attemptIdFor(p.agent, p.idempotencyKey));
+    const started = await Promise.all(proposals.map((p) => plane.ecp.propose(p)));
     const queried = started.map(({ attemptId }) => plane.ecp.getRecord(attemptId));
     await sleep(200); // the queries reach the server, which buffers them for the first workflow task
     await plane.startWorker();
@@ -66,8 +89,34 @@ describe('a query answered while the evaluation ends', () => {
       await plane.ecp.awaitOutcome(id);
       packs.push(await exportEvidencePack(plane.ecp, id));
     }
-    expect(packs.map((p) => p.parts.record.status)).toEqual(['CANCELLED', 'DENIED', 'SUCCEEDED']);
+    expect(packs.map((p) => p.parts.record.status)).toEqual(['CANCELLED', 'DENIED', 'SUCCEEDED', 'DENIED', 'DENIED']);
+    expect(packs.slice(3).map((p) => p.parts.record.timeline.at(-1)?.note)).toEqual([
+      'evaluation failed: the policy engine is unavailable',
+      'evaluation failed: the plane key is unavailable',
+    ]);
     const verified = await verifyPacks(packs);
     expect(verified.map((v, i) => `${ids[i]}: ${failedChecks(v).join(', ') || 'ok'}`)).toEqual(ids.map((id) => `${id}: ok`));
+  });
+
+  it('also when the re-check after an approval fails outright', { timeout: 120_000 }, async () => {
+    await plane.stopWorker();
+    workerOptions.activities ??= faultyActivities(plane, unsealable);
+    await plane.startWorker();
+    const { attemptId } = await plane.ecp.propose(refund(8_000, 'order-1001', { idempotencyKey: uniqueKey(FAULTS.recheck) }));
+    await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
+    const approval = await plane.ecp.prepareDecision(attemptId, { verdict: 'approve', human: 'alice', privateKey: plane.key('alice') });
+    await plane.stopWorker();
+    // The approval and a query reach the server together: both go out with the task that re-checks.
+    await plane.ecp.client.workflow.getHandle(attemptId).signal(decisionSignal, approval);
+    const queried = plane.ecp.getRecord(attemptId);
+    await sleep(200);
+    await plane.startWorker();
+    await queried;
+    await plane.ecp.awaitOutcome(attemptId);
+    const pack = await exportEvidencePack(plane.ecp, attemptId);
+    expect(pack.parts.record.status).toBe('DENIED');
+    expect(pack.parts.record.timeline.at(-1)?.note).toBe('evaluation failed: the directory is unavailable');
+    const [verified] = await verifyPacks([pack]);
+    expect(failedChecks(verified!)).toEqual([]);
   });
 });

@@ -22,6 +22,8 @@ const v03Dir = join(here, 'histories-v0.3');
 const v04Dir = join(here, 'histories-v0.4');
 /** Histories written by ECP 0.5 before evaluations recorded when they ended (no `evaluatedAt`: the workflow clock times what follows). */
 const v05Dir = join(here, 'histories-v0.5');
+/** An attempt whose policy gave no advice, recorded by this version and by ECP 0.5 (record-failed-evaluation-histories.ts). */
+const failedEvaluationDir = join(here, 'histories-failed-evaluation');
 const historyFiles = (d: string) =>
   readdirSync(d)
     .filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json')
@@ -166,6 +168,28 @@ describe('saved histories replay against the current workflow code', () => {
       const outcomes = await replayForResults(withRecords.map((file) => ({ history: load(file, from), workflowId: ids[file]! })));
       expect(outcomes, from).toEqual(withRecords.map((file) => ({ ok: true, result: finalRecord(load(file, from)) })));
     }
+  });
+
+  it('a policy that gave no advice times the DENIED by its failure since it was recorded; ECP 0.5 replays as it ran', async () => {
+    const failed = historyFiles(failedEvaluationDir);
+    expect(failed).toEqual(['policy-unavailable-v0.5.json', 'policy-unavailable.json']);
+    const ids = JSON.parse(readFileSync(join(failedEvaluationDir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
+    const histories = failed.map((file) => load(file, failedEvaluationDir));
+    const outcomes = await replayForResults(histories.map((history, i) => ({ history, workflowId: ids[failed[i]!]! })));
+    expect(outcomes).toEqual(histories.map((history) => ({ ok: true, result: finalRecord(history) })));
+    const evaluation = (history: { events: SavedEvent[] }) => {
+      const marker = history.events.find((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')!;
+      const data = marker.markerRecordedEventAttributes!.details!.result!.payloads[0]!.data;
+      return JSON.parse(Buffer.from(data, 'base64').toString()) as { policyError: string; evaluatedAt: string; policyFailedAt?: string };
+    };
+    const denied = (history: { events: SavedEvent[] }) => finalRecord(history)!.timeline.at(-1)!;
+    const [before, now] = histories as [{ events: SavedEvent[] }, { events: SavedEvent[] }];
+    for (const history of histories) expect(evaluation(history).policyError).toBe('the policy engine is unavailable');
+    // Now: the DENIED takes the failure's recorded time (three tries in). ECP 0.5 recorded `evaluatedAt` beside the
+    // error but took the workflow clock of the task that scheduled the evaluation, and its record stays exactly that.
+    expect(denied(now)).toMatchObject({ status: 'DENIED', at: evaluation(now).policyFailedAt });
+    expect(evaluation(before).policyFailedAt).toBeUndefined();
+    expect(Date.parse(denied(before).at)).toBeLessThan(Date.parse(evaluation(before).evaluatedAt) - 1_000);
   });
 
   it.each(v04Files)('%s from ECP 0.4 replays cleanly (before one-step evaluation)', async (file) => {

@@ -38,7 +38,10 @@ import { SHORT_DEADLINE_POLICY } from '../replay/scenarios';
 const root = join(import.meta.dirname, '..', '..');
 const DEMO_POLICIES = join(root, 'examples', 'demo', 'policies');
 
-/** Every saved history that ends with a record: the replay suite's (current, ECP 0.5, 0.4, 0.3, 0.2 and 0.1) and the audit fixtures. */
+/**
+ * Every saved history that ends with a record with advice: the replay suite's (current, ECP 0.5, 0.4, 0.3, 0.2 and 0.1)
+ * and the audit fixtures. (Those of failed evaluations, `histories-failed-evaluation`, have no advice to re-derive.)
+ */
 const HISTORY_DIRS = ['histories', 'histories-v0.5', 'histories-v0.4', 'histories-v0.3', 'histories-v0.2', 'histories-v0.1']
   .map((d) => join(root, 'test', 'replay', d))
   .concat(join(root, 'test', 'audit', 'fixtures'));
