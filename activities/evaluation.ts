@@ -92,19 +92,14 @@ export interface EvaluationFailureDetails {
 }
 
 /**
- * The failure an evaluation ends with: the same message, type and retryability, with when it ended in its details
- * (`EvaluationFailureDetails`), so the workflow can time the DENIED that follows as replay will (workflows/evaluation.ts).
+ * The failure an evaluation ends with: the same message, type and retryability, when it ended in its details
+ * (`EvaluationFailureDetails`), so the workflow can time the DENIED that follows as replay will
+ * (workflows/evaluation.ts), and the original failure as its cause (with its stack).
  */
 function failedEvaluation(err: unknown): ApplicationFailure {
   const details: EvaluationFailureDetails = { evaluatedAt: new Date().toISOString() };
-  if (err instanceof ApplicationFailure) {
-    return ApplicationFailure.create({
-      message: err.message,
-      type: err.type ?? undefined,
-      nonRetryable: err.nonRetryable ?? undefined,
-      details: [details, ...(err.details ?? [])],
-    });
-  }
   const error = err instanceof Error ? err : new Error(String(err));
-  return ApplicationFailure.create({ message: error.message, type: error.name, details: [details] });
+  const retry =
+    err instanceof ApplicationFailure ? { type: err.type ?? undefined, nonRetryable: err.nonRetryable ?? undefined } : { type: error.name };
+  return ApplicationFailure.create({ message: error.message, ...retry, details: [details], cause: error });
 }
