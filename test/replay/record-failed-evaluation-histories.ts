@@ -4,18 +4,17 @@
  * folder's `workflow-ids.json`: `npx tsx test/replay/record-failed-evaluation-histories.ts [name]`. The replay suite
  * checks each one replays to exactly its saved record.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerOptions } from '@temporalio/worker';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { refund, uniqueKey } from '../helpers/attempts';
 import { FAULTS, faultyActivities } from '../helpers/faultyActivities';
 import { startTestPlane } from '../helpers/plane';
+import { saveHistory, saveWorkflowIds } from './savedHistoryFiles';
 
 const name = process.argv[2] ?? 'policy-unavailable';
 const out = join(dirname(fileURLToPath(import.meta.url)), 'histories-failed-evaluation');
-mkdirSync(out, { recursive: true });
 const idsFile = join(out, 'workflow-ids.json');
 const workflowIds = existsSync(idsFile) ? (JSON.parse(readFileSync(idsFile, 'utf8')) as Record<string, string>) : {};
 const workerOptions: Partial<WorkerOptions> = {};
@@ -26,11 +25,9 @@ try {
   await plane.startWorker();
   const { attemptId } = await plane.ecp.propose(refund(100, 'order-1001', { idempotencyKey: uniqueKey(FAULTS.policy) }));
   await plane.ecp.awaitOutcome(attemptId);
-  const history = await plane.ecp.client.workflow.getHandle(attemptId).fetchHistory();
-  writeFileSync(join(out, `${name}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
-  workflowIds[`${name}.json`] = attemptId;
-  writeFileSync(idsFile, `${JSON.stringify(workflowIds, null, 2)}\n`);
-  console.log(`${name}: ${history.events?.length} events`);
+  const events = await saveHistory(out, name, plane.ecp.client.workflow.getHandle(attemptId));
+  saveWorkflowIds(out, { ...workflowIds, [`${name}.json`]: attemptId });
+  console.log(`${name}: ${events} events`);
 } finally {
   await plane.teardown();
 }
