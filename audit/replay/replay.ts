@@ -4,12 +4,14 @@ import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import {
+  bundleCache,
   prebundleWorkflows,
   sharedWorkflowModules,
   WORKFLOW_FAILURE_CONVERTER_PATH,
   workflowCodeDigest,
   workflowInterceptorModules,
   WORKFLOWS_PATH,
+  type WebpackConfig,
 } from '../../workflows/bundle';
 import { ReplaySession, type ReplayItem, type ReplayOutcome, type WorkflowBundle } from './session';
 
@@ -18,7 +20,6 @@ export type { ReplayItem, ReplayOutcome };
 const CAPTURE_PATH = join(dirname(fileURLToPath(import.meta.url)), 'captureResult.ts');
 const ED25519_PATH = join(dirname(fileURLToPath(import.meta.url)), 'ed25519Replay.ts');
 
-type WebpackConfig = Parameters<NonNullable<Parameters<typeof bundleWorkflowCode>[0]['webpackConfigHook']>>[0];
 type Replacement = { request: string; contextInfo?: { issuer?: string } };
 type ReplacementPlugin = new (pattern: RegExp, replace: (resource: Replacement) => void) => NonNullable<WebpackConfig['plugins']>[number];
 
@@ -34,14 +35,15 @@ function withReplayEd25519(config: WebpackConfig): WebpackConfig {
   const swap = new webpack.NormalModuleReplacementPlugin(/^@noble\/ed25519$/, (resource) => {
     if (resource.contextInfo?.issuer !== ED25519_PATH) resource.request = ED25519_PATH;
   });
-  return { ...config, plugins: [...(config.plugins ?? []), swap] };
+  return { ...config, plugins: [...(config.plugins ?? []), swap], ...bundleCache('replay') };
 }
 // The code is enough to replay (its source map is inline); a bundle handed over by a parent process is only the code.
 let replayBundle: Promise<WorkflowBundle> | undefined;
 
 /**
  * The plane's workflow code and interceptors plus the result-capturing interceptor, bundled once per process, with
- * `@noble/ed25519` given its exact OpenSSL fast path (see `withReplayEd25519`). Stateless libraries are preloaded (one
+ * `@noble/ed25519` given its exact OpenSSL fast path (see `withReplayEd25519`), with webpack's persistent cache
+ * (workflows/bundle.ts `bundleCache`). Stateless libraries are preloaded (one
  * instance for all replayed workflows, see workflows/bundle.ts `sharedWorkflowModules`).
  */
 function replayWorkflowBundle(): Promise<WorkflowBundle> {

@@ -2,13 +2,15 @@
  * Once per run of the cluster suite: PostgreSQL found, and the Temporal server and schema tool built from the Go module
  * proxy (or found in the cache outside the repository). As root on a machine with apt-get (CI), a missing PostgreSQL
  * or Go is installed first, as the browser suite installs Chromium; otherwise the run fails here saying what to
- * install — nothing is skipped. Each test file then starts its own cluster (test/helpers/setup-cluster.ts).
+ * install — nothing is skipped. Each test file then starts its own cluster (test/helpers/setup-cluster.ts). The plane's
+ * workflow bundle is built once here too (sharedWorkflowBundle.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { ensureTemporalServer, findTemporalServer } from '../../worker/cluster/build';
 import { findPostgresBin } from '../../worker/cluster/postgres';
 import { CLUSTER } from '../../worker/cluster/settings';
 import { findOnPath } from '../../worker/temporalCli';
+import { shareWorkflowBundle } from './sharedWorkflowBundle';
 
 const log = (line: string) => console.log(`[cluster setup] ${line}`);
 
@@ -22,7 +24,7 @@ function aptInstall(packages: string[]): boolean {
   return true;
 }
 
-export default function setup(): void {
+export default async function setup(): Promise<() => void> {
   let pgBin: string;
   try {
     pgBin = findPostgresBin();
@@ -36,4 +38,5 @@ export default function setup(): void {
   const started = Date.now();
   const build = ensureTemporalServer({ log });
   log(`Temporal server build in ${build.dir} (${Math.round((Date.now() - started) / 1000)} s)`);
+  return shareWorkflowBundle();
 }
