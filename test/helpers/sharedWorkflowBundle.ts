@@ -1,6 +1,6 @@
 /**
  * The plane's workflow bundle, built once per `vitest run` instead of once per test file. Every Temporal suite file
- * runs in a process of its own, and webpack takes ≈ 6 s (≈ 9 s of CPU) per bundle: about five minutes of a full run.
+ * runs in a process of its own, and each bundle costs webpack ≈ 9 s of CPU cold, ≈ 3 s from its persistent cache.
  * The global setup builds it with `prebundleWorkflows()` itself, so each file's plane runs exactly the code it would
  * have bundled (same digest, same build ID); a test that needs different code still bundles its own.
  */
