@@ -1,4 +1,4 @@
-import { EcpError } from '../common';
+import { envSwitchOn } from '../common/envSwitch';
 
 /**
  * Dynamic-config values that remove the dev server's workflow-task stall (docs/performance.md, "The workflow-task
@@ -23,10 +23,6 @@ export const DEV_SERVER_TUNING: Readonly<Record<string, number>> = {
  * defaults (to reproduce the stall); `1` or unset applies them; anything else is refused, naming the variable.
  */
 export function devServerTuningArgs(env: NodeJS.ProcessEnv = process.env): string[] {
-  const flag = env.ECP_DEV_SERVER_TUNING;
-  if (flag !== undefined && flag !== '0' && flag !== '1') {
-    throw new EcpError('config_invalid', `ECP_DEV_SERVER_TUNING must be 0 or 1, got "${flag}"`, 'ECP_DEV_SERVER_TUNING');
-  }
-  if (flag === '0') return [];
+  if (!envSwitchOn(env, 'ECP_DEV_SERVER_TUNING')) return [];
   return Object.entries(DEV_SERVER_TUNING).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]);
 }

@@ -9,7 +9,7 @@ import { Resource } from '@opentelemetry/resources';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
 import { bundleWorkflowCode, type InjectedSinks } from '@temporalio/worker';
-import { EcpError } from '../common/errors';
+import { envSwitchOn } from '../common/envSwitch';
 import type { EcpTelemetrySinks } from '../common/telemetry';
 
 const SOURCE_MAP_MARKER = '\n//# sourceMappingURL=';
@@ -47,25 +47,27 @@ const PACKAGE_ROOT = join(WORKFLOWS_DIR, '..');
 export const BUNDLE_CACHE_DIR = join(PACKAGE_ROOT, 'node_modules', '.cache', 'ecp', 'webpack');
 
 /**
- * webpack's persistent cache for one kind of bundle (`name`), in {@link BUNDLE_CACHE_DIR}: a process that bundles
- * again (`npm start`, `ecp audit verify`, each test process) reuses the modules an earlier one transpiled, ≈ 2.7 s of
- * CPU instead of ≈ 9. webpack reuses an entry only after checking every input file and package version it came from
- * (and, as build dependencies, this file and the SDK's bundler), so the bundle is byte for byte what a cold build
- * gives: the same code digest. `ECP_BUNDLE_CACHE=0` turns it off; so does a cache directory that cannot be written
- * (a read-only install), silently, since bundling works the same without it. Any other value is refused.
+ * webpack's persistent cache for one kind of bundle (`name`), in `cacheDirectory` (by default
+ * {@link BUNDLE_CACHE_DIR}): a process that bundles again (`npm start`, `ecp audit verify`, each test process) reuses
+ * the modules an earlier one transpiled, ≈ 2.7 s of CPU instead of ≈ 9. webpack reuses an entry only after checking
+ * every input file and package version it came from (and, as build dependencies, this file and the SDK's bundler), so
+ * the bundle is byte for byte what a cold build gives: the same code digest. `ECP_BUNDLE_CACHE=0` turns it off; so
+ * does a cache directory that cannot be made or written (a read-only install), silently, since bundling works the same
+ * without it. Any other value is refused.
  */
-export function bundleCache(name: string, env: NodeJS.ProcessEnv = process.env): Pick<WebpackConfig, 'cache' | 'snapshot'> {
-  const flag = env.ECP_BUNDLE_CACHE;
-  if (flag !== undefined && flag !== '0' && flag !== '1')
-    throw new EcpError('config_invalid', `ECP_BUNDLE_CACHE must be 0 or 1, got "${flag}"`, 'ECP_BUNDLE_CACHE');
-  if (flag === '0' || !writableDir(BUNDLE_CACHE_DIR)) return { cache: false };
+export function bundleCache(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cacheDirectory = BUNDLE_CACHE_DIR,
+): Pick<WebpackConfig, 'cache' | 'snapshot'> {
+  if (!envSwitchOn(env, 'ECP_BUNDLE_CACHE') || !writableDir(cacheDirectory)) return { cache: false };
   const require = createRequire(import.meta.url);
   // Files are compared by content, not by time: an edit within the same clock tick still counts.
   const byContent = { hash: true, timestamp: false };
   return {
     cache: {
       type: 'filesystem',
-      cacheDirectory: BUNDLE_CACHE_DIR,
+      cacheDirectory,
       name,
       version: `${packageVersion()}+node${process.versions.node}`,
       buildDependencies: { ecp: [fileURLToPath(import.meta.url), require.resolve('@temporalio/worker')] },

@@ -52,6 +52,13 @@ describe('the workflow bundle cache', () => {
     expect(edited.digest).toBe((await bundle(false)).digest);
   }, 120_000);
 
+  it('is skipped where its folder cannot be made or written', () => {
+    const blocker = join(dir, 'not-a-folder');
+    writeFileSync(blocker, '');
+    expect(bundleCache(name, {}, join(blocker, 'webpack'))).toEqual({ cache: false });
+    expect(bundleCache(name, {}, join(dir, 'cache')).cache).toMatchObject({ type: 'filesystem', cacheDirectory: join(dir, 'cache') });
+  });
+
   it('ECP_BUNDLE_CACHE=0 turns it off; any value but 0 or 1 is refused, naming the variable', () => {
     expect(bundleCache(name, { ECP_BUNDLE_CACHE: '0' })).toEqual({ cache: false });
     expect(bundleCache(name, { ECP_BUNDLE_CACHE: '1' })).toEqual(bundleCache(name, {}));
