@@ -1,6 +1,7 @@
 import type { BenchResults, ModeResults } from '../results';
 import type { Summary } from '../stats';
 import type { CpuPerUnit } from '../processCpu';
+import type { CallSegments } from '../historySegments';
 import type { Contender } from '../scenarios/overhead';
 
 const f1 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(1));
@@ -54,6 +55,22 @@ function modeSection(m: ModeResults): string[] {
         '.',
       '',
     );
+    if (o.segmentsMs) {
+      const x = o.segmentsMs;
+      out.push(
+        'Where the c=1 time goes (ms, medians of the latency runs, from history event times): caller → workflow started; ' +
+          "first workflow task (ECP: the evaluation local activity — context, policy, seal — and the attempt's first steps; " +
+          "(a): its no-op local activity; (b): scheduling its activity); → activity started; the activity (ECP's executor " +
+          'and (b): the HTTP call to the target; (a): a no-op); → closed; closed → caller.',
+        '',
+        '| | to started | first task | to activity | activity | closing | to caller |',
+        '|---|---|---|---|---|---|---|',
+        segmentRow('ECP attempt', x.ecp),
+        segmentRow('(a) bare, same shape', x.bareShape),
+        segmentRow('(b) ungoverned', x.ungoverned),
+        '',
+      );
+    }
     // Older results have one block per point (no blockRates).
     const blocks = o.throughput.ecp[0]?.blockRates?.length ?? 0;
     if (blocks > 1)
@@ -123,15 +140,13 @@ function modeSection(m: ModeResults): string[] {
       '',
     );
     if (g.segmentsMs) {
-      const row = (label: string, x: NonNullable<typeof g.segmentsMs>['gateway']) =>
-        `| ${label} | ${[x.toStarted, x.evaluation, x.toExecutor, x.executor, x.closing, x.toCaller].map(f1).join(' | ')} |`;
       out.push(
         'Where the time goes (ms, medians of the c=1 calls, from history event times): caller → attempt started; evaluation (first workflow task: context with the tool listing, policy); → executor started; executor (MCP: the listing again and the call); → closed; closed → caller.',
         '',
         '| | to started | evaluation | to executor | executor | closing | to caller |',
         '|---|---|---|---|---|---|---|',
-        row('through the gateway', g.segmentsMs.gateway),
-        row('ECP attempt', g.segmentsMs.attempt),
+        segmentRow('through the gateway', g.segmentsMs.gateway),
+        segmentRow('ECP attempt', g.segmentsMs.attempt),
         '',
       );
     }
@@ -226,4 +241,9 @@ function verifyRounds(details: unknown): string {
   const rounds = (details as { roundRates?: unknown } | null)?.roundRates;
   if (!Array.isArray(rounds) || rounds.length < 2) return '';
   return `: the median of ${rounds.length} rounds (${rounds.join(', ')} records/s)`;
+}
+
+/** One row of a where-the-time-goes table (bench/historySegments.ts). */
+function segmentRow(label: string, x: CallSegments): string {
+  return `| ${label} | ${[x.toStarted, x.evaluation, x.toExecutor, x.executor, x.closing, x.toCaller].map(f1).join(' | ')} |`;
 }

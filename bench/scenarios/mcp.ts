@@ -4,10 +4,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Client as TemporalClient } from '@temporalio/client';
-import proto from '@temporalio/proto';
 import { startConsole } from '../../api/server';
 import type { BenchEnv } from '../env';
+import { segmentsOf, type CallSegments, type TimedCall } from '../historySegments';
 import { benchKey, benchRefund, runConcurrent } from '../load';
 import { summarize, type Summary } from '../stats';
 import { BASELINE_TASK_QUEUE } from '../workflows/index';
@@ -21,21 +20,6 @@ export interface McpThroughput {
   calls: number;
   seconds: number;
   perSecond: number;
-}
-
-/**
- * Where one call's time goes (ms, median over the c=1 samples), from the attempt's history event times and the
- * caller's clock (the same machine): caller → attempt started; started → first workflow task completed (evaluation:
- * context with the tool listing, policy); → executor started; executor run (the listing again and the call itself for
- * MCP; the HTTP request for the ECP attempt); executor completed → attempt closed; closed → caller has the answer.
- */
-export interface CallSegments {
-  toStarted: number;
-  evaluation: number;
-  toExecutor: number;
-  executor: number;
-  closing: number;
-  toCaller: number;
 }
 
 export interface McpBenchResult {
@@ -102,7 +86,7 @@ export async function runMcp(
       expected = JSON.stringify(r.content);
     };
     // Caller clock (ms since the epoch) before and after each measured call, with its attempt, for `segmentsMs`.
-    const timed: Record<'gateway' | 'attempt', Array<{ attemptId: string; sent: number; answered: number }>> = { gateway: [], attempt: [] };
+    const timed: Record<'gateway' | 'attempt', TimedCall[]> = { gateway: [], attempt: [] };
     let measuring = false;
     const gatewayRun = async () => {
       const sent = Date.now();
@@ -200,53 +184,4 @@ export async function runMcp(
     await Promise.all([direct.close().catch(() => {}), gateway.close().catch(() => {})]);
     await web.close();
   }
-}
-
-const { EventType } = proto.temporal.api.enums.v1;
-
-/** Median segments of the given calls (see {@link CallSegments}), from each attempt's history. */
-async function segmentsOf(
-  client: TemporalClient,
-  calls: Array<{ attemptId: string; sent: number; answered: number }>,
-): Promise<CallSegments> {
-  const rows: CallSegments[] = [];
-  for (const call of calls) {
-    const { history } = await client.workflowService.getWorkflowExecutionHistory({
-      namespace: client.options.namespace,
-      execution: { workflowId: call.attemptId },
-    });
-    const events = (history?.events ?? []).map((e) => ({
-      type: e.eventType,
-      at: e.eventTime ? Number(e.eventTime.seconds) * 1000 + (e.eventTime.nanos ?? 0) / 1e6 : NaN,
-    }));
-    const at = (type: proto.temporal.api.enums.v1.EventType) => events.find((e) => e.type === type)?.at ?? NaN;
-    const started = at(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
-    const evaluated = at(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
-    const executorStarted = at(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED);
-    const executorDone = at(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
-    const closed = events[events.length - 1]?.at ?? NaN;
-    rows.push({
-      toStarted: started - call.sent,
-      evaluation: evaluated - started,
-      toExecutor: executorStarted - evaluated,
-      executor: executorDone - executorStarted,
-      closing: closed - executorDone,
-      toCaller: call.answered - closed,
-    });
-  }
-  const median = (k: keyof CallSegments) => {
-    const xs = rows
-      .map((r) => r[k])
-      .filter((x) => Number.isFinite(x))
-      .sort((a, b) => a - b);
-    return xs.length === 0 ? NaN : Math.round(xs[xs.length >> 1]! * 10) / 10;
-  };
-  return {
-    toStarted: median('toStarted'),
-    evaluation: median('evaluation'),
-    toExecutor: median('toExecutor'),
-    executor: median('executor'),
-    closing: median('closing'),
-    toCaller: median('toCaller'),
-  };
 }

@@ -1,5 +1,6 @@
 import proto from '@temporalio/proto';
 import type { BenchEnv } from '../env';
+import { segmentsOf, type CallSegments, type TimedCall } from '../historySegments';
 import { benchKey, benchRefund, runConcurrent } from '../load';
 import { cpuWindow, type CpuPerUnit } from '../processCpu';
 import { summarize, type Summary } from '../stats';
@@ -29,6 +30,8 @@ export interface OverheadResult {
   /** History event counts by type for one run of each contender (workflow tasks, activities, markers, upserts). */
   histories: Record<Contender, { events: number; byType: Record<string, number> }>;
   latencyMs: Record<Contender, Summary>;
+  /** Where the c=1 runs' time goes, by contender (see `CallSegments`). Absent from results recorded before it was. */
+  segmentsMs?: Record<Contender, CallSegments>;
   throughput: Record<Contender, ThroughputPoint[]>;
   ratios: {
     latencyP50VsBare: number;
@@ -129,16 +132,29 @@ export async function runOverhead(
   const throughput = {} as Record<Contender, ThroughputPoint[]>;
   // Interleave contenders run by run so drifting machine load hits all three alike.
   const samples: Record<Contender, number[]> = { ecp: [], bareShape: [], ungoverned: [] };
+  // The wall clock too (history event times are wall-clock times), for where the time goes.
+  const timed: Record<Contender, TimedCall[]> = { ecp: [], bareShape: [], ungoverned: [] };
   for (let i = 0; i < options.latencyRuns; i++) {
     for (const c of ['ecp', 'bareShape', 'ungoverned'] as const) {
+      const sent = Date.now();
       const t0 = performance.now();
-      await runs[c]();
+      const attemptId = await runs[c]();
       samples[c].push(performance.now() - t0);
+      timed[c].push({ attemptId, sent, answered: Date.now() });
     }
   }
   for (const c of ['ecp', 'bareShape', 'ungoverned'] as const) latencyMs[c] = summarize(samples[c]);
   options.log(
     `    latency c=1 p50: ecp ${latencyMs.ecp.p50.toFixed(1)} ms, bare ${latencyMs.bareShape.p50.toFixed(1)} ms, ungoverned ${latencyMs.ungoverned.p50.toFixed(1)} ms`,
+  );
+  const segmentsMs = {} as Record<Contender, CallSegments>;
+  for (const c of ['ecp', 'bareShape', 'ungoverned'] as const) segmentsMs[c] = await segmentsOf(env.client, timed[c]);
+  const seg = (x: CallSegments) =>
+    Object.values(x)
+      .map((v) => v.toFixed(1))
+      .join(' / ');
+  options.log(
+    `    segments ms (to started / first task / to activity / activity / closing / to caller): ecp ${seg(segmentsMs.ecp)}; bare ${seg(segmentsMs.bareShape)}; ungoverned ${seg(segmentsMs.ungoverned)}`,
   );
 
   const contenders = ['ecp', 'bareShape', 'ungoverned'] as const;
@@ -194,6 +210,7 @@ export async function runOverhead(
     ecpShape: shape,
     histories,
     latencyMs,
+    segmentsMs,
     throughput,
     ratios: {
       latencyP50VsBare: r(latencyMs.ecp.p50 / latencyMs.bareShape.p50),
