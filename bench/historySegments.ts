@@ -69,3 +69,15 @@ export async function segmentsOf(client: TemporalClient, calls: TimedCall[]): Pr
     toCaller: median('toCaller'),
   };
 }
+
+/** The segments' values in {@link CallSegments}' order (the order of every table and log line). */
+export function segmentValues(x: CallSegments): number[] {
+  return [x.toStarted, x.evaluation, x.toExecutor, x.executor, x.closing, x.toCaller];
+}
+
+/** The segments as one log line's values: "6.5 / 46.1 / …". */
+export function formatSegments(x: CallSegments): string {
+  return segmentValues(x)
+    .map((v) => v.toFixed(1))
+    .join(' / ');
+}

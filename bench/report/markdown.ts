@@ -1,7 +1,7 @@
 import type { BenchResults, ModeResults } from '../results';
 import type { Summary } from '../stats';
 import type { CpuPerUnit } from '../processCpu';
-import type { CallSegments } from '../historySegments';
+import { segmentValues, type CallSegments } from '../historySegments';
 import type { Contender } from '../scenarios/overhead';
 
 const f1 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(1));
@@ -245,5 +245,5 @@ function verifyRounds(details: unknown): string {
 
 /** One row of a where-the-time-goes table (bench/historySegments.ts). */
 function segmentRow(label: string, x: CallSegments): string {
-  return `| ${label} | ${[x.toStarted, x.evaluation, x.toExecutor, x.executor, x.closing, x.toCaller].map(f1).join(' | ')} |`;
+  return `| ${label} | ${segmentValues(x).map(f1).join(' | ')} |`;
 }

@@ -6,7 +6,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startConsole } from '../../api/server';
 import type { BenchEnv } from '../env';
-import { segmentsOf, type CallSegments, type TimedCall } from '../historySegments';
+import { formatSegments, segmentsOf, type CallSegments, type TimedCall } from '../historySegments';
 import { benchKey, benchRefund, runConcurrent } from '../load';
 import { summarize, type Summary } from '../stats';
 import { BASELINE_TASK_QUEUE } from '../workflows/index';
@@ -156,12 +156,8 @@ export async function runMcp(
     };
     const r = (x: number) => Math.round(x * 100) / 100;
     const added = { p50: r(latencyMs.gateway.p50 - latencyMs.direct.p50), p95: r(latencyMs.gateway.p95 - latencyMs.direct.p95) };
-    const seg = (x: CallSegments) =>
-      Object.values(x)
-        .map((v) => v.toFixed(1))
-        .join(' / ');
     options.log(
-      `    mcp segments ms (to started / evaluation / to executor / executor / closing / to caller): gateway ${seg(segmentsMs.gateway)}; ECP attempt ${seg(segmentsMs.attempt)}`,
+      `    mcp segments ms (to started / evaluation / to executor / executor / closing / to caller): gateway ${formatSegments(segmentsMs.gateway)}; ECP attempt ${formatSegments(segmentsMs.attempt)}`,
     );
     options.log(
       `    mcp c=1 p50: direct ${latencyMs.direct.p50.toFixed(1)} ms, gateway ${latencyMs.gateway.p50.toFixed(1)} ms (+${added.p50.toFixed(1)} ms), ungoverned ${latencyMs.ungoverned.p50.toFixed(1)} ms, ECP attempt ${latencyMs.attempt.p50.toFixed(1)} ms; gateway ${throughput.gateway.perSecond.toFixed(1)} calls/s at c=${options.concurrency} (ECP attempts ${throughput.attempt.perSecond.toFixed(1)}/s)`,

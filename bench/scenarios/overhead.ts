@@ -1,6 +1,6 @@
 import proto from '@temporalio/proto';
 import type { BenchEnv } from '../env';
-import { segmentsOf, type CallSegments, type TimedCall } from '../historySegments';
+import { formatSegments, segmentsOf, type CallSegments, type TimedCall } from '../historySegments';
 import { benchKey, benchRefund, runConcurrent } from '../load';
 import { cpuWindow, type CpuPerUnit } from '../processCpu';
 import { summarize, type Summary } from '../stats';
@@ -130,12 +130,13 @@ export async function runOverhead(
 
   const latencyMs = {} as Record<Contender, Summary>;
   const throughput = {} as Record<Contender, ThroughputPoint[]>;
+  const contenders = ['ecp', 'bareShape', 'ungoverned'] as const;
   // Interleave contenders run by run so drifting machine load hits all three alike.
   const samples: Record<Contender, number[]> = { ecp: [], bareShape: [], ungoverned: [] };
   // The wall clock too (history event times are wall-clock times), for where the time goes.
   const timed: Record<Contender, TimedCall[]> = { ecp: [], bareShape: [], ungoverned: [] };
   for (let i = 0; i < options.latencyRuns; i++) {
-    for (const c of ['ecp', 'bareShape', 'ungoverned'] as const) {
+    for (const c of contenders) {
       const sent = Date.now();
       const t0 = performance.now();
       const attemptId = await runs[c]();
@@ -143,21 +144,16 @@ export async function runOverhead(
       timed[c].push({ attemptId, sent, answered: Date.now() });
     }
   }
-  for (const c of ['ecp', 'bareShape', 'ungoverned'] as const) latencyMs[c] = summarize(samples[c]);
+  for (const c of contenders) latencyMs[c] = summarize(samples[c]);
   options.log(
     `    latency c=1 p50: ecp ${latencyMs.ecp.p50.toFixed(1)} ms, bare ${latencyMs.bareShape.p50.toFixed(1)} ms, ungoverned ${latencyMs.ungoverned.p50.toFixed(1)} ms`,
   );
   const segmentsMs = {} as Record<Contender, CallSegments>;
-  for (const c of ['ecp', 'bareShape', 'ungoverned'] as const) segmentsMs[c] = await segmentsOf(env.client, timed[c]);
-  const seg = (x: CallSegments) =>
-    Object.values(x)
-      .map((v) => v.toFixed(1))
-      .join(' / ');
+  for (const c of contenders) segmentsMs[c] = await segmentsOf(env.client, timed[c]);
   options.log(
-    `    segments ms (to started / first task / to activity / activity / closing / to caller): ecp ${seg(segmentsMs.ecp)}; bare ${seg(segmentsMs.bareShape)}; ungoverned ${seg(segmentsMs.ungoverned)}`,
+    `    segments ms (to started / first task / to activity / activity / closing / to caller): ecp ${formatSegments(segmentsMs.ecp)}; bare ${formatSegments(segmentsMs.bareShape)}; ungoverned ${formatSegments(segmentsMs.ungoverned)}`,
   );
 
-  const contenders = ['ecp', 'bareShape', 'ungoverned'] as const;
   for (const concurrency of options.concurrencies) {
     // Block by block, each contender's turn rotating, so a stretch of extra load on the (shared) machine lands on all
     // three alike instead of on whichever ran its one long block then.
