@@ -76,6 +76,19 @@ export function bundleCache(
   };
 }
 
+/**
+ * webpack's scope hoisting (module concatenation) for a workflow bundle. The SDK bundles in development mode, which
+ * leaves every ES module a function of its own, with a getter per export. With reusable V8 contexts every new or
+ * replayed workflow evaluates the bundle's modules afresh, so each workflow paid for building those module objects and
+ * getters, and each call across modules went through one. Concatenated, a group of ES modules is one scope (modules
+ * reached by `require()`, like OpenTelemetry's, stay lazy: webpack wraps them as memoised accessors), and the code
+ * does the same: every saved history replays to the same record. Measured on evidence-pack verification, which
+ * replays one workflow per pack (docs/performance.md).
+ */
+export function scopeHoisting(config: WebpackConfig): Pick<WebpackConfig, 'optimization'> {
+  return { optimization: { ...config.optimization, concatenateModules: true } };
+}
+
 function writableDir(dir: string): boolean {
   try {
     mkdirSync(dir, { recursive: true });
@@ -147,7 +160,7 @@ export function prebundleWorkflows(): Promise<WorkflowBundle> {
     logger: quietLogger,
     // webpack names modules relative to its context (default: the process's cwd); pin it to the package root so the
     // bundle — and so the code identity in build IDs and evidence packs — does not depend on where ecp was started.
-    webpackConfigHook: (config) => ({ ...config, context: PACKAGE_ROOT, ...bundleCache('plane') }),
+    webpackConfigHook: (config) => ({ ...config, context: PACKAGE_ROOT, ...scopeHoisting(config), ...bundleCache('plane') }),
   });
   return cachedBundle;
 }

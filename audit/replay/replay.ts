@@ -6,6 +6,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, type LogLevel } from '@temp
 import {
   bundleCache,
   prebundleWorkflows,
+  scopeHoisting,
   sharedWorkflowModules,
   WORKFLOW_FAILURE_CONVERTER_PATH,
   workflowCodeDigest,
@@ -35,7 +36,7 @@ function withReplayEd25519(config: WebpackConfig): WebpackConfig {
   const swap = new webpack.NormalModuleReplacementPlugin(/^@noble\/ed25519$/, (resource) => {
     if (resource.contextInfo?.issuer !== ED25519_PATH) resource.request = ED25519_PATH;
   });
-  return { ...config, plugins: [...(config.plugins ?? []), swap], ...bundleCache('replay') };
+  return { ...config, plugins: [...(config.plugins ?? []), swap], ...scopeHoisting(config), ...bundleCache('replay') };
 }
 // The code is enough to replay (its source map is inline); a bundle handed over by a parent process is only the code.
 let replayBundle: Promise<WorkflowBundle> | undefined;
