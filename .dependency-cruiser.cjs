@@ -7,7 +7,7 @@
  *   codec, policy                payload codec; Cedar bundle and advice
  *   config                       ecp.yaml, Temporal connection, ports and data directory from the environment
  *   telemetry                    metrics (prom-client), structured logs (pino), tracing (OpenTelemetry), health endpoint
- *   workflows                    the deterministic workflow code (+ workflows/bundle.ts, how it is bundled: Node-side)
+ *   workflows                    the deterministic workflow code (+ workflows/bundle*.ts, how it is bundled: Node-side)
  *   client                       the client library services import (EcpClient, keys, list queries, listing seals)
  *   audit                        evidence packs, replay, archive, back-testing (built on the client library)
  *   gateway                      the MCP gateway agents connect to (tools/list, tools/call → attempts); a client
@@ -101,24 +101,25 @@ module.exports = {
       name: 'workflow-sandbox-no-node',
       comment:
         "workflows/ and common/ run in Temporal's deterministic sandbox: no Node built-ins, no Node-only packages " +
-        '(workflows/bundle.ts is the Node-side bundler, never imported by workflow code).',
+        '(workflows/bundle.ts and bundleOutputs.ts are the Node-side bundler, never imported by workflow code).',
       severity: 'error',
-      from: { path: '^(workflows|common)/', pathNot: '^workflows/bundle\\.ts$' },
+      from: { path: '^(workflows|common)/', pathNot: '^workflows/bundle(Outputs)?\\.ts$' },
       to: { dependencyTypesNot: ['type-only'], path: NODE_ONLY_PACKAGES },
     },
     {
       name: 'workflow-sandbox-no-core',
       comment: "workflows/ and common/ run in Temporal's deterministic sandbox: no Node built-ins.",
       severity: 'error',
-      from: { path: '^(workflows|common)/', pathNot: '^workflows/bundle\\.ts$' },
+      from: { path: '^(workflows|common)/', pathNot: '^workflows/bundle(Outputs)?\\.ts$' },
       to: { dependencyTypes: ['core'] },
     },
     {
       name: 'workflow-bundle-not-in-sandbox',
-      comment: 'workflows/bundle.ts bundles the workflow code with Node; workflow and common code must not import it.',
+      comment:
+        'workflows/bundle.ts and bundleOutputs.ts bundle the workflow code with Node; workflow and common code must not import them.',
       severity: 'error',
-      from: { path: '^(workflows|common)/' },
-      to: { path: '^workflows/bundle\\.ts$' },
+      from: { path: '^(workflows|common)/', pathNot: '^workflows/bundle\\.ts$' },
+      to: { path: '^workflows/bundle(Outputs)?\\.ts$' },
     },
     {
       name: 'ui-browser-only',

@@ -11,6 +11,7 @@ import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
 import { bundleWorkflowCode, type InjectedSinks } from '@temporalio/worker';
 import { envSwitchOn } from '../common/envSwitch';
 import type { EcpTelemetrySinks } from '../common/telemetry';
+import { bundleWithKeptOutput } from './bundleOutputs';
 
 const SOURCE_MAP_MARKER = '\n//# sourceMappingURL=';
 
@@ -74,6 +75,63 @@ export function bundleCache(
     },
     snapshot: { module: byContent, resolve: byContent, buildDependencies: byContent, resolveBuildDependencies: byContent },
   };
+}
+
+/** Where finished bundles are kept between processes (workflows/bundleOutputs.ts), beside webpack's cache. */
+export const KEPT_BUNDLES_DIR = join(PACKAGE_ROOT, 'node_modules', '.cache', 'ecp', 'bundles');
+
+/**
+ * The folder finished bundles are kept in and reused from, or undefined: off with `ECP_BUNDLE_CACHE=0` (any value
+ * but 0 or 1 is refused) and where the folder cannot be made or written, like webpack's cache ({@link bundleCache}).
+ */
+export function keptBundlesDir(env: NodeJS.ProcessEnv = process.env, dir = KEPT_BUNDLES_DIR): string | undefined {
+  return envSwitchOn(env, 'ECP_BUNDLE_CACHE') && writableDir(dir) ? dir : undefined;
+}
+
+type BundleOptions = Parameters<typeof bundleWorkflowCode>[0];
+
+/**
+ * What a kept bundle depends on besides the files webpack reads (workflows/bundleOutputs.ts checks those): the bundle
+ * options that are data, where the package is (the inline source map names absolute paths), the Node, ECP, SDK,
+ * webpack and loader versions, the SDK's bundler, and the code of `configFiles`, the modules whose webpack configuration
+ * hook shapes the bundle (this file's, and the caller's). A change to any of them builds anew.
+ */
+export function bundleKey(options: BundleOptions, configFiles: string[]): string {
+  const worker = createRequire(import.meta.url).resolve('@temporalio/worker');
+  const fromWorker = createRequire(worker);
+  const contentOf = (resolve: () => string) => {
+    try {
+      return createHash('sha256').update(readFileSync(resolve())).digest('hex');
+    } catch {
+      return 'unresolved';
+    }
+  };
+  const tools = {
+    bundler: contentOf(() => join(dirname(worker), 'workflow', 'bundler.js')),
+    ...Object.fromEntries(
+      ['@temporalio/worker', 'webpack', 'swc-loader', 'source-map-loader'].map((pkg) => [
+        pkg,
+        contentOf(() => fromWorker.resolve(`${pkg}/package.json`)),
+      ]),
+    ),
+    swc: contentOf(() => createRequire(fromWorker.resolve('swc-loader')).resolve('@swc/core/package.json')),
+  };
+  const { workflowsPath, workflowInterceptorModules, preloadModules, payloadConverterPath, failureConverterPath, ignoreModules } = options;
+  const data = { workflowsPath, workflowInterceptorModules, preloadModules, payloadConverterPath, failureConverterPath, ignoreModules };
+  const config = [fileURLToPath(import.meta.url), ...configFiles].map((file) => [file, contentOf(() => file)]);
+  const key = { data, root: PACKAGE_ROOT, node: process.versions.node, ecp: packageVersion(), tools, config };
+  return createHash('sha256').update(JSON.stringify(key)).digest('hex');
+}
+
+/**
+ * `bundleWorkflowCode(options)` for a bundle kind (`name`): the bundle an earlier process kept is reused when nothing
+ * it was built from changed, else webpack builds it (with its own cache) and it is kept. The code is byte for byte
+ * what a cold build gives. `configFiles`: see {@link bundleKey}.
+ */
+export async function keptWorkflowBundle(name: string, options: BundleOptions, configFiles: string[] = []): Promise<WorkflowBundle> {
+  const dir = keptBundlesDir();
+  const key = dir === undefined ? '' : bundleKey(options, configFiles);
+  return (await bundleWithKeptOutput(options, { dir, name, key })).bundle;
 }
 
 /**
@@ -147,12 +205,13 @@ export function idleTelemetrySinks(): InjectedSinks<EcpTelemetrySinks> & ReturnT
 const otelSink = () => ({ exporter: makeWorkflowExporter(new NoopSpanProcessor(), new Resource({})) });
 
 /**
- * Bundles the workflow code once per process (webpack is slow; every worker of the process shares it), with webpack's
- * persistent cache ({@link bundleCache}) across processes.
+ * Bundles the workflow code once per process (webpack is slow; every worker of the process shares it), reusing the
+ * bundle an earlier process kept ({@link keptWorkflowBundle}) or building it with webpack's persistent cache
+ * ({@link bundleCache}).
  */
 export function prebundleWorkflows(): Promise<WorkflowBundle> {
   const require = createRequire(import.meta.url);
-  cachedBundle ??= bundleWorkflowCode({
+  cachedBundle ??= keptWorkflowBundle('plane', {
     workflowsPath: require.resolve(WORKFLOWS_PATH),
     workflowInterceptorModules: workflowInterceptorModules(),
     preloadModules: sharedWorkflowModules(),

@@ -2,9 +2,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import {
   bundleCache,
+  keptWorkflowBundle,
   prebundleWorkflows,
   scopeHoisting,
   sharedWorkflowModules,
@@ -43,21 +44,26 @@ let replayBundle: Promise<WorkflowBundle> | undefined;
 
 /**
  * The plane's workflow code and interceptors plus the result-capturing interceptor, bundled once per process, with
- * `@noble/ed25519` given its exact OpenSSL fast path (see `withReplayEd25519`), with webpack's persistent cache
- * (workflows/bundle.ts `bundleCache`). Stateless libraries are preloaded (one
+ * `@noble/ed25519` given its exact OpenSSL fast path (see `withReplayEd25519`); a bundle an earlier process kept is
+ * reused while nothing it was built from changed, this file's configuration included (workflows/bundle.ts
+ * `keptWorkflowBundle`), else webpack builds it with its persistent cache. Stateless libraries are preloaded (one
  * instance for all replayed workflows, see workflows/bundle.ts `sharedWorkflowModules`).
  */
 function replayWorkflowBundle(): Promise<WorkflowBundle> {
   const require = createRequire(import.meta.url);
-  replayBundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve(WORKFLOWS_PATH),
-    // The plane's own interceptors first, as its worker runs them (a plane history replays only with them), then capture.
-    workflowInterceptorModules: [...workflowInterceptorModules(), require.resolve(CAPTURE_PATH)],
-    preloadModules: sharedWorkflowModules(),
-    failureConverterPath: WORKFLOW_FAILURE_CONVERTER_PATH,
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
-    webpackConfigHook: withReplayEd25519,
-  });
+  replayBundle ??= keptWorkflowBundle(
+    'replay',
+    {
+      workflowsPath: require.resolve(WORKFLOWS_PATH),
+      // The plane's own interceptors first, as its worker runs them (a plane history replays only with them), then capture.
+      workflowInterceptorModules: [...workflowInterceptorModules(), require.resolve(CAPTURE_PATH)],
+      preloadModules: sharedWorkflowModules(),
+      failureConverterPath: WORKFLOW_FAILURE_CONVERTER_PATH,
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
+      webpackConfigHook: withReplayEd25519,
+    },
+    [fileURLToPath(import.meta.url)],
+  );
   return replayBundle;
 }
 
