@@ -41,10 +41,14 @@ function stateOf(path: string): InputState {
 
 const sameState = (a: InputState, b: InputState) => a.kind === b.kind && a.sha256 === b.sha256;
 
-/** What webpack read (files, folders) and looked for without finding (missing paths) while building one bundle. */
+/**
+ * What webpack read (files, folders) and looked for without finding (missing paths) while building one bundle, and
+ * how many folders it depended on as a whole (their whole trees would need comparing: such a build is not kept).
+ */
 interface BuildInputs {
   files: string[];
   missing: string[];
+  wholeFolders: number;
 }
 
 /**
@@ -115,8 +119,7 @@ function recordInputs(config: WebpackConfig, into: BuildInputs): WebpackConfig {
       compiler.hooks.done.tap('ecp-bundle-inputs', ({ compilation }) => {
         into.files = [...compilation.fileDependencies!];
         into.missing = [...compilation.missingDependencies!];
-        // A folder webpack watches as a whole (none today) would need its whole tree compared: keep nothing then.
-        if ([...compilation.contextDependencies!].length > 0) into.files = ['(context dependency)'];
+        into.wholeFolders = [...compilation.contextDependencies!].length; // none in ECP's bundles today
       });
     },
   };
@@ -138,10 +141,10 @@ export async function bundleWithKeptOutput(
   if (dir === undefined) return { bundle: await bundleWorkflowCode(options), reused: false };
   const kept = keptBundle(dir, name, key);
   if (kept) return { bundle: kept, reused: true };
-  const inputs: BuildInputs = { files: [], missing: [] };
+  const inputs: BuildInputs = { files: [], missing: [], wholeFolders: 0 };
   const hook = options.webpackConfigHook ?? ((config: WebpackConfig) => config);
   const startedAt = Date.now();
   const bundle = await bundleWorkflowCode({ ...options, webpackConfigHook: (config) => recordInputs(hook(config), inputs) });
-  if (inputs.files.length > 0) keepBundle(dir, name, key, bundle, inputs, startedAt);
+  if (inputs.files.length > 0 && inputs.wholeFolders === 0) keepBundle(dir, name, key, bundle, inputs, startedAt);
   return { bundle, reused: false };
 }

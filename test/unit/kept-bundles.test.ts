@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -82,6 +82,20 @@ describe('kept workflow bundles', () => {
     utimesSync(helper, longAgo, longAgo);
     await build('k3');
     expect((await build('k3')).reused).toBe(true);
+  }, 120_000);
+
+  it('are not kept when webpack depended on a whole folder (its tree is not recorded)', async () => {
+    const parts = join(dir, 'parts');
+    mkdirSync(parts);
+    writeOld(join(parts, 'a.js'), `export const part = 'a';\n`);
+    // A require with an expression makes webpack depend on the folder as a whole (a context dependency).
+    const entry = join(dir, 'byName.js');
+    writeOld(entry, `export async function part(name) {\n  return require('./parts/' + name + '.js').part;\n}\n`);
+    const keepByName = { dir: keepDir, name: 'by-name', key: 'k' };
+    const first = await bundleWithKeptOutput({ workflowsPath: entry, logger: quiet }, keepByName);
+    expect(first.bundle.code).toContain("'a'");
+    expect((await bundleWithKeptOutput({ workflowsPath: entry, logger: quiet }, keepByName)).reused).toBe(false);
+    expect(existsSync(join(keepDir, 'by-name.json'))).toBe(false);
   }, 120_000);
 
   it('have a key that follows the bundle options and the configuration code', () => {
