@@ -8,10 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { Resource } from '@opentelemetry/resources';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
-import { bundleWorkflowCode, type InjectedSinks } from '@temporalio/worker';
+import type { InjectedSinks } from '@temporalio/worker';
 import { envSwitchOn } from '../common/envSwitch';
 import type { EcpTelemetrySinks } from '../common/telemetry';
-import { bundleWithKeptOutput } from './bundleOutputs';
+import { bundleWithKeptOutput, type BundleOptions, type WebpackConfig, type WorkflowBundle } from './bundleOutputs';
+
+export type { WebpackConfig };
 
 const SOURCE_MAP_MARKER = '\n//# sourceMappingURL=';
 
@@ -37,9 +39,6 @@ export function planeBuildId(bundle: { code: string }): string {
 /** The workflow bundle's entry point (workflows/index.ts). */
 export const WORKFLOWS_PATH = join(dirname(fileURLToPath(import.meta.url)), 'index.ts');
 
-type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
-/** The webpack configuration the SDK hands to `webpackConfigHook`. */
-export type WebpackConfig = Parameters<NonNullable<Parameters<typeof bundleWorkflowCode>[0]['webpackConfigHook']>>[0];
 let cachedBundle: Promise<WorkflowBundle> | undefined;
 const WORKFLOWS_DIR = dirname(fileURLToPath(import.meta.url));
 const PACKAGE_ROOT = join(WORKFLOWS_DIR, '..');
@@ -87,8 +86,6 @@ export const KEPT_BUNDLES_DIR = join(PACKAGE_ROOT, 'node_modules', '.cache', 'ec
 export function keptBundlesDir(env: NodeJS.ProcessEnv = process.env, dir = KEPT_BUNDLES_DIR): string | undefined {
   return envSwitchOn(env, 'ECP_BUNDLE_CACHE') && writableDir(dir) ? dir : undefined;
 }
-
-type BundleOptions = Parameters<typeof bundleWorkflowCode>[0];
 
 /**
  * What a kept bundle depends on besides the files webpack reads (workflows/bundleOutputs.ts checks those): the bundle

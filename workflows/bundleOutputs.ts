@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { z } from 'zod';
 
-type BundleOptions = Parameters<typeof bundleWorkflowCode>[0];
-type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
-type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
+/** The SDK's bundling options, the bundle it returns, and the webpack configuration it hands to `webpackConfigHook`. */
+export type BundleOptions = Parameters<typeof bundleWorkflowCode>[0];
+export type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
+export type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
 
 /**
  * Where one of a bundle's inputs stands: its kind (`absent` for a path webpack looked for and did not find) and, for a
