@@ -15,6 +15,7 @@ import { embeddedServerPorts } from './devServer';
 import { assertPortsFree, isPortBusy, portFromEnv, type PlannedPort } from '../config/ports';
 import { workflowStackTracesFromEnv } from './workflowThreads';
 import { runPlane, type RunningPlane } from './plane-process';
+import { prepareReplayInBackground, type ReplayPreparation } from './replayPreparation';
 import { tracingEnabledFromEnv } from '../telemetry/tracing';
 import { consolePortFromEnv, DEFAULT_CONSOLE_PORT, startConsole, type RunningConsole } from '../api/server';
 import { createLogger, type Logger } from '../telemetry/logger';
@@ -27,6 +28,7 @@ const log = (line: string) => (logger ? logger.info(line) : console.log(`[ecp] $
 let target: ServerType | undefined;
 let plane: RunningPlane | undefined;
 let webConsole: RunningConsole | undefined;
+let replayPreparation: ReplayPreparation | undefined;
 let demoSecrets: Record<string, { secret: string }> | undefined;
 let demoMcp: { agent: string; token: string; filesDir: string } | undefined;
 
@@ -104,10 +106,13 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   printNextSteps(plane, configPath);
+  // The first `ecp audit verify` on this machine (docs/auditing.md) then finds its bundle built, instead of building it.
+  replayPreparation = prepareReplayInBackground(log);
   await plane.done;
 }
 
 async function shutdown(): Promise<void> {
+  replayPreparation?.stop();
   await webConsole?.close();
   await plane?.shutdown();
   target?.close();

@@ -1,0 +1,93 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { prepareReplayInBackground } from '../../worker/replayPreparation';
+
+// Stand-in entries for the child process: what they print tells what the child was given.
+const dir = mkdtempSync(join(tmpdir(), 'ecp-replay-preparation-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+function entry(name: string, code: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, code);
+  return path;
+}
+
+/** A log that keeps its lines. */
+function collect() {
+  const lines: string[] = [];
+  return { lines, log: (line: string) => void lines.push(line) };
+}
+
+async function until(check: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('npm start prepares the replay bundle in the background (worker/replayPreparation.ts)', () => {
+  it('runs the child at the lowest CPU priority and logs a failure with its reason', async () => {
+    const out = collect();
+    const failing = entry(
+      'fails.mjs',
+      "import { getPriority } from 'node:os'; console.error(`priority ${getPriority()}`); process.exit(3);",
+    );
+    prepareReplayInBackground(out.log, failing);
+    await until(() => out.lines.length > 0);
+    expect(out.lines).toEqual(['replay bundle not prepared (exit 3: priority 19); `ecp audit verify` bundles on first use']);
+  });
+
+  it('is silent when the child succeeds', async () => {
+    const out = collect();
+    const marker = join(dir, 'ran');
+    const ok = entry('ok.mjs', `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x');`);
+    prepareReplayInBackground(out.log, ok);
+    await until(() => existsSync(marker));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // its exit would have been logged by now
+    expect(out.lines).toEqual([]);
+  });
+
+  it('stop() ends a running child without a log line', async () => {
+    const out = collect();
+    const pidFile = join(dir, 'pid');
+    const slow = entry(
+      'slow.mjs',
+      `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 60_000);`,
+    );
+    const preparation = prepareReplayInBackground(out.log, slow);
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    preparation.stop();
+    await until(() => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(out.lines).toEqual([]);
+  });
+
+  it('does nothing where finished bundles are not kept (ECP_BUNDLE_CACHE=0)', async () => {
+    const out = collect();
+    const marker = join(dir, 'should-not-run');
+    const before = process.env.ECP_BUNDLE_CACHE;
+    process.env.ECP_BUNDLE_CACHE = '0';
+    try {
+      prepareReplayInBackground(
+        out.log,
+        entry('marker.mjs', `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x');`),
+      );
+    } finally {
+      if (before === undefined) delete process.env.ECP_BUNDLE_CACHE;
+      else process.env.ECP_BUNDLE_CACHE = before;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(existsSync(marker)).toBe(false);
+    expect(out.lines).toEqual([]);
+  });
+});
