@@ -39,11 +39,15 @@ export function prepareReplayInBackground(log: (line: string) => void, entry = E
       // Not allowed here: it runs at normal priority, which only makes it finish sooner.
     }
   });
+  let reported = false;
   const failed = (why: string) => {
-    if (!stopped) log(`replay bundle not prepared (${why}); \`ecp audit verify\` bundles on first use`);
+    if (stopped || reported) return; // a child that cannot start may report both 'error' and 'close'
+    reported = true;
+    log(`replay bundle not prepared (${why}); \`ecp audit verify\` bundles on first use`);
   };
   child.on('error', (err) => failed(err.message));
-  child.on('exit', (code, signal) => {
+  // 'close', not 'exit': it comes after standard error is read to the end, so the reason is complete.
+  child.on('close', (code, signal) => {
     if (code === 0) return;
     const detail = stderr.trim().split('\n').filter(Boolean).at(-1);
     failed(signal ? `stopped by ${signal}` : `exit ${code}${detail ? `: ${detail}` : ''}`);
