@@ -48,7 +48,8 @@ export function prepareReplayInBackground(log: (line: string) => void, entry = E
   child.on('error', (err) => failed(err.message));
   // 'close', not 'exit': it comes after standard error is read to the end, so the reason is complete.
   child.on('close', (code, signal) => {
-    if (code === 0) return;
+    // Ctrl-C at a terminal reaches the child too (it is in the plane's process group): a stop, not a failure.
+    if (code === 0 || signal === 'SIGINT' || signal === 'SIGTERM') return;
     const detail = stderr.trim().split('\n').filter(Boolean).at(-1);
     failed(signal ? `stopped by ${signal}` : `exit ${code}${detail ? `: ${detail}` : ''}`);
   });

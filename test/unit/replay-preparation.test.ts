@@ -72,6 +72,26 @@ describe('npm start prepares the replay bundle in the background (worker/replayP
     expect(out.lines).toEqual([]);
   });
 
+  it('takes Ctrl-C reaching the child (SIGINT) as a stop, and any other signal as a failure', async () => {
+    for (const [signal, expected] of [
+      ['SIGINT', []],
+      ['SIGKILL', ['replay bundle not prepared (stopped by SIGKILL); `ecp audit verify` bundles on first use']],
+    ] as const) {
+      const out = collect();
+      const pidFile = join(dir, `pid-${signal}`);
+      const slow = entry(
+        `slow-${signal}.mjs`,
+        `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 60_000);`,
+      );
+      prepareReplayInBackground(out.log, slow);
+      await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '');
+      process.kill(Number(readFileSync(pidFile, 'utf8')), signal);
+      if (expected.length > 0) await until(() => out.lines.length > 0);
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(out.lines).toEqual(expected);
+    }
+  });
+
   it('does nothing where finished bundles are not kept (ECP_BUNDLE_CACHE=0)', async () => {
     const out = collect();
     const marker = join(dir, 'should-not-run');
