@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { constants, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -25,10 +25,7 @@ export function prepareReplayInBackground(log: (line: string) => void, entry = E
   let stopped = false;
   let stderr = '';
   // The same Node flags as this process (tsx's loader among them), so the entry runs as TypeScript.
-  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, entry], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: process.env,
-  });
+  const child = spawn(process.execPath, [...process.execArgv, entry], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_KEPT);
   });

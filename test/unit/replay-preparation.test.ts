@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prepareReplayInBackground } from '../../worker/replayPreparation';
+import { eventually } from '../helpers/eventually';
 
 // Stand-in entries for the child process: what they print tells what the child was given.
 const dir = mkdtempSync(join(tmpdir(), 'ecp-replay-preparation-'));
@@ -19,14 +20,6 @@ function collect() {
   return { lines, log: (line: string) => void lines.push(line) };
 }
 
-async function until(check: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('npm start prepares the replay bundle in the background (worker/replayPreparation.ts)', () => {
   it('runs the child at the lowest CPU priority and logs a failure with its reason', async () => {
     const out = collect();
@@ -35,7 +28,7 @@ describe('npm start prepares the replay bundle in the background (worker/replayP
       "import { getPriority } from 'node:os'; console.error(`priority ${getPriority()}`); process.exit(3);",
     );
     prepareReplayInBackground(out.log, failing);
-    await until(() => out.lines.length > 0);
+    await eventually('a log line', async () => out.lines.length > 0 || undefined, 15_000, 50);
     expect(out.lines).toEqual(['replay bundle not prepared (exit 3: priority 19); `ecp audit verify` bundles on first use']);
   });
 
@@ -44,7 +37,7 @@ describe('npm start prepares the replay bundle in the background (worker/replayP
     const marker = join(dir, 'ran');
     const ok = entry('ok.mjs', `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x');`);
     prepareReplayInBackground(out.log, ok);
-    await until(() => existsSync(marker));
+    await eventually('the child to run', async () => existsSync(marker) || undefined, 15_000, 50);
     await new Promise((resolve) => setTimeout(resolve, 300)); // its exit would have been logged by now
     expect(out.lines).toEqual([]);
   });
@@ -57,17 +50,27 @@ describe('npm start prepares the replay bundle in the background (worker/replayP
       `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 60_000);`,
     );
     const preparation = prepareReplayInBackground(out.log, slow);
-    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '');
+    await eventually(
+      'the child to start',
+      async () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '') || undefined,
+      15_000,
+      50,
+    );
     const pid = Number(readFileSync(pidFile, 'utf8'));
     preparation.stop();
-    await until(() => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    await eventually(
+      'the child to end',
+      async () => {
+        try {
+          process.kill(pid, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      15_000,
+      50,
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(out.lines).toEqual([]);
   });
@@ -84,9 +87,14 @@ describe('npm start prepares the replay bundle in the background (worker/replayP
         `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 60_000);`,
       );
       prepareReplayInBackground(out.log, slow);
-      await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '');
+      await eventually(
+        'the child to start',
+        async () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '') || undefined,
+        15_000,
+        50,
+      );
       process.kill(Number(readFileSync(pidFile, 'utf8')), signal);
-      if (expected.length > 0) await until(() => out.lines.length > 0);
+      if (expected.length > 0) await eventually('a log line', async () => out.lines.length > 0 || undefined, 15_000, 50);
       else await new Promise((resolve) => setTimeout(resolve, 500));
       expect(out.lines).toEqual(expected);
     }
