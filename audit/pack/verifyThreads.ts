@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { EcpError } from '../../common/errors';
 import { replayBundles, type ReplayBundles } from '../replay/replay';
 import type { EvidencePack } from './schema';
+import { shareOut, type ChunkRunner } from './shareOut';
 import type { TrustRoot } from './trust';
 
 /** Below this many packs a batch verifies in the calling thread (starting threads would cost more than they save). */
@@ -133,10 +134,11 @@ export async function warmUpVerifyThreads(count = verifyThreadCount(Number.MAX_S
 }
 
 /**
- * Verifies `packs` on `count` threads, interleaved (pack i on thread i mod count, so cheap and costly packs spread),
- * and returns the results in the packs' order. A thread that fails (it crashed, or its verification threw) has its
- * share verified again by `fallback` in the calling thread: every pack still gets every check, or the error.
- * Idempotent: verification is pure, so running a share twice gives the same results.
+ * Verifies `packs` on `count` threads and returns the results in the packs' order. The packs go out in chunks as
+ * threads free up (see shareOut.ts), so a thread that runs slower takes fewer and both cores stay busy to the end. A
+ * chunk whose thread fails (it crashed, its verification threw, or it answered the wrong number of results) is
+ * verified again by `fallback` in the calling thread: every pack still gets every check, or the error. Idempotent:
+ * verification is pure, so running a chunk twice gives the same results.
  */
 export async function verifyPacksInThreads<T>(
   packs: EvidencePack[],
@@ -145,14 +147,12 @@ export async function verifyPacksInThreads<T>(
   fallback: (packs: EvidencePack[]) => Promise<T[]>,
 ): Promise<T[]> {
   const workers = await pool(count);
-  const shares = workers.map((_, t) => packs.flatMap((pack, i) => (i % count === t ? [pack] : [])));
-  const answers = await Promise.all(
-    workers.map((worker, t) =>
-      worker.verify(shares[t]!, options).then(
-        (r) => r as T[],
-        () => fallback(shares[t]!),
-      ),
-    ),
-  );
-  return packs.map((_, i) => answers[i % count]![Math.floor(i / count)]!);
+  const packsAt = (indexes: number[]) => indexes.map((i) => packs[i]!);
+  const runners: ChunkRunner<T>[] = workers.map((worker) => ({
+    run: (indexes) => worker.verify(packsAt(indexes), options) as Promise<T[]>,
+    get dead() {
+      return worker.dead;
+    },
+  }));
+  return shareOut(packs.length, runners, (indexes) => fallback(packsAt(indexes)));
 }

@@ -1,10 +1,10 @@
 // A replay worker fed one history at a time from a queue, for one batch or for a whole verification thread's life.
 import type { HistoryAndWorkflowId } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker, type InjectedSinks } from '@temporalio/worker';
 import { idleTelemetrySinks } from '../../workflows/bundle';
 import type { ReplayCaptureSinks } from './captureResult';
+import { readHistoryJSON } from './historyReader';
 import { AuditReplayWorkflowCreator } from './hostEd25519';
 
 /** One history to replay, with the attempt (workflow) ID it belongs to. */
@@ -136,7 +136,7 @@ export class ReplaySession {
         }
         let history: HistoryAndWorkflowId['history'];
         try {
-          history = historyFromJSON(next.item.history);
+          history = readHistoryJSON(next.item.history);
         } catch (err) {
           // A malformed history is reported and skipped (converted lazily, as the worker asks for it).
           next.settle({ ok: false, error: `the history is not a valid Temporal history: ${(err as Error).message}` });
