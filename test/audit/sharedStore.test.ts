@@ -5,8 +5,7 @@
  * the shared store. `ecp audit verify --archive` sees one unbroken chain with entries of both; concurrent sealers on
  * the store never fork it.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Archive } from '../../audit/archive/archive';
@@ -20,11 +19,12 @@ import { runEcp } from '../helpers/cli';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { postgresAvailable, startPostgres, type TestPostgres } from '../helpers/postgres';
 import { archiveEntries, exportAndVerify, verifyArchiveFrom, waitForArchived, type EcpRun } from '../helpers/sharedStore';
+import { scratchDir } from '../helpers/scratchDir';
 
 let pg: TestPostgres;
 let url: string;
 let plane: TestPlane;
-const dirs = { x: mkdtempSync(join(tmpdir(), 'ecp-worker-x-')), y: mkdtempSync(join(tmpdir(), 'ecp-worker-y-')) };
+const dirs = { x: scratchDir('ecp-worker-x'), y: scratchDir('ecp-worker-y') };
 const saved = { ...process.env };
 
 /** One plane worker on its own data dir, archiving into the shared store (ECP_STORE_URL). */

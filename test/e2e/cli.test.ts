@@ -2,8 +2,7 @@
  * The walkthrough (README and docs/walkthrough.md), driven through the real `ecp` command (node bin/ecp.mjs) and the plain Temporal CLI,
  * against a real dev server with the demo plane's worker in this process.
  */
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attemptIdFor } from '../../common';
@@ -12,6 +11,7 @@ import { cliRecords, ECP_BIN, planeCliEnv, ROOT, runCommand } from '../helpers/c
 import { eventually } from '../helpers/eventually';
 import { freePort } from '../helpers/temporalServers';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
+import { scratchDir } from '../helpers/scratchDir';
 
 let plane: TestPlane;
 let scratch: string;
@@ -51,7 +51,7 @@ const refundsFor = (attemptId: string) => plane.target.effects.filter((e) => e.k
 
 beforeAll(async () => {
   plane = await startTestPlane();
-  scratch = mkdtempSync(join(tmpdir(), 'ecp-cli-'));
+  scratch = scratchDir('ecp-cli');
 });
 
 afterAll(async () => {

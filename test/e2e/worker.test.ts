@@ -1,18 +1,18 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
-import { cpSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/temporalServers';
+import { scratchDir } from '../helpers/scratchDir';
 
 const run = promisify(execFile);
 
 /** A valid plane configuration (demo policies and action types, an empty directory) in a temp folder. */
 function validConfig(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ecp-config-'));
+  const dir = scratchDir('ecp-config');
   cpSync('examples/demo/policies', join(dir, 'policies'), { recursive: true });
   cpSync('examples/demo/action-types.yaml', join(dir, 'action-types.yaml'));
   writeFileSync(join(dir, 'directory.yaml'), 'agents: {}\nhumans: {}\ngroups: { finance: {}, sre: {} }\n');
@@ -22,7 +22,7 @@ function validConfig(): string {
 
 describe('the worker process fails closed on bad configuration', () => {
   it('refuses to start on a policy that does not validate, naming file, line and reason, and starts no server', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ecp-worker-'));
+    const dir = scratchDir('ecp-worker');
     cpSync('examples/demo/policies', join(dir, 'policies'), { recursive: true });
     cpSync('examples/demo/action-types.yaml', join(dir, 'action-types.yaml'));
     writeFileSync(join(dir, 'directory.yaml'), 'agents: {}\nhumans: {}\ngroups: { finance: {}, sre: {} }\n');
@@ -50,7 +50,7 @@ describe('the worker process fails closed on bad configuration', () => {
     await once(busy, 'listening');
     const { port } = busy.address() as AddressInfo;
     try {
-      const dir = mkdtempSync(join(tmpdir(), 'ecp-start-'));
+      const dir = scratchDir('ecp-start');
       const env = {
         ...process.env,
         TEMPORAL_ADDRESS: '',
@@ -82,7 +82,7 @@ describe('the worker process fails closed on bad configuration', () => {
     const temporalPort = (busyTemporal.address() as AddressInfo).port;
     const consolePort = (busyConsole.address() as AddressInfo).port;
     try {
-      const dataDir = join(mkdtempSync(join(tmpdir(), 'ecp-start-')), 'data');
+      const dataDir = join(scratchDir('ecp-start'), 'data');
       const env = {
         ...process.env,
         TEMPORAL_ADDRESS: '',
@@ -109,7 +109,7 @@ describe('the worker process fails closed on bad configuration', () => {
   });
 
   it('npm run worker without TEMPORAL_ADDRESS refuses to start a hidden dev server unless asked for it', async () => {
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'ecp-worker-')), 'data');
+    const dataDir = join(scratchDir('ecp-worker'), 'data');
     const env = { ...process.env, TEMPORAL_ADDRESS: '', ECP_EMBEDDED_SERVER: '', ECP_DATA_DIR: dataDir };
     const args = ['--import', 'tsx', 'worker/main.ts', '--config', validConfig()];
     const refused = (await run(process.execPath, args, { env, timeout: 60_000 }).catch((e: unknown) => e)) as {
@@ -157,7 +157,7 @@ describe('the worker process fails closed on bad configuration', () => {
 
 describe('npm start on Ctrl-C', () => {
   it('stops quietly: no dev-server warnings or errors, exit 0', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ecp-ctrlc-'));
+    const dataDir = scratchDir('ecp-ctrlc');
     const env = {
       ...process.env,
       TEMPORAL_ADDRESS: '',

@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from './scratchDir';
 
 /** A minimal schema for policy tests: one action with numeric parameters and facts. */
 export const TEST_SCHEMA = `entity Agent = { owner: String, scopes: Set<String> };
@@ -11,9 +11,9 @@ action "payments.refund" appliesTo {
 };
 `;
 
-/** Writes a policy bundle to a fresh temp folder and returns its path. */
+/** Writes a policy bundle to a fresh temp folder (removed after the test file) and returns its path. */
 export function policyDir(files: Record<string, string>, schema = TEST_SCHEMA): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ecp-policies-'));
+  const dir = scratchDir('ecp-policies');
   writeFileSync(join(dir, 'schema.cedarschema'), schema);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;

@@ -5,9 +5,8 @@
  * `@modelcontextprotocol/server-filesystem` (on a temp folder) and `server-memory`. Policies: the demo's mcp.cedar.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -19,6 +18,7 @@ import type { PlaneConfig } from '../../config/load';
 import { createAgentToken, hashAgentToken } from '../../gateway/tokens';
 import { ECP_BIN, ROOT, runCommand, runEcp, type CommandRun } from '../helpers/cli';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
+import { scratchDir } from '../helpers/scratchDir';
 
 const require = createRequire(import.meta.url);
 const entry = (pkg: string) => join(dirname(require.resolve(`${pkg}/package.json`)), 'dist', 'index.js');
@@ -73,7 +73,7 @@ async function killWorker(): Promise<void> {
 }
 
 beforeAll(async () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'ecp-mcp-'));
+  const scratch = scratchDir('ecp-mcp');
   filesDir = join(scratch, 'files');
   mkdirSync(join(filesDir, 'notes'), { recursive: true });
   writeFileSync(join(filesDir, 'README.md'), '# Demo\nRead me.\n');
@@ -188,7 +188,7 @@ describe('the MCP gateway over Streamable HTTP', () => {
     // Export and offline verification take a while (two CLI runs, a replay): they run alongside the next tests and
     // are checked by the last test of this block.
     packCheck = (async () => {
-      const scratch = mkdtempSync(join(tmpdir(), 'ecp-mcp-pack-'));
+      const scratch = scratchDir('ecp-mcp-pack');
       const exported = await runEcp(plane, ['audit', 'export', attemptId, '-o', 'pack.json'], { cwd: scratch, timeoutMs: 180_000 });
       if (exported.code !== 0) return { exported, verified: null };
       const verified = await runEcp(plane, ['audit', 'verify', 'pack.json'], {

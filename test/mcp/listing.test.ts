@@ -1,6 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
@@ -14,6 +13,7 @@ import { MCP_EVALUATION_LISTING_MAX_AGE_MS, MCP_EXECUTION_LISTING_MAX_AGE_MS, Mc
 import { workerSchemaValidators } from '../../activities/mcp/schemaValidators';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { uniqueKey, waitForStatus } from '../helpers/attempts';
+import { scratchDir } from '../helpers/scratchDir';
 
 /*
  * What an MCP attempt's listings of its server's tools cost, and that cutting them keeps the rug-pull check: real
@@ -43,11 +43,11 @@ const ran = () => (existsSync(count) ? readFileSync(count, 'utf8') : '');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'ecp-mcp-listing-'));
+  work = scratchDir('ecp-mcp-listing');
   marker = join(work, 'marker');
   count = join(work, 'count');
   lists = join(work, 'lists');
-  process.env.ECP_DATA_DIR = mkdtempSync(join(tmpdir(), 'ecp-mcp-listing-data-'));
+  process.env.ECP_DATA_DIR = scratchDir('ecp-mcp-listing-data');
   plane = await startTestPlane({
     policies: POLICIES,
     mcp: {
@@ -113,7 +113,7 @@ describe('downstream tool listings', () => {
   });
 
   it('concurrent refreshes of one server share a listing that had not started; a later refresh always lists anew', async () => {
-    const data = mkdtempSync(join(tmpdir(), 'ecp-mcp-listing-ds-'));
+    const data = scratchDir('ecp-mcp-listing-ds');
     const downstream = new McpDownstream(plane.runtime, { dataDir: data, kept: new LocalKeptStore(data), log: () => {} });
     try {
       await downstream.refresh('rug');
@@ -142,7 +142,7 @@ describe('downstream tool listings', () => {
   }, 30_000);
 
   it('the executor checks the listing started when the evaluation allowed the attempt; a retry or a late executor lists anew', async () => {
-    const data = mkdtempSync(join(tmpdir(), 'ecp-mcp-listing-exec-'));
+    const data = scratchDir('ecp-mcp-listing-exec');
     const downstream = new McpDownstream(plane.runtime, { dataDir: data, kept: new LocalKeptStore(data), log: () => {} });
     try {
       await downstream.refresh('rug');
@@ -175,7 +175,7 @@ describe('downstream tool listings', () => {
   }, 30_000);
 
   it('a listing identical to the last one is not canonicalised and hashed again; any change is, and is a new version', async () => {
-    const data = mkdtempSync(join(tmpdir(), 'ecp-mcp-listing-digest-'));
+    const data = scratchDir('ecp-mcp-listing-digest');
     const downstream = new McpDownstream(plane.runtime, { dataDir: data, kept: new LocalKeptStore(data), log: () => {} });
     const version = () => plane.runtime.config.actionTypeVersions['mcp.rug.set_value'];
     try {

@@ -1,6 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
@@ -14,6 +13,7 @@ import { mcpCatalogueFile } from '../../config/mcpCatalogueFile';
 import { loadPlaneConfig } from '../../config/load';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { uniqueKey, waitForStatus } from '../helpers/attempts';
+import { scratchDir } from '../helpers/scratchDir';
 
 /*
  * The worker side of MCP against real downstream servers (the npm packages, spawned over stdio) and a real Temporal
@@ -53,12 +53,12 @@ let approvedWrite = '';
 const previousDataDir = process.env.ECP_DATA_DIR;
 
 beforeAll(async () => {
-  files = mkdtempSync(join(tmpdir(), 'ecp-mcp-files-'));
+  files = scratchDir('ecp-mcp-files');
   writeFileSync(join(files, 'hello.txt'), 'hello from downstream\n');
   marker = join(files, '..', `${files.split('/').pop()}-marker`);
   count = join(files, '..', `${files.split('/').pop()}-count`);
   // No kept catalogue from elsewhere: the configuration before discovery has none (policies name server groups).
-  process.env.ECP_DATA_DIR = mkdtempSync(join(tmpdir(), 'ecp-mcp-data-'));
+  process.env.ECP_DATA_DIR = scratchDir('ecp-mcp-data');
   plane = await startTestPlane({
     policies: POLICIES,
     mcp: {

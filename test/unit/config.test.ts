@@ -1,7 +1,7 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../helpers/scratchDir';
 import { loadPlaneConfig } from '../../config/load';
 import { configRefusal } from '../helpers/configRefusal';
 import { pinDirectory } from '../../activities/context';
@@ -18,7 +18,7 @@ groups: { finance: {}, support: {}, sre: {} }
 `;
 
 function configDir(edit: { config?: string; directory?: string; actionTypes?: (t: string) => string } = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ecp-config-'));
+  const dir = scratchDir('ecp-config');
   cpSync('examples/demo/policies', join(dir, 'policies'), { recursive: true });
   const types = readFileSync('examples/demo/action-types.yaml', 'utf8');
   writeFileSync(join(dir, 'action-types.yaml'), edit.actionTypes ? edit.actionTypes(types) : types);

@@ -1,6 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SecretAuthenticator } from '../../api/auth/authenticator';
@@ -11,6 +10,7 @@ import { consolePortFromEnv, startConsole } from '../../api/server';
 import { compareClaims } from '../../common/claims';
 import { loadPlaneConfig } from '../../config/load';
 import { prepareDemo } from '../../examples/demo/setup';
+import { scratchDir } from '../helpers/scratchDir';
 
 describe('console sign-in secrets', () => {
   it('hashes with scrypt and verifies only the right secret', async () => {
@@ -98,7 +98,7 @@ describe('console configuration', () => {
   });
 
   it('the demo writes only hashes into its configuration, and a console human must be in the directory', () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ecp-console-'));
+    const dataDir = scratchDir('ecp-console');
     const demo = prepareDemo(dataDir);
     const config = loadPlaneConfig(demo.configPath);
     expect(Object.keys(config.console!.humans).sort()).toEqual(demo.humans.sort());

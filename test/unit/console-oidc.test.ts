@@ -1,6 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanFromClaims, OidcSignIn, PENDING_TTL_MS, resolveClientSecret } from '../../api/auth/oidc';
@@ -10,6 +9,7 @@ import { loadPlaneConfig, type PlaneConfig } from '../../config/load';
 import { consoleOidcSchema, type ConsoleOidcConfig } from '../../config/schema';
 import { prepareDemo } from '../../examples/demo/setup';
 import { startTestIdp, type TestIdp } from '../helpers/idp';
+import { scratchDir } from '../helpers/scratchDir';
 
 const directory = { agents: {}, groups: {}, humans: { alice: { groups: ['finance'], publicKeys: [] } } } as unknown as Directory;
 const settings = (over: Partial<ConsoleOidcConfig> = {}): ConsoleOidcConfig =>
@@ -44,7 +44,7 @@ describe('console.oidc configuration', () => {
   });
 
   it('refuses at load a mapping onto a human who is not in the directory, and an inline secret naming the field', () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ecp-oidc-'));
+    const dataDir = scratchDir('ecp-oidc');
     prepareDemo(dataDir);
     const file = join(dataDir, 'demo', 'sso.yaml');
     const head = `policies: ${join(process.cwd(), 'examples/demo/policies')}\nactionTypes: ${join(process.cwd(), 'examples/demo/action-types.yaml')}\ndirectory: ./directory.yaml\n`;

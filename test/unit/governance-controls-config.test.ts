@@ -1,8 +1,8 @@
 /** Kill switch and notification configuration, and the webhook signature receivers check (docs/kill-switch-and-notifications.md). */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../helpers/scratchDir';
 import { loadPlaneConfig } from '../../config/load';
 import { verifyWebhookSignature, webhookSignature } from '../../client/webhookSignature';
 import { configRefusal } from '../helpers/configRefusal';
@@ -18,7 +18,7 @@ groups: { finance: {}, support: {}, sre: {} }
 `;
 
 function configWith(extra: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ecp-config-'));
+  const dir = scratchDir('ecp-config');
   cpSync('examples/demo/policies', join(dir, 'policies'), { recursive: true });
   writeFileSync(join(dir, 'action-types.yaml'), readFileSync('examples/demo/action-types.yaml', 'utf8'));
   writeFileSync(join(dir, 'directory.yaml'), DIRECTORY);

@@ -1,8 +1,8 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../helpers/scratchDir';
 import type { McpToolDefinition } from '../../common/mcp';
 import { loadPlaneConfig } from '../../config/load';
 import { cedarRecordOf } from '../../config/mcpActionTypes';
@@ -38,7 +38,7 @@ const WRITE: McpToolDefinition = {
 };
 
 function planeDir(policies: Record<string, string> = {}, schemaExtra = ''): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ecp-mcp-unit-'));
+  const dir = scratchDir('ecp-mcp-unit');
   cpSync('examples/demo/policies', join(dir, 'policies'), { recursive: true });
   for (const [file, text] of Object.entries(policies)) writeFileSync(join(dir, 'policies', file), text);
   if (schemaExtra) writeFileSync(join(dir, 'policies', 'schema.cedarschema'), `${schemaExtra}\n`, { flag: 'a' });

@@ -1,7 +1,7 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../helpers/scratchDir';
 import {
   parseSummaryTemplate,
   renderSummary,
@@ -98,7 +98,7 @@ describe('summary templates (common/summary.ts)', () => {
 });
 
 function configWith(replace: (types: string) => string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ecp-summary-'));
+  const dir = scratchDir('ecp-summary');
   cpSync('examples/demo/policies', join(dir, 'policies'), { recursive: true });
   writeFileSync(join(dir, 'action-types.yaml'), replace(readFileSync('examples/demo/action-types.yaml', 'utf8')));
   const key = 'ab'.repeat(32);

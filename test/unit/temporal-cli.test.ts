@@ -1,8 +1,8 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cachedToolPath, pipTargetDir, resolveTemporalCli, TEMPORAL_TOOLS } from '../../worker/temporalCli';
+import { scratchDir } from '../helpers/scratchDir';
 
 const executable = (dir: string, name: string) => {
   mkdirSync(dir, { recursive: true });
@@ -13,7 +13,7 @@ const executable = (dir: string, name: string) => {
 };
 
 describe('Temporal CLI resolution order', () => {
-  const root = mkdtempSync(join(tmpdir(), 'ecp-cli-'));
+  const root = scratchDir('ecp-cli');
   const onPath = executable(join(root, 'bin'), 'temporal');
   const dataDir = join(root, 'data');
   const installed = executable(join(pipTargetDir(dataDir), 'bin'), 'temporal');

@@ -1,13 +1,13 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { scratchDir } from '../../helpers/scratchDir';
 
 const KEY = 'ab'.repeat(32);
 
-/** The demo's files, copied to a fresh folder: ecp.yaml, directory.yaml (fixed keys), action-types.yaml, policies/. */
+/** The demo's files, copied to a fresh folder (removed after the test file): ecp.yaml, directory.yaml (fixed keys), action-types.yaml, policies/. */
 export function demoConfigFiles(): { dir: string; config: string; directory: string; actionTypes: string; policies: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'ecp-prop-'));
+  const dir = scratchDir('ecp-prop');
   cpSync('examples/demo/policies', join(dir, 'policies'), { recursive: true });
   cpSync('examples/demo/action-types.yaml', join(dir, 'action-types.yaml'));
   const directory = parse(readFileSync('examples/demo/directory.template.yaml', 'utf8')) as {
