@@ -247,7 +247,9 @@ function sdkFixUpHolds(event: unknown): boolean {
   const key = Object.keys(event).find((k) => k.endsWith('EventAttributes'));
   const attributes = key === undefined ? undefined : event[key];
   if (attributes === null || attributes === undefined) return false;
-  if (!isObject(attributes)) return true; // spread into an object by the fix-up, refused by this reader
+  // Not an object: the fix-up spreads it into one and rewrites nothing; this reader refuses it under a known field and
+  // ignores it under an unknown one, as the SDK's reader does.
+  if (!isObject(attributes)) return true;
   if (!FIXED_UP_IN_ATTRIBUTES.every((name) => fixUpHolds(attributes[name]))) return false;
   const { taskQueue, childWorkflowExecutionFailureInfo: child } = attributes;
   if (taskQueue && isObject(taskQueue) && !fixUpHolds(taskQueue.kind)) return false;
