@@ -1,13 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { prepareReplayInBackground } from '../../worker/replayPreparation';
 import { eventually } from '../helpers/eventually';
+import { scratchDir } from '../helpers/scratchDir';
 
 // Stand-in entries for the child process: what they print tells what the child was given.
-const dir = mkdtempSync(join(tmpdir(), 'ecp-replay-preparation-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('ecp-replay-preparation');
 function entry(name: string, code: string): string {
   const path = join(dir, name);
   writeFileSync(path, code);
@@ -18,6 +17,23 @@ function entry(name: string, code: string): string {
 function collect() {
   const lines: string[] = [];
   return { lines, log: (line: string) => void lines.push(line) };
+}
+
+/** Starts the preparation with a stand-in child that records its PID and waits; resolves with it once it runs. */
+async function startSlowChild(name: string, log: (line: string) => void) {
+  const pidFile = join(dir, `pid-${name}`);
+  const slow = entry(
+    `slow-${name}.mjs`,
+    `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 60_000);`,
+  );
+  const preparation = prepareReplayInBackground(log, slow);
+  await eventually(
+    'the child to start',
+    async () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '') || undefined,
+    15_000,
+    50,
+  );
+  return { preparation, pid: Number(readFileSync(pidFile, 'utf8')) };
 }
 
 describe('npm start prepares the replay bundle in the background (worker/replayPreparation.ts)', () => {
@@ -44,19 +60,7 @@ describe('npm start prepares the replay bundle in the background (worker/replayP
 
   it('stop() ends a running child without a log line', async () => {
     const out = collect();
-    const pidFile = join(dir, 'pid');
-    const slow = entry(
-      'slow.mjs',
-      `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 60_000);`,
-    );
-    const preparation = prepareReplayInBackground(out.log, slow);
-    await eventually(
-      'the child to start',
-      async () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '') || undefined,
-      15_000,
-      50,
-    );
-    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const { preparation, pid } = await startSlowChild('stop', out.log);
     preparation.stop();
     await eventually(
       'the child to end',
@@ -81,19 +85,8 @@ describe('npm start prepares the replay bundle in the background (worker/replayP
       ['SIGKILL', ['replay bundle not prepared (stopped by SIGKILL); `ecp audit verify` bundles on first use']],
     ] as const) {
       const out = collect();
-      const pidFile = join(dir, `pid-${signal}`);
-      const slow = entry(
-        `slow-${signal}.mjs`,
-        `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 60_000);`,
-      );
-      prepareReplayInBackground(out.log, slow);
-      await eventually(
-        'the child to start',
-        async () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '') || undefined,
-        15_000,
-        50,
-      );
-      process.kill(Number(readFileSync(pidFile, 'utf8')), signal);
+      const { pid } = await startSlowChild(signal, out.log);
+      process.kill(pid, signal);
       if (expected.length > 0) await eventually('a log line', async () => out.lines.length > 0 || undefined, 15_000, 50);
       else await new Promise((resolve) => setTimeout(resolve, 500));
       expect(out.lines).toEqual(expected);
