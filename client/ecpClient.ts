@@ -14,6 +14,7 @@ import { randomUUID, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import {
   actionTypeKey,
+  ATTEMPT_REVISION,
   agentKey,
   attemptIdFor,
   awaitingGroupsKey,
@@ -214,7 +215,8 @@ export class EcpClient {
       await this.client.workflow.start(WORKFLOW_TYPE, {
         workflowId: attemptId,
         taskQueue: TASK_QUEUE,
-        args: [{ proposal }],
+        // The revision spares the attempt a patch marker and a memo write (ATTEMPT_REVISION); the memo below is that memo.
+        args: [{ proposal, revision: ATTEMPT_REVISION }],
         // FAIL, not USE_EXISTING: a new attempt then costs one call, and any existing one (running or closed) comes
         // back as WorkflowExecutionAlreadyStartedError, whose proposal is checked below.
         workflowIdConflictPolicy: 'FAIL',

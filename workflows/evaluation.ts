@@ -59,14 +59,15 @@ export interface Evaluator {
 }
 
 /**
- * The evaluator of this attempt. With `oneStep` (attempts started since ECP 0.5): one local activity per evaluation.
+ * The evaluator of this attempt. With `oneStep` (attempts started since ECP 0.5): one local activity per evaluation;
+ * `revision` (ATTEMPT_REVISION) decides whether the memo is written again (`beginSealing`).
  * Otherwise the two local activities (or ECP 0.1's activities) and a listing-seal local activity of its own, issued in
  * the order older attempts recorded them — this calls `patched` for them exactly where the workflow always did.
  */
-export function evaluatorFor(state: AttemptState, oneStep: boolean): Evaluator {
+export function evaluatorFor(state: AttemptState, oneStep: boolean, revision: number): Evaluator {
   const input = (seal: boolean) => ({ attemptId: state.attemptId, proposal: state.proposal, seal });
   if (oneStep) {
-    beginSealing(state.proposal);
+    beginSealing(state.proposal, revision);
     let startedAtMs = 0; // of the latest evaluation (they run one at a time)
     return {
       publishEvaluating: false,

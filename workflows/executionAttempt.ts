@@ -13,6 +13,7 @@ import {
 import type { PlaneActivities } from '../activities';
 import {
   attemptIdFor,
+  attemptRevision,
   decideUpdate,
   EXECUTOR_HEARTBEAT_TIMEOUT,
   decisionSignal,
@@ -39,6 +40,8 @@ import { assertListingSeal } from './visibility';
 
 export interface ExecutionAttemptInput {
   proposal: ProposalInput;
+  /** The attempt revision the starter asks for (ATTEMPT_REVISION); absent or unknown: decided by patch markers. */
+  revision?: number;
 }
 
 /**
@@ -50,8 +53,10 @@ export interface ExecutionAttemptInput {
  * Every change to the attempt is an {@link AttemptState} method; this function is the lifecycle and nothing else.
  */
 export async function executionAttempt(input: ExecutionAttemptInput): Promise<AttemptRecord> {
-  // Attempts started by this version record this one marker for every behaviour the older markers switch on.
-  const oneStep = patched(ONE_STEP_EVALUATION_PATCH);
+  // Attempts started with a revision record no marker (ATTEMPT_REVISION); others record this one marker for every
+  // behaviour the older markers switch on. Either way a new attempt follows the newest rules.
+  const revision = attemptRevision(input);
+  const oneStep = revision >= 1 || patched(ONE_STEP_EVALUATION_PATCH);
   const state = startState(input, oneStep);
   setHandler(recordQuery, () => state.record());
   const intake = state.intake.bounded ? new SignalIntake(state) : null;
@@ -63,7 +68,7 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
     validator: (decision) => state.validateDecision(decision),
   });
 
-  const evaluator = evaluatorFor(state, oneStep);
+  const evaluator = evaluatorFor(state, oneStep, revision);
   let enforcedAtMs = 0;
   try {
     state.evaluating({ publish: evaluator.publishEvaluating });

@@ -5,6 +5,7 @@ import {
   proxyLocalActivities,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { PlaneActivities } from '../activities';
 import {
@@ -45,16 +46,19 @@ let sealFailure: string | null = null;
  */
 export function startListingSeal(proposal: Proposal): Promise<void> {
   if (!patched(LISTING_SEAL_PATCH)) return Promise.resolve();
-  beginSealing(proposal);
+  beginSealing(proposal, 0);
   return requestSeal();
 }
 
 /**
  * For one-step evaluation (ONE_STEP_EVALUATION_PATCH): writes the memo as {@link startListingSeal} does; the seal then
- * comes with the evaluation ({@link acceptSeal}), or from {@link sealIfMissing} when the evaluation failed.
+ * comes with the evaluation ({@link acceptSeal}), or from {@link sealIfMissing} when the evaluation failed. From
+ * revision 1 (ATTEMPT_REVISION) a start memo that already holds the proposal's resource, as the client library sets
+ * it, is kept: the listing shows the same either way, and the attempt saves a visibility write.
  */
-export function beginSealing(proposal: Proposal): void {
+export function beginSealing(proposal: Proposal, revision: number): void {
   sealing = true;
+  if (revision >= 1 && workflowInfo().memo?.resource === proposal.resource) return;
   upsertMemo({ resource: proposal.resource });
 }
 

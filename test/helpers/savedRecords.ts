@@ -7,11 +7,12 @@ import { parseRecord, type AttemptRecord } from '../../common/record';
 const testDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Where saved histories live: this version's, failed evaluations', ECP 0.5's (before `evaluatedAt`), 0.4's, 0.3's,
- * 0.1's, and the audit fixtures.
+ * Where saved histories live: this version's (with and without a revision), failed evaluations', ECP 0.5's (before
+ * `evaluatedAt`), 0.4's, 0.3's, 0.1's, and the audit fixtures.
  */
 export const SAVED_HISTORY_DIRS = [
   join(testDir, 'replay', 'histories'),
+  join(testDir, 'replay', 'histories-one-marker'),
   join(testDir, 'replay', 'histories-failed-evaluation'),
   join(testDir, 'replay', 'histories-v0.5'),
   join(testDir, 'replay', 'histories-v0.4'),

@@ -4,14 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ONE_STEP_EVALUATION_PATCH, QUIET_WAIT_PATCH } from '../../common';
+import { ATTEMPT_REVISION, ONE_STEP_EVALUATION_PATCH, QUIET_WAIT_PATCH } from '../../common';
 import { idleTelemetrySinks, prebundleWorkflows } from '../../workflows/bundle';
 import { expectLogLine } from '../helpers/quietLogs';
 import { replayForResults } from '../../audit/replay/replay';
 import { finalRecord } from '../helpers/savedRecords';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** Histories of attempts this version's client starts: with the start input's `revision` (ATTEMPT_REVISION). */
 const dir = join(here, 'histories');
+/** Histories of attempts started without a revision (ECP 0.5 since evaluations recorded their end, or any other starter): one patch marker. */
+const oneMarkerDir = join(here, 'histories-one-marker');
 /** Histories written by ECP 0.1 (regular activities for context and policy): attempts still open at an upgrade. */
 const legacyDir = join(here, 'histories-v0.1');
 /** Histories written by ECP 0.2 (local-activity evaluation, before the integrity rules: no `ecp-integrity` marker). */
@@ -34,10 +37,12 @@ const v02Files = historyFiles(v02Dir);
 const v03Files = historyFiles(v03Dir);
 const v04Files = historyFiles(v04Dir);
 const v05Files = historyFiles(v05Dir);
+const oneMarkerFiles = historyFiles(oneMarkerDir);
 const workflowIds = JSON.parse(readFileSync(join(dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const legacyWorkflowIds = JSON.parse(readFileSync(join(legacyDir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const v04WorkflowIds = JSON.parse(readFileSync(join(v04Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const v05WorkflowIds = JSON.parse(readFileSync(join(v05Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
+const oneMarkerWorkflowIds = JSON.parse(readFileSync(join(oneMarkerDir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const v03WorkflowIds = JSON.parse(readFileSync(join(v03Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const v02WorkflowIds = JSON.parse(readFileSync(join(v02Dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 /** The patch marker's data as saved histories hold it (base64 of its JSON payload). */
@@ -106,28 +111,52 @@ describe('saved histories replay against the current workflow code', () => {
     }
   });
 
-  it('attempts started by this version record one patch marker and evaluate in one local activity per evaluation', () => {
+  /** The patch markers' data and the local activities' types in a saved history. */
+  const markersOf = (events: SavedEvent[]) => ({
+    patches: events
+      .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+      .map((e) => e.markerRecordedEventAttributes!.details!['patch-data']!.payloads[0]!.data),
+    localActivities: events
+      .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+      .map(
+        (e) =>
+          (
+            JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.data!.payloads[0]!.data, 'base64').toString()) as {
+              activity_type: string;
+            }
+          ).activity_type,
+      ),
+  });
+  const eventTypes = (events: SavedEvent[]) => events.map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes')));
+
+  it('attempts started with a revision record no patch marker and no memo write, and evaluate in one local activity per evaluation', () => {
     for (const file of files) {
-      const events = load(file).events;
-      const patches = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-      expect(
-        patches.map((e) => e.markerRecordedEventAttributes!.details!['patch-data']!.payloads[0]!.data),
-        file,
-      ).toEqual([ONE_STEP_MARKER_DATA]);
-      const localActivities = events
-        .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
-        .map(
-          (e) =>
-            (
-              JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.data!.payloads[0]!.data, 'base64').toString()) as {
-                activity_type: string;
-              }
-            ).activity_type,
-        );
+      const { events } = load(file);
+      const { patches, localActivities } = markersOf(events);
+      expect(patches, file).toEqual([]);
+      expect(eventTypes(events), file).not.toContain('workflowPropertiesModifiedEventAttributes');
       expect(new Set(localActivities), file).toEqual(new Set(localActivities.length ? ['evaluateAttempt'] : []));
     }
-    // An auto-allowed attempt: 6 events fewer than ECP 0.4's (3 patch markers and their search attributes → 1 + 1; 3 → 1 evaluation marker).
-    expect(load('succeeded-auto.json').events.length).toBe(load('succeeded-auto.json', v04Dir).events.length - 6);
+    // An auto-allowed attempt: 3 events fewer than one started without a revision (the marker, its search attribute,
+    // the memo), 9 fewer than ECP 0.4's (3 patch markers and their search attributes, 3 evaluation markers → 1).
+    expect(load('succeeded-auto.json').events.length).toBe(load('succeeded-auto.json', oneMarkerDir).events.length - 3);
+    expect(load('succeeded-auto.json').events.length).toBe(load('succeeded-auto.json', v04Dir).events.length - 9);
+  });
+
+  it('attempts started without a revision record one patch marker, and evaluate in one local activity per evaluation', () => {
+    expect(oneMarkerFiles).toEqual(files);
+    for (const file of oneMarkerFiles) {
+      const { events } = load(file, oneMarkerDir);
+      const { patches, localActivities } = markersOf(events);
+      expect(patches, file).toEqual([ONE_STEP_MARKER_DATA]);
+      expect(new Set(localActivities), file).toEqual(new Set(localActivities.length ? ['evaluateAttempt'] : []));
+    }
+  });
+
+  it.each(oneMarkerFiles)('%s started without a revision replays cleanly', async (file) => {
+    await expect(
+      Worker.runReplayHistory({ workflowBundle, sinks }, load(file, oneMarkerDir), oneMarkerWorkflowIds[file]),
+    ).resolves.toBeUndefined();
   });
 
   it('a waiting attempt starts its wait with at most 10 events after the last completed workflow task (refused updates leave no trace)', () => {
@@ -159,9 +188,11 @@ describe('saved histories replay against the current workflow code', () => {
           ),
       );
     expect(new Set(ended(dir))).toEqual(new Set([true]));
+    expect(new Set(ended(oneMarkerDir))).toEqual(new Set([true]));
     expect(new Set(ended(v05Dir))).toEqual(new Set([false]));
     for (const [from, ids] of [
       [dir, workflowIds],
+      [oneMarkerDir, oneMarkerWorkflowIds],
       [v05Dir, v05WorkflowIds],
     ] as const) {
       const withRecords = historyFiles(from).filter((file) => finalRecord(load(file, from)) !== null);
@@ -211,6 +242,22 @@ describe('saved histories replay against the current workflow code', () => {
     await expect(
       Worker.runReplayHistory({ workflowBundle, sinks }, load(file, legacyDir), legacyWorkflowIds[file]),
     ).resolves.toBeUndefined();
+  });
+
+  it('the revision is read from the start input: the same history without it no longer replays', async () => {
+    const history = load('succeeded-auto.json') as unknown as {
+      events: Array<{ workflowExecutionStartedEventAttributes?: { input: { payloads: Array<{ data: string }> } } }>;
+    };
+    const payload = history.events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!;
+    const input = JSON.parse(Buffer.from(payload.data, 'base64').toString()) as { revision?: number };
+    expect(input.revision).toBe(ATTEMPT_REVISION);
+    delete input.revision;
+    payload.data = Buffer.from(JSON.stringify(input)).toString('base64');
+    // Without the revision the code asks for the patch marker, which this history never recorded.
+    expectLogLine(/^Failing workflow task .*\[TMPRL1100\] Nondeterminism error/);
+    await expect(Worker.runReplayHistory({ workflowBundle, sinks }, history, workflowIds['succeeded-auto.json'])).rejects.toBeInstanceOf(
+      DeterminismViolationError,
+    );
   });
 
   it('fails with DeterminismViolationError when the history no longer matches the code', async () => {

@@ -39,10 +39,11 @@ const root = join(import.meta.dirname, '..', '..');
 const DEMO_POLICIES = join(root, 'examples', 'demo', 'policies');
 
 /**
- * Every saved history that ends with a record with advice: the replay suite's (current, ECP 0.5, 0.4, 0.3, 0.2 and 0.1)
+ * Every saved history that ends with a record with advice: the replay suite's (current with and without a revision,
+ * ECP 0.5, 0.4, 0.3, 0.2 and 0.1)
  * and the audit fixtures. (Those of failed evaluations, `histories-failed-evaluation`, have no advice to re-derive.)
  */
-const HISTORY_DIRS = ['histories', 'histories-v0.5', 'histories-v0.4', 'histories-v0.3', 'histories-v0.2', 'histories-v0.1']
+const HISTORY_DIRS = ['histories', 'histories-one-marker', 'histories-v0.5', 'histories-v0.4', 'histories-v0.3', 'histories-v0.2', 'histories-v0.1']
   .map((d) => join(root, 'test', 'replay', d))
   .concat(join(root, 'test', 'audit', 'fixtures'));
 
@@ -117,7 +118,7 @@ const rules = ({ dir: _dir, sources: _sources, ...rest }: PolicyBundle) => rest;
 
 describe('advice: the auditor re-derives what the plane recorded, with the plane’s own rule', () => {
   it('covers every saved record, of both policy sets', () => {
-    expect(RECORDS.length).toBe(47);
+    expect(RECORDS.length).toBe(55);
     expect(new Set(RECORDS.map(([, r]) => runtimeFor(r)))).toEqual(new Set(runtimes));
   });
 

@@ -3,8 +3,9 @@ import { InterceptingCall, Metadata, status, type Interceptor } from '@grpc/grpc
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { EcpClient } from '../../client';
 import { ListingSealVerifier } from '../../client/listingSeal';
-import { attemptIdFor, EcpError, TASK_QUEUE, WORKFLOW_TYPE } from '../../common';
+import { ATTEMPT_REVISION, attemptIdFor, EcpError, TASK_QUEUE, WORKFLOW_TYPE } from '../../common';
 import { deploy, refund, uniqueKey, waitForStatus } from '../helpers/attempts';
+import { eventually } from '../helpers/eventually';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { expectLogLine } from '../helpers/quietLogs';
 
@@ -235,5 +236,63 @@ describe('bad input starts nothing', () => {
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect((error as WorkflowFailedError).cause?.message).toMatch(/invalid proposal: field "actionType"/);
     await warning.seen;
+  });
+});
+
+describe('start input revision (ATTEMPT_REVISION)', () => {
+  /** The history's event types, with the patch markers' and upserted search attributes' names. */
+  async function historyShape(attemptId: string) {
+    const { events } = await plane.ecp.client.workflow.getHandle(attemptId).fetchHistory();
+    return {
+      patchMarkers: events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length,
+      changeVersion: events!.some((e) =>
+        Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).includes('TemporalChangeVersion'),
+      ),
+      memoWrites: events!.filter((e) => e.workflowPropertiesModifiedEventAttributes).length,
+    };
+  }
+  const startRaw = async (revision: unknown, memo?: Record<string, unknown>) => {
+    const proposal = refund(100, 'order-1003');
+    const attemptId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
+    const handle = await plane.env.client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: TASK_QUEUE,
+      workflowId: attemptId,
+      args: [{ proposal, revision } as never],
+      ...(memo ? { memo } : {}),
+    });
+    return { attemptId, record: await handle.result() };
+  };
+
+  it('an attempt the client starts records no patch marker and keeps its start memo, and is listed with its resource', async () => {
+    const { attemptId } = await plane.ecp.propose(refund(100, 'order-1003'));
+    const record = await plane.ecp.awaitOutcome(attemptId);
+    expect(record.status).toBe('SUCCEEDED');
+    expect(await historyShape(attemptId)).toEqual({ patchMarkers: 0, changeVersion: false, memoWrites: 0 });
+    expect((await plane.ecp.client.workflow.getHandle(attemptId).describe()).memo).toEqual({ resource: 'order-1003' });
+    const listed = await eventually(`${attemptId} listed as SUCCEEDED`, async () =>
+      (await plane.ecp.listAttempts()).find((r) => r.attemptId === attemptId && r.status === 'SUCCEEDED'),
+    );
+    expect(listed.resource).toBe('order-1003');
+  });
+
+  it('with the revision but without the memo (or with a wrong one), the workflow writes the memo itself', async () => {
+    for (const memo of [undefined, { resource: 'order-LIE' }, { resource: 1002 }]) {
+      const { attemptId, record } = await startRaw(ATTEMPT_REVISION, memo);
+      expect(record.status).toBe('SUCCEEDED');
+      expect(await historyShape(attemptId), JSON.stringify(memo)).toEqual({ patchMarkers: 0, changeVersion: false, memoWrites: 1 });
+      expect((await plane.ecp.client.workflow.getHandle(attemptId).describe()).memo?.resource).toBe('order-1003');
+    }
+  });
+
+  it('a revision this code does not know records the patch marker, and the attempt follows the same rules', async () => {
+    const withRevision = await startRaw(ATTEMPT_REVISION);
+    const statuses = (r: { timeline: Array<{ status: string }> }) => r.timeline.map((t) => t.status);
+    for (const revision of [ATTEMPT_REVISION + 1, 0, -1, 1.5, String(ATTEMPT_REVISION), null, { revision: 1 }]) {
+      const { attemptId, record } = await startRaw(revision);
+      expect(record.status, JSON.stringify(revision)).toBe('SUCCEEDED');
+      expect(statuses(record)).toEqual(statuses(withRevision.record));
+      expect(record.advice).toEqual(withRevision.record.advice);
+      expect(await historyShape(attemptId), JSON.stringify(revision)).toEqual({ patchMarkers: 1, changeVersion: true, memoWrites: 1 });
+    }
   });
 });
