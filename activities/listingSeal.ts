@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { KeyObject } from 'node:crypto';
 import { signListingSeal } from '../client/listingSeal';
-import { FailureType, WORKFLOW_TYPE } from '../common';
+import { ATTEMPT_WORKFLOW_TYPES, FailureType, isAttemptWorkflowType } from '../common';
 
 export function createListingSealActivities(planeKey: KeyObject) {
   return {
@@ -13,9 +13,9 @@ export function createListingSealActivities(planeKey: KeyObject) {
      */
     async listingSeal(): Promise<string> {
       const info = Context.current().info;
-      if (info.workflowType !== WORKFLOW_TYPE || !info.workflowExecution) {
+      if (!isAttemptWorkflowType(info.workflowType) || !info.workflowExecution) {
         throw ApplicationFailure.nonRetryable(
-          `only ${WORKFLOW_TYPE} workflows are sealed, not ${info.workflowType ?? 'a caller without a workflow'}`,
+          `only ${ATTEMPT_WORKFLOW_TYPES.join(' and ')} workflows are sealed, not ${info.workflowType ?? 'a caller without a workflow'}`,
           FailureType.NotAnAttempt,
         );
       }

@@ -14,7 +14,6 @@ import { randomUUID, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import {
   actionTypeKey,
-  ATTEMPT_REVISION,
   agentKey,
   attemptIdFor,
   awaitingGroupsKey,
@@ -34,6 +33,8 @@ import {
   statusKey,
   TASK_QUEUE,
   WORKFLOW_TYPE,
+  isAttemptWorkflowType,
+  LEGACY_WORKFLOW_TYPE,
   type AttemptRecord,
   type AttemptStatus,
   type DecisionResult,
@@ -215,8 +216,7 @@ export class EcpClient {
       await this.client.workflow.start(WORKFLOW_TYPE, {
         workflowId: attemptId,
         taskQueue: TASK_QUEUE,
-        // The revision spares the attempt a patch marker and a memo write (ATTEMPT_REVISION); the memo below is that memo.
-        args: [{ proposal, revision: ATTEMPT_REVISION }],
+        args: [{ proposal }],
         // FAIL, not USE_EXISTING: a new attempt then costs one call, and any existing one (running or closed) comes
         // back as WorkflowExecutionAlreadyStartedError, whose proposal is checked below.
         workflowIdConflictPolicy: 'FAIL',
@@ -286,11 +286,11 @@ export class EcpClient {
     }
     // Anyone with Temporal access can start a workflow under any ID: only the plane's type on the plane's queue is an
     // attempt (a worker of another queue could answer with a record of its own making).
-    if (described.type !== WORKFLOW_TYPE || described.taskQueue !== TASK_QUEUE) {
+    if (!isAttemptWorkflowType(described.type) || described.taskQueue !== TASK_QUEUE) {
       throw new EcpError(
         'not_found',
         `${attemptId} is not an attempt of this plane: it is a workflow of type "${described.type}" on task queue "${described.taskQueue}", ` +
-          `not of type "${WORKFLOW_TYPE}" on "${TASK_QUEUE}"`,
+          `not of type "${WORKFLOW_TYPE}" or "${LEGACY_WORKFLOW_TYPE}" on "${TASK_QUEUE}"`,
       );
     }
     if (described.status.name === 'COMPLETED') return parseRecord(await handle.result(), `record of ${attemptId}`);

@@ -2,8 +2,26 @@ import { FailureType } from './errors';
 
 /** Names that form ECP's Temporal-level contract. Changing one is a breaking change for every client. */
 export const TASK_QUEUE = 'ecp';
-/** The workflow type of every attempt. */
-export const WORKFLOW_TYPE = 'executionAttempt';
+/**
+ * The workflow type attempts are started as (ECP 0.6 on). It follows the same rules as {@link LEGACY_WORKFLOW_TYPE}
+ * and records none of its patch markers: each marker costs two history events, one of them a visibility write
+ * (Temporal's `TemporalChangeVersion` search attribute). A new type rather than a new start-input field, so that a
+ * worker older than it fails the workflow task (unknown type; retried until a current worker takes it) instead of
+ * running the attempt the old way, which a current worker replaying it could not follow.
+ */
+export const WORKFLOW_TYPE = 'executionAttemptV2';
+/**
+ * The workflow type of attempts started before ECP 0.6, or by any starter that still names it: still registered,
+ * with the same rules; it records the ONE_STEP_EVALUATION_PATCH marker and writes its memo.
+ */
+export const LEGACY_WORKFLOW_TYPE = 'executionAttempt';
+/** Every workflow type an attempt runs as: what listings query and the listing seal and clients accept. */
+export const ATTEMPT_WORKFLOW_TYPES: readonly string[] = [WORKFLOW_TYPE, LEGACY_WORKFLOW_TYPE];
+
+/** True for a workflow type an attempt runs as ({@link ATTEMPT_WORKFLOW_TYPES}). */
+export function isAttemptWorkflowType(type: string | undefined): boolean {
+  return type !== undefined && ATTEMPT_WORKFLOW_TYPES.includes(type);
+}
 
 /** Upper bounds checked before anything reaches Temporal (its own payload limit is 2 MB). */
 export const LIMITS = {
@@ -90,28 +108,8 @@ export const QUIET_WAIT_PATCH = 'ecp-quiet-wait';
  * without recording them (each marker costs two history events: the marker and Temporal's `TemporalChangeVersion`
  * search attribute). Its first workflow task emits at most 6 events (this marker and its search attribute, the memo,
  * the evaluation marker, the search attributes, the deadline timer), so the wait needs no task of its own
- * (QUIET_WAIT_PATCH does not apply). Histories without it replay as they ran. Attempts started with a revision
- * (ATTEMPT_REVISION) behave as with it, without recording it.
+ * (QUIET_WAIT_PATCH does not apply). Histories without it replay as they ran. Attempts of WORKFLOW_TYPE behave as
+ * with it, without recording it.
  */
 export const ONE_STEP_EVALUATION_PATCH = 'ecp-one-step-evaluation';
 
-/**
- * The attempt revision this version starts (ECP 0.6): a start input may carry `revision`, and an attempt started with
- * revision 1 behaves as one that records ONE_STEP_EVALUATION_PATCH, without recording it, and keeps a start memo that
- * already holds its proposal's `resource` instead of writing it again. Each of those costs a visibility write (the
- * marker's `TemporalChangeVersion` search attribute, the memo), which is most of what they cost the server.
- *
- * Safe against any starter: the revision only says which markers the attempt need not record, never which rules it
- * follows. A start input without it, or with a value this code does not know (an integer outside 1…ATTEMPT_REVISION,
- * or not an integer), records the markers as before, and a new attempt with a marker follows the same, newest rules.
- * It is read from the start input, so a replay always takes the same path. A later change that folds a further marker
- * in raises this number: `revision >= N || patched(…)`.
- */
-export const ATTEMPT_REVISION = 1;
-
-/** The start input's `revision` when this code knows it (1…ATTEMPT_REVISION), else 0 (decide by patch markers). */
-export function attemptRevision(input: unknown): number {
-  if (input === null || typeof input !== 'object' || !Object.hasOwn(input, 'revision')) return 0;
-  const revision: unknown = (input as { revision: unknown }).revision;
-  return typeof revision === 'number' && Number.isInteger(revision) && revision >= 1 && revision <= ATTEMPT_REVISION ? revision : 0;
-}

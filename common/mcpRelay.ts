@@ -10,7 +10,7 @@ import type { JsonValue } from './record';
  * asks the agent's client and answers it (docs/mcp.md, "Elicitation and sampling"). Sandbox-safe.
  */
 
-/** Workflow type of a relayed request; never an attempt (listings filter on `executionAttempt`). */
+/** Workflow type of a relayed request; never an attempt (listings filter on the attempt workflow types). */
 export const MCP_RELAY_WORKFLOW = 'mcpRelay';
 /** The server→client requests the plane relays. */
 export const MCP_RELAY_METHODS = ['elicitation/create', 'sampling/createMessage'] as const;

@@ -4,7 +4,7 @@ import { EcpError } from '../common/errors';
 import type { McpToolView } from '../common/mcp';
 import { attemptIdFor } from '../common/proposal';
 import type { JsonValue } from '../common/record';
-import { TASK_QUEUE, WORKFLOW_TYPE } from '../common/constants';
+import { isAttemptWorkflowType, TASK_QUEUE } from '../common/constants';
 import { callIdempotencyKey, timeBucket } from './idempotency';
 
 /** One tool call as the gateway proposes it. */
@@ -54,7 +54,7 @@ export async function startCall(ecp: EcpClient, call: ToolCall, windowMs: number
 async function startedWithin(ecp: EcpClient, attemptId: string, sinceMs: number): Promise<boolean> {
   try {
     const d = await ecp.client.workflow.getHandle(attemptId).describe();
-    return d.type === WORKFLOW_TYPE && d.taskQueue === TASK_QUEUE && d.startTime.getTime() >= sinceMs;
+    return isAttemptWorkflowType(d.type) && d.taskQueue === TASK_QUEUE && d.startTime.getTime() >= sinceMs;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
     throw err;

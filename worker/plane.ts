@@ -54,7 +54,7 @@ export interface PlaneWorkerOptions {
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
 
 /**
- * A worker that runs `executionAttempt` workflows and the plane's activities on task queue `ecp`. With `mcp.servers`
+ * A worker that runs attempt workflows (`executionAttemptV2`, `executionAttempt`) and the plane's activities on task queue `ecp`. With `mcp.servers`
  * configured it first connects to them and lists their tools (docs/mcp.md; an unreachable server is logged, not
  * fatal), and closes those connections when the worker stops.
  */

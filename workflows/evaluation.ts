@@ -59,15 +59,15 @@ export interface Evaluator {
 }
 
 /**
- * The evaluator of this attempt. With `oneStep` (attempts started since ECP 0.5): one local activity per evaluation;
- * `revision` (ATTEMPT_REVISION) decides whether the memo is written again (`beginSealing`).
+ * The evaluator of this attempt. With `oneStep` (attempts started since ECP 0.5): one local activity per evaluation.
  * Otherwise the two local activities (or ECP 0.1's activities) and a listing-seal local activity of its own, issued in
  * the order older attempts recorded them — this calls `patched` for them exactly where the workflow always did.
+ * `keepStartMemo` (attempts of WORKFLOW_TYPE): a one-step attempt keeps a start memo that already holds its resource.
  */
-export function evaluatorFor(state: AttemptState, oneStep: boolean, revision: number): Evaluator {
+export function evaluatorFor(state: AttemptState, oneStep: boolean, keepStartMemo: boolean): Evaluator {
   const input = (seal: boolean) => ({ attemptId: state.attemptId, proposal: state.proposal, seal });
   if (oneStep) {
-    beginSealing(state.proposal, revision);
+    beginSealing(state.proposal, keepStartMemo);
     let startedAtMs = 0; // of the latest evaluation (they run one at a time)
     return {
       publishEvaluating: false,

@@ -13,7 +13,6 @@ import {
 import type { PlaneActivities } from '../activities';
 import {
   attemptIdFor,
-  attemptRevision,
   decideUpdate,
   EXECUTOR_HEARTBEAT_TIMEOUT,
   decisionSignal,
@@ -40,8 +39,6 @@ import { assertListingSeal } from './visibility';
 
 export interface ExecutionAttemptInput {
   proposal: ProposalInput;
-  /** The attempt revision the starter asks for (ATTEMPT_REVISION); absent or unknown: decided by patch markers. */
-  revision?: number;
 }
 
 /**
@@ -50,13 +47,29 @@ export interface ExecutionAttemptInput {
  *
  * The result is the final execution record, for every terminal status. The workflow never retries itself: retrying
  * means a new attempt with a new idempotency key. Handlers: `decision` signal, `decide` update, `record` query.
- * Every change to the attempt is an {@link AttemptState} method; this function is the lifecycle and nothing else.
+ * The workflow type attempts are started as (WORKFLOW_TYPE).
+ */
+export async function executionAttemptV2(input: ExecutionAttemptInput): Promise<AttemptRecord> {
+  return runAttempt(input, true);
+}
+
+/**
+ * The same attempt as {@link executionAttemptV2}, under the workflow type attempts started before ECP 0.6 have
+ * (LEGACY_WORKFLOW_TYPE): a new one records the ONE_STEP_EVALUATION_PATCH marker and writes its memo, and follows the
+ * same rules; older histories replay through the markers they recorded.
  */
 export async function executionAttempt(input: ExecutionAttemptInput): Promise<AttemptRecord> {
-  // Attempts started with a revision record no marker (ATTEMPT_REVISION); others record this one marker for every
-  // behaviour the older markers switch on. Either way a new attempt follows the newest rules.
-  const revision = attemptRevision(input);
-  const oneStep = revision >= 1 || patched(ONE_STEP_EVALUATION_PATCH);
+  return runAttempt(input, false);
+}
+
+/**
+ * The lifecycle of either type. Every change to the attempt is an {@link AttemptState} method; this function is the
+ * lifecycle and nothing else. `current`: the attempt is of WORKFLOW_TYPE, which needs no patch marker for what came
+ * before it and keeps a start memo that already holds its resource.
+ */
+async function runAttempt(input: ExecutionAttemptInput, current: boolean): Promise<AttemptRecord> {
+  // Legacy-type attempts record this one marker for every behaviour the older markers switch on.
+  const oneStep = current || patched(ONE_STEP_EVALUATION_PATCH);
   const state = startState(input, oneStep);
   setHandler(recordQuery, () => state.record());
   const intake = state.intake.bounded ? new SignalIntake(state) : null;
@@ -68,7 +81,7 @@ export async function executionAttempt(input: ExecutionAttemptInput): Promise<At
     validator: (decision) => state.validateDecision(decision),
   });
 
-  const evaluator = evaluatorFor(state, oneStep, revision);
+  const evaluator = evaluatorFor(state, oneStep, current);
   let enforcedAtMs = 0;
   try {
     state.evaluating({ publish: evaluator.publishEvaluating });

@@ -1,4 +1,4 @@
-export { executionAttempt, type ExecutionAttemptInput } from './executionAttempt';
+export { executionAttempt, executionAttemptV2, type ExecutionAttemptInput } from './executionAttempt';
 export { archiver, type ArchiverInput } from './archiver';
 export { mcpToolCatalogue, type McpToolCatalogueInput } from './mcpCatalogue';
 export { controls, type ControlsInput } from './controls';

@@ -21,6 +21,7 @@ import {
   type WorkflowInternalsInterceptor,
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
+import { isAttemptWorkflowType } from '../common/constants';
 import { proposalLabels, summariseClosedAttempt, type EcpTelemetrySinks } from '../common/telemetry';
 import type { AttemptRecord } from '../common/record';
 
@@ -128,7 +129,7 @@ class TracingInternals implements WorkflowInternalsInterceptor {
 class AttemptTelemetryInterceptor implements WorkflowInboundCallsInterceptor {
   execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     const info = workflowInfo();
-    if (info.workflowType !== 'executionAttempt') return next(input);
+    if (!isAttemptWorkflowType(info.workflowType)) return next(input);
     const first = input.args[0] as { proposal?: unknown } | undefined;
     ecpTelemetry.attemptStarted(proposalLabels(info.workflowId, first?.proposal));
     const running = next(input);

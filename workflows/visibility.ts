@@ -46,19 +46,19 @@ let sealFailure: string | null = null;
  */
 export function startListingSeal(proposal: Proposal): Promise<void> {
   if (!patched(LISTING_SEAL_PATCH)) return Promise.resolve();
-  beginSealing(proposal, 0);
+  beginSealing(proposal, false);
   return requestSeal();
 }
 
 /**
  * For one-step evaluation (ONE_STEP_EVALUATION_PATCH): writes the memo as {@link startListingSeal} does; the seal then
- * comes with the evaluation ({@link acceptSeal}), or from {@link sealIfMissing} when the evaluation failed. From
- * revision 1 (ATTEMPT_REVISION) a start memo that already holds the proposal's resource, as the client library sets
- * it, is kept: the listing shows the same either way, and the attempt saves a visibility write.
+ * comes with the evaluation ({@link acceptSeal}), or from {@link sealIfMissing} when the evaluation failed. With
+ * `keepStartMemo` (attempts of WORKFLOW_TYPE) a start memo that already holds the proposal's resource, as the client
+ * library sets it, is kept: the listing shows the same either way, and the attempt saves a visibility write.
  */
-export function beginSealing(proposal: Proposal, revision: number): void {
+export function beginSealing(proposal: Proposal, keepStartMemo: boolean): void {
   sealing = true;
-  if (revision >= 1 && workflowInfo().memo?.resource === proposal.resource) return;
+  if (keepStartMemo && workflowInfo().memo?.resource === proposal.resource) return;
   upsertMemo({ resource: proposal.resource });
 }
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EcpClient } from '../../client';
 import { tracingClientInterceptors } from '../../client/ecpClient';
 import { ListingSealVerifier } from '../../client/listingSeal';
+import { WORKFLOW_TYPE } from '../../common';
 import { refund, waitForStatus } from '../helpers/attempts';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 import { freePort } from '../helpers/temporalServers';
@@ -234,18 +235,18 @@ describe('traces', () => {
         .getFinishedSpans()
         .filter((s) => s.spanContext().traceId === traceId)
         .map((s) => s.name),
-    ).toContain('StartWorkflow:executionAttempt');
+    ).toContain(`StartWorkflow:${WORKFLOW_TYPE}`);
     const names = await until('the worker spans of this trace', async () => {
       const inTrace = receivedSpans.filter((s) => s.traceId === traceId).map((s) => s.name);
       return inTrace.includes('HTTP POST') &&
         inTrace.includes('RunActivity:executeAction') &&
-        inTrace.includes('RunWorkflow:executionAttempt')
+        inTrace.includes(`RunWorkflow:${WORKFLOW_TYPE}`)
         ? inTrace
         : undefined;
     });
     expect(names).toEqual(
       expect.arrayContaining([
-        'RunWorkflow:executionAttempt',
+        `RunWorkflow:${WORKFLOW_TYPE}`,
         'StartActivity:evaluateAttempt',
         'StartActivity:executeAction',
         'RunActivity:executeAction',
@@ -277,7 +278,7 @@ describe('traces', () => {
     await new Promise((r) => setTimeout(r, 3_000));
     const names = inTrace();
     expect(names).toContain('RunActivity:executeAction');
-    expect(names).not.toContain('RunWorkflow:executionAttempt');
+    expect(names).not.toContain(`RunWorkflow:${WORKFLOW_TYPE}`);
     expect(names).not.toContain('StartActivity:executeAction');
   });
 });

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EcpClient } from '../../client';
 import { ListingSealVerifier } from '../../client/listingSeal';
 import {
-  ATTEMPT_REVISION,
   actionTypeKey,
   agentKey,
   attemptIdFor,
@@ -16,6 +15,7 @@ import {
   sealKey,
   statusKey,
   TASK_QUEUE,
+  LEGACY_WORKFLOW_TYPE,
   WORKFLOW_TYPE,
   type AttemptStatus,
   type ProposalInput,
@@ -37,8 +37,8 @@ let readme: { attemptId: string; resource: string };
 let denied: string;
 /** A genuine attempt whose starter lied in its memo and search attributes: listed, with the workflow's own values. */
 let lied: { attemptId: string; resource: string };
-/** The same lie, told by a starter that also gives the revision (which keeps a start memo only when it is the truth). */
-let liedRevised: { attemptId: string; resource: string };
+/** The same lie, told through the workflow type attempts had before ECP 0.6. */
+let liedLegacy: { attemptId: string; resource: string };
 /** On a task queue no worker polls, made up to look like a refund waiting for finance, with a copied seal. */
 let waitingPhantom: string;
 /** On the plane's queue with a workflow ID that is not the attempt ID: fails at once; claims SUCCEEDED. */
@@ -142,16 +142,16 @@ beforeAll(async () => {
     typedSearchAttributes: phantomAttributes('SUCCEEDED', 'v1:forged', 'deploy-bot'),
   });
   await waitForStatus(plane.ecp, lied.attemptId, 'AWAITING_DECISION');
-  const liedRevisedProposal = refund(7_600, 'order-1001');
-  liedRevised = { attemptId: attemptIdFor('refund-bot', liedRevisedProposal.idempotencyKey), resource: 'order-1001' };
-  await plane.ecp.client.workflow.start(WORKFLOW_TYPE, {
-    workflowId: liedRevised.attemptId,
+  const liedLegacyProposal = refund(7_600, 'order-1001');
+  liedLegacy = { attemptId: attemptIdFor('refund-bot', liedLegacyProposal.idempotencyKey), resource: 'order-1001' };
+  await plane.ecp.client.workflow.start(LEGACY_WORKFLOW_TYPE, {
+    workflowId: liedLegacy.attemptId,
     taskQueue: TASK_QUEUE,
-    args: [{ proposal: liedRevisedProposal, revision: ATTEMPT_REVISION }],
+    args: [{ proposal: liedLegacyProposal }],
     memo: { resource: 'order-LIE' },
     typedSearchAttributes: phantomAttributes('SUCCEEDED', 'v1:forged', 'deploy-bot'),
   });
-  await waitForStatus(plane.ecp, liedRevised.attemptId, 'AWAITING_DECISION');
+  await waitForStatus(plane.ecp, liedLegacy.attemptId, 'AWAITING_DECISION');
 
   // The genuine attempt's seal, copied into a phantom: it is bound to another run, so it must not count.
   const described = await plane.ecp.client.workflow.getHandle(genuine.attemptId).describe();
@@ -193,7 +193,7 @@ describe('phantom attempts (started around the plane) are never listed', () => {
   it('the inbox (`/api/inbox`) and `ecp pending --as alice` show genuine attempts, with their resource, and no phantom', async () => {
     const inbox = await eventually(
       () => api('/api/inbox'),
-      (r) => [genuine, readme, lied, liedRevised].every((a) => ids(r.body.attempts).includes(a.attemptId)),
+      (r) => [genuine, readme, lied, liedLegacy].every((a) => ids(r.body.attempts).includes(a.attemptId)),
     );
     expect(inbox.status).toBe(200);
     const rows = inbox.body.attempts as AttemptSummary[];
@@ -204,7 +204,7 @@ describe('phantom attempts (started around the plane) are never listed', () => {
     // Started with the README's plain `temporal workflow start`: the resource still comes from the workflow itself.
     expect(rows.find((a) => a.attemptId === readme.attemptId)?.resource).toBe(readme.resource);
     // A starter's memo and search attributes never show beside the seal: every column is the workflow's own.
-    for (const liar of [lied, liedRevised]) {
+    for (const liar of [lied, liedLegacy]) {
       expect(rows.find((a) => a.attemptId === liar.attemptId)).toMatchObject({
         status: 'AWAITING_DECISION',
         agent: 'refund-bot',

@@ -142,7 +142,7 @@ const textOf = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? 
 const attemptOf = (r: CallToolResult) => r._meta?.['ecp/attemptId'] as string;
 /** Attempt workflows started so far (any agent): nothing may start on refused input. */
 async function attemptCount(): Promise<number> {
-  const { count } = await plane.ecp.client.workflow.count(`WorkflowType = 'executionAttempt'`);
+  const { count } = await plane.ecp.client.workflow.count(`WorkflowType IN ('executionAttemptV2', 'executionAttempt')`);
   return count;
 }
 const approve = (attemptId: string) => runEcp(plane, ['approve', attemptId, '--as', 'bob'], { timeoutMs: 120_000 });

@@ -4,16 +4,16 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ATTEMPT_REVISION, ONE_STEP_EVALUATION_PATCH, QUIET_WAIT_PATCH } from '../../common';
+import { LEGACY_WORKFLOW_TYPE, ONE_STEP_EVALUATION_PATCH, QUIET_WAIT_PATCH, WORKFLOW_TYPE } from '../../common';
 import { idleTelemetrySinks, prebundleWorkflows } from '../../workflows/bundle';
 import { expectLogLine } from '../helpers/quietLogs';
 import { replayForResults } from '../../audit/replay/replay';
 import { finalRecord } from '../helpers/savedRecords';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** Histories of attempts this version's client starts: with the start input's `revision` (ATTEMPT_REVISION). */
+/** Histories of attempts this version starts: of type `executionAttemptV2` (WORKFLOW_TYPE). */
 const dir = join(here, 'histories');
-/** Histories of attempts started without a revision (ECP 0.5 since evaluations recorded their end, or any other starter): one patch marker. */
+/** Histories of type `executionAttempt` (LEGACY_WORKFLOW_TYPE: ECP 0.5 since evaluations recorded their end, or a starter naming it): one patch marker. */
 const oneMarkerDir = join(here, 'histories-one-marker');
 /** Histories written by ECP 0.1 (regular activities for context and policy): attempts still open at an upgrade. */
 const legacyDir = join(here, 'histories-v0.1');
@@ -54,6 +54,10 @@ interface SavedEvent {
   activityTaskScheduledEventAttributes?: { activityType: { name: string } };
   workflowExecutionCompletedEventAttributes?: { result: { payloads: Array<{ data: string }> } };
 }
+/** The workflow type a saved history's first event names. */
+const workflowTypeOf = (events: SavedEvent[]) =>
+  (events[0] as { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }).workflowExecutionStartedEventAttributes
+    ?.workflowType?.name;
 const load = (file: string, from = dir) => JSON.parse(readFileSync(join(from, file), 'utf8')) as { events: SavedEvent[] };
 
 // The sinks the bundle's interceptors call (workflows/interceptors.ts); a replay worker calls none of them.
@@ -129,31 +133,33 @@ describe('saved histories replay against the current workflow code', () => {
   });
   const eventTypes = (events: SavedEvent[]) => events.map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes')));
 
-  it('attempts started with a revision record no patch marker and no memo write, and evaluate in one local activity per evaluation', () => {
+  it('attempts of type executionAttemptV2 record no patch marker and no memo write, and evaluate in one local activity per evaluation', () => {
     for (const file of files) {
       const { events } = load(file);
+      expect(workflowTypeOf(events), file).toBe(WORKFLOW_TYPE);
       const { patches, localActivities } = markersOf(events);
       expect(patches, file).toEqual([]);
       expect(eventTypes(events), file).not.toContain('workflowPropertiesModifiedEventAttributes');
       expect(new Set(localActivities), file).toEqual(new Set(localActivities.length ? ['evaluateAttempt'] : []));
     }
-    // An auto-allowed attempt: 3 events fewer than one started without a revision (the marker, its search attribute,
+    // An auto-allowed attempt: 3 events fewer than one of the legacy type (the marker, its search attribute,
     // the memo), 9 fewer than ECP 0.4's (3 patch markers and their search attributes, 3 evaluation markers → 1).
     expect(load('succeeded-auto.json').events.length).toBe(load('succeeded-auto.json', oneMarkerDir).events.length - 3);
     expect(load('succeeded-auto.json').events.length).toBe(load('succeeded-auto.json', v04Dir).events.length - 9);
   });
 
-  it('attempts started without a revision record one patch marker, and evaluate in one local activity per evaluation', () => {
+  it('attempts of type executionAttempt record one patch marker, and evaluate in one local activity per evaluation', () => {
     expect(oneMarkerFiles).toEqual(files);
     for (const file of oneMarkerFiles) {
       const { events } = load(file, oneMarkerDir);
+      expect(workflowTypeOf(events), file).toBe(LEGACY_WORKFLOW_TYPE);
       const { patches, localActivities } = markersOf(events);
       expect(patches, file).toEqual([ONE_STEP_MARKER_DATA]);
       expect(new Set(localActivities), file).toEqual(new Set(localActivities.length ? ['evaluateAttempt'] : []));
     }
   });
 
-  it.each(oneMarkerFiles)('%s started without a revision replays cleanly', async (file) => {
+  it.each(oneMarkerFiles)('%s of type executionAttempt replays cleanly', async (file) => {
     await expect(
       Worker.runReplayHistory({ workflowBundle, sinks }, load(file, oneMarkerDir), oneMarkerWorkflowIds[file]),
     ).resolves.toBeUndefined();
@@ -244,16 +250,12 @@ describe('saved histories replay against the current workflow code', () => {
     ).resolves.toBeUndefined();
   });
 
-  it('the revision is read from the start input: the same history without it no longer replays', async () => {
+  it('the two types differ only in their markers: an executionAttemptV2 history does not replay as executionAttempt', async () => {
     const history = load('succeeded-auto.json') as unknown as {
-      events: Array<{ workflowExecutionStartedEventAttributes?: { input: { payloads: Array<{ data: string }> } } }>;
+      events: Array<{ workflowExecutionStartedEventAttributes?: { workflowType: { name: string } } }>;
     };
-    const payload = history.events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!;
-    const input = JSON.parse(Buffer.from(payload.data, 'base64').toString()) as { revision?: number };
-    expect(input.revision).toBe(ATTEMPT_REVISION);
-    delete input.revision;
-    payload.data = Buffer.from(JSON.stringify(input)).toString('base64');
-    // Without the revision the code asks for the patch marker, which this history never recorded.
+    history.events[0]!.workflowExecutionStartedEventAttributes!.workflowType.name = LEGACY_WORKFLOW_TYPE;
+    // As the legacy type the code asks for the patch marker, which this history never recorded.
     expectLogLine(/^Failing workflow task .*\[TMPRL1100\] Nondeterminism error/);
     await expect(Worker.runReplayHistory({ workflowBundle, sinks }, history, workflowIds['succeeded-auto.json'])).rejects.toBeInstanceOf(
       DeterminismViolationError,

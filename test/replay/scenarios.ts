@@ -1,4 +1,4 @@
-import { ATTEMPT_REVISION, decisionSignal, TASK_QUEUE, WORKFLOW_TYPE, attemptIdFor, parseProposal } from '../../common';
+import { decisionSignal, TASK_QUEUE, WORKFLOW_TYPE, attemptIdFor, parseProposal } from '../../common';
 import { deploy, forgeDecision, refund, strangerKey, waitForStatus } from '../helpers/attempts';
 import type { TestPlane } from '../helpers/plane';
 
@@ -76,11 +76,7 @@ export const SCENARIOS: Record<string, (plane: TestPlane) => Promise<string>> = 
   async 'invalid-proposal'(plane) {
     const proposal = parseProposal(refund(100));
     const workflowId = attemptIdFor('someone-else', proposal.idempotencyKey);
-    const handle = await plane.env.client.workflow.start(WORKFLOW_TYPE, {
-      taskQueue: TASK_QUEUE,
-      workflowId,
-      args: [{ proposal, revision: ATTEMPT_REVISION }],
-    });
+    const handle = await plane.env.client.workflow.start(WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId, args: [{ proposal }] });
     await handle.result().catch(() => undefined);
     return workflowId;
   },

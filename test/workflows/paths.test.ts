@@ -3,7 +3,7 @@ import { InterceptingCall, Metadata, status, type Interceptor } from '@grpc/grpc
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { EcpClient } from '../../client';
 import { ListingSealVerifier } from '../../client/listingSeal';
-import { ATTEMPT_REVISION, attemptIdFor, EcpError, TASK_QUEUE, WORKFLOW_TYPE } from '../../common';
+import { attemptIdFor, EcpError, LEGACY_WORKFLOW_TYPE, TASK_QUEUE, WORKFLOW_TYPE } from '../../common';
 import { deploy, refund, uniqueKey, waitForStatus } from '../helpers/attempts';
 import { eventually } from '../helpers/eventually';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
@@ -239,8 +239,8 @@ describe('bad input starts nothing', () => {
   });
 });
 
-describe('start input revision (ATTEMPT_REVISION)', () => {
-  /** The history's event types, with the patch markers' and upserted search attributes' names. */
+describe('the two attempt workflow types (executionAttemptV2, and executionAttempt before ECP 0.6)', () => {
+  /** The history's patch markers, `TemporalChangeVersion` upserts and memo writes. */
   async function historyShape(attemptId: string) {
     const { events } = await plane.ecp.client.workflow.getHandle(attemptId).fetchHistory();
     return {
@@ -251,48 +251,53 @@ describe('start input revision (ATTEMPT_REVISION)', () => {
       memoWrites: events!.filter((e) => e.workflowPropertiesModifiedEventAttributes).length,
     };
   }
-  const startRaw = async (revision: unknown, memo?: Record<string, unknown>) => {
+  const startRaw = async (type: string, memo?: Record<string, unknown>) => {
     const proposal = refund(100, 'order-1003');
     const attemptId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
-    const handle = await plane.env.client.workflow.start(WORKFLOW_TYPE, {
+    const handle = await plane.env.client.workflow.start(type, {
       taskQueue: TASK_QUEUE,
       workflowId: attemptId,
-      args: [{ proposal, revision } as never],
+      args: [{ proposal }],
       ...(memo ? { memo } : {}),
     });
     return { attemptId, record: await handle.result() };
   };
 
-  it('an attempt the client starts records no patch marker and keeps its start memo, and is listed with its resource', async () => {
+  it('an attempt the client starts is an executionAttemptV2: no patch marker, its start memo kept, listed with its resource', async () => {
     const { attemptId } = await plane.ecp.propose(refund(100, 'order-1003'));
     const record = await plane.ecp.awaitOutcome(attemptId);
     expect(record.status).toBe('SUCCEEDED');
+    const handle = plane.ecp.client.workflow.getHandle(attemptId);
+    expect((await handle.describe()).type).toBe(WORKFLOW_TYPE);
     expect(await historyShape(attemptId)).toEqual({ patchMarkers: 0, changeVersion: false, memoWrites: 0 });
-    expect((await plane.ecp.client.workflow.getHandle(attemptId).describe()).memo).toEqual({ resource: 'order-1003' });
+    expect((await handle.describe()).memo).toEqual({ resource: 'order-1003' });
     const listed = await eventually(`${attemptId} listed as SUCCEEDED`, async () =>
       (await plane.ecp.listAttempts()).find((r) => r.attemptId === attemptId && r.status === 'SUCCEEDED'),
     );
     expect(listed.resource).toBe('order-1003');
   });
 
-  it('with the revision but without the memo (or with a wrong one), the workflow writes the memo itself', async () => {
-    for (const memo of [undefined, { resource: 'order-LIE' }, { resource: 1002 }]) {
-      const { attemptId, record } = await startRaw(ATTEMPT_REVISION, memo);
+  it('without the memo, or with a wrong one, an executionAttemptV2 writes the memo itself', async () => {
+    for (const memo of [undefined, { resource: 'order-LIE' }, { resource: 1003 }]) {
+      const { attemptId, record } = await startRaw(WORKFLOW_TYPE, memo);
       expect(record.status).toBe('SUCCEEDED');
       expect(await historyShape(attemptId), JSON.stringify(memo)).toEqual({ patchMarkers: 0, changeVersion: false, memoWrites: 1 });
       expect((await plane.ecp.client.workflow.getHandle(attemptId).describe()).memo?.resource).toBe('order-1003');
     }
   });
 
-  it('a revision this code does not know records the patch marker, and the attempt follows the same rules', async () => {
-    const withRevision = await startRaw(ATTEMPT_REVISION);
+  it('an executionAttempt started today records the patch marker and writes its memo, and follows the same rules', async () => {
+    const current = await startRaw(WORKFLOW_TYPE, { resource: 'order-1003' });
+    const legacy = await startRaw(LEGACY_WORKFLOW_TYPE, { resource: 'order-1003' });
     const statuses = (r: { timeline: Array<{ status: string }> }) => r.timeline.map((t) => t.status);
-    for (const revision of [ATTEMPT_REVISION + 1, 0, -1, 1.5, String(ATTEMPT_REVISION), null, { revision: 1 }]) {
-      const { attemptId, record } = await startRaw(revision);
-      expect(record.status, JSON.stringify(revision)).toBe('SUCCEEDED');
-      expect(statuses(record)).toEqual(statuses(withRevision.record));
-      expect(record.advice).toEqual(withRevision.record.advice);
-      expect(await historyShape(attemptId), JSON.stringify(revision)).toEqual({ patchMarkers: 1, changeVersion: true, memoWrites: 1 });
-    }
+    expect(legacy.record.status).toBe('SUCCEEDED');
+    expect(statuses(legacy.record)).toEqual(statuses(current.record));
+    expect(legacy.record.advice).toEqual(current.record.advice);
+    expect(await historyShape(legacy.attemptId)).toEqual({ patchMarkers: 1, changeVersion: true, memoWrites: 1 });
+    // Both are attempts of this plane: listed, and read by the client.
+    await eventually(`${legacy.attemptId} listed`, async () =>
+      (await plane.ecp.listAttempts()).find((r) => r.attemptId === legacy.attemptId && r.status === 'SUCCEEDED'),
+    );
+    expect((await plane.ecp.getRecord(legacy.attemptId)).status).toBe('SUCCEEDED');
   });
 });
