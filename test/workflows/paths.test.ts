@@ -286,6 +286,25 @@ describe('the two attempt workflow types (executionAttemptV2, and executionAttem
     }
   });
 
+  it('a worker that does not know an attempt type fails the workflow task and leaves the attempt open for a worker that does', async () => {
+    // What a worker older than ECP 0.6 does with an executionAttemptV2; here, this worker with a type from the future.
+    const proposal = refund(100, 'order-1003');
+    const attemptId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
+    // The SDK logs each failed activation (the server retries the task at once, then backs off), core each failing task.
+    const activations = expectLogLine(/^Failed to process Workflow Activation .*executionAttemptV9/, 4);
+    const handle = await plane.env.client.workflow.start('executionAttemptV9', { taskQueue: TASK_QUEUE, workflowId: attemptId, args: [{ proposal }] });
+    const tasks = expectLogLine(new RegExp(`^Failing workflow task .*${handle.firstExecutionRunId}`), 4);
+    const failedTask = await eventually('a failed workflow task', async () =>
+      (await handle.fetchHistory()).events!.find((e) => e.workflowTaskFailedEventAttributes),
+    );
+    expect(failedTask.workflowTaskFailedEventAttributes!.failure).toBeDefined();
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    expect(plane.target.effects.filter((e) => e.idempotencyKey === attemptId)).toEqual([]);
+    await handle.terminate('test over');
+    activations.cancel();
+    tasks.cancel();
+  });
+
   it('an executionAttempt started today records the patch marker and writes its memo, and follows the same rules', async () => {
     const current = await startRaw(WORKFLOW_TYPE, { resource: 'order-1003' });
     const legacy = await startRaw(LEGACY_WORKFLOW_TYPE, { resource: 'order-1003' });
