@@ -132,26 +132,22 @@ beforeAll(async () => {
   denied = (await plane.ecp.propose(refund(50_000, 'order-1002'))).attemptId;
   await waitForStatus(plane.ecp, denied, 'DENIED');
 
-  const liedProposal = refund(7_500, 'order-1001');
-  lied = { attemptId: attemptIdFor('refund-bot', liedProposal.idempotencyKey), resource: 'order-1001' };
-  await plane.ecp.client.workflow.start(WORKFLOW_TYPE, {
-    workflowId: lied.attemptId,
-    taskQueue: TASK_QUEUE,
-    args: [{ proposal: liedProposal }],
-    memo: { resource: 'order-LIE' },
-    typedSearchAttributes: phantomAttributes('SUCCEEDED', 'v1:forged', 'deploy-bot'),
-  });
-  await waitForStatus(plane.ecp, lied.attemptId, 'AWAITING_DECISION');
-  const liedLegacyProposal = refund(7_600, 'order-1001');
-  liedLegacy = { attemptId: attemptIdFor('refund-bot', liedLegacyProposal.idempotencyKey), resource: 'order-1001' };
-  await plane.ecp.client.workflow.start(LEGACY_WORKFLOW_TYPE, {
-    workflowId: liedLegacy.attemptId,
-    taskQueue: TASK_QUEUE,
-    args: [{ proposal: liedLegacyProposal }],
-    memo: { resource: 'order-LIE' },
-    typedSearchAttributes: phantomAttributes('SUCCEEDED', 'v1:forged', 'deploy-bot'),
-  });
-  await waitForStatus(plane.ecp, liedLegacy.attemptId, 'AWAITING_DECISION');
+  // Genuine attempts (of both workflow types) whose starter lied in its memo and search attributes.
+  const startLiar = async (type: string, amount: number) => {
+    const proposal = refund(amount, 'order-1001');
+    const liar = { attemptId: attemptIdFor('refund-bot', proposal.idempotencyKey), resource: 'order-1001' };
+    await plane.ecp.client.workflow.start(type, {
+      workflowId: liar.attemptId,
+      taskQueue: TASK_QUEUE,
+      args: [{ proposal }],
+      memo: { resource: 'order-LIE' },
+      typedSearchAttributes: phantomAttributes('SUCCEEDED', 'v1:forged', 'deploy-bot'),
+    });
+    await waitForStatus(plane.ecp, liar.attemptId, 'AWAITING_DECISION');
+    return liar;
+  };
+  lied = await startLiar(WORKFLOW_TYPE, 7_500);
+  liedLegacy = await startLiar(LEGACY_WORKFLOW_TYPE, 7_600);
 
   // The genuine attempt's seal, copied into a phantom: it is bound to another run, so it must not count.
   const described = await plane.ecp.client.workflow.getHandle(genuine.attemptId).describe();

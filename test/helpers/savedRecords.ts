@@ -7,7 +7,7 @@ import { parseRecord, type AttemptRecord } from '../../common/record';
 const testDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Where saved histories live: this version's (with and without a revision), failed evaluations', ECP 0.5's (before
+ * Where saved histories live: this version's (of both attempt workflow types), failed evaluations', ECP 0.5's (before
  * `evaluatedAt`), 0.4's, 0.3's, 0.1's, and the audit fixtures.
  */
 export const SAVED_HISTORY_DIRS = [

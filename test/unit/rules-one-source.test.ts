@@ -39,7 +39,7 @@ const root = join(import.meta.dirname, '..', '..');
 const DEMO_POLICIES = join(root, 'examples', 'demo', 'policies');
 
 /**
- * Every saved history that ends with a record with advice: the replay suite's (current with and without a revision,
+ * Every saved history that ends with a record with advice: the replay suite's (current, of both workflow types,
  * ECP 0.5, 0.4, 0.3, 0.2 and 0.1)
  * and the audit fixtures. (Those of failed evaluations, `histories-failed-evaluation`, have no advice to re-derive.)
  */
