@@ -112,4 +112,3 @@ export const QUIET_WAIT_PATCH = 'ecp-quiet-wait';
  * with it, without recording it.
  */
 export const ONE_STEP_EVALUATION_PATCH = 'ecp-one-step-evaluation';
-

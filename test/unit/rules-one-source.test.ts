@@ -43,7 +43,15 @@ const DEMO_POLICIES = join(root, 'examples', 'demo', 'policies');
  * ECP 0.5, 0.4, 0.3, 0.2 and 0.1)
  * and the audit fixtures. (Those of failed evaluations, `histories-failed-evaluation`, have no advice to re-derive.)
  */
-const HISTORY_DIRS = ['histories', 'histories-one-marker', 'histories-v0.5', 'histories-v0.4', 'histories-v0.3', 'histories-v0.2', 'histories-v0.1']
+const HISTORY_DIRS = [
+  'histories',
+  'histories-one-marker',
+  'histories-v0.5',
+  'histories-v0.4',
+  'histories-v0.3',
+  'histories-v0.2',
+  'histories-v0.1',
+]
   .map((d) => join(root, 'test', 'replay', d))
   .concat(join(root, 'test', 'audit', 'fixtures'));
 

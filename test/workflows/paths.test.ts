@@ -246,7 +246,9 @@ describe('the two attempt workflow types (executionAttemptV2, and executionAttem
     return {
       patchMarkers: events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length,
       changeVersion: events!.some((e) =>
-        Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).includes('TemporalChangeVersion'),
+        Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).includes(
+          'TemporalChangeVersion',
+        ),
       ),
       memoWrites: events!.filter((e) => e.workflowPropertiesModifiedEventAttributes).length,
     };
@@ -292,7 +294,11 @@ describe('the two attempt workflow types (executionAttemptV2, and executionAttem
     const attemptId = attemptIdFor(proposal.agent, proposal.idempotencyKey);
     // The SDK logs each failed activation (the server retries the task at once, then backs off), core each failing task.
     const activations = expectLogLine(/^Failed to process Workflow Activation .*executionAttemptV9/, 4);
-    const handle = await plane.env.client.workflow.start('executionAttemptV9', { taskQueue: TASK_QUEUE, workflowId: attemptId, args: [{ proposal }] });
+    const handle = await plane.env.client.workflow.start('executionAttemptV9', {
+      taskQueue: TASK_QUEUE,
+      workflowId: attemptId,
+      args: [{ proposal }],
+    });
     const tasks = expectLogLine(new RegExp(`^Failing workflow task .*${handle.firstExecutionRunId}`), 4);
     const failedTask = await eventually('a failed workflow task', async () =>
       (await handle.fetchHistory()).events!.find((e) => e.workflowTaskFailedEventAttributes),
