@@ -1,4 +1,4 @@
-import { ATTEMPT_STATUSES, ATTEMPT_WORKFLOW_TYPES, EcpError, type AttemptStatus } from '../common';
+import { ATTEMPT_STATUSES, ATTEMPT_TYPE_CLAUSE, EcpError, type AttemptStatus } from '../common';
 
 /** Filters for listing attempts (`ecp list`, the console); each becomes part of a Temporal visibility query. */
 export interface AttemptFilter {
@@ -15,7 +15,7 @@ export interface AttemptFilter {
 /** Visibility query text; values are quoted and escaped so filter input cannot change the query's meaning. */
 export function buildListQuery(filter: AttemptFilter): string {
   const q = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  const parts = [`WorkflowType IN (${ATTEMPT_WORKFLOW_TYPES.map(q).join(', ')})`];
+  const parts = [ATTEMPT_TYPE_CLAUSE];
   if (filter.status) {
     if (!ATTEMPT_STATUSES.includes(filter.status)) {
       throw new EcpError('invalid_input', `unknown status "${filter.status}"; one of ${ATTEMPT_STATUSES.join(', ')}`, 'status');

@@ -18,6 +18,9 @@ export const LEGACY_WORKFLOW_TYPE = 'executionAttempt';
 /** Every workflow type an attempt runs as: what listings query and the listing seal and clients accept. */
 export const ATTEMPT_WORKFLOW_TYPES: readonly string[] = [WORKFLOW_TYPE, LEGACY_WORKFLOW_TYPE];
 
+/** The visibility-query clause that selects attempt workflows of either type: `WorkflowType IN ("…", "…")`. */
+export const ATTEMPT_TYPE_CLAUSE = `WorkflowType IN (${ATTEMPT_WORKFLOW_TYPES.map((t) => `"${t}"`).join(', ')})`;
+
 /** True for a workflow type an attempt runs as ({@link ATTEMPT_WORKFLOW_TYPES}). */
 export function isAttemptWorkflowType(type: string | undefined): boolean {
   return type !== undefined && ATTEMPT_WORKFLOW_TYPES.includes(type);

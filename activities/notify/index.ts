@@ -7,7 +7,7 @@ import {
   NOTIFICATION_ID_PREFIX,
   NOTIFICATION_TASK_QUEUE,
   NOTIFICATION_WORKFLOW_TYPE,
-  ATTEMPT_WORKFLOW_TYPES,
+  ATTEMPT_TYPE_CLAUSE,
   type ChannelDelivery,
 } from '../../common';
 import { EcpClient } from '../../client/ecpClient';
@@ -87,7 +87,7 @@ export function createNotificationActivities(runtime: PlaneRuntime, planeKey: Ke
       const passStart = new Date();
       const ecp = new EcpClient(ctx.client, runtime.config, verifier);
       const from = new Date((input.watermark ? Date.parse(input.watermark) : passStart.getTime()) - input.overlapSeconds * 1000);
-      const query = `WorkflowType IN (${ATTEMPT_WORKFLOW_TYPES.map((t) => `"${t}"`).join(', ')}) AND (ExecutionStatus = "Running" OR CloseTime >= "${from.toISOString()}")`;
+      const query = `${ATTEMPT_TYPE_CLAUSE} AND (ExecutionStatus = "Running" OR CloseTime >= "${from.toISOString()}")`;
       let count = 0;
       let scanned = 0;
       const running = new Set<string>();

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { ATTEMPT_WORKFLOW_TYPES } from '../../common/constants';
+import { ATTEMPT_TYPE_CLAUSE } from '../../common/constants';
 import { EcpError } from '../../common/errors';
 import type { EcpClient } from '../../client/ecpClient';
 import { exportEvidencePack, type ExportPackOptions } from '../pack/export';
@@ -51,7 +51,7 @@ export function sealAttempt(
  * sorting — it is only ids and times.
  */
 export async function listClosedAttempts(client: Client, since: string | null): Promise<ClosedAttempt[]> {
-  const parts = [`WorkflowType IN (${ATTEMPT_WORKFLOW_TYPES.map((t) => `"${t}"`).join(', ')})`, `ExecutionStatus != "Running"`];
+  const parts = [ATTEMPT_TYPE_CLAUSE, `ExecutionStatus != "Running"`];
   if (since) parts.push(`CloseTime >= "${new Date(since).toISOString()}"`);
   const out: ClosedAttempt[] = [];
   for await (const info of client.workflow.list({ query: parts.join(' AND ') })) {
