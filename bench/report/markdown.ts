@@ -238,9 +238,12 @@ export function renderMarkdown(r: BenchResults): string {
 
 /** The rounds behind the verification figure (bench/verify.ts reports the median round), when the run recorded them. */
 function verifyRounds(details: unknown): string {
-  const rounds = (details as { roundRates?: unknown } | null)?.roundRates;
+  const { roundRates: rounds, warmUpRates: warmUp } = (details as { roundRates?: unknown; warmUpRates?: unknown } | null) ?? {};
   if (!Array.isArray(rounds) || rounds.length < 2) return '';
-  return `: the median of ${rounds.length} rounds (${rounds.join(', ')} records/s)`;
+  // Runs recorded before warm-up rounds existed have none.
+  const after =
+    Array.isArray(warmUp) && warmUp.length > 0 ? `, after ${warmUp.length} untimed warm-up rounds (${warmUp.join(', ')} records/s)` : '';
+  return `: the median of ${rounds.length} rounds (${rounds.join(', ')} records/s)${after}`;
 }
 
 /** One row of a where-the-time-goes table (bench/historySegments.ts). */
