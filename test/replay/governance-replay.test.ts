@@ -14,7 +14,7 @@ import { GOVERNANCE_PATCH, ONE_STEP_EVALUATION_PATCH } from '../../common';
 import { parseHistoryJson } from '../../audit/pack/build';
 import { loadedConverter } from '../../audit/payloads';
 import { buildTimeline } from '../../audit/timeline';
-import { prebundleWorkflows } from '../../workflows/bundle';
+import { idleTelemetrySinks, prebundleWorkflows } from '../../workflows/bundle';
 import { finalRecord } from '../helpers/savedRecords';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'histories-governance');
@@ -71,11 +71,11 @@ describe('saved governance histories replay against the current workflow code', 
   });
 
   it.each(files)('%s replays cleanly', async (file) => {
-    await expect(Worker.runReplayHistory({ workflowBundle }, load(file) as never, workflowIds[file])).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle, sinks: idleTelemetrySinks() }, load(file) as never, workflowIds[file])).resolves.toBeUndefined();
   });
 
   it.each(files)('%s as ECP 0.4 recorded it replays cleanly', async (file) => {
-    await expect(Worker.runReplayHistory({ workflowBundle }, load(file, v04Dir) as never, v04WorkflowIds[file])).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle, sinks: idleTelemetrySinks() }, load(file, v04Dir) as never, v04WorkflowIds[file])).resolves.toBeUndefined();
   });
 
   it('the audit timeline names escalations, reminders and early re-checks, never as the decision deadline', async () => {
