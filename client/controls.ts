@@ -95,7 +95,10 @@ export async function readControls(client: Client): Promise<ControlsState> {
 }
 
 /** How long after its last use a {@link FreezeCache} keeps its freeze list fresh in the background. */
-export const FREEZE_KEEP_FRESH_MS = 60_000;
+export const FREEZE_KEEP_FRESH_MS = 30_000;
+
+/** How long before a kept freeze list expires the background read starts (at most half its time to live). */
+const REFRESH_MARGIN_MS = 250;
 
 /**
  * The freeze list a worker serves from memory for `ttlMs` (ecp.yaml `controls.freezeCache`), so attempts cost one
@@ -103,9 +106,10 @@ export const FREEZE_KEEP_FRESH_MS = 60_000;
  * gets the error (and fails closed).
  *
  * While it is in use (until {@link FREEZE_KEEP_FRESH_MS} after the last `get`), the list is read again in the
- * background every `ttlMs / 2`, so an attempt finds a list younger than `ttlMs` instead of waiting for the read (a
- * describe and a query of the controls workflow: ≈ 20 ms at p50 for an agent proposing once a second). The bound is
- * the same: no caller is ever served a list read more than `ttlMs` ago. A background read that fails leaves the list
+ * background a little before it expires (every `ttlMs` − 250 ms, at least every `ttlMs / 2`), so an attempt finds a
+ * list younger than `ttlMs` instead of waiting for the read (a describe and a query of the controls workflow: ≈ 20 ms
+ * at p50 for an agent proposing once a second). The bound is the same: no caller is ever served a list read more than
+ * `ttlMs` ago; a read slower than the margin only means the next caller waits for it. A background read that fails leaves the list
  * as it was and stops the background reads; the next `get` starts them again. `readList` is for tests.
  */
 export class FreezeCache {
@@ -143,10 +147,11 @@ export class FreezeCache {
   }
 
   #keepFresh(client: Client, ttlMs: number): void {
+    const every = ttlMs - Math.min(REFRESH_MARGIN_MS, ttlMs / 2);
     // A changed freezeCache (configuration reload) takes a new interval.
-    if (this.#refresher && this.#refreshEveryMs === ttlMs / 2) return;
+    if (this.#refresher && this.#refreshEveryMs === every) return;
     this.stop();
-    this.#refreshEveryMs = ttlMs / 2;
+    this.#refreshEveryMs = every;
     this.#refresher = setInterval(() => {
       if (Date.now() - this.#lastUse > FREEZE_KEEP_FRESH_MS) return this.stop();
       this.#read(client).catch(() => this.stop());

@@ -55,7 +55,7 @@ describe('FreezeCache', () => {
     const first = cache.get(client, TTL);
     await vi.advanceTimersByTimeAsync(20);
     await first;
-    // 1.5 TTLs later, with no get in between: background reads (every TTL / 2) have kept the list younger than the TTL.
+    // 1.5 TTLs later, with no get in between: background reads (every TTL − 250 ms) kept the list younger than the TTL.
     await vi.advanceTimersByTimeAsync(1_500);
     const reads = read.mock.calls.length;
     expect(reads).toBeGreaterThanOrEqual(3);
@@ -80,7 +80,7 @@ describe('FreezeCache', () => {
       ages.push(asked - finishedAt[n]!);
     }
     expect(Math.max(...ages)).toBeLessThan(TTL);
-    // Read in the background while in use: at most one read per TTL / 2 (plus the first).
+    // Read in the background while in use: at most one read per TTL − 250 ms (plus the first and those gets waited for).
     expect(read.mock.calls.length).toBeLessThanOrEqual(Math.ceil(Date.now() / (TTL / 2)) + 1);
   });
 
