@@ -109,8 +109,9 @@ const REFRESH_MARGIN_MS = 250;
  * background a little before it expires (every `ttlMs` − 250 ms, at least every `ttlMs / 2`), so an attempt finds a
  * list younger than `ttlMs` instead of waiting for the read (a describe and a query of the controls workflow: ≈ 20 ms
  * at p50 for an agent proposing once a second). The bound is the same: no caller is ever served a list read more than
- * `ttlMs` ago; a read slower than the margin only means the next caller waits for it. A background read that fails leaves the list
- * as it was and stops the background reads; the next `get` starts them again. `readList` is for tests.
+ * `ttlMs` ago; a read slower than the margin only means the next caller waits for it. A background read that fails
+ * leaves the list as it was and stops the background reads; the next `get` starts them again. `readList` is for
+ * tests.
  */
 export class FreezeCache {
   #value: { state: ControlsState; at: number } | null = null;

@@ -31,6 +31,13 @@ function reader(delayMs = 20) {
 }
 const listNumber = (state: ControlsState) => (state.log[0] as unknown as { seq: number }).seq;
 
+/** `cache.get` with the clock moved on by `ms` meanwhile (the reader's delay): the list number it answers. */
+async function getAfter(ms: number, ttlMs = TTL): Promise<number> {
+  const got = cache.get(client, ttlMs);
+  await vi.advanceTimersByTimeAsync(ms);
+  return listNumber(await got);
+}
+
 let cache: FreezeCache;
 beforeEach(() => vi.useFakeTimers({ now: 0 }));
 afterEach(() => {
@@ -42,9 +49,7 @@ describe('FreezeCache', () => {
   it('reads once, then serves from memory within the TTL', async () => {
     const { read } = reader();
     cache = new FreezeCache(read);
-    const first = cache.get(client, TTL);
-    await vi.advanceTimersByTimeAsync(20);
-    expect(listNumber(await first)).toBe(1);
+    expect(await getAfter(20)).toBe(1);
     expect(listNumber(await cache.get(client, TTL))).toBe(1);
     expect(read).toHaveBeenCalledTimes(1);
   });
@@ -52,9 +57,7 @@ describe('FreezeCache', () => {
   it('keeps the list fresh in the background while in use: a get after the TTL does not wait for a read', async () => {
     const { read } = reader(20);
     cache = new FreezeCache(read);
-    const first = cache.get(client, TTL);
-    await vi.advanceTimersByTimeAsync(20);
-    await first;
+    await getAfter(20);
     // 1.5 TTLs later, with no get in between: background reads (every TTL − 250 ms) kept the list younger than the TTL.
     await vi.advanceTimersByTimeAsync(1_500);
     const reads = read.mock.calls.length;
@@ -74,9 +77,7 @@ describe('FreezeCache', () => {
     for (const gap of [137, 990, 10, 1_400, 480, 2_500, 3, 700, 1_001, 250]) {
       await vi.advanceTimersByTimeAsync(gap);
       const asked = Date.now();
-      const got = cache.get(client, TTL);
-      await vi.advanceTimersByTimeAsync(25);
-      const n = listNumber(await got);
+      const n = await getAfter(25);
       ages.push(asked - finishedAt[n]!);
     }
     expect(Math.max(...ages)).toBeLessThan(TTL);
@@ -87,16 +88,12 @@ describe('FreezeCache', () => {
   it('stops reading in the background once unused, and starts again on the next get', async () => {
     const { read } = reader(5);
     cache = new FreezeCache(read);
-    const first = cache.get(client, TTL);
-    await vi.advanceTimersByTimeAsync(5);
-    await first;
+    await getAfter(5);
     await vi.advanceTimersByTimeAsync(FREEZE_KEEP_FRESH_MS + 2_000);
     const reads = read.mock.calls.length;
     await vi.advanceTimersByTimeAsync(10_000);
     expect(read.mock.calls.length).toBe(reads);
-    const again = cache.get(client, TTL);
-    await vi.advanceTimersByTimeAsync(5);
-    await again;
+    await getAfter(5);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(read.mock.calls.length).toBeGreaterThan(reads + 1);
   });
@@ -104,31 +101,25 @@ describe('FreezeCache', () => {
   it('fails closed: a list it cannot read again is served only until the TTL, then every caller gets the error', async () => {
     const { read, control } = reader(5);
     cache = new FreezeCache(read);
-    const first = cache.get(client, TTL);
-    await vi.advanceTimersByTimeAsync(5);
-    expect(listNumber(await first)).toBe(1);
+    expect(await getAfter(5)).toBe(1);
     control.failing = true;
-    await vi.advanceTimersByTimeAsync(600); // a background read fails: the list read at 5 ms stays, younger than the TTL
+    // The background read at 750 ms fails: the list read at 5 ms stays, still younger than the TTL.
+    await vi.advanceTimersByTimeAsync(800);
+    expect(read).toHaveBeenCalledTimes(2);
     expect(listNumber(await cache.get(client, TTL))).toBe(1);
-    await vi.advanceTimersByTimeAsync(500); // now older than the TTL
+    await vi.advanceTimersByTimeAsync(300); // now older than the TTL
     const late = cache.get(client, TTL);
     const settledLate = expect(late).rejects.toThrow('controls workflow unreachable');
     await vi.advanceTimersByTimeAsync(5);
     await settledLate;
     control.failing = false;
-    const recovered = cache.get(client, TTL);
-    await vi.advanceTimersByTimeAsync(5);
-    expect(listNumber(await recovered)).toBeGreaterThan(1);
+    expect(await getAfter(5)).toBeGreaterThan(1);
   });
 
   it('with a TTL of 0 reads on every get and never in the background', async () => {
     const { read } = reader(1);
     cache = new FreezeCache(read);
-    for (let i = 0; i < 3; i++) {
-      const got = cache.get(client, 0);
-      await vi.advanceTimersByTimeAsync(1);
-      await got;
-    }
+    for (let i = 0; i < 3; i++) await getAfter(1, 0);
     await vi.advanceTimersByTimeAsync(5_000);
     expect(read).toHaveBeenCalledTimes(3);
   });
