@@ -7,7 +7,7 @@
  * it in replay.test.ts. Re-record the first with `npx tsx test/replay/record-governance-histories.ts`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -38,23 +38,26 @@ beforeAll(async () => {
 });
 
 describe('saved governance histories replay against the current workflow code', () => {
-  it.each([dir, oneMarkerDir])('%s covers each governance path, with the outcome it had', (from) => {
-    const outcome = (f: string) => {
-      const r = finalRecord(load(f, from) as never)!;
-      return {
-        status: r.status,
-        events: r.timeline.flatMap((t) => (t.event ? [t.event] : [])),
-        ratifiedBy: r.governance?.ratification?.ratifiedBy ?? null,
+  it.each([dir, oneMarkerDir].map((from) => [basename(from), from]))(
+    '%s covers each governance path, with the outcome it had',
+    (_, from) => {
+      const outcome = (f: string) => {
+        const r = finalRecord(load(f, from) as never)!;
+        return {
+          status: r.status,
+          events: r.timeline.flatMap((t) => (t.event ? [t.event] : [])),
+          ratifiedBy: r.governance?.ratification?.ratifiedBy ?? null,
+        };
       };
-    };
-    expect(Object.fromEntries(files.map((f) => [f, outcome(f)]))).toEqual({
-      'controls-changed-denied.json': { status: 'DENIED', events: ['controls_changed'], ratifiedBy: null },
-      'controls-changed-kept.json': { status: 'SUCCEEDED', events: ['controls_changed'], ratifiedBy: null },
-      'escalated-twice.json': { status: 'SUCCEEDED', events: ['escalated', 'reminder', 'escalated'], ratifiedBy: null },
-      'overridden-ratified.json': { status: 'SUCCEEDED', events: ['overridden', 'ratified'], ratifiedBy: 'alice' },
-      'overridden-unratified.json': { status: 'SUCCEEDED', events: ['overridden', 'ratification_missed'], ratifiedBy: null },
-    });
-  });
+      expect(Object.fromEntries(files.map((f) => [f, outcome(f)]))).toEqual({
+        'controls-changed-denied.json': { status: 'DENIED', events: ['controls_changed'], ratifiedBy: null },
+        'controls-changed-kept.json': { status: 'SUCCEEDED', events: ['controls_changed'], ratifiedBy: null },
+        'escalated-twice.json': { status: 'SUCCEEDED', events: ['escalated', 'reminder', 'escalated'], ratifiedBy: null },
+        'overridden-ratified.json': { status: 'SUCCEEDED', events: ['overridden', 'ratified'], ratifiedBy: 'alice' },
+        'overridden-unratified.json': { status: 'SUCCEEDED', events: ['overridden', 'ratification_missed'], ratifiedBy: null },
+      });
+    },
+  );
 
   /** Patch markers in a history: the patch ids their payloads name. */
   const patchIds = (events: Array<Record<string, unknown>>) =>
