@@ -294,7 +294,12 @@ export class EcpClient {
       );
     }
     if (described.status.name === 'COMPLETED') return parseRecord(await handle.result(), `record of ${attemptId}`);
-    const deadline = Date.now() + RECORD_QUERY_TIMEOUT_MS;
+    // A worker that has run the attempt keeps it in its cache, and Temporal sends the query to that worker's own (sticky)
+    // queue first: if that worker is gone (killed, restarted), the query waits there for the sticky schedule-to-start
+    // timeout before any other worker can take it. Only an attempt no worker has run yet (its history no longer than
+    // the start and the first task's scheduling) can be answered by any worker at once.
+    const waitMs = described.historyLength > 2 ? RECORD_QUERY_TIMEOUT_MS + STICKY_QUEUE_FALLBACK_MS : RECORD_QUERY_TIMEOUT_MS;
+    const deadline = Date.now() + waitMs;
     let answer: unknown;
     try {
       // A query waits for a worker; without one it would hang for as long as the server lets it.
@@ -306,7 +311,7 @@ export class EcpClient {
       if (isDeadlineExceeded(err) || Date.now() >= deadline - 1_000) {
         throw new EcpError(
           'connection',
-          `no ECP worker answered for attempt ${attemptId} within ${RECORD_QUERY_TIMEOUT_MS / 1000} s; ` +
+          `no ECP worker answered for attempt ${attemptId} within ${waitMs / 1000} s; ` +
             'it may not be an attempt of this plane, or no plane worker is running',
         );
       }
@@ -472,6 +477,12 @@ function summarize(info: WorkflowExecutionInfo): AttemptSummary {
 
 /** How long `getRecord` waits for a worker to answer the record query. */
 const RECORD_QUERY_TIMEOUT_MS = 5_000;
+
+/**
+ * How long Temporal leaves a task on a gone worker's sticky queue before another worker may take it: the plane
+ * worker's `stickyQueueScheduleToStartTimeout`, the SDK's default (worker/plane.ts does not change it).
+ */
+const STICKY_QUEUE_FALLBACK_MS = 10_000;
 
 /** gRPC DEADLINE_EXCEEDED (code 4), however the SDK wrapped it. */
 function isDeadlineExceeded(err: unknown): boolean {
