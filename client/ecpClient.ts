@@ -31,6 +31,7 @@ import {
   recordQuery,
   sealKey,
   statusKey,
+  STICKY_QUEUE_TIMEOUT_MS,
   TASK_QUEUE,
   WORKFLOW_TYPE,
   isAttemptWorkflowType,
@@ -298,7 +299,7 @@ export class EcpClient {
     // queue first: if that worker is gone (killed, restarted), the query waits there for the sticky schedule-to-start
     // timeout before any other worker can take it. Only an attempt no worker has run yet (its history no longer than
     // the start and the first task's scheduling) can be answered by any worker at once.
-    const waitMs = described.historyLength > 2 ? RECORD_QUERY_TIMEOUT_MS + STICKY_QUEUE_FALLBACK_MS : RECORD_QUERY_TIMEOUT_MS;
+    const waitMs = described.historyLength > 2 ? RECORD_QUERY_TIMEOUT_MS + STICKY_QUEUE_TIMEOUT_MS : RECORD_QUERY_TIMEOUT_MS;
     const deadline = Date.now() + waitMs;
     let answer: unknown;
     try {
@@ -477,12 +478,6 @@ function summarize(info: WorkflowExecutionInfo): AttemptSummary {
 
 /** How long `getRecord` waits for a worker to answer the record query. */
 const RECORD_QUERY_TIMEOUT_MS = 5_000;
-
-/**
- * How long Temporal leaves a task on a gone worker's sticky queue before another worker may take it: the plane
- * worker's `stickyQueueScheduleToStartTimeout`, the SDK's default (worker/plane.ts does not change it).
- */
-const STICKY_QUEUE_FALLBACK_MS = 10_000;
 
 /** gRPC DEADLINE_EXCEEDED (code 4), however the SDK wrapped it. */
 function isDeadlineExceeded(err: unknown): boolean {

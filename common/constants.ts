@@ -76,6 +76,13 @@ export const DECISION_SIGNING_PREFIX = 'ecp.decision.v1:';
 /** The context activity retries a failing context provider this many times, then pins the failure (→ deny). */
 export const CONTEXT_PROVIDER_ATTEMPTS = 3;
 
+/**
+ * The plane worker's sticky-queue schedule-to-start timeout (the SDK's default, set explicitly): how long Temporal
+ * leaves a workflow task or query on the queue of the worker that cached the attempt before another worker may take
+ * it, e.g. after that worker was killed. `EcpClient.getRecord` waits this long on top for an attempt a worker has run.
+ */
+export const STICKY_QUEUE_TIMEOUT_MS = 10_000;
+
 /** How long Temporal waits for an executor heartbeat before it treats the worker as lost and retries elsewhere. */
 export const EXECUTOR_HEARTBEAT_TIMEOUT = '10s';
 

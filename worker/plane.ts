@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { NOTIFICATION_TASK_QUEUE, TASK_QUEUE } from '../common';
+import { NOTIFICATION_TASK_QUEUE, STICKY_QUEUE_TIMEOUT_MS, TASK_QUEUE } from '../common';
 import { createActivities } from '../activities';
 import type { ArchiveBinding } from '../activities/archive';
 import type { PlaneRuntime } from '../config/runtime';
@@ -104,6 +104,7 @@ async function createWorker(
     // Codecs run outside the workflow sandbox: the workflow bundle needs nothing for encryption.
     dataConverter: dataConverterWith(options.payloadCodec ?? payloadCodecFor({ config: options.runtime.config })),
     maxCachedWorkflows: Number(process.env.ECP_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS),
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT_MS,
     // Sinks and activity interceptors of tracing and telemetry: the bundle's workflow interceptors report through them.
     ...planeWorkerTelemetry(options.telemetry),
     ...options.workerOptions,
