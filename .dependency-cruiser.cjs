@@ -122,6 +122,15 @@ module.exports = {
       to: { path: '^workflows/bundle(Outputs)?\\.ts$' },
     },
     {
+      name: 'config-without-policies-no-cedar',
+      comment:
+        'config/withoutPolicies.ts is how the CLI and clients read ecp.yaml without the policy engine (loading Cedar costs ' +
+        'a command ≈ 0.7 s): nothing it reaches may load policy/ or Cedar.',
+      severity: 'error',
+      from: { path: '^config/withoutPolicies\\.ts$' },
+      to: { path: '^policy/|(^|/)node_modules/@cedar-policy/', reachable: true },
+    },
+    {
       name: 'ui-browser-only',
       comment: 'ui/ runs in the browser: no Node built-ins, no Node-only packages.',
       severity: 'error',

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { EcpError } from '../common/errors';
 import type { DataConverter } from '@temporalio/common';
 import type { PlaneConfig } from '../config/load';
+import type { ConfigWithoutPolicies } from '../config/withoutPolicies';
 import type { EcpClient } from '../client/ecpClient';
 import { dataDirFromEnv } from '../config/dataDir';
 
@@ -25,6 +26,7 @@ export class CliContext {
   readonly configPath: string | null;
   readonly configSource: string;
   #config: Promise<PlaneConfig> | undefined;
+  #configWithoutPolicies: Promise<ConfigWithoutPolicies> | undefined;
   #client: Promise<EcpClient> | undefined;
 
   constructor(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
@@ -46,34 +48,59 @@ export class CliContext {
     }
   }
 
-  /** The plane configuration; fails with a clear message when there is none. A broken one always fails (exit 2). */
+  /**
+   * The plane configuration with its policy bundle (Cedar); fails with a clear message when there is none. A broken one
+   * always fails (exit 2). Only for commands that need the policies; the others take {@link configWithoutPolicies}.
+   */
   config(why: string): Promise<PlaneConfig> {
-    if (!this.configPath) {
-      return Promise.reject(
-        new EcpError(
-          'config_invalid',
-          `${why} needs the plane configuration: pass --config <file> or set ECP_CONFIG ` +
-            `(no demo configuration at ${join(this.dataDir, 'demo', 'ecp.yaml')}; \`npm start\` creates it)`,
-        ),
-      );
-    }
-    return this.#loadConfig(this.configPath);
-  }
-
-  /** The configuration if one is in effect, else undefined. */
-  async optionalConfig(): Promise<PlaneConfig | undefined> {
-    return this.configPath ? this.#loadConfig(this.configPath) : undefined;
-  }
-
-  #loadConfig(path: string): Promise<PlaneConfig> {
+    if (!this.configPath) return this.#missing(why);
+    const path = this.configPath;
     this.#config ??= import('../config/load').then(({ loadPlaneConfig }) => loadPlaneConfig(path));
     return this.#config;
   }
 
-  /** The connected client (with the configuration when one is in effect, so proposals are validated locally). */
+  /** The configuration with its policies if one is in effect, else undefined. */
+  async optionalConfig(): Promise<PlaneConfig | undefined> {
+    return this.configPath ? this.config('') : undefined;
+  }
+
+  /**
+   * The configuration without its policy bundle (config/withoutPolicies.ts): the directory, action types and sections,
+   * validated as the plane validates them, without loading the policy engine (it costs a command ≈ 0.7 s). Fails
+   * like {@link config} when there is none or it is broken — except for broken policies, which only the plane and the
+   * commands that read policies refuse.
+   */
+  configWithoutPolicies(why: string): Promise<ConfigWithoutPolicies> {
+    if (!this.configPath) return this.#missing(why);
+    const path = this.configPath;
+    // Once the whole configuration is loaded, it serves here too.
+    this.#configWithoutPolicies ??=
+      this.#config ?? import('../config/withoutPolicies').then(({ loadConfigWithoutPolicies }) => loadConfigWithoutPolicies(path));
+    return this.#configWithoutPolicies;
+  }
+
+  /** The configuration without its policies if one is in effect, else undefined. */
+  async optionalConfigWithoutPolicies(): Promise<ConfigWithoutPolicies | undefined> {
+    return this.configPath ? this.configWithoutPolicies('') : undefined;
+  }
+
+  #missing(why: string): Promise<never> {
+    return Promise.reject(
+      new EcpError(
+        'config_invalid',
+        `${why} needs the plane configuration: pass --config <file> or set ECP_CONFIG ` +
+          `(no demo configuration at ${join(this.dataDir, 'demo', 'ecp.yaml')}; \`npm start\` creates it)`,
+      ),
+    );
+  }
+
+  /**
+   * The connected client, with the configuration (without policies) when one is in effect, so proposals are validated
+   * locally and `pending --as` knows the directory.
+   */
   client(options: { withConfig?: boolean } = {}): Promise<EcpClient> {
     this.#client ??= (async () => {
-      const config = options.withConfig === false ? undefined : await this.optionalConfig();
+      const config = options.withConfig === false ? undefined : await this.optionalConfigWithoutPolicies();
       const { EcpClient } = await import('../client/ecpClient');
       const { ListingSealVerifier } = await import('../client/listingSeal');
       // Listings are checked against the plane's public key in this data dir (or ECP_PLANE_PUBLIC_KEY), read lazily.

@@ -44,7 +44,7 @@ import {
   type SignedDecision,
   type Verdict,
 } from '../common';
-import type { PlaneConfig } from '../config/load';
+import type { ConfigWithoutPolicies } from '../config/withoutPolicies';
 import { CLIENT_CHANNEL_ARGS, temporalTargetFromEnv, type TemporalTarget } from '../config/temporalConnection';
 import { dataConverterFor, decodePayloads } from '../codec/dataConverter';
 import { signDecision } from './keys';
@@ -108,7 +108,7 @@ export class EcpClient {
    */
   constructor(
     readonly client: Client,
-    readonly config?: PlaneConfig,
+    readonly config?: ConfigWithoutPolicies,
     readonly listingSeal: ListingSealVerifier = ListingSealVerifier.fromDataDir(dataDirFromEnv()),
   ) {}
 
@@ -120,7 +120,7 @@ export class EcpClient {
   static async connect(
     options: {
       target?: TemporalTarget;
-      config?: PlaneConfig;
+      config?: ConfigWithoutPolicies;
       dataConverter?: DataConverter;
       listingSeal?: ListingSealVerifier;
       /**

@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { EcpClient } from '../../client/ecpClient';
+import type { PlaneConfig } from '../../config/load';
 import { EcpError } from '../../common/errors';
 import { packPolicyBundle } from '../bundleStore';
 import { packFromHistoryJson, type BuildPackOptions } from './build';
@@ -22,7 +23,9 @@ export async function exportEvidencePack(client: EcpClient, attemptId: string, o
       throw new EcpError('invalid_input', `attempt ${attemptId} is still open; evidence packs are for closed attempts`, 'attempt');
     }
     const history = JSON.parse(historyToJSON(await handle.fetchHistory())) as unknown;
-    const policyBundles = [...(options.policyBundles ?? []), ...(client.config ? [packPolicyBundle(client.config.bundle)] : [])];
+    // A client given the plane's whole configuration also offers its policy bundle (the CLI's carries none).
+    const config = client.config as Partial<PlaneConfig> | undefined;
+    const policyBundles = [...(options.policyBundles ?? []), ...(config?.bundle ? [packPolicyBundle(config.bundle)] : [])];
     return await packFromHistoryJson(history, { ...options, policyBundles, dataConverter: client.client.options.loadedDataConverter });
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new EcpError('not_found', `no attempt ${attemptId}`, 'attempt');

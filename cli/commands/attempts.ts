@@ -44,8 +44,8 @@ export function registerAttemptLists(program: Command): void {
     .addHelpText('after', examples('ecp pending --as alice', 'ecp pending --json'))
     .action(
       action<PendingOptions>(async (ctx, o) => {
-        // Only --as needs the directory (group membership, agent owners); loading it costs a policy bundle parse.
-        if (o.as) await ctx.config('pending --as');
+        // Only --as needs the directory (group membership, agent owners); not the policies.
+        if (o.as) await ctx.configWithoutPolicies('pending --as');
         const ecp = await ctx.client({ withConfig: Boolean(o.as) });
         const listed = await ecp.listPending(o.as ? { human: o.as } : {});
         const { SummaryReader } = await import('../../client/summaries');

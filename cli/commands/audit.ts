@@ -161,7 +161,8 @@ but NOT verified (no trust root), 2 a file is not a valid pack or the trust file
 async function trustRootOf(ctx: CliContext, o: VerifyOptions): Promise<TrustRoot | null> {
   const { planeTrustRootFrom, trustRootFromFile } = await import('../../audit/pack/trust');
   if (o.trust) return trustRootFromFile(resolve(o.trust));
-  const config = await ctx.optionalConfig();
+  // The trust root reads the configuration's directory (and what the data dir kept), not its policies.
+  const config = await ctx.optionalConfigWithoutPolicies();
   return config ? planeTrustRootFrom(config, (await storesFor(ctx)).kept) : null;
 }
 

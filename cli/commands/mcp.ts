@@ -44,7 +44,7 @@ export function registerMcp(program: Command): void {
     .addHelpText('after', examples('ecp mcp token --agent files-bot'))
     .action(
       action<{ agent: string; json?: boolean }>(async (ctx, o) => {
-        const config = await ctx.optionalConfig();
+        const config = await ctx.optionalConfigWithoutPolicies();
         if (config && !Object.hasOwn(config.directory.agents, o.agent)) {
           throw new EcpError('not_found', `"${o.agent}" is not an agent in the directory of ${ctx.configPath}`, 'agent');
         }
