@@ -35,6 +35,10 @@ export function registerAuditArchiveCommands(audit: Command): void {
           throw new EcpError('invalid_input', 'name attempts to archive, or pass --all-retained', 'attempt');
         const archive = await archiveFor(ctx, o.archive);
         const kept = (await storesFor(ctx)).kept; // the bundles every worker kept (shared store or data dir)
+        // And the configured bundle, as `ecp audit export` offers it.
+        const config = await ctx.optionalConfig();
+        const { packPolicyBundle } = await import('../../audit/bundleStore');
+        const policyBundles = config ? [packPolicyBundle(config.bundle)] : [];
         const ecp = await ctx.client();
         const { sealAttempt, listClosedAttempts, ExportFailed } = await import('../../audit/archive/sealer');
         const targets = [...attemptIds];
@@ -44,7 +48,7 @@ export function registerAuditArchiveCommands(audit: Command): void {
         let exit: ExitCode = EXIT.ok;
         for (const attemptId of targets) {
           try {
-            const r = await sealAttempt(archive, ecp, attemptId, { dataDir: ctx.dataDir, kept });
+            const r = await sealAttempt(archive, ecp, attemptId, { dataDir: ctx.dataDir, kept, policyBundles });
             results.push({ attemptId, outcome: r.outcome, seq: r.entry.seq, object: r.entry.object.sha256, error: null });
           } catch (err) {
             // With --all-retained an attempt that has no record (terminated, invalid start) is reported, not fatal.
