@@ -122,3 +122,6 @@ export const QUIET_WAIT_PATCH = 'ecp-quiet-wait';
  * with it, without recording it.
  */
 export const ONE_STEP_EVALUATION_PATCH = 'ecp-one-step-evaluation';
+
+/** Decision deadline for approval policies without @deadline, unless ecp.yaml's `defaults.approvalDeadline` says otherwise. */
+export const DEFAULT_APPROVAL_DEADLINE = '24h';

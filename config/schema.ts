@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { actionTypeNameSchema, directorySchema } from '../common';
+import { DEFAULT_APPROVAL_DEADLINE } from '../common/constants';
 import { parseDuration } from '../common/duration';
 import { payloadEncryptionSchema } from '../codec/keys';
 import { parseSummaryTemplate, SUMMARY_MAX_TEMPLATE_LENGTH, SummaryTemplateError } from '../common/summary';
@@ -220,9 +221,6 @@ export const mcpSchema = z.strictObject({
   /** How often a held call sends `notifications/progress` (when the client asked for progress). */
   progressInterval: durationSchema.default('5s'),
 });
-
-/** Decision deadline for approval policies without @deadline, unless `defaults.approvalDeadline` says otherwise. */
-export const DEFAULT_APPROVAL_DEADLINE = '24h';
 
 /** The kill switch (docs/kill-switch-and-notifications.md): who may freeze, how long workers may serve a cached freeze list. */
 export const controlsSchema = z.strictObject({

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../../common/duration';
-import { DEFAULT_APPROVAL_DEADLINE } from '../../config/schema';
+import { DEFAULT_APPROVAL_DEADLINE } from '../../common/constants';
 import type { AdviceView, BacktestReport } from '../../audit/backtest';
 import { EXIT } from '../exitCodes';
 import { bold, note, print, printJson, table } from '../format';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../../common/duration';
-import { DEFAULT_APPROVAL_DEADLINE } from '../../config/schema';
+import { DEFAULT_APPROVAL_DEADLINE } from '../../common/constants';
 import type { PolicyBundle } from '../../policy/bundle';
 import { duration, fields, print, printJson, table } from '../format';
 import { action, examples } from '../run';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../../common/record';
 import { deadlineText } from '../../common/timeFormat';
-import { renderRecord } from '../../cli/commands/show';
+import { renderRecord } from '../../cli/recordView';
 import { finalRecord, loadSavedHistory, SAVED_HISTORY_DIRS } from '../helpers/savedRecords';
 
 const now = Date.parse('2026-01-01T11:01:00.000Z');

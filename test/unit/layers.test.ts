@@ -78,6 +78,10 @@ describe('layers (.dependency-cruiser.cjs)', () => {
       file('workflows/usesBundle.ts', "import { b } from './bundle';\nexport const u = b;\n");
       file('ui/server.ts', "import { Hono } from 'hono';\nexport const h = Hono;\n");
       file('ui/core.ts', "import { createHash } from 'node:crypto';\nexport const c = createHash;\n");
+      // Allowed for config/ as a layer, but not reachable from the CLI's policy-free configuration reader.
+      file('policy/engine.ts', 'export const engine = 1;\n');
+      file('config/viaPolicy.ts', "import { engine } from '../policy/engine';\nexport const v = engine;\n");
+      file('config/withoutPolicies.ts', "import { v } from './viaPolicy';\nexport const w = v;\n");
       file('newfolder/x.ts', "import { base } from '../common/base';\nexport const x = base;\n");
       file('common/typo.ts', "import { nope } from './doesNotExist';\nexport const t = nope;\n");
       violations = cruise(dir);
@@ -101,6 +105,8 @@ describe('layers (.dependency-cruiser.cjs)', () => {
       expect(rulesAt('workflows/usesBundle.ts')).toContain('workflow-bundle-not-in-sandbox');
       expect(rulesAt('ui/server.ts')).toContain('ui-browser-only');
       expect(rulesAt('ui/core.ts')).toContain('ui-no-core');
+      expect(rulesAt('config/withoutPolicies.ts')).toEqual(['config-without-policies-no-cedar']);
+      expect(rulesAt('config/viaPolicy.ts')).toEqual([]);
       expect(rulesAt('newfolder/x.ts')).toEqual(['layer-unknown']);
       expect(rulesAt('common/typo.ts')).toContain('no-unresolvable');
       for (const rule of config.forbidden.filter((r) => /^layer-[a-z]+$/.test(r.name) && r.name !== 'layer-unknown')) {

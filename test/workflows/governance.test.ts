@@ -7,7 +7,7 @@ import { exportEvidencePack } from '../../audit/pack/export';
 import { verifyPack } from '../../audit/pack/verify';
 import { signDecision } from '../../client/keys';
 import { controlsChangedSignal, type AttemptRecord, type RefusalCode, type Verdict } from '../../common';
-import { renderRecord } from '../../cli/commands/show';
+import { renderRecord } from '../../cli/recordView';
 import { refund, strangerKey, waitForStatus } from '../helpers/attempts';
 import { runEcp } from '../helpers/cli';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
