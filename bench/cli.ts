@@ -63,131 +63,134 @@ await ensureSearchAttributes(env.connection, 'default');
 const runtime = new PlaneRuntime(demo.configPath);
 const worker = await createPlaneWorker({ connection: env.nativeConnection, namespace: 'default', runtime });
 const running = worker.run();
-const ecp = new EcpClient(new Client({ connection: env.connection }), runtime.config);
-await ensureControls(ecp.client);
+try {
+  const ecp = new EcpClient(new Client({ connection: env.connection }), runtime.config);
+  await ensureControls(ecp.client);
 
-let n = 0;
-const refund = (amount: number) => ({
-  agent: 'refund-bot',
-  actionType: 'payments.refund',
-  resource: 'order-bench',
-  parameters: { orderId: 'order-bench', amount, reason: 'bench' },
-  justification: 'bench',
-  idempotencyKey: `bench-cli-${Date.now()}-${n++}`,
-});
-const closed = (await ecp.propose(refund(100))).attemptId;
-await ecp.awaitOutcome(closed);
-// One attempt awaiting alice per round, for `ecp approve`; they stay listed for `ecp pending --as alice`.
-const pending: string[] = [];
-for (let i = 0; i < ROUNDS * (COMPARE ? 2 : 1); i++) pending.push((await ecp.propose(refund(6_000))).attemptId);
-for (const id of pending) while ((await ecp.getRecord(id)).status !== 'AWAITING_DECISION') await new Promise((r) => setTimeout(r, 20));
+  let n = 0;
+  const refund = (amount: number) => ({
+    agent: 'refund-bot',
+    actionType: 'payments.refund',
+    resource: 'order-bench',
+    parameters: { orderId: 'order-bench', amount, reason: 'bench' },
+    justification: 'bench',
+    idempotencyKey: `bench-cli-${Date.now()}-${n++}`,
+  });
+  const closed = (await ecp.propose(refund(100))).attemptId;
+  await ecp.awaitOutcome(closed);
+  // One attempt awaiting alice per round, for `ecp approve`; they stay listed for `ecp pending --as alice`.
+  const pending: string[] = [];
+  for (let i = 0; i < ROUNDS * (COMPARE ? 2 : 1); i++) pending.push((await ecp.propose(refund(6_000))).attemptId);
+  for (const id of pending) while ((await ecp.getRecord(id)).status !== 'AWAITING_DECISION') await new Promise((r) => setTimeout(r, 20));
 
-// The floors live in the run's data dir, resolving packages from this checkout's node_modules.
-const floorDir = join(dataDir, 'floors');
-mkdirSync(floorDir);
-symlinkSync(join(ROOT, 'node_modules'), join(dataDir, 'node_modules'), 'dir');
-const tsxFloor = join(floorDir, 'tsxFloor.mts');
-writeFileSync(tsxFloor, 'export {};\n');
-const temporalFloor = join(floorDir, 'temporalFloor.mts');
-writeFileSync(
-  temporalFloor,
-  `import { Client, Connection } from '@temporalio/client';
+  // The floors live in the run's data dir, resolving packages from this checkout's node_modules.
+  const floorDir = join(dataDir, 'floors');
+  mkdirSync(floorDir);
+  symlinkSync(join(ROOT, 'node_modules'), join(dataDir, 'node_modules'), 'dir');
+  const tsxFloor = join(floorDir, 'tsxFloor.mts');
+  writeFileSync(tsxFloor, 'export {};\n');
+  const temporalFloor = join(floorDir, 'temporalFloor.mts');
+  writeFileSync(
+    temporalFloor,
+    `import { Client, Connection } from '@temporalio/client';
 const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
 const handle = new Client({ connection }).workflow.getHandle(process.argv[2]!);
 await handle.describe();
 console.log(JSON.stringify(await handle.result()).length);
 await connection.close();
 `,
-);
+  );
 
-const cliEnv = {
-  ...process.env,
-  TEMPORAL_ADDRESS: address,
-  ECP_DATA_DIR: dataDir,
-  ECP_CONFIG: demo.configPath,
-  ECP_KEYS_DIR: demo.keysDir,
-  NO_COLOR: '1',
-};
-const run = (args: string[]) =>
-  new Promise<number>((done, fail) => {
-    const t0 = performance.now();
-    execFile(process.execPath, args, { env: cliEnv, cwd: ROOT }, (err, _stdout, stderr) => {
-      if (err) return fail(new Error(`${args.join(' ')} failed: ${stderr || err.message}`));
-      done(performance.now() - t0);
+  const cliEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: address,
+    ECP_DATA_DIR: dataDir,
+    ECP_CONFIG: demo.configPath,
+    ECP_KEYS_DIR: demo.keysDir,
+    NO_COLOR: '1',
+  };
+  const run = (args: string[]) =>
+    new Promise<number>((done, fail) => {
+      const t0 = performance.now();
+      execFile(process.execPath, args, { env: cliEnv, cwd: ROOT }, (err, _stdout, stderr) => {
+        if (err) return fail(new Error(`${args.join(' ')} failed: ${stderr || err.message}`));
+        done(performance.now() - t0);
+      });
     });
+
+  type Command = { name: string; args: (round: number) => string[] };
+  const ecpCommand = (name: string, args: (round: number) => string[]): Command => ({ name, args });
+  const ecpCommands = (bin: string, label: string, approving: (round: number) => string): Command[] =>
+    [
+      ecpCommand('ecp --version', () => ['--version']),
+      ecpCommand('ecp show <attempt>', () => ['show', closed]),
+      ecpCommand('ecp pending --as alice', () => ['pending', '--as', 'alice']),
+      ecpCommand('ecp propose (auto-allowed refund)', (r) => [
+        'propose',
+        '--agent',
+        'refund-bot',
+        '--action',
+        'payments.refund',
+        '--resource',
+        'order-bench',
+        '--params',
+        JSON.stringify({ orderId: 'order-bench', amount: 100, reason: `bench ${label} ${r}` }),
+        '--justification',
+        'bench',
+      ]),
+      ecpCommand('ecp approve <attempt> --as alice', (r) => ['approve', approving(r), '--as', 'alice']),
+    ].map((c) => ({ name: `${c.name}${label}`, args: (r) => [bin, ...c.args(r)] }));
+  const commands: Command[] = [
+    { name: 'tsx floor', args: () => ['--import', 'tsx', tsxFloor] },
+    { name: 'Temporal floor', args: () => ['--import', 'tsx', temporalFloor, closed] },
+    ...ecpCommands(BIN, '', (r) => pending[r]!),
+    ...(COMPARE ? ecpCommands(COMPARE, ' (compared)', (r) => pending[ROUNDS + r]!) : []),
+  ];
+
+  // One untimed pass of what changes nothing: tsx's transform cache and the OS file cache are warm in every timed round.
+  for (const c of commands) if (!/propose|approve/.test(c.name)) await run(c.args(0));
+  const times: Record<string, number[]> = Object.fromEntries(commands.map((c) => [c.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of commands) times[c.name]!.push(await run(c.args(round)));
+  }
+
+  const round1 = (x: number) => Math.round(x * 10) / 10;
+  const rows = commands.map((c) => {
+    const ms = [...times[c.name]!].sort((a, b) => a - b);
+    return { command: c.name, medianMs: round1(percentile(ms, 50)), maxMs: round1(ms.at(-1)!), samplesMs: times[c.name]!.map(round1) };
   });
-
-type Command = { name: string; args: (round: number) => string[] };
-const ecpCommand = (name: string, args: (round: number) => string[]): Command => ({ name, args });
-const ecpCommands = (bin: string, label: string, approving: (round: number) => string): Command[] =>
-  [
-    ecpCommand('ecp --version', () => ['--version']),
-    ecpCommand('ecp show <attempt>', () => ['show', closed]),
-    ecpCommand('ecp pending --as alice', () => ['pending', '--as', 'alice']),
-    ecpCommand('ecp propose (auto-allowed refund)', (r) => [
-      'propose',
-      '--agent',
-      'refund-bot',
-      '--action',
-      'payments.refund',
-      '--resource',
-      'order-bench',
-      '--params',
-      JSON.stringify({ orderId: 'order-bench', amount: 100, reason: `bench ${label} ${r}` }),
-      '--justification',
-      'bench',
-    ]),
-    ecpCommand('ecp approve <attempt> --as alice', (r) => ['approve', approving(r), '--as', 'alice']),
-  ].map((c) => ({ name: `${c.name}${label}`, args: (r) => [bin, ...c.args(r)] }));
-const commands: Command[] = [
-  { name: 'tsx floor', args: () => ['--import', 'tsx', tsxFloor] },
-  { name: 'Temporal floor', args: () => ['--import', 'tsx', temporalFloor, closed] },
-  ...ecpCommands(BIN, '', (r) => pending[r]!),
-  ...(COMPARE ? ecpCommands(COMPARE, ' (compared)', (r) => pending[ROUNDS + r]!) : []),
-];
-
-// One untimed pass of what changes nothing: tsx's transform cache and the OS file cache are warm in every timed round.
-for (const c of commands) if (!/propose|approve/.test(c.name)) await run(c.args(0));
-const times: Record<string, number[]> = Object.fromEntries(commands.map((c) => [c.name, []]));
-for (let round = 0; round < ROUNDS; round++) {
-  for (const c of commands) times[c.name]!.push(await run(c.args(round)));
+  const median = (name: string) => rows.find((r) => r.command === name)!.medianMs;
+  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  const ratios = {
+    showVsTemporalFloor: ratio(median('ecp show <attempt>'), median('Temporal floor')),
+    versionVsTsxFloor: ratio(median('ecp --version'), median('tsx floor')),
+  };
+  const results = { startedAt, machine: machineInfo(), bin: BIN, compared: COMPARE, rounds: ROUNDS, rows, ratios };
+  const md = [
+    `## ecp command times — ${startedAt}`,
+    '',
+    `Machine: ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}. ${ROUNDS} interleaved rounds, each command its own process (\`node ${BIN.replace(ROOT, '')} …\`, without npx's own start-up), in-memory dev server, demo plane worker. Command: \`npm run bench:cli\`.`,
+    '',
+    ...(COMPARE ? [`"(compared)": the same commands of ${COMPARE}, in the same rounds.`, ''] : []),
+    '| command | median ms | slowest ms |',
+    '|---|---|---|',
+    ...rows.map((r) => `| ${r.command} | ${r.medianMs} | ${r.maxMs} |`),
+    '',
+    `\`ecp show\` ÷ Temporal floor ${ratios.showVsTemporalFloor}×; \`ecp --version\` ÷ tsx floor ${ratios.versionVsTsxFloor}×.`,
+    '',
+  ].join('\n');
+  mkdirSync(OUT, { recursive: true });
+  const stamp = startedAt.replace(/[:.]/g, '-');
+  for (const name of [`cli-${stamp}`, 'cli-latest']) {
+    writeFileSync(join(OUT, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(OUT, `${name}.md`), md);
+  }
+  console.log(md);
+} finally {
+  // Also when a command fails: no dev server or worker is left running.
+  worker.shutdown();
+  await running;
+  http.close();
+  await env.teardown();
+  rmSync(dataDir, { recursive: true, force: true });
 }
-
-const round1 = (x: number) => Math.round(x * 10) / 10;
-const rows = commands.map((c) => {
-  const ms = [...times[c.name]!].sort((a, b) => a - b);
-  return { command: c.name, medianMs: round1(percentile(ms, 50)), maxMs: round1(ms.at(-1)!), runs: ms.length };
-});
-const median = (name: string) => rows.find((r) => r.command === name)!.medianMs;
-const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
-const ratios = {
-  showVsTemporalFloor: ratio(median('ecp show <attempt>'), median('Temporal floor')),
-  versionVsTsxFloor: ratio(median('ecp --version'), median('tsx floor')),
-};
-const results = { startedAt, machine: machineInfo(), bin: BIN, compared: COMPARE, rounds: ROUNDS, rows, ratios };
-const md = [
-  `## ecp command times — ${startedAt}`,
-  '',
-  `Machine: ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}. ${ROUNDS} interleaved rounds, each command its own process (\`node ${BIN.replace(ROOT, '')} …\`, without npx's own start-up), in-memory dev server, demo plane worker. Command: \`npm run bench:cli\`.`,
-  '',
-  ...(COMPARE ? [`"(compared)": the same commands of ${COMPARE}, in the same rounds.`, ''] : []),
-  '| command | median ms | slowest ms |',
-  '|---|---|---|',
-  ...rows.map((r) => `| ${r.command} | ${r.medianMs} | ${r.maxMs} |`),
-  '',
-  `\`ecp show\` ÷ Temporal floor ${ratios.showVsTemporalFloor}×; \`ecp --version\` ÷ tsx floor ${ratios.versionVsTsxFloor}×.`,
-  '',
-].join('\n');
-mkdirSync(OUT, { recursive: true });
-const stamp = startedAt.replace(/[:.]/g, '-');
-for (const name of [`cli-${stamp}`, 'cli-latest']) {
-  writeFileSync(join(OUT, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(OUT, `${name}.md`), md);
-}
-console.log(md);
-
-worker.shutdown();
-await running;
-http.close();
-await env.teardown();
-rmSync(dataDir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Verdict } from '../../common/decision';
+import { loadHumanKey } from '../../client/keys';
 import type { CliContext } from '../context';
 import { EXIT } from '../exitCodes';
 import { note, print, printJson } from '../format';
@@ -72,7 +73,6 @@ export function registerDecide(program: Command): void {
 }
 
 async function decide(ctx: CliContext, verdict: Verdict, attemptId: string, o: DecideCliOptions) {
-  const { loadHumanKey } = await import('../../client/keys');
   const privateKey = loadHumanKey(ctx.keysDir, o.as);
   const ecp = await ctx.client({ withConfig: false });
   const options = {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EcpError } from '../../common/errors';
-import type { ControlsLogEntry, FreezeScope } from '../../common/freeze';
-import { describeScope } from '../../common/freezeStatement';
+import { describeScope, type ControlsLogEntry, type FreezeScope } from '../../common/freeze';
+import { loadHumanKey } from '../../client/keys';
 import type { CliContext } from '../context';
 import { print, printJson, table } from '../format';
 import { action, examples } from '../run';
@@ -64,7 +64,6 @@ async function change(ctx: CliContext, op: 'freeze' | 'unfreeze', o: FreezeCliOp
     throw new EcpError('invalid_input', '--reason is required: it is kept in the freeze log and cited in denials', 'reason');
   if (!o.as) throw new EcpError('invalid_input', '--as <human> is required: the freeze is signed with their key', 'as');
   const { signFreeze, sendControl } = await import('../../client/controls');
-  const { loadHumanKey } = await import('../../client/keys');
   let signed;
   try {
     signed = signFreeze({ op, scope, reason: o.reason, human: o.as }, loadHumanKey(ctx.keysDir, o.as));

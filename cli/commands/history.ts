@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EcpError } from '../../common/errors';
-import type { AttemptRecord } from '../../common/record';
+import { parseRecord, type AttemptRecord } from '../../common/record';
 import type { AttemptTimeline } from '../../audit/timeline';
 import { bold, dim, duration, print, printJson, status } from '../format';
 import { action, examples } from '../run';
@@ -62,7 +62,6 @@ export function registerHistory(program: Command): void {
         const history = parseHistoryJson(historyJson);
         if (!record) {
           const { decodeFirst } = await import('../../audit/payloads');
-          const { parseRecord } = await import('../../common/record');
           const done = history.events.at(-1) as { workflowExecutionCompletedEventAttributes?: { result?: never } };
           // Parsed, not cast: a completion result that is not a record shows as no record.
           record = await decodeFirst(done.workflowExecutionCompletedEventAttributes?.result, converter)

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { createHumanKey } from '../../client/keys';
 import { print, printJson } from '../format';
 import { action, examples } from '../run';
 
@@ -16,7 +17,6 @@ export function registerKeys(program: Command): void {
     .addHelpText('after', examples('ecp keys new frank', 'ecp --keys-dir ~/.ecp/keys keys new frank --json'))
     .action(
       action<{ force?: boolean; json?: boolean }>(async (ctx, o, [human]) => {
-        const { createHumanKey } = await import('../../client/keys');
         const { path, publicKey } = createHumanKey(ctx.keysDir, human!, Boolean(o.force));
         const snippet = `humans:\n  ${human}:\n    groups: [<group>]\n    publicKeys: [${publicKey}]\n`;
         if (o.json) return printJson({ human, path, publicKey, directorySnippet: snippet });

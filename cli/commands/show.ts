@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { proposalSummary } from '../../client/summaries';
 import { print, printJson } from '../format';
+import { renderRecord } from '../recordView';
 import { summaryConfig } from './attempts';
 import { action, examples } from '../run';
 
@@ -15,8 +17,6 @@ export function registerShow(program: Command): void {
         const ecp = await ctx.client({ withConfig: false });
         const record = await ecp.getRecord(attemptId!);
         if (o.json) return printJson(record);
-        const { renderRecord } = await import('../recordView');
-        const { proposalSummary } = await import('../../client/summaries');
         // The one-line summary comes from the configuration's action types, when one loads; the record stands without it.
         print(renderRecord(record, Date.now(), proposalSummary(await summaryConfig(ctx), record.proposal)));
       }),
