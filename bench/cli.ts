@@ -2,8 +2,9 @@
  * How long an `ecp` command takes, as the human at the terminal waits for it: `npm run bench:cli`.
  *
  * Each command runs as its own process (`node bin/ecp.mjs …`, what `npx ecp` runs after npm's own start-up) against
- * an in-memory dev server with the demo plane's worker in this process. Rounds interleave the commands; per command
- * the median and the slowest wall time of the rounds. Two baselines, in the same rounds:
+ * an in-memory dev server with a test plane (the demo's policies, directory and action types; its worker in this
+ * process). Rounds interleave the commands; per command the median and the slowest wall time of the rounds. Two
+ * baselines, in the same rounds:
  *  - `tsx floor`: an empty TypeScript file run the way bin/ecp.mjs runs the CLI (Node with tsx's loader): what any
  *    TypeScript command costs here before it does anything;
  *  - `Temporal floor`: a TypeScript file that connects with @temporalio/client and reads one attempt's result
@@ -17,21 +18,14 @@
  */
 import '../test/helpers/setup-temporal';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { serve } from '@hono/node-server';
-import { Client } from '@temporalio/client';
-import { EcpClient } from '../client';
-import { ensureControls } from '../client/controls';
-import { PlaneRuntime } from '../config/runtime';
-import { prepareDemo } from '../examples/demo/setup';
-import { createDemoTarget } from '../examples/demo/target';
-import { freePort, startDevServer } from '../test/helpers/temporalServers';
-import { createPlaneWorker } from '../worker/plane';
-import { ensureSearchAttributes } from '../worker/searchAttributes';
+import { planeCliEnv } from '../test/helpers/cli';
+import { startTestPlane } from '../test/helpers/plane';
+import { BENCH_ORDER } from './env';
+import { benchRefund } from './load';
 import { machineInfo } from './machine';
 import { percentile } from './stats';
 
@@ -47,40 +41,16 @@ const COMPARE = values.compare ? resolve(values.compare) : null;
 const OUT = resolve(values.out ?? join(ROOT, 'bench', 'results'));
 
 const startedAt = new Date().toISOString();
-const dataDir = mkdtempSync(join(tmpdir(), 'ecp-bench-cli-'));
-// The worker keeps the plane key (listing seals) in the same data dir the commands read it from.
-process.env.ECP_DATA_DIR = dataDir;
-const demo = prepareDemo(dataDir);
-const target = createDemoTarget(demo.targetToken);
-const port = await freePort();
-const http = serve({ port, hostname: '127.0.0.1', fetch: target.app.fetch });
-process.env.DEMO_TARGET_URL = `http://127.0.0.1:${port}`;
-process.env.DEMO_TARGET_TOKEN = demo.targetToken;
-target.orders.set('order-bench', { total: 1_000_000_000, refunded: 0, currency: 'EUR', customer: 'Bench' });
-
-const { env, address } = await startDevServer();
-await ensureSearchAttributes(env.connection, 'default');
-const runtime = new PlaneRuntime(demo.configPath);
-const worker = await createPlaneWorker({ connection: env.nativeConnection, namespace: 'default', runtime });
-const running = worker.run();
+// The test plane: the demo's policies, directory and action types, its worker in this process.
+const plane = await startTestPlane();
+const { ecp, dataDir } = plane;
+plane.target.orders.set(BENCH_ORDER, { total: 1_000_000_000, refunded: 0, currency: 'EUR', customer: 'Bench' });
 try {
-  const ecp = new EcpClient(new Client({ connection: env.connection }), runtime.config);
-  await ensureControls(ecp.client);
-
-  let n = 0;
-  const refund = (amount: number) => ({
-    agent: 'refund-bot',
-    actionType: 'payments.refund',
-    resource: 'order-bench',
-    parameters: { orderId: 'order-bench', amount, reason: 'bench' },
-    justification: 'bench',
-    idempotencyKey: `bench-cli-${Date.now()}-${n++}`,
-  });
-  const closed = (await ecp.propose(refund(100))).attemptId;
+  const closed = (await ecp.propose(benchRefund(100, 'cli'))).attemptId;
   await ecp.awaitOutcome(closed);
   // One attempt awaiting alice per round, for `ecp approve`; they stay listed for `ecp pending --as alice`.
   const pending: string[] = [];
-  for (let i = 0; i < ROUNDS * (COMPARE ? 2 : 1); i++) pending.push((await ecp.propose(refund(6_000))).attemptId);
+  for (let i = 0; i < ROUNDS * (COMPARE ? 2 : 1); i++) pending.push((await ecp.propose(benchRefund(6_000, 'cli'))).attemptId);
   for (const id of pending) while ((await ecp.getRecord(id)).status !== 'AWAITING_DECISION') await new Promise((r) => setTimeout(r, 20));
 
   // The floors live in the run's data dir, resolving packages from this checkout's node_modules.
@@ -101,14 +71,7 @@ await connection.close();
 `,
   );
 
-  const cliEnv = {
-    ...process.env,
-    TEMPORAL_ADDRESS: address,
-    ECP_DATA_DIR: dataDir,
-    ECP_CONFIG: demo.configPath,
-    ECP_KEYS_DIR: demo.keysDir,
-    NO_COLOR: '1',
-  };
+  const cliEnv = { ...process.env, ...planeCliEnv(plane), ECP_KEYS_DIR: plane.keysDir, NO_COLOR: '1' };
   const run = (args: string[]) =>
     new Promise<number>((done, fail) => {
       const t0 = performance.now();
@@ -132,9 +95,9 @@ await connection.close();
         '--action',
         'payments.refund',
         '--resource',
-        'order-bench',
+        BENCH_ORDER,
         '--params',
-        JSON.stringify({ orderId: 'order-bench', amount: 100, reason: `bench ${label} ${r}` }),
+        JSON.stringify({ orderId: BENCH_ORDER, amount: 100, reason: `bench ${label} ${r}` }),
         '--justification',
         'bench',
       ]),
@@ -169,7 +132,7 @@ await connection.close();
   const md = [
     `## ecp command times — ${startedAt}`,
     '',
-    `Machine: ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}. ${ROUNDS} interleaved rounds, each command its own process (\`node ${BIN.replace(ROOT, '')} …\`, without npx's own start-up), in-memory dev server, demo plane worker. Command: \`npm run bench:cli\`.`,
+    `Machine: ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}. ${ROUNDS} interleaved rounds, each command its own process (\`node ${BIN.replace(ROOT, '')} …\`, without npx's own start-up), in-memory dev server, test plane (the demo's policies and directory). Command: \`npm run bench:cli\`.`,
     '',
     ...(COMPARE ? [`"(compared)": the same commands of ${COMPARE}, in the same rounds.`, ''] : []),
     '| command | median ms | slowest ms |',
@@ -188,9 +151,5 @@ await connection.close();
   console.log(md);
 } finally {
   // Also when a command fails: no dev server or worker is left running.
-  worker.shutdown();
-  await running;
-  http.close();
-  await env.teardown();
-  rmSync(dataDir, { recursive: true, force: true });
+  await plane.teardown();
 }

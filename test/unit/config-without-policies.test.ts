@@ -1,45 +1,12 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EcpError } from '../../common';
 import { loadPlaneConfig } from '../../config/load';
 import { loadConfigWithoutPolicies } from '../../config/withoutPolicies';
 import { configRefusal } from '../helpers/configRefusal';
-import { scratchDir } from '../helpers/scratchDir';
+import { FIXTURE_DIRECTORY, scratchConfig } from '../helpers/configFixture';
 
-const KEY = 'ab'.repeat(32);
-const DIRECTORY = `agents:
-  refund-bot: { owner: carol, scopes: [payments:refund] }
-humans:
-  alice: { groups: [finance], publicKeys: [${KEY}] }
-  carol: { groups: [support], publicKeys: [${KEY}] }
-  bob: { groups: [sre], publicKeys: [${KEY}] }
-groups: { finance: {}, support: {}, sre: {} }
-`;
-
-/** The demo's policies and action types with `directory`, and a policy file `extra` added when given. */
-function configDir(edit: { directory?: string; extraPolicy?: string; config?: string } = {}): string {
-  const dir = scratchDir('ecp-config-np');
-  cpSync('examples/demo/policies', join(dir, 'policies'), { recursive: true });
-  if (edit.extraPolicy) writeFileSync(join(dir, 'policies', 'extra.cedar'), edit.extraPolicy);
-  writeFileSync(join(dir, 'action-types.yaml'), readFileSync('examples/demo/action-types.yaml', 'utf8'));
-  writeFileSync(join(dir, 'directory.yaml'), edit.directory ?? DIRECTORY);
-  writeFileSync(
-    join(dir, 'ecp.yaml'),
-    edit.config ?? 'policies: ./policies\nactionTypes: ./action-types.yaml\ndirectory: ./directory.yaml\n',
-  );
-  return join(dir, 'ecp.yaml');
-}
-
-function refusalWithoutPolicies(path: string): string {
-  try {
-    loadConfigWithoutPolicies(path);
-  } catch (err) {
-    expect(err).toBeInstanceOf(EcpError);
-    return (err as Error).message;
-  }
-  throw new Error('expected the configuration to be refused');
-}
+const DIRECTORY = FIXTURE_DIRECTORY;
+const configDir = scratchConfig;
+const refusalWithoutPolicies = (path: string) => configRefusal(path, loadConfigWithoutPolicies);
 
 describe('the configuration without its policies (what the CLI and clients read)', () => {
   it('is the plane configuration without the bundle: same directory, action types, versions and parameter rules', () => {
@@ -66,7 +33,7 @@ describe('the configuration without its policies (what the CLI and clients read)
     expect(refusalWithoutPolicies(undeclaredGroup)).toMatch(/human "bob" is in undeclared group "oncall"/);
 
     const freezeGroup = configDir({
-      config: 'policies: ./policies\nactionTypes: ./action-types.yaml\ndirectory: ./directory.yaml\ncontrols: { freezeGroup: oncall }\n',
+      extraConfig: 'controls: { freezeGroup: oncall }\n',
     });
     expect(refusalWithoutPolicies(freezeGroup)).toBe(configRefusal(freezeGroup));
 
@@ -79,7 +46,7 @@ describe('the configuration without its policies (what the CLI and clients read)
       directory: DIRECTORY.replace('groups: [sre]', 'groups: [sre, oncall]'),
       extraPolicy:
         '@id("needs-auditors")\n@requires_approval("auditors")\npermit (principal, action == Action::"payments.refund", resource);\n',
-      config: 'policies: ./policies\nactionTypes: ./action-types.yaml\ndirectory: ./directory.yaml\ncontrols: { freezeGroup: nobody }\n',
+      extraConfig: 'controls: { freezeGroup: nobody }\n',
     });
     const plane = configRefusal(path);
     expect(plane).toMatch(

@@ -1,34 +1,15 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scratchDir } from '../helpers/scratchDir';
+import { FIXTURE_DIRECTORY, FIXTURE_KEY, scratchConfig } from '../helpers/configFixture';
 import { loadPlaneConfig } from '../../config/load';
 import { configRefusal } from '../helpers/configRefusal';
 import { pinDirectory } from '../../activities/context';
 import { parseDuration } from '../../common/duration';
 
-const KEY = 'ab'.repeat(32);
-const DIRECTORY = `agents:
-  refund-bot: { owner: carol, scopes: [payments:refund] }
-humans:
-  alice: { groups: [finance], publicKeys: [${KEY}] }
-  carol: { groups: [support], publicKeys: [${KEY}] }
-  bob: { groups: [sre], publicKeys: [${KEY}] }
-groups: { finance: {}, support: {}, sre: {} }
-`;
-
-function configDir(edit: { config?: string; directory?: string; actionTypes?: (t: string) => string } = {}): string {
-  const dir = scratchDir('ecp-config');
-  cpSync('examples/demo/policies', join(dir, 'policies'), { recursive: true });
-  const types = readFileSync('examples/demo/action-types.yaml', 'utf8');
-  writeFileSync(join(dir, 'action-types.yaml'), edit.actionTypes ? edit.actionTypes(types) : types);
-  writeFileSync(join(dir, 'directory.yaml'), edit.directory ?? DIRECTORY);
-  writeFileSync(
-    join(dir, 'ecp.yaml'),
-    edit.config ?? 'policies: ./policies\nactionTypes: ./action-types.yaml\ndirectory: ./directory.yaml\n',
-  );
-  return join(dir, 'ecp.yaml');
-}
+const KEY = FIXTURE_KEY;
+const DIRECTORY = FIXTURE_DIRECTORY;
+const configDir = scratchConfig;
 
 const failure = configRefusal;
 

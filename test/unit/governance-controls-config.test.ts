@@ -1,30 +1,11 @@
 /** Kill switch and notification configuration, and the webhook signature receivers check (docs/kill-switch-and-notifications.md). */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scratchDir } from '../helpers/scratchDir';
+import { scratchConfig } from '../helpers/configFixture';
 import { loadPlaneConfig } from '../../config/load';
 import { verifyWebhookSignature, webhookSignature } from '../../client/webhookSignature';
 import { configRefusal } from '../helpers/configRefusal';
 
-const KEY = 'ab'.repeat(32);
-const DIRECTORY = `agents:
-  refund-bot: { owner: carol, scopes: [payments:refund] }
-humans:
-  alice: { groups: [finance], publicKeys: [${KEY}] }
-  carol: { groups: [support], publicKeys: [${KEY}] }
-  bob: { groups: [sre], publicKeys: [${KEY}] }
-groups: { finance: {}, support: {}, sre: {} }
-`;
-
-function configWith(extra: string): string {
-  const dir = scratchDir('ecp-config');
-  cpSync('examples/demo/policies', join(dir, 'policies'), { recursive: true });
-  writeFileSync(join(dir, 'action-types.yaml'), readFileSync('examples/demo/action-types.yaml', 'utf8'));
-  writeFileSync(join(dir, 'directory.yaml'), DIRECTORY);
-  writeFileSync(join(dir, 'ecp.yaml'), `policies: ./policies\nactionTypes: ./action-types.yaml\ndirectory: ./directory.yaml\n${extra}`);
-  return join(dir, 'ecp.yaml');
-}
+const configWith = (extra: string) => scratchConfig({ extraConfig: extra });
 
 const hook = (extra = '') => `notifications:
   consoleUrl: https://ecp.example.com
