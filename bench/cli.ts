@@ -22,7 +22,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { planeCliEnv } from '../test/helpers/cli';
+import { planeCliEnv, refundProposeArgs } from '../test/helpers/cli';
 import { startTestPlane } from '../test/helpers/plane';
 import { BENCH_ORDER } from './env';
 import { benchRefund } from './load';
@@ -88,19 +88,9 @@ await connection.close();
       ecpCommand('ecp --version', () => ['--version']),
       ecpCommand('ecp show <attempt>', () => ['show', closed]),
       ecpCommand('ecp pending --as alice', () => ['pending', '--as', 'alice']),
-      ecpCommand('ecp propose (auto-allowed refund)', (r) => [
-        'propose',
-        '--agent',
-        'refund-bot',
-        '--action',
-        'payments.refund',
-        '--resource',
-        BENCH_ORDER,
-        '--params',
-        JSON.stringify({ orderId: BENCH_ORDER, amount: 100, reason: `bench ${label} ${r}` }),
-        '--justification',
-        'bench',
-      ]),
+      ecpCommand('ecp propose (auto-allowed refund)', (r) =>
+        refundProposeArgs({ order: BENCH_ORDER, amount: 100, reason: `bench ${label} ${r}`, justification: 'bench' }),
+      ),
       ecpCommand('ecp approve <attempt> --as alice', (r) => ['approve', approving(r), '--as', 'alice']),
     ].map((c) => ({ name: `${c.name}${label}`, args: (r) => [bin, ...c.args(r)] }));
   const commands: Command[] = [

@@ -24,15 +24,20 @@ export const COMMAND_MODULES: ReadonlyArray<{ commands: readonly string[]; load:
   { commands: ['mcp'], load: async () => (await import('./commands/mcp')).registerMcp },
 ];
 
-/** The global options that take a value (so the word after one is not the command's name). */
-export const GLOBAL_OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set(['--config', '--data-dir', '--keys-dir']);
+/** The program's own options that take a value (so the word after one is not the command's name). */
+export function optionsTakingValue(program: Command): Set<string> {
+  return new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((f) => f !== undefined)));
+}
 
-/** The name of the command `args` (argv without node and the script) runs, if any: its first word that is not an option. */
-export function commandNameIn(args: readonly string[]): string | undefined {
+/**
+ * The name of the command `args` (argv without node and the script) runs, if any: its first word that is neither an
+ * option nor the value of one of `withValue`.
+ */
+export function commandNameIn(args: readonly string[], withValue: ReadonlySet<string>): string | undefined {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--') return args[i + 1];
-    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) i++;
+    if (withValue.has(arg)) i++;
     else if (!arg.startsWith('-')) return arg;
   }
   return undefined;
@@ -71,7 +76,7 @@ Walkthrough (with \`npm start\` running):
   $ ecp approve <attempt> --as alice`,
     );
   const args = argv.slice(2);
-  const name = commandNameIn(args);
+  const name = commandNameIn(args, optionsTakingValue(program));
   // `ecp --version` runs no command at all.
   if (name === undefined && (args.includes('--version') || args.includes('-V'))) return program;
   const named = COMMAND_MODULES.filter((m) => name !== undefined && m.commands.includes(name));

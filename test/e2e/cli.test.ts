@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attemptIdFor } from '../../common';
 import { loadHumanKey, publicKeyHex } from '../../client/keys';
-import { cliRecords, ECP_BIN, planeCliEnv, ROOT, runCommand } from '../helpers/cli';
+import { cliRecords, ECP_BIN, planeCliEnv, refundProposeArgs, ROOT, runCommand } from '../helpers/cli';
 import { eventually } from '../helpers/eventually';
 import { freePort } from '../helpers/temporalServers';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
@@ -25,17 +25,7 @@ const { showJson, untilStatus } = cliRecords(ecp);
 
 function refundArgs(order: string, amount: number | string, key: string): string[] {
   return [
-    'propose',
-    '--agent',
-    'refund-bot',
-    '--action',
-    'payments.refund',
-    '--resource',
-    order,
-    '--params',
-    JSON.stringify({ orderId: order, amount, reason: 'damaged in transit' }),
-    '--justification',
-    'Customer sent photos of the damage',
+    ...refundProposeArgs({ order, amount, reason: 'damaged in transit', justification: 'Customer sent photos of the damage' }),
     '--idempotency-key',
     key,
   ];

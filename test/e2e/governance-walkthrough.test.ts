@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlaneConfig } from '../../config/load';
 import { DEMO_GOVERNANCE_POLICIES, demoGovernanceConfig } from '../../examples/demo/setup';
-import { cliRecords, ECP_BIN, planeCliEnv, runCommand } from '../helpers/cli';
+import { cliRecords, ECP_BIN, planeCliEnv, refundProposeArgs, runCommand } from '../helpers/cli';
 import { eventually } from '../helpers/eventually';
 import { startTestPlane, type TestPlane } from '../helpers/plane';
 
@@ -24,20 +24,7 @@ const { showJson, untilStatus } = cliRecords(ecp);
 
 /** `ecp propose` as the README writes it (a fresh idempotency key each time); returns the attempt ID it printed. */
 async function propose(order: string, amount: number, reason: string, justification: string, ...more: string[]) {
-  const r = await ecp(
-    'propose',
-    '--agent',
-    'refund-bot',
-    '--action',
-    'payments.refund',
-    '--resource',
-    order,
-    '--params',
-    JSON.stringify({ orderId: order, amount, reason }),
-    '--justification',
-    justification,
-    ...more,
-  );
+  const r = await ecp(...refundProposeArgs({ order, amount, reason, justification }), ...more);
   expect(r.code, r.stderr).toBe(0);
   return { attemptId: r.stdout.match(/att-[0-9a-f]{32}/)![0], stdout: r.stdout };
 }

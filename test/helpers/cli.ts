@@ -72,3 +72,20 @@ export function cliRecords(ecp: (...args: string[]) => Promise<CommandRun>) {
     });
   return { showJson, untilStatus };
 }
+
+/** `ecp propose` arguments for a refund by refund-bot, as the README writes them (add `--idempotency-key`, `--json` …). */
+export function refundProposeArgs(refund: { order: string; amount: number | string; reason: string; justification: string }): string[] {
+  return [
+    'propose',
+    '--agent',
+    'refund-bot',
+    '--action',
+    'payments.refund',
+    '--resource',
+    refund.order,
+    '--params',
+    JSON.stringify({ orderId: refund.order, amount: refund.amount, reason: refund.reason }),
+    '--justification',
+    refund.justification,
+  ];
+}
