@@ -7,6 +7,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { PlaneActivities } from '../activities';
 import {
   actionTypeKey,
@@ -102,6 +103,12 @@ export function assertListingSeal(): void {
 /**
  * Publishes what visibility queries (`ecp pending`, `temporal workflow list --query`) filter on. Its own module so a
  * test bundle for Temporal's time-skipping server, which cannot register custom search attributes, can replace it.
+ *
+ * Afterwards every listed field holds the value the workflow's own state gives it: identity from the workflow's own
+ * proposal, never trusted from whoever started it. The upsert carries only the fields whose current value (as the
+ * start and earlier upserts left it, see {@link unchangedValue}) differs, so a value a starter set survives only where
+ * it is exactly the workflow's own. Each call issues exactly one upsert command, as it always did (the status at
+ * least), so histories keep their shape: Temporal replays an upsert by its place in history, not by its content.
  */
 export function publishVisibility(
   proposal: Proposal,
@@ -110,9 +117,7 @@ export function publishVisibility(
   awaitingGroups: string[],
   deadlineMs: number | null,
 ): void {
-  // Identity attributes come from the workflow's own proposal, never trusted from whoever started it. Each publish
-  // writes every listed field, so once a seal is there no value a starter set survives beside it.
-  upsertSearchAttributes([
+  const fields: SearchAttributeUpdatePair[] = [
     { key: agentKey, value: proposal.agent },
     { key: actionTypeKey, value: proposal.actionType },
     { key: proposalHashKey, value: proposalHash },
@@ -121,5 +126,24 @@ export function publishVisibility(
     { key: deadlineKey, value: deadlineMs === null ? null : new Date(deadlineMs) },
     // Only with the patch: older histories replay the upserts they recorded.
     ...(sealing ? [{ key: sealKey, value: seal }] : []),
-  ]);
+  ];
+  const changed = fields.filter((field) => !unchangedValue(field));
+  upsertSearchAttributes(changed.length > 0 ? changed : [{ key: statusKey, value: status }]);
+}
+
+/**
+ * Whether the run's search attribute already holds `value` (no groups, no deadline and no seal all count as empty).
+ * The typed view shows a starter's values too, those it sent without type information included: the server types
+ * them by the namespace's registered search attributes (test/e2e/phantom-listings.test.ts starts such a liar).
+ */
+function unchangedValue({ key, value }: SearchAttributeUpdatePair): boolean {
+  const held: unknown = workflowInfo().typedSearchAttributes.get(key);
+  if (isEmpty(value)) return isEmpty(held);
+  if (value instanceof Date) return held instanceof Date && held.getTime() === value.getTime();
+  if (Array.isArray(value)) return Array.isArray(held) && held.length === value.length && value.every((v, i) => held[i] === v);
+  return held === value;
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === undefined || value === null || (Array.isArray(value) && value.length === 0);
 }

@@ -292,6 +292,77 @@ describe('phantom attempts (started around the plane) are never listed', () => {
     }
   });
 
+  it("a starter's values are cleared on attempts that never wait: no groups, deadline, hash or seal of theirs stays", async () => {
+    const liar = async (type: string, amount: number, order: string, lies: 'typed' | 'untyped') => {
+      const proposal = refund(amount, order);
+      const attemptId = attemptIdFor('refund-bot', proposal.idempotencyKey);
+      if (lies === 'typed') {
+        await plane.ecp.client.workflow.start(type, {
+          workflowId: attemptId,
+          taskQueue: TASK_QUEUE,
+          args: [{ proposal }],
+          typedSearchAttributes: phantomAttributes('AWAITING_DECISION', 'v1:forged', 'deploy-bot'),
+        });
+      } else {
+        // A raw start whose values carry no type information, which the workflow's typed view does not show.
+        const json = (value: unknown) => ({
+          metadata: { encoding: new TextEncoder().encode('json/plain') },
+          data: new TextEncoder().encode(JSON.stringify(value)),
+        });
+        await plane.ecp.client.workflowService.startWorkflowExecution({
+          namespace: plane.ecp.client.options.namespace,
+          workflowId: attemptId,
+          workflowType: { name: type },
+          taskQueue: { name: TASK_QUEUE },
+          input: { payloads: [json({ proposal })] },
+          requestId: attemptId,
+          searchAttributes: {
+            indexedFields: {
+              EcpAgent: json('deploy-bot'),
+              EcpProposalHash: json('sha256:' + '0'.repeat(64)),
+              EcpAwaitingGroups: json(['finance']),
+              EcpDeadline: json(new Date(Date.now() + 3_600_000).toISOString()),
+              EcpSeal: json('v1:forged'),
+            },
+          },
+        });
+      }
+      const handle = plane.ecp.client.workflow.getHandle(attemptId);
+      const record = (await handle.result()) as { status: string; proposalHash: string };
+      return { attemptId, record };
+    };
+    const liars = [
+      await liar(WORKFLOW_TYPE, 1_000, 'order-1001', 'typed'),
+      await liar(WORKFLOW_TYPE, 1_100, 'order-1001', 'untyped'),
+      await liar(LEGACY_WORKFLOW_TYPE, 1_200, 'order-1001', 'untyped'),
+      await liar(WORKFLOW_TYPE, 50_000, 'order-1002', 'typed'),
+    ];
+    expect(liars.map((l) => l.record.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'DENIED']);
+    for (const { attemptId, record } of liars) {
+      const sa = (await plane.ecp.client.workflow.getHandle(attemptId).describe()).typedSearchAttributes;
+      expect(sa.get(statusKey), attemptId).toBe(record.status);
+      expect(sa.get(agentKey), attemptId).toBe('refund-bot');
+      expect(sa.get(proposalHashKey), attemptId).toBe(record.proposalHash);
+      expect(sa.get(awaitingGroupsKey) ?? [], attemptId).toEqual([]);
+      expect(sa.get(deadlineKey), attemptId).toBeUndefined();
+      expect(sa.get(sealKey), attemptId).toMatch(/^v1:(?!forged$)/); // listed below: a seal of this plane
+    }
+    const rows = (
+      await eventually(
+        () => api('/api/attempts?limit=500'),
+        (r) => liars.every((l) => ids(r.body.attempts).includes(l.attemptId)),
+      )
+    ).body.attempts as AttemptSummary[];
+    for (const { attemptId, record } of liars) {
+      expect(rows.find((a) => a.attemptId === attemptId)).toMatchObject({
+        status: record.status,
+        agent: 'refund-bot',
+        awaitingGroups: [],
+        deadline: null,
+      });
+    }
+  });
+
   it('listing fails closed without the plane public key (no unchecked list)', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'ecp-nokey-'));
     try {
