@@ -27,6 +27,7 @@ import { startTestPlane } from '../test/helpers/plane';
 import { BENCH_ORDER } from './env';
 import { benchRefund } from './load';
 import { machineInfo } from './machine';
+import { writeScriptResults } from './results';
 import { percentile } from './stats';
 
 const { values } = parseArgs({
@@ -132,12 +133,7 @@ await connection.close();
     `\`ecp show\` ÷ Temporal floor ${ratios.showVsTemporalFloor}×; \`ecp --version\` ÷ tsx floor ${ratios.versionVsTsxFloor}×.`,
     '',
   ].join('\n');
-  mkdirSync(OUT, { recursive: true });
-  const stamp = startedAt.replace(/[:.]/g, '-');
-  for (const name of [`cli-${stamp}`, 'cli-latest']) {
-    writeFileSync(join(OUT, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(join(OUT, `${name}.md`), md);
-  }
+  writeScriptResults(OUT, 'cli', startedAt, results, md);
   console.log(md);
 } finally {
   // Also when a command fails: no dev server or worker is left running.

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { MachineInfo } from './machine';
 import type { PolicyFigures, PolicyProfile } from './policy/measure';
 import type { DecisionFigures } from './scenarios/decision';
@@ -46,4 +48,17 @@ export interface BenchResults {
   policy?: { description: string; figures: PolicyFigures[]; profile: PolicyProfile };
   verify?: VerifyFigures | { skipped: string };
   errors: string[];
+}
+
+/**
+ * Writes a bench script's results as `<prefix>-<startedAt>.{json,md}` and `<prefix>-latest.{json,md}` in `dir`
+ * (bench:cli, bench:listing).
+ */
+export function writeScriptResults(dir: string, prefix: string, startedAt: string, results: unknown, md: string): void {
+  mkdirSync(dir, { recursive: true });
+  const stamp = startedAt.replace(/[:.]/g, '-');
+  for (const name of [`${prefix}-${stamp}`, `${prefix}-latest`]) {
+    writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(dir, `${name}.md`), md);
+  }
 }

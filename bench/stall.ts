@@ -11,17 +11,12 @@
  *
  * Nothing here is ECP code: a plain Temporal worker and client, so what it shows is the server's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { freePort } from '../test/helpers/temporalServers';
 import { devServerTuningArgs } from '../worker/devServerTuning';
-import { ensureTemporalTool, TEMPORAL_TOOLS } from '../worker/temporalCli';
+import { startBenchDevServer, type BenchDevServer } from './devServer';
 import { percentile } from './stats';
 import { createBaselineActivities } from './workflows/activities';
 
@@ -135,41 +130,12 @@ function report(label: string, gaps: Gaps): void {
   for (const [step, xs] of gaps.byStep) console.log(`  ${step.padEnd(52)} ${f(xs)}`);
 }
 
-/** `temporal server start-dev` on a free port, with the flags under test. */
-async function startServer(): Promise<{ address: string; args: string[]; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ecp-stall-'));
-  const cli = ensureTemporalTool(TEMPORAL_TOOLS.cli, { log: (line) => console.log(line) });
-  const port = await freePort();
+/** The dev server under test: ECP's start flags unless --stock, plus any --dv and --pragma. */
+function startServer(): Promise<BenchDevServer> {
   const flags: string[] = args.stock ? [] : devServerTuningArgs();
   for (const dv of args.dv) flags.push('--dynamic-config-value', dv);
   for (const p of args.pragma) flags.push('--sqlite-pragma', p);
-  if (args.server === 'file') flags.push('--db-filename', join(dir, 'temporal.db'));
-  const child: ChildProcess = spawn(
-    cli,
-    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error', ...flags],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  const address = `127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      const c = await Connection.connect({ address, connectTimeout: 1000 });
-      await c.close();
-      break;
-    } catch (err) {
-      if (i > 60 || child.exitCode !== null) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  return {
-    address,
-    args: flags,
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return startBenchDevServer(flags, { file: args.server === 'file' });
 }
 
 main().catch((err: unknown) => {

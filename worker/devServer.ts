@@ -116,8 +116,7 @@ async function runDevServer(cli: string, o: { port: number; uiPort: number; dbFi
   args.push(...serverLimitArgs());
   // Without these, workflow tasks of attempts run back to back wait ≈ 40 ms each for the one shard's queue reader.
   args.push(...devServerTuningArgs());
-  for (const { name, type } of ECP_SEARCH_ATTRIBUTES)
-    args.push('--search-attribute', `${name}=${TypedSearchAttributes.toMetadataType(type)}`);
+  args.push(...searchAttributeArgs());
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // Once stopping, the server's own shutdown chatter (its internal pollers losing the frontend) is not news. A
   // terminal's Ctrl-C reaches the server at the same moment as this process, so a signal also means "stopping".
@@ -201,4 +200,9 @@ async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<vo
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** `temporal server start-dev` flags registering ECP's search attributes (a new server's namespace has none). */
+export function searchAttributeArgs(): string[] {
+  return ECP_SEARCH_ATTRIBUTES.flatMap(({ name, type }) => ['--search-attribute', `${name}=${TypedSearchAttributes.toMetadataType(type)}`]);
 }
