@@ -17,21 +17,20 @@
  *
  * Writes bench/results/listing-<date>.{json,md} and listing-latest.*.
  */
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { actionTypeKey, agentKey, proposalHashKey, statusKey } from '../common/searchAttributes';
 import { searchAttributeArgs } from '../worker/devServer';
 import { devServerTuningArgs } from '../worker/devServerTuning';
+import { createBaselineWorker } from './baselineWorker';
 import { startBenchDevServer } from './devServer';
 import { machineInfo } from './machine';
 import { processCpuSeconds } from './processCpu';
 import { writeScriptResults } from './results';
 import { percentile } from './stats';
-import { createBaselineActivities } from './workflows/activities';
 import { LISTING_VALUES, type ListingFields } from './workflows/index';
 
 const TASK_QUEUE = 'ecp-bench-listing';
@@ -75,16 +74,7 @@ async function main(): Promise<void> {
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: 'default' });
     const native = await NativeConnection.connect({ address: server.address });
-    const worker = await Worker.create({
-      connection: native,
-      namespace: 'default',
-      taskQueue: TASK_QUEUE,
-      workflowBundle: await bundleWorkflowCode({
-        workflowsPath: createRequire(import.meta.url).resolve('./workflows/index.ts'),
-        logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
-      }),
-      activities: createBaselineActivities(),
-    });
+    const worker = await createBaselineWorker(native, TASK_QUEUE);
     const blocks: Record<ListingFields, Block[]> = { none: [], every: [], changed: [] };
     await worker.runUntil(async () => {
       for (const fields of VARIANTS) await runBlock(client, server.pid, fields, 50); // warm-up

@@ -11,14 +11,13 @@
  *
  * Nothing here is ECP code: a plain Temporal worker and client, so what it shows is the server's.
  */
-import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { devServerTuningArgs } from '../worker/devServerTuning';
+import { createBaselineWorker } from './baselineWorker';
 import { startBenchDevServer, type BenchDevServer } from './devServer';
 import { percentile } from './stats';
-import { createBaselineActivities } from './workflows/activities';
 
 const TASK_QUEUE = 'ecp-bench-stall';
 
@@ -49,16 +48,7 @@ async function main(): Promise<void> {
     const connection = await Connection.connect({ address });
     const client = new Client({ connection, namespace: 'default' });
     const native = await NativeConnection.connect({ address });
-    const worker = await Worker.create({
-      connection: native,
-      namespace: 'default',
-      taskQueue: TASK_QUEUE,
-      workflowBundle: await bundleWorkflowCode({
-        workflowsPath: createRequire(import.meta.url).resolve('./workflows/index.ts'),
-        logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
-      }),
-      activities: createBaselineActivities(),
-    });
+    const worker = await createBaselineWorker(native, TASK_QUEUE);
     await worker.runUntil(async () => {
       await runSeries(client, 5, 0); // warm-up: bundle load, first polls
       const backToBack = await runSeries(client, n, 0);

@@ -3,12 +3,11 @@
  * in its own child process so the plane worker's RSS is its own, apart from the load generator and the baselines.
  * Settings come from the parent in BENCH_WORKER (JSON); the parent asks for memory figures over IPC ({ type: 'mem' }).
  */
-import { createRequire } from 'node:module';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
 import { PlaneRuntime } from '../config/runtime';
 import { createNotificationWorker, createPlaneWorker } from '../worker/plane';
-import { createBaselineActivities } from './workflows/activities';
+import { createBaselineWorker } from './baselineWorker';
 import { BASELINE_TASK_QUEUE } from './workflows/index';
 
 const settingsSchema = z.strictObject({
@@ -45,18 +44,7 @@ async function main(): Promise<void> {
           runtime,
           workerOptions: { maxCachedWorkflows: settings.maxCachedWorkflows, ...v8 },
         })
-      : await Worker.create({
-          connection,
-          namespace: 'default',
-          taskQueue: BASELINE_TASK_QUEUE,
-          workflowBundle: await bundleWorkflowCode({
-            workflowsPath: createRequire(import.meta.url).resolve('./workflows/index.ts'),
-            logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
-          }),
-          activities: createBaselineActivities(),
-          maxCachedWorkflows: settings.maxCachedWorkflows,
-          ...v8,
-        });
+      : await createBaselineWorker(connection, BASELINE_TASK_QUEUE, { maxCachedWorkflows: settings.maxCachedWorkflows, ...v8 });
   // As `npm start` runs it: the notification worker beside the plane's, in the same process (idle until a notifier runs).
   const notificationWorker =
     settings.role === 'plane' && runtime.config.notifications
