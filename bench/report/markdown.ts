@@ -2,7 +2,7 @@ import type { BenchResults, ModeResults } from '../results';
 import type { Summary } from '../stats';
 import type { CpuPerUnit } from '../processCpu';
 import { segmentValues, type CallSegments } from '../historySegments';
-import type { Contender } from '../scenarios/overhead';
+import type { OverheadContender } from '../scenarios/overhead';
 
 const f1 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(1));
 const lat = (s: Summary | undefined) => (s ? `${f1(s.p50)} / ${f1(s.p95)} / ${f1(s.p99)}` : '—');
@@ -29,7 +29,9 @@ function modeSection(m: ModeResults): string[] {
   const o = m.overhead;
   if (o) {
     out.push(
-      `**Auto-allow overhead** — ECP attempt shape at run time: ${o.ecpShape.length} activities (${o.ecpShape.join(', ')}); history events: ECP ${o.histories.ecp.events}, bare ${o.histories.bareShape.events}, ungoverned ${o.histories.ungoverned.events}.`,
+      `**Auto-allow overhead** — ECP attempt shape at run time: ${o.ecpShape.length} activities (${o.ecpShape.join(', ')}); history events: ECP ${o.histories.ecp.events}, bare ${o.histories.bareShape.events}, ungoverned ${o.histories.ungoverned.events}` +
+        (o.histories.governedFloor ? `, governed floor ${o.histories.governedFloor.events}` : '') +
+        '.',
       '',
       '| | latency ms p50 / p95 / p99 (c=1) | ' + o.throughput.ecp.map((p) => `attempts/s c=${p.concurrency}`).join(' | ') + ' |',
       '|---|---|' + o.throughput.ecp.map(() => '---|').join(''),
@@ -38,8 +40,10 @@ function modeSection(m: ModeResults): string[] {
       ['ecp', 'ECP attempt'],
       ['bareShape', '(a) bare, same shape'],
       ['ungoverned', '(b) ungoverned, one HTTP activity'],
+      ['governedFloor', "(c) governed floor: (a)'s shape with the target calls and the listing"],
     ] as const) {
-      out.push(`| ${label} | ${lat(o.latencyMs[c])} | ${o.throughput[c].map((p) => f1(p.perSecond)).join(' | ')} |`);
+      const points = o.throughput[c];
+      if (points) out.push(`| ${label} | ${lat(o.latencyMs[c])} | ${points.map((p) => f1(p.perSecond)).join(' | ')} |`);
     }
     out.push(
       '',
@@ -55,6 +59,17 @@ function modeSection(m: ModeResults): string[] {
         '.',
       '',
     );
+    const vsFloor = o.ratios.throughputVsFloor;
+    if (vsFloor && o.ratios.latencyP50VsFloor !== undefined)
+      out.push(
+        `ECP ÷ (c), the governed floor (what any governed attempt of this shape pays before its own work: the facts read, the ` +
+          `action's call and the listing; no target, for reading the ratios above): latency p50 ${o.ratios.latencyP50VsFloor.toFixed(2)}×; throughput ` +
+          Object.entries(vsFloor)
+            .map(([c, x]) => `c=${c} ${x.toFixed(2)}×`)
+            .join(', ') +
+          '.',
+        '',
+      );
     if (o.segmentsMs) {
       const x = o.segmentsMs;
       out.push(
@@ -68,6 +83,7 @@ function modeSection(m: ModeResults): string[] {
         segmentRow('ECP attempt', x.ecp),
         segmentRow('(a) bare, same shape', x.bareShape),
         segmentRow('(b) ungoverned', x.ungoverned),
+        ...(x.governedFloor ? [segmentRow('(c) governed floor', x.governedFloor)] : []),
         '',
       );
     }
@@ -76,18 +92,19 @@ function modeSection(m: ModeResults): string[] {
     if (blocks > 1)
       out.push(
         `Throughput is measured in ${blocks} closed-loop blocks per contender and concurrency, the contenders taking turns block ` +
-          'by block; attempts/s per block (ECP / bare / ungoverned): ' +
+          `by block; attempts/s per block (ECP / bare / ungoverned${o.throughput.governedFloor ? ' / governed floor' : ''}): ` +
           o.throughput.ecp
             .map(
               (p, i) =>
-                `c=${p.concurrency} ${p.blockRates.join(' ')} / ${o.throughput.bareShape[i]!.blockRates.join(' ')} / ${o.throughput.ungoverned[i]!.blockRates.join(' ')}`,
+                `c=${p.concurrency} ${p.blockRates.join(' ')} / ${o.throughput.bareShape[i]!.blockRates.join(' ')} / ${o.throughput.ungoverned[i]!.blockRates.join(' ')}` +
+                (o.throughput.governedFloor ? ` / ${o.throughput.governedFloor[i]!.blockRates.join(' ')}` : ''),
             )
             .join('; ') +
           '.',
         '',
       );
     // Where the CPU goes (bench/processCpu.ts): ms per attempt by process, over each throughput point.
-    const cpu = (c: Contender) => o.throughput[c].map((p) => p.cpuMsPerAttempt);
+    const cpu = (c: OverheadContender) => (o.throughput[c] ?? []).map((p) => p.cpuMsPerAttempt);
     if (cpu('ecp').every((x) => x) && cpu('bareShape').every((x) => x)) {
       const cell = (x: CpuPerUnit | null, worker: 'planeWorker' | 'baselineWorker') =>
         `${f1(x!.total)} (server ${f1(x!.server ?? 0)}, worker ${f1(x![worker] ?? 0)}, bench ${f1(x!.bench ?? 0)})`;
@@ -102,6 +119,13 @@ function modeSection(m: ModeResults): string[] {
         `| (a) bare, same shape | ${cpu('bareShape')
           .map((x) => cell(x, 'baselineWorker'))
           .join(' | ')} |`,
+        ...(cpu('governedFloor').length > 0 && cpu('governedFloor').every((x) => x)
+          ? [
+              `| (c) governed floor | ${cpu('governedFloor')
+                .map((x) => cell(x, 'baselineWorker'))
+                .join(' | ')} |`,
+            ]
+          : []),
         '',
       );
     }

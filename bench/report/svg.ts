@@ -99,6 +99,7 @@ export function renderSvg(r: BenchResults): string {
         { label: `${m.mode}: ECP attempt`, s: o.latencyMs.ecp },
         { label: `${m.mode}: (a) bare same shape`, s: o.latencyMs.bareShape },
         { label: `${m.mode}: (b) ungoverned`, s: o.latencyMs.ungoverned },
+        ...(o.latencyMs.governedFloor ? [{ label: `${m.mode}: (c) governed floor`, s: o.latencyMs.governedFloor }] : []),
       );
     if (m.decision)
       rows.push(
@@ -113,10 +114,10 @@ export function renderSvg(r: BenchResults): string {
   }
   const tput = r.modes.flatMap((m) =>
     m.overhead
-      ? (['ecp', 'bareShape', 'ungoverned'] as const).map((c) => ({
-          label: `${m.mode}: ${c}`,
-          points: m.overhead!.throughput[c].map((p) => [p.concurrency, p.perSecond] as [number, number]),
-        }))
+      ? (['ecp', 'bareShape', 'ungoverned', 'governedFloor'] as const).flatMap((c) => {
+          const points = m.overhead!.throughput[c];
+          return points ? [{ label: `${m.mode}: ${c}`, points: points.map((p) => [p.concurrency, p.perSecond] as [number, number]) }] : [];
+        })
       : [],
   );
   if (tput.length > 0) {

@@ -4,11 +4,18 @@ import { formatSegments, segmentsOf, type CallSegments, type TimedCall } from '.
 import { benchKey, benchRefund, runConcurrent } from '../load';
 import { cpuWindow, type CpuPerUnit } from '../processCpu';
 import { summarize, type Summary } from '../stats';
-import { BASELINE_TASK_QUEUE, type ActivityKind } from '../workflows/index';
+import { BASELINE_TASK_QUEUE, LISTING_VALUES, type ActivityKind, type GovernedFloorInput } from '../workflows/index';
+import { BENCH_ORDER } from '../env';
+import { actionTypeKey, agentKey, proposalHashKey, statusKey } from '../../common/searchAttributes';
 
 const { EventType } = proto.temporal.api.enums.v1;
 
+/** The contenders of the overhead and open-loop scenarios: the ECP attempt, baselines (a) and (b). */
 export type Contender = 'ecp' | 'bareShape' | 'ungoverned';
+/** The overhead scenario's contenders: those and (c), the governed floor (bench/workflows/index.ts `governedFloor`). */
+export type OverheadContender = Contender | 'governedFloor';
+/** One figure per contender; (c)'s is absent from results recorded before 2026-12-01. */
+export type ByContender<T> = Record<Contender, T> & { governedFloor?: T };
 
 export interface ThroughputPoint {
   concurrency: number;
@@ -28,11 +35,11 @@ export interface OverheadResult {
   /** Activity kinds the ECP attempt ran, in order, read from its history: baseline (a) runs exactly these. */
   ecpShape: ActivityKind[];
   /** History event counts by type for one run of each contender (workflow tasks, activities, markers, upserts). */
-  histories: Record<Contender, { events: number; byType: Record<string, number> }>;
-  latencyMs: Record<Contender, Summary>;
+  histories: ByContender<{ events: number; byType: Record<string, number> }>;
+  latencyMs: ByContender<Summary>;
   /** Where the c=1 runs' time goes, by contender (see `CallSegments`). Absent from results recorded before it was. */
-  segmentsMs?: Record<Contender, CallSegments>;
-  throughput: Record<Contender, ThroughputPoint[]>;
+  segmentsMs?: ByContender<CallSegments>;
+  throughput: ByContender<ThroughputPoint[]>;
   ratios: {
     latencyP50VsBare: number;
     latencyP50VsUngoverned: number;
@@ -41,6 +48,9 @@ export interface OverheadResult {
     /** Per concurrency: baseline throughput / ECP throughput (> 1 means ECP is slower). */
     throughputVsBare: Record<number, number>;
     throughputVsUngoverned: Record<number, number>;
+    /** ECP ÷ (c) p50 at c=1, and per concurrency (c)'s throughput ÷ ECP's: ECP's own work on top of the floor. */
+    latencyP50VsFloor?: number;
+    throughputVsFloor?: Record<number, number>;
   };
 }
 
@@ -69,7 +79,10 @@ function meanCpu(blocks: (CpuPerUnit | null)[]): CpuPerUnit | null {
   return out;
 }
 
-/** Scenario 1: an auto-allowed ECP attempt against baseline (a) bare same-shape and (b) ungoverned, same server and run. */
+/**
+ * Scenario 1: an auto-allowed ECP attempt against baseline (a) bare same-shape, (b) ungoverned and (c) the governed
+ * floor, same server and run.
+ */
 export async function runOverhead(
   env: BenchEnv,
   options: {
@@ -119,22 +132,56 @@ export async function runOverhead(
     });
     return workflowId;
   };
-  const runs: Record<Contender, () => Promise<string>> = { ecp: ecpRun, bareShape: bareRun, ungoverned: ungovernedRun };
-  const histories = { ecp: { events: ecpHistory.events, byType: ecpHistory.byType } } as OverheadResult['histories'];
-  for (const c of ['bareShape', 'ungoverned'] as const) {
+  const floorRun = async () => {
+    const workflowId = benchKey('floor');
+    const refund = benchRefund(100, 'floor');
+    const input: GovernedFloorInput = {
+      shape,
+      token: env.targetToken,
+      factsUrl: `${env.targetUrl}/orders/${BENCH_ORDER}`,
+      actionUrl: `${env.targetUrl}/refunds`,
+      idempotencyKey: workflowId,
+      body: refund.parameters as Record<string, unknown>,
+    };
+    // Started as the client library starts an attempt: its memo and four search attributes (a hash of the real length).
+    await env.client.workflow.execute('governedFloor', {
+      workflowId,
+      taskQueue: BASELINE_TASK_QUEUE,
+      args: [input],
+      memo: { resource: refund.resource },
+      typedSearchAttributes: [
+        { key: statusKey, value: 'PROPOSED' },
+        { key: agentKey, value: refund.agent },
+        { key: actionTypeKey, value: refund.actionType },
+        { key: proposalHashKey, value: LISTING_VALUES.proposalHash },
+      ],
+    });
+    return workflowId;
+  };
+  const runs: Record<OverheadContender, () => Promise<string>> = {
+    ecp: ecpRun,
+    bareShape: bareRun,
+    ungoverned: ungovernedRun,
+    governedFloor: floorRun,
+  };
+  const histories = { ecp: { events: ecpHistory.events, byType: ecpHistory.byType } } as Record<
+    OverheadContender,
+    { events: number; byType: Record<string, number> }
+  >;
+  for (const c of ['bareShape', 'ungoverned', 'governedFloor'] as const) {
     let id = '';
     for (let i = 0; i < 5; i++) id = await runs[c]();
     const h = await historyOf(env, id);
     histories[c] = { events: h.events, byType: h.byType };
   }
 
-  const latencyMs = {} as Record<Contender, Summary>;
-  const throughput = {} as Record<Contender, ThroughputPoint[]>;
-  const contenders = ['ecp', 'bareShape', 'ungoverned'] as const;
-  // Interleave contenders run by run so drifting machine load hits all three alike.
-  const samples: Record<Contender, number[]> = { ecp: [], bareShape: [], ungoverned: [] };
+  const latencyMs = {} as Record<OverheadContender, Summary>;
+  const throughput = {} as Record<OverheadContender, ThroughputPoint[]>;
+  const contenders = ['ecp', 'bareShape', 'ungoverned', 'governedFloor'] as const;
+  // Interleave contenders run by run so drifting machine load hits all alike.
+  const samples: Record<OverheadContender, number[]> = { ecp: [], bareShape: [], ungoverned: [], governedFloor: [] };
   // The wall clock too (history event times are wall-clock times), for where the time goes.
-  const timed: Record<Contender, TimedCall[]> = { ecp: [], bareShape: [], ungoverned: [] };
+  const timed: Record<OverheadContender, TimedCall[]> = { ecp: [], bareShape: [], ungoverned: [], governedFloor: [] };
   for (let i = 0; i < options.latencyRuns; i++) {
     for (const c of contenders) {
       const sent = Date.now();
@@ -146,18 +193,20 @@ export async function runOverhead(
   }
   for (const c of contenders) latencyMs[c] = summarize(samples[c]);
   options.log(
-    `    latency c=1 p50: ecp ${latencyMs.ecp.p50.toFixed(1)} ms, bare ${latencyMs.bareShape.p50.toFixed(1)} ms, ungoverned ${latencyMs.ungoverned.p50.toFixed(1)} ms`,
+    `    latency c=1 p50: ecp ${latencyMs.ecp.p50.toFixed(1)} ms, bare ${latencyMs.bareShape.p50.toFixed(1)} ms, ungoverned ${latencyMs.ungoverned.p50.toFixed(1)} ms, ` +
+      `governed floor ${latencyMs.governedFloor.p50.toFixed(1)} ms`,
   );
-  const segmentsMs = {} as Record<Contender, CallSegments>;
+  const segmentsMs = {} as Record<OverheadContender, CallSegments>;
   for (const c of contenders) segmentsMs[c] = await segmentsOf(env.client, timed[c]);
   options.log(
-    `    segments ms (to started / first task / to activity / activity / closing / to caller): ecp ${formatSegments(segmentsMs.ecp)}; bare ${formatSegments(segmentsMs.bareShape)}; ungoverned ${formatSegments(segmentsMs.ungoverned)}`,
+    `    segments ms (to started / first task / to activity / activity / closing / to caller): ecp ${formatSegments(segmentsMs.ecp)}; bare ${formatSegments(segmentsMs.bareShape)}; ungoverned ${formatSegments(segmentsMs.ungoverned)}; ` +
+      `governed floor ${formatSegments(segmentsMs.governedFloor)}`,
   );
 
   for (const concurrency of options.concurrencies) {
     // Block by block, each contender's turn rotating, so a stretch of extra load on the (shared) machine lands on all
-    // three alike instead of on whichever ran its one long block then.
-    const blocks = new Map<Contender, { ms: number; attempts: number; rates: number[]; cpu: (CpuPerUnit | null)[] }>(
+    // contenders alike instead of on whichever ran its one long block then.
+    const blocks = new Map<OverheadContender, { ms: number; attempts: number; rates: number[]; cpu: (CpuPerUnit | null)[] }>(
       contenders.map((c) => [c, { ms: 0, attempts: 0, rates: [], cpu: [] }]),
     );
     for (let b = 0; b < options.throughputBlocks; b++) {
@@ -184,13 +233,13 @@ export async function runOverhead(
         cpuMsPerAttempt: meanCpu(cpu),
       });
     }
-    const at = (c: Contender) => throughput[c].find((p) => p.concurrency === concurrency)!.perSecond.toFixed(1);
-    const spread = (c: Contender) => throughput[c].find((p) => p.concurrency === concurrency)!.blockRates.join(' ');
+    const at = (c: OverheadContender) => throughput[c].find((p) => p.concurrency === concurrency)!.perSecond.toFixed(1);
+    const spread = (c: OverheadContender) => throughput[c].find((p) => p.concurrency === concurrency)!.blockRates.join(' ');
     options.log(
       `    throughput c=${concurrency}: ecp ${at('ecp')}/s (blocks ${spread('ecp')}), bare ${at('bareShape')}/s (${spread('bareShape')}), ` +
-        `ungoverned ${at('ungoverned')}/s (${spread('ungoverned')})`,
+        `ungoverned ${at('ungoverned')}/s (${spread('ungoverned')}), governed floor ${at('governedFloor')}/s (${spread('governedFloor')})`,
     );
-    const cpuOf = (c: Contender) => {
+    const cpuOf = (c: OverheadContender) => {
       const cpu = throughput[c].find((p) => p.concurrency === concurrency)!.cpuMsPerAttempt;
       return cpu
         ? Object.entries(cpu)
@@ -198,9 +247,9 @@ export async function runOverhead(
             .join(', ')
         : 'n/a';
     };
-    for (const c of ['ecp', 'bareShape'] as const) options.log(`      CPU ms per attempt, ${c}: ${cpuOf(c)}`);
+    for (const c of ['ecp', 'bareShape', 'governedFloor'] as const) options.log(`      CPU ms per attempt, ${c}: ${cpuOf(c)}`);
   }
-  const tp = (c: Contender, n: number) => throughput[c].find((p) => p.concurrency === n)!.perSecond;
+  const tp = (c: OverheadContender, n: number) => throughput[c].find((p) => p.concurrency === n)!.perSecond;
   const r = (x: number) => Math.round(x * 100) / 100;
   return {
     ecpShape: shape,
@@ -215,6 +264,8 @@ export async function runOverhead(
       latencyP95VsUngoverned: r(latencyMs.ecp.p95 / latencyMs.ungoverned.p95),
       throughputVsBare: Object.fromEntries(options.concurrencies.map((n) => [n, r(tp('bareShape', n) / tp('ecp', n))])),
       throughputVsUngoverned: Object.fromEntries(options.concurrencies.map((n) => [n, r(tp('ungoverned', n) / tp('ecp', n))])),
+      latencyP50VsFloor: r(latencyMs.ecp.p50 / latencyMs.governedFloor.p50),
+      throughputVsFloor: Object.fromEntries(options.concurrencies.map((n) => [n, r(tp('governedFloor', n) / tp('ecp', n))])),
     },
   };
 }

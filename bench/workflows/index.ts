@@ -43,6 +43,43 @@ export async function ungoverned(input: {
   return regular.postJson(input);
 }
 
+/** The target calls of the governed floor: the facts read and the action, with the target's credentials. */
+export interface GovernedFloorInput {
+  shape: ActivityKind[];
+  token: string;
+  /** The facts the policy would read (ECP's context request of the action type). */
+  factsUrl: string;
+  /** The action (ECP's executor request), sent with this Idempotency-Key. */
+  actionUrl: string;
+  idempotencyKey: string;
+  body: Record<string, unknown>;
+}
+
+/**
+ * Baseline (c), the governed floor: what any governed attempt of this shape does before its own work. The same
+ * activities as (a), in the same order and kinds, but the first reads the facts from the target and the last makes the
+ * action's call (undici, as ECP); and the listing an attempt publishes: the memo and four search attributes at start
+ * (set by the bench's starter, as the client library sets them) and the two upserts of the changed fields (EXECUTING
+ * with a seal after the first step, SUCCEEDED before closing). No policy, proposal validation, hashing, seal or record:
+ * ECP ÷ (c) is what ECP's own work costs on top of the calls and the listing.
+ */
+export async function governedFloor(input: GovernedFloorInput): Promise<unknown> {
+  if (input.shape.length < 2) throw new Error(`the governed floor needs at least two steps, got ${input.shape.join(', ')}`);
+  const step = (i: number) => (input.shape[i] === 'local' ? local : regular);
+  const facts = await step(0).httpJson({ method: 'GET', url: input.factsUrl, token: input.token });
+  publishListing('changed', 'EXECUTING', true);
+  for (let i = 1; i < input.shape.length - 1; i++) await step(i).noop({ step: i });
+  const result = await step(input.shape.length - 1).httpJson({
+    method: 'POST',
+    url: input.actionUrl,
+    token: input.token,
+    idempotencyKey: input.idempotencyKey,
+    body: input.body,
+  });
+  publishListing('changed', 'SUCCEEDED', false);
+  return { facts, result };
+}
+
 /**
  * What an attempt-shaped workflow publishes for listings (bench/listing.ts): `none`; `every`, each of the seven listed
  * fields in both upserts, as attempts did before 2026-12-01; `changed`, only the fields whose value changes (status and
