@@ -26,14 +26,18 @@ export interface MachineInfo {
   cedar: string;
 }
 
-export function machineInfo(): MachineInfo {
-  let temporalCli = 'unknown';
+/** `temporal --version` of the CLI the dev servers run, or 'unknown' while none is installed (the first server installs it). */
+export function temporalCliVersion(): string {
   try {
     const cli = findTemporalTool(TEMPORAL_TOOLS.cli);
-    if (cli) temporalCli = execFileSync(cli, ['--version'], { encoding: 'utf8' }).trim();
+    if (cli) return execFileSync(cli, ['--version'], { encoding: 'utf8' }).trim();
   } catch {
-    // leave unknown
+    // unknown
   }
+  return 'unknown';
+}
+
+export function machineInfo(): MachineInfo {
   return {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -41,7 +45,7 @@ export function machineInfo(): MachineInfo {
     os: `${platform()} ${release()}`,
     loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
     node: process.version,
-    temporalCli,
+    temporalCli: temporalCliVersion(),
     temporalSdk: versionOf('@temporalio/worker'),
     cedar: cedar.getCedarVersion(),
   };

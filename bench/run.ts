@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../worker/plane';
 import { removeBenchData, startBenchEnv, type ServerMode } from './env';
-import { machineInfo, sqliteFileSettings } from './machine';
+import { machineInfo, sqliteFileSettings, temporalCliVersion } from './machine';
 import { measurePolicyAdvice } from './policy/measure';
 import { renderMarkdown } from './report/markdown';
 import { renderSvg } from './report/svg';
@@ -126,6 +126,8 @@ for (const mode of needsServer ? modes : []) {
     profileDir: values.profile ?? null,
   });
   if (mode !== 'cluster') entry.devServerTuning = env.devServerTuning;
+  // On a fresh machine the first dev server installs the CLI, so its version is known only now.
+  if (mode !== 'cluster' && results.machine.temporalCli === 'unknown') results.machine.temporalCli = temporalCliVersion();
   try {
     const step = async (name: Scenario, fn: () => Promise<void>) => {
       if (!only.includes(name)) return;

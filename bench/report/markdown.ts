@@ -216,7 +216,7 @@ export function renderMarkdown(r: BenchResults): string {
     `## ECP benchmark — ${r.startedAt}${r.quick ? ' (quick run: small samples, indicative only)' : ''}`,
     '',
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, load average at start ${m.loadAverageAtStart.join(' / ')}; ` +
-      `Node ${m.node}; ${m.temporalCli}; Temporal TypeScript SDK ${m.temporalSdk}; Cedar ${m.cedar}. Duration ${f1(r.durationSeconds)} s. Command: \`npm run bench -- ${r.argv.join(' ')}\`.`,
+      `Node ${m.node}; ${m.temporalCli}; Temporal TypeScript SDK ${m.temporalSdk}; Cedar ${m.cedar}. Duration ${f1(r.durationSeconds)} s. Command: \`${['npm run bench', ...(r.argv.length ? ['--', ...r.argv] : [])].join(' ')}\`.`,
     '',
   ];
   for (const mode of r.modes) out.push(...modeSection(mode));
