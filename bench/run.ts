@@ -2,7 +2,7 @@
  * `npm run bench` — ECP against bare Temporal on the same dev server in the same run. Starts its own dev server(s),
  * demo target and worker process; writes bench/results/<date>.{json,md,svg} and latest.{json,md,svg}.
  *
- *   --quick                  small samples (< 2 min, in-memory server only unless --server is given)
+ *   --quick                  small samples (≈ 2 min, in-memory server only unless --server is given)
  *   --only <scenario>        overhead | openloop | mcp | decision | notifications | pending | policy | verify (repeatable)
  *   --server memory|file|both|cluster   dev server storage (default both; quick: memory), or `npm run cluster`'s
  *                            Temporal cluster on PostgreSQL (builds the server with Go the first time)
