@@ -8,6 +8,7 @@ import { localWorkflowBundleDigest, replayForResults, type ReplayOutcome } from 
 import { adviceFromInputs, adviceInputs } from '../../policy/attemptAdvice';
 import { bundleFromPack, policyPartVersion } from './policy';
 import { canonicalDigest } from './verifyDigests';
+import { firstDifference } from './firstDifference';
 import { packDigestOf } from './seal';
 import { verifyPacksInThreads, verifyThreadCount } from './verifyThreads';
 import { PACK_PARTS, type EvidencePack, type PackPolicyBundle } from './schema';
@@ -136,9 +137,12 @@ function replayCheck(replayed: ReplayOutcome | null, recordText: string): CheckR
   } catch (err) {
     return fail('replay', `the replayed result is not JSON: ${(err as Error).message}`);
   }
-  return text === recordText
-    ? pass('replay', 'replaying the history against the local workflow code yields exactly this record')
-    : fail('replay', 'replaying the history yields a different record than the one in the pack');
+  if (text === recordText) return pass('replay', 'replaying the history against the local workflow code yields exactly this record');
+  const where = firstDifference(JSON.parse(recordText), JSON.parse(text));
+  return fail(
+    'replay',
+    `replaying the history yields a different record than the one in the pack${where ? ` (first difference: ${where})` : ''}`,
+  );
 }
 
 /** Every check but the replay; also returns the record's canonical text (computed once, compared several times). */

@@ -171,7 +171,12 @@ describe('tampered packs FAIL naming what broke', () => {
     // The facts the plane pinned: an edit must not survive replay.
     editPinnedContext(events);
     expect(failedChecks(await verifyPack(pack, { replay: false }))).toEqual(['digest.history']);
-    expect(failedChecks(await verifyPack(reseal(pack)))).toEqual(['replay']);
+    const verification = await verifyPack(reseal(pack));
+    expect(failedChecks(verification)).toEqual(['replay']);
+    // The failure says which field of the record the replay computes differently.
+    expect(verification.checks.find((c) => c.name === 'replay')?.detail).toMatch(
+      /^replaying the history yields a different record than the one in the pack \(first difference: context\.directory\.version: the pack has "sha256:[0-9a-f]{64}", the replay "sha256:0000"\)$/,
+    );
   });
 
   it('a history event: the completion result', async () => {
