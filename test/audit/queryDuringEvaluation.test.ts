@@ -101,21 +101,7 @@ describe('a query answered while the evaluation ends', () => {
   });
 
   it('also when the re-check after an approval fails outright', { timeout: 120_000 }, async () => {
-    await plane.stopWorker();
-    workerOptions.activities ??= faultyActivities(plane, unsealable);
-    await plane.startWorker();
-    const { attemptId } = await plane.ecp.propose(refund(8_000, 'order-1001', { idempotencyKey: uniqueKey(FAULTS.recheck) }));
-    await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
-    const approval = await plane.ecp.prepareDecision(attemptId, { verdict: 'approve', human: 'alice', privateKey: plane.key('alice') });
-    await plane.stopWorker();
-    // The approval and a query reach the server together: both go out with the task that re-checks.
-    await plane.ecp.client.workflow.getHandle(attemptId).signal(decisionSignal, approval);
-    const queried = plane.ecp.getRecord(attemptId);
-    await sleep(200);
-    await plane.startWorker();
-    await queried;
-    await plane.ecp.awaitOutcome(attemptId);
-    const pack = await exportEvidencePack(plane.ecp, attemptId);
+    const pack = await approvedWithQueryBeside(refund(8_000, 'order-1001', { idempotencyKey: uniqueKey(FAULTS.recheck) }));
     expect(pack.parts.record.status).toBe('DENIED');
     expect(pack.parts.record.timeline.at(-1)?.note).toBe('evaluation failed: the directory is unavailable');
     const [verified] = await verifyPacks([pack]);
@@ -124,23 +110,30 @@ describe('a query answered while the evaluation ends', () => {
 
   // Last: its refund changes order-1001's facts, which the attempts above rely on.
   it('also when the re-check after an approval passes and the action runs', { timeout: 120_000 }, async () => {
-    await plane.stopWorker();
-    workerOptions.activities ??= faultyActivities(plane, unsealable);
-    await plane.startWorker();
-    const { attemptId } = await plane.ecp.propose(refund(8_000));
-    await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
-    const approval = await plane.ecp.prepareDecision(attemptId, { verdict: 'approve', human: 'alice', privateKey: plane.key('alice') });
-    await plane.stopWorker();
-    // The approval and a query reach the server together: both go out with the task that re-checks.
-    await plane.ecp.client.workflow.getHandle(attemptId).signal(decisionSignal, approval);
-    const queried = plane.ecp.getRecord(attemptId);
-    await sleep(200);
-    await plane.startWorker();
-    await queried;
-    await plane.ecp.awaitOutcome(attemptId);
-    const pack = await exportEvidencePack(plane.ecp, attemptId);
+    const pack = await approvedWithQueryBeside(refund(8_000));
     expect(pack.parts.record.status).toBe('SUCCEEDED');
     const [verified] = await verifyPacks([pack]);
     expect(failedChecks(verified!), JSON.stringify(verified!.checks.filter((c) => !c.ok))).toEqual([]);
   });
 });
+
+/**
+ * Proposes, waits until the attempt awaits a decision, then sends alice's approval (as the signal) and a query while no
+ * worker polls, so both go out with the task that re-checks; returns the closed attempt's evidence pack.
+ */
+async function approvedWithQueryBeside(proposal: ReturnType<typeof refund>) {
+  await plane.stopWorker();
+  workerOptions.activities ??= faultyActivities(plane, unsealable);
+  await plane.startWorker();
+  const { attemptId } = await plane.ecp.propose(proposal);
+  await waitForStatus(plane.ecp, attemptId, 'AWAITING_DECISION');
+  const approval = await plane.ecp.prepareDecision(attemptId, { verdict: 'approve', human: 'alice', privateKey: plane.key('alice') });
+  await plane.stopWorker();
+  await plane.ecp.client.workflow.getHandle(attemptId).signal(decisionSignal, approval);
+  const queried = plane.ecp.getRecord(attemptId);
+  await sleep(200);
+  await plane.startWorker();
+  await queried;
+  await plane.ecp.awaitOutcome(attemptId);
+  return exportEvidencePack(plane.ecp, attemptId);
+}
